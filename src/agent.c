@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * agent.c - the per-container agent: owns the notify watcher, the policy,
+ * the socket table and the in-flight connects, all on one libuv loop.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "log.h"
+#include "sockinfo.h"
+#include "target.h"
+#include "util.h"
+
+/* Drop records of closed sockets this often (only if there are any). */
+#define SWEEP_INTERVAL_MS 10000
+
+bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie)
+{
+	return netns_cookie == a->host_netns;
+}
+
+bool agent_is_container_socket(const struct agent *a, uint64_t netns_cookie)
+{
+	if (netns_cookie == a->host_netns)
+		return false;
+	return a->container_netns == 0 || netns_cookie == a->container_netns;
+}
+
+/* The netns cookie of the agent's own namespace, from a throwaway socket. */
+static int host_netns_cookie(uint64_t *ret)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t c;
+
+	if (s < 0)
+		return -errno;
+	c = sockinfo_netns_cookie(s);
+	if (c == 0)
+		return -EOPNOTSUPP;	/* SO_NETNS_COOKIE: Linux >= 5.14 */
+	*ret = c;
+	return 0;
+}
+
+int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->loop = loop;
+	a->policy = *policy;
+	r = host_netns_cookie(&a->host_netns);
+	if (r < 0)
+		return r;
+	a->socks = sockstate_table_new(SOCKSTATE_MAX);
+	if (!a->socks)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Is the socket of record @s still open at its last known (pid, fd)? */
+static bool socket_alive(const struct sockstate *s, void *opaque)
+{
+	_cleanup_close_ int pidfd = -1, fd = -1;
+
+	pidfd = target_pidfd_open(s->pid);
+	if (pidfd < 0)
+		return false;
+	fd = target_getfd(pidfd, s->fd);
+	return fd >= 0 && sockinfo_cookie(fd) == s->cookie;
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	struct agent *a = container_of(t, struct agent, sweep_timer);
+	size_t n;
+
+	if (sockstate_table_count(a->socks) == 0)
+		return;
+	n = sockstate_sweep(a->socks, socket_alive, a);
+	if (n)
+		log_debug("sweep dropped %zu closed socket records", n);
+}
+
+static void on_notify_hup(struct notify *n)
+{
+	struct agent *a = n->agent;
+
+	agent_stop(a);
+	if (a->on_done)
+		a->on_done(a);
+}
+
+int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
+		agent_done_cb on_done)
+{
+	int r;
+
+	a->container_netns = container_netns;
+	a->on_done = on_done;
+	r = notify_start(&a->notify, a->loop, notify_fd, a, on_notify_hup);
+	if (r < 0)
+		return r;
+	uv_timer_init(a->loop, &a->sweep_timer);
+	uv_timer_start(&a->sweep_timer, on_sweep, SWEEP_INTERVAL_MS,
+		       SWEEP_INTERVAL_MS);
+	uv_unref((uv_handle_t *)&a->sweep_timer);
+	return 0;
+}
+
+void agent_stop(struct agent *a)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	pending_connect_cancel_all(a);
+	notify_stop(&a->notify);
+	uv_timer_stop(&a->sweep_timer);
+	uv_close((uv_handle_t *)&a->sweep_timer, NULL);
+	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options",
+		 (unsigned long long)a->stats.switched,
+		 (unsigned long long)a->stats.kept,
+		 (unsigned long long)a->stats.refused,
+		 (unsigned long long)a->stats.opts);
+}
+
+void agent_fini(struct agent *a)
+{
+	a->socks = sockstate_table_free(a->socks);
+}

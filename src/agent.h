@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent.h - one agent per container: its loop, notify fd, policy and
+ * socket table.  The agent lives in the host network namespace; every
+ * socket it creates is a host socket.
+ */
+#ifndef NB_AGENT_H
+#define NB_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "notify.h"
+#include "policy.h"
+#include "sockstate.h"
+
+/* In-flight connects per agent; past it a connect fails with EAGAIN. */
+#define AGENT_PENDING_MAX 1024
+
+struct agent;
+typedef void (*agent_done_cb)(struct agent *a);
+
+struct agent_stats {
+	uint64_t switched;	/* sockets moved to the host */
+	uint64_t kept;		/* connects left in the container */
+	uint64_t refused;	/* host sockets denied a local destination */
+	uint64_t opts;		/* setsockopt calls applied and recorded */
+};
+
+struct agent {
+	uv_loop_t *loop;
+	struct notify notify;
+	struct policy policy;
+	struct sockstate_table *socks;
+	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
+	uint64_t container_netns;	/* of the container's, 0 if unknown */
+	unsigned int n_pending;
+	struct pending_connect *pending;	/* list, see handle-connect.c */
+	uv_timer_t sweep_timer;
+	bool stopping;
+	agent_done_cb on_done;
+	struct agent_stats stats;
+};
+
+/**
+ * agent_init() - set up an agent on @loop with @policy (copied)
+ * Return: 0 or -errno
+ */
+int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy);
+
+/**
+ * agent_start() - serve notifications from @notify_fd (owned from now on)
+ * @a:			the agent
+ * @notify_fd:		the container's seccomp notify fd
+ * @container_netns:	SO_NETNS_COOKIE of the container's network
+ *			namespace, or 0: then every netns but the host's
+ *			counts as the container's
+ * @on_done:		called once the notify fd hung up
+ *
+ * Return: 0 or -errno
+ */
+int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
+		agent_done_cb on_done);
+
+/** agent_stop() - close every handle; the loop ends once they are closed */
+void agent_stop(struct agent *a);
+
+/** agent_fini() - free what the agent owns, after the loop has ended */
+void agent_fini(struct agent *a);
+
+/** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
+bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
+
+/** agent_is_container_socket() - is the socket in the container's netns? */
+bool agent_is_container_socket(const struct agent *a, uint64_t netns_cookie);
+
+/* handle-connect.c: abandon every in-flight connect (on stop) */
+void pending_connect_cancel_all(struct agent *a);
+
+#endif /* NB_AGENT_H */

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd-run.c - `nsbypass run`: run a command in a new rootless user and
+ * network namespace whose TCP and UDP to the outside go through sockets
+ * made in the caller's network namespace.
+ *
+ * The process forks.  The child unshares a user and a network namespace,
+ * maps the caller to root inside, brings up lo, installs the filter and
+ * sends the notify fd (plus one socket made inside, whose SO_NETNS_COOKIE
+ * names the container's namespace) to the parent, waits for the parent's
+ * go-ahead and execs the command.  The parent stays in the caller's
+ * namespaces and is the agent; it exits with the command's status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "agent.h"
+#include "cmd.h"
+#include "fdpass.h"
+#include "filter.h"
+#include "log.h"
+#include "netns.h"
+#include "policy.h"
+#include "sockinfo.h"
+#include "util.h"
+
+struct run_ctx {
+	uv_loop_t loop;
+	struct agent agent;
+	pid_t child;
+	int status;
+	bool reaped;
+	uv_signal_t sigchld;
+	uv_signal_t fwd[4];
+};
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nsbypass run [OPTIONS] [--] CMD [ARGS...]\n"
+		"\n"
+		"Run CMD in a new rootless user and network namespace.  TCP and\n"
+		"connected UDP to destinations outside it use sockets made in\n"
+		"this network namespace, at host speed.\n"
+		"\n"
+		"Options:\n"
+		"  --net=MODE        none: only bypassed traffic leaves (default)\n"
+		"  --ignore=CIDR     never bypass CIDR (repeatable); loopback,\n"
+		"                    link-local, multicast and unspecified\n"
+		"                    addresses are never bypassed in any case\n"
+		"  --log-level=LVL   error, warn (default), info or debug\n"
+		"  -h, --help        show this help\n");
+}
+
+/* The child: namespaces, filter, hand-over, exec.  Never returns. */
+static void __attribute__((noreturn))
+run_child(int sock, uid_t uid, gid_t gid, char **argv)
+{
+	_cleanup_close_ int probe = -1, nfd = -1;
+	char go;
+	int r, fds[2];
+
+	r = netns_unshare_rootless(uid, gid);
+	if (r < 0) {
+		log_errno(r, "cannot create user and network namespace");
+		_exit(125);
+	}
+	r = netns_lo_up();
+	if (r < 0)
+		log_warn_errno(r, "cannot bring up lo, ignoring");
+	probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		log_errno(-errno, "socket");
+		_exit(125);
+	}
+	nfd = filter_install();
+	if (nfd < 0) {
+		log_errno(nfd, "cannot install seccomp filter");
+		_exit(125);
+	}
+	fds[0] = nfd;
+	fds[1] = probe;
+	r = fdpass_send(sock, fds, 2);
+	if (r < 0) {
+		log_errno(r, "cannot hand the notify fd to the agent");
+		_exit(125);
+	}
+	closep(&nfd);
+	closep(&probe);
+	nfd = probe = -1;
+	/* Wait until the agent serves the fd: EOF means it failed. */
+	if (read(sock, &go, 1) != 1)
+		_exit(125);
+	close(sock);
+	execvp(argv[0], argv);
+	log_errno(-errno, "cannot run %s", argv[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+	struct run_ctx *ctx = container_of(h, struct run_ctx, sigchld);
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p != ctx->child)
+			continue;
+		ctx->status = status;
+		ctx->reaped = true;
+	}
+	if (!ctx->reaped)
+		return;
+	agent_stop(&ctx->agent);
+	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
+		uv_close((uv_handle_t *)&ctx->fwd[i], NULL);
+}
+
+static void on_forward(uv_signal_t *h, int signum)
+{
+	struct run_ctx *ctx = h->data;
+
+	kill(ctx->child, signum);
+}
+
+static int exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+/* The parent: take the fds, start the agent, let the child go, serve. */
+static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
+{
+	int fds[2], r;
+	uint64_t container_netns;
+
+	r = fdpass_recv(sock, fds, 2);
+	if (r < 0)
+		return log_errno(r, "no notify fd from the child");
+	container_netns = sockinfo_netns_cookie(fds[1]);
+	close(fds[1]);
+
+	r = agent_init(&ctx->agent, &ctx->loop, pol);
+	if (r < 0) {
+		close(fds[0]);
+		return log_errno(r, "cannot start the agent%s",
+				 r == -EOPNOTSUPP ?
+					 " (SO_NETNS_COOKIE needs Linux >= 5.14)" :
+					 "");
+	}
+	r = agent_start(&ctx->agent, fds[0], container_netns, NULL);
+	if (r < 0)
+		return log_errno(r, "cannot watch the notify fd");
+
+	uv_signal_init(&ctx->loop, &ctx->sigchld);
+	uv_signal_start(&ctx->sigchld, on_sigchld, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++) {
+		uv_signal_init(&ctx->loop, &ctx->fwd[i]);
+		ctx->fwd[i].data = ctx;
+		uv_signal_start(&ctx->fwd[i], on_forward, forwarded_signals[i]);
+		uv_unref((uv_handle_t *)&ctx->fwd[i]);
+	}
+	if (write(sock, "G", 1) != 1)
+		return log_errno(-errno, "cannot start the child");
+	/* The child may have exited before SIGCHLD was watched. */
+	on_sigchld(&ctx->sigchld, SIGCHLD);
+	uv_run(&ctx->loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+static int parse_run_args(int argc, char **argv, struct policy *pol,
+			  int *ret_optind)
+{
+	static const struct option opts[] = {
+		{ "net", required_argument, NULL, 'n' },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cidr c;
+	int o;
+
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			if (strcmp(optarg, "none") != 0)
+				return nb_usage_error(
+					"run: --net=%s: only 'none' is supported",
+					optarg);
+			break;
+		case 'i':
+			if (cidr_parse(optarg, &c) < 0)
+				return nb_usage_error(
+					"run: --ignore=%s: not an IPv4 or IPv6 CIDR",
+					optarg);
+			if (policy_add_ignore(pol, &c) < 0)
+				return nb_usage_error(
+					"run: too many --ignore (at most %d)",
+					POLICY_LIST_MAX);
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &log_max_level) < 0)
+				return nb_usage_error(
+					"run: --log-level=%s: want error, warn, info or debug",
+					optarg);
+			break;
+		case 'h':
+			run_usage(stdout);
+			exit(0);
+		default:
+			if (optopt)
+				return nb_usage_error("run: bad option '-%c'",
+						      optopt);
+			return nb_usage_error("run: bad option '%s'",
+					      argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return nb_usage_error("run: no command given (see 'nsbypass run --help')");
+	*ret_optind = optind;
+	return 0;
+}
+
+int nb_cmd_run(int argc, char **argv)
+{
+	static struct run_ctx ctx;
+	static struct policy pol;
+	int sv[2], r, first = 0;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	pid_t parent = getpid();
+
+	policy_init(&pol);
+	r = parse_run_args(argc, argv, &pol, &first);
+	if (r)
+		return r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_errno(-errno, "socketpair"), 1;
+	uv_loop_init(&ctx.loop);
+	ctx.child = fork();
+	if (ctx.child < 0)
+		return log_errno(-errno, "fork"), 1;
+	if (ctx.child == 0) {
+		close(sv[0]);
+		/* Without the agent every trapped call would fail with
+		 * ENOSYS: go down with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125);
+		run_child(sv[1], uid, gid, argv + first);
+	}
+	close(sv[1]);
+	r = run_parent(&ctx, sv[0], &pol);
+	close(sv[0]);
+	if (r < 0) {
+		kill(ctx.child, SIGKILL);
+		waitpid(ctx.child, NULL, 0);
+		return 1;
+	}
+	uv_loop_close(&ctx.loop);
+	agent_fini(&ctx.agent);
+	return exit_status(ctx.status);
+}

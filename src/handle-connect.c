@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * handle-connect.c - switch a container socket to the host at connect().
+ *
+ * The destination is read once from the container, into the agent's own
+ * sockaddr_storage, bounded by its size.  The decision and the connect()
+ * both use that copy: the kernel never reads the container's sockaddr
+ * again for a switched socket, so a racing thread cannot swap in
+ * 127.0.0.1 after the check (bypass4netns answers CONTINUE and lets the
+ * kernel re-read it; that is its documented hole, and the reason the agent
+ * connects the host socket itself).
+ *
+ * For an outside destination the agent creates a host socket of the same
+ * domain, type and protocol, replays the recorded options, copies
+ * IPV6_V6ONLY, connects it without blocking the loop and installs it at
+ * the container's fd number with SECCOMP_IOCTL_NOTIF_ADDFD (SETFD, with
+ * the fd's close-on-exec flag).  The file status flags of the host socket
+ * are set to the container socket's before it is installed (O_NONBLOCK).
+ *
+ *   container socket non-blocking: installed at once, the call returns 0
+ *   or EINPROGRESS, exactly as connect() would.
+ *   container socket blocking: the agent waits for the handshake on the
+ *   loop (other notifications go on), then installs the socket and answers
+ *   0, or answers the error and installs nothing (the container keeps its
+ *   own, still unconnected, socket).  SO_SNDTIMEO is honoured: when it
+ *   runs out the socket is installed still connecting and the call fails
+ *   with EINPROGRESS, as Linux does.
+ *
+ * Everything the agent does not switch gets CONTINUE, so the kernel
+ * produces its own errno for bad input (EFAULT, EINVAL, EBADF, ...).  A
+ * socket already on the host never gets CONTINUE: the kernel would connect
+ * it to whatever the container's memory holds by then.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "handlers.h"
+#include "log.h"
+#include "procmem.h"
+#include "sockinfo.h"
+#include "target.h"
+#include "util.h"
+
+/* How often a pending connect checks that its caller still waits. */
+#define PENDING_TICK_MS 200
+
+struct pending_connect {
+	struct agent *agent;
+	uint64_t id;		/* the notification */
+	int fd;			/* the container's fd number */
+	int hs;			/* our host socket */
+	bool cloexec;
+	uint64_t old_cookie;	/* the container socket's, for sockstate */
+	uint64_t deadline;	/* uv_now() ms, 0: none */
+	uv_poll_t poll;
+	uv_timer_t timer;
+	int open_handles;
+	struct pending_connect *prev, *next;
+};
+
+struct connect_req {
+	uint64_t id;
+	pid_t tid;
+	int fd;
+	bool cloexec;
+	struct sockinfo si;
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Install @hs at the container's fd and move the socket's record along. */
+static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
+		   bool nonblock, uint64_t old_cookie)
+{
+	struct sockstate *s;
+	uint64_t cookie;
+	int r;
+
+	r = fd_set_nonblock(hs, nonblock);
+	if (r < 0)
+		return r;
+	r = notify_addfd(&a->notify, id, hs, fd, cloexec);
+	if (r < 0)
+		return r;
+	cookie = sockinfo_cookie(hs);
+	if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
+		s = sockstate_lookup(a->socks, cookie);
+		if (s)
+			s->kind = SOCKSTATE_SWITCHED;
+	}
+	a->stats.switched++;
+	return 0;
+}
+
+/* Answer after install() or its failure; -ENOENT means the caller left. */
+static void answer(struct agent *a, uint64_t id, int r, int ok_error)
+{
+	if (r == -ENOENT)
+		return;
+	r = notify_answer(&a->notify, id, 0, r < 0 ? r : ok_error);
+	if (r < 0 && r != -ENOENT)
+		log_warn_errno(r, "answering connect, ignoring");
+}
+
+static void pending_on_close(uv_handle_t *h)
+{
+	struct pending_connect *p = h->data;
+
+	if (--p->open_handles > 0)
+		return;
+	close(p->hs);
+	free(p);
+}
+
+static void pending_free(struct pending_connect *p)
+{
+	struct agent *a = p->agent;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	a->n_pending--;
+	uv_poll_stop(&p->poll);
+	uv_timer_stop(&p->timer);
+	uv_close((uv_handle_t *)&p->poll, pending_on_close);
+	uv_close((uv_handle_t *)&p->timer, pending_on_close);
+}
+
+/* The handshake is over: install on success, else answer the error. */
+static void pending_done(struct pending_connect *p, int err)
+{
+	struct agent *a = p->agent;
+	int r = -err;
+
+	if (err == 0)
+		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
+			    p->old_cookie);
+	answer(a, p->id, r, 0);
+	pending_free(p);
+}
+
+static void pending_on_writable(uv_poll_t *h, int status, int events)
+{
+	struct pending_connect *p = h->data;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(p->hs, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		/* uv_poll may wake early: connected means a peer exists. */
+		len = sizeof(peer);
+		if (getpeername(p->hs, (struct sockaddr *)&peer, &len) < 0) {
+			if (errno == ENOTCONN && status >= 0)
+				return;
+			err = errno;
+		}
+	}
+	pending_done(p, err);
+}
+
+static void pending_on_tick(uv_timer_t *t)
+{
+	struct pending_connect *p = t->data;
+	struct agent *a = p->agent;
+	int r;
+
+	if (!notify_id_valid(&a->notify, p->id)) {
+		/* Killed or interrupted: a restarted connect() will come
+		 * as a new notification. */
+		pending_free(p);
+		return;
+	}
+	if (p->deadline && uv_now(a->loop) >= p->deadline) {
+		/* SO_SNDTIMEO ran out: Linux returns EINPROGRESS and lets
+		 * the handshake go on. */
+		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
+			    p->old_cookie);
+		answer(a, p->id, r, -EINPROGRESS);
+		pending_free(p);
+	}
+}
+
+static uint64_t timeval_ms(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+}
+
+/* Wait on the loop for a blocking connect; owns @hs from here. */
+static int pending_start(struct agent *a, const struct connect_req *c, int hs)
+{
+	struct pending_connect *p = calloc(1, sizeof(*p));
+	uint64_t tmo = timeval_ms(&c->si.sndtimeo);
+	int r;
+
+	if (!p) {
+		close(hs);
+		return -ENOMEM;
+	}
+	p->agent = a;
+	p->id = c->id;
+	p->fd = c->fd;
+	p->hs = hs;
+	p->cloexec = c->cloexec;
+	p->old_cookie = c->si.cookie;
+	if (tmo)
+		p->deadline = uv_now(a->loop) + tmo;
+	r = uv_poll_init(a->loop, &p->poll, hs);
+	if (r < 0) {
+		close(hs);
+		free(p);
+		return r;
+	}
+	p->poll.data = p;
+	uv_timer_init(a->loop, &p->timer);
+	p->timer.data = p;
+	p->open_handles = 2;
+	p->next = a->pending;
+	if (a->pending)
+		a->pending->prev = p;
+	a->pending = p;
+	a->n_pending++;
+	uv_poll_start(&p->poll, UV_WRITABLE | UV_DISCONNECT,
+		      pending_on_writable);
+	uv_timer_start(&p->timer, pending_on_tick,
+		       MIN(PENDING_TICK_MS, tmo ? tmo : PENDING_TICK_MS),
+		       PENDING_TICK_MS);
+	return HANDLER_DONE;
+}
+
+void pending_connect_cancel_all(struct agent *a)
+{
+	while (a->pending)
+		pending_free(a->pending);
+}
+
+/* IPV6_V6ONLY defaults to a sysctl of the container's netns: copy it. */
+static void copy_v6only(int from, int to)
+{
+	socklen_t len = sizeof(int);
+	int v;
+
+	if (getsockopt(from, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0)
+		(void)setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+}
+
+/* Make, configure and connect the host socket, then install it. */
+static int switch_socket(struct agent *a, const struct connect_req *c,
+			 int sock)
+{
+	_cleanup_close_ int hs = -1;
+	struct sockstate *s;
+	int r;
+
+	hs = socket(c->si.domain, c->si.type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    c->si.protocol);
+	if (hs < 0)
+		return -errno;
+	s = sockstate_lookup(a->socks, c->si.cookie);
+	if (s)
+		sockstate_replay(s, hs);
+	if (c->si.domain == AF_INET6)
+		copy_v6only(sock, hs);
+
+	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
+		r = install(a, c->id, hs, c->fd, c->cloexec, c->si.nonblock,
+			    c->si.cookie);
+		return r == -ENOENT ? HANDLER_GONE : r;
+	}
+	if (errno != EINPROGRESS)
+		return -errno;
+	if (c->si.nonblock) {
+		r = install(a, c->id, hs, c->fd, c->cloexec, true,
+			    c->si.cookie);
+		return r == -ENOENT ? HANDLER_GONE : r < 0 ? r : -EINPROGRESS;
+	}
+	return pending_start(a, c, take_fd(&hs));
+}
+
+/* Read the destination: exactly addrlen bytes, or leave it to the kernel. */
+static bool read_dest(const struct seccomp_notif *req, struct connect_req *c)
+{
+	int addrlen = (int)req->data.args[2];
+	ssize_t got;
+
+	if (addrlen < (int)sizeof(sa_family_t) ||
+	    addrlen > (int)sizeof(c->ss))
+		return false;
+	memset(&c->ss, 0, sizeof(c->ss));
+	got = procmem_read(req->pid, req->data.args[1], &c->ss,
+			   (size_t)addrlen);
+	if (got != addrlen)
+		return false;
+	c->len = (socklen_t)addrlen;
+	return c->ss.ss_family == AF_INET || c->ss.ss_family == AF_INET6;
+}
+
+int handle_connect(struct agent *a, const struct seccomp_notif *req)
+{
+	struct connect_req c = { .id = req->id, .tid = req->pid };
+	_cleanup_close_ int pidfd = -1, sock = -1;
+	enum policy_dest dest;
+	bool host;
+	int r;
+
+	c.fd = (int)req->data.args[0];
+	if (!read_dest(req, &c))
+		return notify_id_valid(&a->notify, req->id) ? HANDLER_CONTINUE :
+							      HANDLER_GONE;
+	if (!notify_id_valid(&a->notify, req->id))
+		return HANDLER_GONE;
+
+	pidfd = target_pidfd_open(req->pid);
+	if (pidfd < 0)
+		return pidfd == -ESRCH ? HANDLER_GONE : HANDLER_CONTINUE;
+	sock = target_getfd(pidfd, c.fd);
+	if (sock < 0 || sockinfo_query(sock, &c.si) < 0 ||
+	    !sockinfo_is_switchable(&c.si))
+		return HANDLER_CONTINUE;
+
+	host = agent_is_host_socket(a, c.si.netns_cookie);
+	if (!host && !agent_is_container_socket(a, c.si.netns_cookie))
+		return HANDLER_CONTINUE;	/* a netns nested inside */
+
+	dest = policy_classify(&a->policy, (struct sockaddr *)&c.ss, c.len);
+	if (dest != POLICY_DEST_BYPASS || c.ss.ss_family != c.si.domain) {
+		if (!host) {
+			a->stats.kept++;
+			return HANDLER_CONTINUE;
+		}
+		/* A host socket must never be connected to the host's own
+		 * loopback or to what the container considers local. */
+		a->stats.refused++;
+		log_debug("host socket to %s destination: ENETUNREACH",
+			  policy_dest_to_string(dest));
+		return dest != POLICY_DEST_BYPASS ? -ENETUNREACH :
+						    -EAFNOSUPPORT;
+	}
+	if (!host && (c.si.bound || c.si.listening))
+		return HANDLER_CONTINUE;	/* bound in the container */
+	if (a->n_pending >= AGENT_PENDING_MAX)
+		return -EAGAIN;
+
+	r = target_fd_cloexec(req->pid, c.fd);
+	if (r < 0)
+		return host ? -EAGAIN : HANDLER_CONTINUE;
+	c.cloexec = r;
+	return switch_socket(a, &c, sock);
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * handle-setsockopt.c - record the options a socket sets before it is
+ * switched to the host.
+ *
+ * The filter traps setsockopt() only for the (level, name) pairs in
+ * sockopt.c.  The agent applies the option itself, on its pidfd_getfd()
+ * copy of the socket, from its own bounded copy of the value: what is
+ * recorded is exactly what was applied, and the container's answer is
+ * the kernel's own.  Nothing is read twice, so a racing thread that
+ * rewrites optval cannot make the record differ from the socket.
+ *
+ * Every case the agent does not handle (not a socket, not TCP/UDP, a
+ * negative optlen, an unreadable optval) gets CONTINUE, so that the kernel
+ * itself produces the errno; those calls record nothing.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "handlers.h"
+#include "log.h"
+#include "procmem.h"
+#include "sockinfo.h"
+#include "sockopt.h"
+#include "target.h"
+#include "util.h"
+
+int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
+{
+	int fd = (int)req->data.args[0];
+	int level = (int)req->data.args[1];
+	int name = (int)req->data.args[2];
+	uint64_t uval = req->data.args[3];
+	int optlen = (int)req->data.args[4];
+	uint8_t val[SOCKOPT_VAL_MAX];
+	_cleanup_close_ int pidfd = -1, sock = -1;
+	struct sockinfo si;
+	struct sockstate *s;
+	ssize_t got;
+	int r;
+
+	if (!sockopt_is_recorded(level, name) || optlen <= 0)
+		return HANDLER_CONTINUE;
+
+	pidfd = target_pidfd_open(req->pid);
+	if (pidfd < 0)
+		return pidfd == -ESRCH ? HANDLER_GONE : HANDLER_CONTINUE;
+	sock = target_getfd(pidfd, fd);
+	if (sock < 0)
+		return HANDLER_CONTINUE;
+	if (sockinfo_query(sock, &si) < 0 || !sockinfo_is_switchable(&si))
+		return HANDLER_CONTINUE;
+
+	/* The kernel reads at most what the option needs; so do we. */
+	got = procmem_read(req->pid, uval, val,
+			   MIN((size_t)optlen, sizeof(val)));
+	if (!notify_id_valid(&a->notify, req->id))
+		return HANDLER_GONE;
+	if (got <= 0)
+		return HANDLER_CONTINUE;
+
+	if (setsockopt(sock, level, name, val, (socklen_t)got) < 0)
+		return -errno;
+
+	r = sockstate_get(a->socks, si.cookie, &s);
+	if (r == 0) {
+		s->pid = req->pid;
+		s->fd = fd;
+		r = sockstate_record(s, level, name, val, (size_t)got);
+	}
+	if (r < 0)
+		log_debug("not recording %s: %s",
+			  sockopt_name(level, name), strerror(-r));
+	else
+		a->stats.opts++;
+	return 0;	/* the option is set: answer success */
+}

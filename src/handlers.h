@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * handlers.h - one handler per trapped syscall, each in handle-*.c.
+ * A handler returns 0 (the call succeeds), a negative errno (the call
+ * fails with it), HANDLER_CONTINUE, HANDLER_GONE or HANDLER_DONE (see
+ * notify.h).
+ */
+#ifndef NB_HANDLERS_H
+#define NB_HANDLERS_H
+
+#include <linux/seccomp.h>
+
+struct agent;
+
+typedef int (*handler_cb)(struct agent *a, const struct seccomp_notif *req);
+
+int handle_connect(struct agent *a, const struct seccomp_notif *req);
+int handle_setsockopt(struct agent *a, const struct seccomp_notif *req);
+
+#endif /* NB_HANDLERS_H */

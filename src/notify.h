@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * notify.h - the seccomp user-notification fd on a libuv loop.
+ */
+#ifndef NB_NOTIFY_H
+#define NB_NOTIFY_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct agent;
+struct notify;
+
+typedef void (*notify_hup_cb)(struct notify *n);
+
+struct notify_stats {
+	uint64_t received;
+	uint64_t continued;
+	uint64_t answered;
+	uint64_t gone;		/* the trapped thread died before the answer */
+};
+
+struct notify {
+	uv_poll_t poll;
+	int fd;
+	bool closing;
+	struct agent *agent;
+	struct seccomp_notif_sizes sizes;
+	struct seccomp_notif *req;	/* sizes.seccomp_notif bytes */
+	struct seccomp_notif_resp *resp;
+	uint32_t native_arch;		/* AUDIT_ARCH_* of our own ABI */
+	int nr_connect;
+	int nr_setsockopt;
+	notify_hup_cb on_hup;
+	struct notify_stats stats;
+};
+
+/*
+ * Handler return values: 0 answers success (the call returns 0), a
+ * negative errno fails the call with it, and:
+ */
+#define HANDLER_CONTINUE 1	/* let the kernel run the syscall */
+#define HANDLER_GONE 2		/* the notification is no longer valid */
+#define HANDLER_DONE 3		/* answered already, or the answer is pending */
+
+/**
+ * notify_start() - watch @fd and dispatch its notifications
+ * @n:		embedded in the agent
+ * @loop:	the agent's loop
+ * @fd:		the notify fd; owned by @n from now on, closed on stop
+ * @agent:	passed to the handlers
+ * @on_hup:	called once when every trapped process is gone
+ *
+ * Return: 0 or -errno (@fd is closed on error too)
+ */
+int notify_start(struct notify *n, uv_loop_t *loop, int fd,
+		 struct agent *agent, notify_hup_cb on_hup);
+
+/** notify_stop() - stop watching and close the fd (after the loop turns) */
+void notify_stop(struct notify *n);
+
+/** notify_id_valid() - is the trapped thread still waiting for @id? */
+bool notify_id_valid(struct notify *n, uint64_t id);
+
+/** notify_continue() - let the kernel run the syscall. Return: 0/-errno */
+int notify_continue(struct notify *n, uint64_t id);
+
+/**
+ * notify_answer() - fail the syscall with @error (< 0), or return @val
+ * Return: 0, -ENOENT when the thread is gone, other -errno
+ */
+int notify_answer(struct notify *n, uint64_t id, int64_t val, int error);
+
+/**
+ * notify_addfd() - install @srcfd in the target as fd number @newfd,
+ * replacing what is there (dup2() semantics), without answering.
+ * Return: 0, -ENOENT when the thread is gone, other -errno
+ */
+int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
+		 bool cloexec);
+
+#endif /* NB_NOTIFY_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sockinfo.c - getsockopt() queries on a copy of a container socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "seccomp-compat.h"
+#include "sockinfo.h"
+
+static int get_int(int fd, int level, int name, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	if (getsockopt(fd, level, name, ret, &len) < 0)
+		return -errno;
+	return 0;
+}
+
+uint64_t sockinfo_cookie(int fd)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len) < 0)
+		return 0;
+	return c;
+}
+
+uint64_t sockinfo_netns_cookie(int fd)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0)
+		return 0;
+	return c;
+}
+
+/* Bound: a local port, or a local address other than the wildcard. */
+static bool is_bound(int fd, int domain)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (domain == AF_INET) {
+		const struct sockaddr_in *s = (const void *)&ss;
+
+		return s->sin_port || s->sin_addr.s_addr != INADDR_ANY;
+	}
+	if (domain == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)&ss;
+
+		return s->sin6_port ||
+		       !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
+	}
+	return false;
+}
+
+int sockinfo_query(int fd, struct sockinfo *ret)
+{
+	struct sockinfo si = { 0 };
+	socklen_t len;
+	int r, v, fl;
+
+	r = get_int(fd, SOL_SOCKET, SO_DOMAIN, &si.domain);
+	if (r < 0)
+		return r;
+	r = get_int(fd, SOL_SOCKET, SO_TYPE, &si.type);
+	if (r < 0)
+		return r;
+	r = get_int(fd, SOL_SOCKET, SO_PROTOCOL, &si.protocol);
+	if (r < 0)
+		return r;
+	si.cookie = sockinfo_cookie(fd);
+	si.netns_cookie = sockinfo_netns_cookie(fd);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	si.nonblock = fl & O_NONBLOCK;
+	if (get_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) == 0)
+		si.listening = v;
+	si.bound = is_bound(fd, si.domain);
+	len = sizeof(si.sndtimeo);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &si.sndtimeo, &len) < 0)
+		memset(&si.sndtimeo, 0, sizeof(si.sndtimeo));
+	*ret = si;
+	return 0;
+}
+
+bool sockinfo_is_switchable(const struct sockinfo *si)
+{
+	if (si->domain != AF_INET && si->domain != AF_INET6)
+		return false;
+	if (si->type == SOCK_STREAM)
+		return si->protocol == IPPROTO_TCP;
+	if (si->type == SOCK_DGRAM)
+		return si->protocol == IPPROTO_UDP;
+	return false;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sockinfo.h - what the agent learns from its copy of a container socket.
+ */
+#ifndef NB_SOCKINFO_H
+#define NB_SOCKINFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+struct sockinfo {
+	int domain;		/* SO_DOMAIN */
+	int type;		/* SO_TYPE */
+	int protocol;		/* SO_PROTOCOL */
+	uint64_t cookie;	/* SO_COOKIE: the socket's identity */
+	uint64_t netns_cookie;	/* SO_NETNS_COOKIE, 0 if the kernel lacks it */
+	bool nonblock;		/* O_NONBLOCK of the open file */
+	bool bound;		/* local port or address already set */
+	bool listening;		/* SO_ACCEPTCONN */
+	struct timeval sndtimeo;
+};
+
+/**
+ * sockinfo_query() - fill @ret from @fd
+ * Return: 0, -ENOTSOCK, or another -errno
+ */
+int sockinfo_query(int fd, struct sockinfo *ret);
+
+/**
+ * sockinfo_is_switchable() - a TCP or UDP socket over IPv4 or IPv6?
+ * Raw, SCTP, ICMP, SEQPACKET and every other kind stay where they are.
+ */
+bool sockinfo_is_switchable(const struct sockinfo *si);
+
+/** sockinfo_cookie() - SO_COOKIE of @fd, 0 on error */
+uint64_t sockinfo_cookie(int fd);
+
+/** sockinfo_netns_cookie() - SO_NETNS_COOKIE of @fd, 0 on error */
+uint64_t sockinfo_netns_cookie(int fd);
+
+#endif /* NB_SOCKINFO_H */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * target.c - pidfd and /proc helpers for the trapped thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "seccomp-compat.h"
+#include "target.h"
+#include "util.h"
+
+static int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+/* Read a small /proc file into @buf, NUL-terminated. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The value after "@key:" on its own line in @text, or NULL. */
+static const char *find_field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':')
+			return p + klen + 1;
+	}
+	return NULL;
+}
+
+pid_t target_tgid(pid_t tid)
+{
+	char path[64], buf[2048];
+	const char *v;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	r = read_small(path, buf, sizeof(buf));
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	v = find_field(buf, "Tgid");
+	if (!v)
+		return -EIO;
+	return (pid_t)strtol(v, NULL, 10);
+}
+
+int target_pidfd_open(pid_t tid)
+{
+	static bool no_thread_pidfd;
+	pid_t tgid;
+	int fd;
+
+	if (!no_thread_pidfd) {
+		fd = sys_pidfd_open(tid, PIDFD_THREAD);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINVAL)
+			return -errno;
+		/* FIXME: drop when Linux 6.9 is the baseline. */
+		no_thread_pidfd = true;
+	}
+	fd = sys_pidfd_open(tid, 0);
+	if (fd >= 0)
+		return fd;
+	if (errno != EINVAL)
+		return -errno;
+	tgid = target_tgid(tid);
+	if (tgid < 0)
+		return tgid;
+	fd = sys_pidfd_open(tgid, 0);
+	return fd >= 0 ? fd : -errno;
+}
+
+int target_getfd(int pidfd, int fd)
+{
+	int r;
+
+	if (fd < 0)
+		return -EBADF;
+	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	return r >= 0 ? r : -errno;
+}
+
+int target_fd_cloexec(pid_t tid, int fd)
+{
+	char path[64], buf[1024];
+	const char *v;
+	unsigned long flags;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
+	r = read_small(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	v = find_field(buf, "flags");
+	if (!v)
+		return -EIO;
+	flags = strtoul(v, NULL, 8);
+	return (flags & O_CLOEXEC) ? 1 : 0;
+}

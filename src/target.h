@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * target.h - handles on the trapped thread: its pidfd, a copy of one of its
+ * fds, and the per-fd flags only /proc shows.
+ */
+#ifndef NB_TARGET_H
+#define NB_TARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/**
+ * target_pidfd_open() - a pidfd whose fd table is the one of thread @tid
+ *
+ * On Linux >= 6.9 this is a thread pidfd (PIDFD_THREAD), so a thread that
+ * unshared its fd table is served right.  Older kernels refuse pidfds of
+ * non-leader threads: the thread group leader is looked up in
+ * /proc/TID/status and used instead.
+ *
+ * Return: the pidfd (O_CLOEXEC) or -errno (-ESRCH when gone)
+ */
+int target_pidfd_open(pid_t tid);
+
+/**
+ * target_getfd() - a copy of @fd of the target (pidfd_getfd())
+ * Return: the new fd (O_CLOEXEC) or -errno (-EBADF when not open)
+ */
+int target_getfd(int pidfd, int fd);
+
+/**
+ * target_fd_cloexec() - is FD_CLOEXEC set on @fd in thread @tid?
+ *
+ * The close-on-exec flag belongs to the fd table entry, not to the file,
+ * so a pidfd_getfd() copy cannot show it; /proc/TID/fdinfo/FD does.
+ *
+ * Return: 1, 0, or -errno
+ */
+int target_fd_cloexec(pid_t tid, int fd);
+
+/** target_tgid() - the thread group id of @tid from /proc; -errno on error */
+pid_t target_tgid(pid_t tid);
+
+#endif /* NB_TARGET_H */

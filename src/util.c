@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * util.c - helpers with no better home: fd flags and strict integer parsing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void nb_assert_fail(const char *expr, const char *file, int line)
+{
+	fprintf(stderr, "nsbypass: assertion failed: %s (%s:%d)\n", expr, file,
+		line);
+	abort();
+}
+
+int fd_set_nonblock(int fd, int nonblock)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -errno;
+	flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	if (fcntl(fd, F_SETFL, flags) < 0)
+		return -errno;
+	return 0;
+}
+
+int parse_int(const char *s, long min, long max, int *ret_value)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret_value = (int)v;
+	return 0;
+}

@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sockprobe.c - multi-call socket test client for the integration tests.
+ *
+ * "sockprobe MODE ARGS..." runs one probe inside the network namespace of
+ * a container whose socket calls are intercepted by the seccomp agent.  A
+ * probe either observes that the calls behave exactly as the plain kernel
+ * would (flags, options, errnos, fd numbers) or attacks the interceptor
+ * (hostile pointers and lengths, a TOCTOU rewrite of the address).  Each
+ * mode ends with a last line "OK <detail>" on stdout and exit status 0,
+ * or "FAIL <reason>" on stdout and exit status 1.  Usage errors give one
+ * line on stderr and exit status 2.  Addresses are numeric IPv4 or IPv6.
+ * Every blocking wait is bounded by a 5 s timeout, and alarm() bounds the
+ * whole run so that a wedged interceptor cannot hang the test suite.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS	5000
+#define SAFETY_SECS	60
+#define CHILD_WAIT_MS	20000
+#define BAD_FD		9999
+#define BIG_OPTLEN	(1 << 20)
+#define PING		"ping\n"
+
+/* A parsed numeric socket address. */
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* A symbolic errno name and its value. */
+struct errname {
+	const char *name;
+	int num;
+};
+
+#define E(x) { #x, x }
+static const struct errname errnames[] = {
+	E(EPERM), E(ENOENT), E(EINTR), E(EBADF), E(EAGAIN), E(ENOMEM),
+	E(EACCES), E(EFAULT), E(EBUSY), E(EINVAL), E(ENFILE), E(EMFILE),
+	E(EPIPE), E(ENOSYS), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE),
+	E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT),
+	E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EPFNOSUPPORT), E(EAFNOSUPPORT),
+	E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH),
+	E(ENETRESET), E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN),
+	E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN),
+	E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS),
+};
+#undef E
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Map an errno value to its symbolic name; "0" for success. */
+static const char *errno_name(int err)
+{
+	static __thread char buf[24];
+	size_t i;
+
+	if (err == 0)
+		return "0";
+	for (i = 0; i < ARRAY_SIZE(errnames); i++)
+		if (errnames[i].num == err)
+			return errnames[i].name;
+	snprintf(buf, sizeof(buf), "errno%d", err);
+	return buf;
+}
+
+/* Map a symbolic errno name (or "0") to its value; -1 if unknown. */
+static int errno_value(const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, "0") == 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(errnames); i++)
+		if (strcmp(errnames[i].name, name) == 0)
+			return errnames[i].num;
+	return -1;
+}
+
+/* Print "FAIL <reason>" as the last line and exit 1. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("FAIL ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	exit(1);
+}
+
+/* Fail with the name and text of an errno value. */
+static void __attribute__((noreturn)) fail_errno(const char *what, int err)
+{
+	fail("%s: %s (%s)", what, errno_name(err), strerror(err));
+}
+
+/* Print one usage error line on stderr and exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sockprobe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* SIGALRM handler: the global safety net fired, report and leave. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "FAIL timeout: safety alarm fired\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(1);
+}
+
+/* Parse a decimal number in [min, max] or exit with a usage error. */
+static unsigned long parse_num(const char *s, unsigned long min,
+			       unsigned long max, const char *what)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		usage("bad %s '%s'", what, s);
+	return v;
+}
+
+/* Parse numeric HOST and PORT into @a, IPv4 or IPv6. */
+static void parse_addr(const char *host, const char *port, struct addr *a)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	uint16_t p = (uint16_t)parse_num(port, 0, 65535, "port");
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(p);
+		a->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(p);
+		a->len = sizeof(*sin6);
+	} else {
+		usage("bad numeric address '%s'", host);
+	}
+}
+
+/* Parse HOST and PORT that must be IPv4 into @sin. */
+static void parse_addr4(const char *host, const char *port,
+			struct sockaddr_in *sin)
+{
+	struct addr a;
+
+	parse_addr(host, port, &a);
+	if (a.ss.ss_family != AF_INET)
+		usage("this mode needs an IPv4 address, got '%s'", host);
+	memcpy(sin, &a.ss, sizeof(*sin));
+}
+
+/* Format a socket address as "a.b.c.d:port" or "[v6]:port". */
+static void fmt_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+	const struct sockaddr_in *sin = (const void *)sa;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(buf, len, "family%d", sa->sa_family);
+	}
+}
+
+/* Bound blocking send/recv/connect on @fd by the 5 s timeout. */
+static int set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = TIMEOUT_MS / 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Create a socket with timeouts set, or fail the probe. */
+static int must_socket(int family, int type)
+{
+	int fd = socket(family, type, 0);
+
+	if (fd < 0)
+		fail_errno("socket", errno);
+	if (set_timeouts(fd) < 0)
+		fail_errno("setsockopt timeouts", errno);
+	return fd;
+}
+
+/* Wait up to the timeout for @events on @fd; 0 ready, -1 with errno. */
+static int wait_fd(int fd, short events)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int rc;
+
+	do {
+		rc = poll(&pfd, 1, TIMEOUT_MS);
+	} while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc > 0 ? 0 : -1;
+}
+
+/* Format "what: ENAME (text)" into @msg and return -1. */
+static int errmsg(char *msg, size_t len, const char *what, int err)
+{
+	snprintf(msg, len, "%s: %s (%s)", what, errno_name(err),
+		 strerror(err));
+	return -1;
+}
+
+/* Connect, send a ping, read the echo; peer or error text into @msg. */
+static int echo_client(const struct addr *a, char *msg, size_t len)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	char buf[64];
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errmsg(msg, len, "socket", errno);
+	if (set_timeouts(fd) < 0)
+		errmsg(msg, len, "setsockopt timeouts", errno);
+	else if (connect(fd, (const void *)&a->ss, a->len) < 0)
+		errmsg(msg, len, errno == EINPROGRESS ? "connect timeout" :
+		       "connect", errno);
+	else if (getpeername(fd, (void *)&peer, &plen) < 0)
+		errmsg(msg, len, "getpeername", errno);
+	else if ((n = send(fd, PING, strlen(PING), MSG_NOSIGNAL)) < 0)
+		errmsg(msg, len, "send", errno);
+	else if (n != (ssize_t)strlen(PING))
+		snprintf(msg, len, "send: short write %zd", n);
+	else if ((n = recv(fd, buf, sizeof(buf), 0)) < 0)
+		errmsg(msg, len, errno == EAGAIN ? "recv timeout" : "recv",
+		       errno);
+	else if (n == 0)
+		snprintf(msg, len, "recv: connection closed before reply");
+	else
+		rc = 0;
+	if (rc == 0)
+		fmt_addr((void *)&peer, msg, len);
+	close(fd);
+	return rc;
+}
+
+/* Mode tcp-echo: blocking connect, ping, echo; print the peer. */
+static int mode_tcp_echo(char **av)
+{
+	char msg[256];
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	if (echo_client(&a, msg, sizeof(msg)) < 0)
+		fail("%s", msg);
+	printf("OK %s\n", msg);
+	return 0;
+}
+
+/* Fail unless O_NONBLOCK is still set on @fd. */
+static void check_nonblock(int fd, const char *when)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		fail_errno("fcntl F_GETFL", errno);
+	if (!(fl & O_NONBLOCK))
+		fail("O_NONBLOCK cleared %s", when);
+}
+
+/* Mode tcp-nonblock: non-blocking connect, poll, SO_ERROR, echo. */
+static int mode_tcp_nonblock(char **av)
+{
+	socklen_t elen = sizeof(int);
+	char buf[64];
+	struct addr a;
+	int fd, err;
+	ssize_t n;
+
+	parse_addr(av[0], av[1], &a);
+	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		fail_errno("socket", errno);
+	if (connect(fd, (void *)&a.ss, a.len) < 0 && errno != EINPROGRESS)
+		fail_errno("connect", errno);
+	check_nonblock(fd, "by connect");
+	if (wait_fd(fd, POLLOUT) < 0)
+		fail_errno("poll POLLOUT", errno);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+		fail_errno("getsockopt SO_ERROR", errno);
+	if (err)
+		fail_errno("SO_ERROR", err);
+	check_nonblock(fd, "after connect completed");
+	n = send(fd, PING, strlen(PING), MSG_NOSIGNAL);
+	if (n < 0)
+		fail_errno("send", errno);
+	if (n != (ssize_t)strlen(PING))
+		fail("send: short write %zd", n);
+	if (wait_fd(fd, POLLIN) < 0)
+		fail_errno("poll POLLIN", errno);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		fail_errno("recv", errno);
+	if (n == 0)
+		fail("recv: connection closed before reply");
+	close(fd);
+	printf("OK nonblock\n");
+	return 0;
+}
+
+/* Blocking connect to @a that must fail with @want; print OK @label. */
+static int expect_connect_errno(const struct addr *a, int want,
+				const char *label)
+{
+	int fd = must_socket(a->ss.ss_family, SOCK_STREAM);
+	int err = 0;
+
+	if (connect(fd, (const void *)&a->ss, a->len) < 0)
+		err = errno;
+	close(fd);
+	if (err == 0)
+		fail("connect succeeded, want %s", errno_name(want));
+	if (err != want)
+		fail("connect: got %s (%s) want %s", errno_name(err),
+		     strerror(err), errno_name(want));
+	printf("OK %s\n", label);
+	return 0;
+}
+
+/* Mode tcp-refused: blocking connect must fail with ECONNREFUSED. */
+static int mode_tcp_refused(char **av)
+{
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	return expect_connect_errno(&a, ECONNREFUSED, "refused");
+}
+
+/* Mode connect-errno: blocking connect must fail with the named errno. */
+static int mode_connect_errno(char **av)
+{
+	int want = errno_value(av[2]);
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	if (want <= 0)
+		usage("unknown errno name '%s'", av[2]);
+	return expect_connect_errno(&a, want, av[2]);
+}
+
+/*
+ * The address shared with the flipper thread.  Both variants differ only
+ * in the first 8 bytes (family, port, IPv4 address; sin_zero is zero in
+ * both), so one aligned 8-byte atomic store switches between two whole,
+ * valid addresses and the kernel never sees a torn mix of the two.
+ */
+union race_addr {
+	struct sockaddr_in sin;
+	uint64_t w[2];
+};
+
+_Static_assert(sizeof(struct sockaddr_in) == 16, "sockaddr_in is 16 bytes");
+
+static union race_addr race_shared __attribute__((aligned(16)));
+static uint64_t race_word[2];
+static int race_stop;
+
+/* Flipper thread: rewrite the shared address as fast as possible. */
+static void *race_flipper(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&race_shared.w[0], race_word[0],
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&race_shared.w[0], race_word[1],
+				 __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Remember up to three distinct "other" errnos of the race. */
+static void race_note_other(int *seen, int err)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (seen[i] == err)
+			return;
+		if (seen[i] == 0) {
+			seen[i] = err;
+			return;
+		}
+	}
+}
+
+/* Compare address and port of two IPv4 socket addresses. */
+static int same_sin(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
+	       a->sin_port == b->sin_port;
+}
+
+/* Mode race: connect while another thread flips the address (TOCTOU). */
+static int mode_race(char **av)
+{
+	unsigned long i, count, host = 0, loop = 0, refused = 0, other = 0;
+	struct sockaddr_in hsin, lsin, peer;
+	union race_addr tmp;
+	int seen[3] = { 0 };
+	pthread_t thr;
+	socklen_t plen;
+	char buf[64];
+	int fd, rc;
+
+	parse_addr4(av[0], av[1], &hsin);
+	parse_addr4("127.0.0.1", av[2], &lsin);
+	count = parse_num(av[3], 1, 100000000, "count");
+
+	memcpy(&tmp.sin, &hsin, sizeof(hsin));
+	race_word[0] = tmp.w[0];
+	memcpy(&tmp.sin, &lsin, sizeof(lsin));
+	race_word[1] = tmp.w[0];
+	memcpy(&race_shared.sin, &hsin, sizeof(hsin));
+
+	rc = pthread_create(&thr, NULL, race_flipper, NULL);
+	if (rc)
+		fail_errno("pthread_create", rc);
+	for (i = 0; i < count; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || set_timeouts(fd) < 0)
+			fail_errno("socket setup", errno);
+		if (connect(fd, (void *)&race_shared.sin,
+			    sizeof(race_shared.sin)) < 0) {
+			if (errno == ECONNREFUSED) {
+				refused++;
+			} else {
+				other++;
+				race_note_other(seen, errno);
+			}
+			close(fd);
+			continue;
+		}
+		plen = sizeof(peer);
+		if (getpeername(fd, (void *)&peer, &plen) < 0) {
+			other++;
+			race_note_other(seen, errno);
+		} else if (same_sin(&peer, &hsin)) {
+			host++;
+		} else if (same_sin(&peer, &lsin)) {
+			loop++;
+		} else {
+			other++;
+			fmt_addr((void *)&peer, buf, sizeof(buf));
+			fprintf(stderr, "race: unexpected peer %s\n", buf);
+		}
+		close(fd);
+	}
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(thr, NULL);
+	for (i = 0; i < 3 && seen[i]; i++)
+		fprintf(stderr, "race: other error: %s (%s)\n",
+			errno_name(seen[i]), strerror(seen[i]));
+	printf("OK host=%lu loop=%lu refused=%lu other=%lu\n", host, loop,
+	       refused, other);
+	return 0;
+}
+
+/* One socket option checked by the sockopt mode. */
+struct optdesc {
+	const char *name;
+	int level;
+	int opt;
+	int val;	/* value to set; for SO_LINGER the linger time */
+	int buf;	/* kernel adjusts it: compare to the pre-connect read */
+	int v6;		/* only on AF_INET6 sockets */
+};
+
+static const struct optdesc sockopts[] = {
+	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1, 0, 0 },
+	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1, 0, 0 },
+	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1, 0, 0 },
+	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 77, 0, 0 },
+	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 11, 0, 0 },
+	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 5, 0, 0 },
+	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 65536, 1, 0 },
+	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 131072, 1, 0 },
+	{ "SO_LINGER", SOL_SOCKET, SO_LINGER, 7, 0, 0 },
+	{ "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 12345, 0, 0 },
+	{ "IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1, 0, 1 },
+};
+
+/* Set option @d on @fd to its table value, or fail. */
+static void opt_set(int fd, const struct optdesc *d)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = d->val };
+	const void *p = &d->val;
+	socklen_t len = sizeof(int);
+
+	if (d->opt == SO_LINGER && d->level == SOL_SOCKET) {
+		p = &lg;
+		len = sizeof(lg);
+	}
+	if (setsockopt(fd, d->level, d->opt, p, len) < 0)
+		fail_errno(d->name, errno);
+}
+
+/* Read option @d of @fd as text into @out (linger as "onoff/secs"). */
+static void opt_get(int fd, const struct optdesc *d, char *out, size_t len)
+{
+	struct linger lg;
+	socklen_t l;
+	int v;
+
+	if (d->opt == SO_LINGER && d->level == SOL_SOCKET) {
+		l = sizeof(lg);
+		if (getsockopt(fd, d->level, d->opt, &lg, &l) < 0)
+			fail_errno(d->name, errno);
+		snprintf(out, len, "%d/%d", lg.l_onoff, lg.l_linger);
+		return;
+	}
+	l = sizeof(v);
+	if (getsockopt(fd, d->level, d->opt, &v, &l) < 0)
+		fail_errno(d->name, errno);
+	snprintf(out, len, "%d", v);
+}
+
+/* Fail unless integer SOL_SOCKET option @opt of @fd equals @want. */
+static void check_sol_int(int fd, int opt, const char *name, int want)
+{
+	socklen_t l = sizeof(int);
+	int v;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0)
+		fail_errno(name, errno);
+	if (v != want)
+		fail("%s before=%d after=%d", name, want, v);
+}
+
+/* Mode sockopt: options set before connect must survive the connect. */
+static int mode_sockopt(char **av)
+{
+	char before[ARRAY_SIZE(sockopts)][32], after[32], set[32];
+	const struct optdesc *d;
+	struct addr a;
+	size_t i;
+	int fd, fam;
+
+	parse_addr(av[0], av[1], &a);
+	fam = a.ss.ss_family;
+	fd = socket(fam, SOCK_STREAM, IPPROTO_TCP);
+	if (fd < 0)
+		fail_errno("socket", errno);
+	if (set_timeouts(fd) < 0)
+		fail_errno("setsockopt timeouts", errno);
+	for (i = 0; i < ARRAY_SIZE(sockopts); i++) {
+		d = &sockopts[i];
+		if (d->v6 && fam != AF_INET6)
+			continue;
+		opt_set(fd, d);
+		opt_get(fd, d, before[i], sizeof(before[i]));
+		if (d->opt == SO_LINGER && d->level == SOL_SOCKET)
+			snprintf(set, sizeof(set), "1/%d", d->val);
+		else
+			snprintf(set, sizeof(set), "%d", d->val);
+		if (!d->buf && strcmp(set, before[i]) != 0)
+			fail("%s set=%s got=%s", d->name, set, before[i]);
+	}
+	if (connect(fd, (void *)&a.ss, a.len) < 0)
+		fail_errno("connect", errno);
+	for (i = 0; i < ARRAY_SIZE(sockopts); i++) {
+		d = &sockopts[i];
+		if (d->v6 && fam != AF_INET6)
+			continue;
+		opt_get(fd, d, after, sizeof(after));
+		if (strcmp(before[i], after) != 0)
+			fail("%s before=%s after=%s", d->name, before[i],
+			     after);
+	}
+	check_sol_int(fd, SO_DOMAIN, "SO_DOMAIN", fam);
+	check_sol_int(fd, SO_TYPE, "SO_TYPE", SOCK_STREAM);
+	check_sol_int(fd, SO_PROTOCOL, "SO_PROTOCOL", IPPROTO_TCP);
+	close(fd);
+	printf("OK sockopt\n");
+	return 0;
+}
+
+/* Fail unless @fd has FD_CLOEXEC == @cloexec, is blocking and connected. */
+static void check_fd_flags(int fd, int cloexec, const char *which)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int fdfl = fcntl(fd, F_GETFD);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fdfl < 0 || fl < 0)
+		fail_errno("fcntl", errno);
+	if (!!(fdfl & FD_CLOEXEC) != cloexec)
+		fail("%s socket: FD_CLOEXEC is %s after connect", which,
+		     cloexec ? "clear" : "set");
+	if (fl & O_NONBLOCK)
+		fail("%s socket: O_NONBLOCK set after connect", which);
+	if (getpeername(fd, (void *)&peer, &plen) < 0)
+		fail("%s socket: fd %d not connected after connect: %s",
+		     which, fd, errno_name(errno));
+}
+
+/* Create a blocking socket with @flags, connect it and check its flags. */
+static void flags_one(const struct addr *a, int flags, const char *which)
+{
+	int fd = must_socket(a->ss.ss_family, SOCK_STREAM | flags);
+
+	if (connect(fd, (const void *)&a->ss, a->len) < 0)
+		fail_errno("connect", errno);
+	check_fd_flags(fd, !!(flags & SOCK_CLOEXEC), which);
+	close(fd);
+}
+
+/* Mode flags: connect must keep the fd number, FD_CLOEXEC and blocking. */
+static int mode_flags(char **av)
+{
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	flags_one(&a, SOCK_CLOEXEC, "cloexec");
+	flags_one(&a, 0, "plain");
+	printf("OK flags\n");
+	return 0;
+}
+
+/* Mode udp-echo: connected UDP socket, send a ping, wait for the echo. */
+static int mode_udp_echo(char **av)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	char buf[256];
+	struct addr a;
+	ssize_t n;
+	int fd;
+
+	parse_addr(av[0], av[1], &a);
+	fd = must_socket(a.ss.ss_family, SOCK_DGRAM);
+	if (connect(fd, (void *)&a.ss, a.len) < 0)
+		fail_errno("connect", errno);
+	if (send(fd, "ping", 4, 0) != 4)
+		fail_errno("send", errno);
+	if (wait_fd(fd, POLLIN) < 0)
+		fail_errno("poll POLLIN", errno);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		fail_errno("recv", errno);
+	if (getpeername(fd, (void *)&peer, &plen) < 0)
+		fail_errno("getpeername", errno);
+	close(fd);
+	fmt_addr((void *)&peer, buf, sizeof(buf));
+	printf("OK %s\n", buf);
+	return 0;
+}
+
+/* State shared by the badinput cases. */
+struct bad_ctx {
+	struct sockaddr_in sin;	/* valid HOST:PORT */
+	char *page;		/* starts with HOST:PORT, then comes hole */
+	char *hole;		/* the PROT_NONE page */
+	char *big;		/* BIG_OPTLEN bytes, starting with int 1 */
+	int mismatches;
+};
+
+/* Print one case line and count it if @got differs from @want. */
+static void bad_report(struct bad_ctx *c, const char *name, int got,
+		       int want)
+{
+	printf("case %s: got %s want %s\n", name, errno_name(got),
+	       errno_name(want));
+	if (got != want)
+		c->mismatches++;
+}
+
+/* Raw connect(2) with the arguments passed through untouched. */
+static int raw_connect(int fd, const void *addr, long len)
+{
+	return syscall(SYS_connect, (long)fd, addr, len) < 0 ? errno : 0;
+}
+
+/* Raw setsockopt(2) with the arguments passed through untouched. */
+static int raw_setsockopt(int fd, int level, int opt, const void *val,
+			  long len)
+{
+	return syscall(SYS_setsockopt, (long)fd, (long)level, (long)opt, val,
+		       len) < 0 ? errno : 0;
+}
+
+/* Run one connect case on a fresh AF_INET socket. */
+static void bad_connect(struct bad_ctx *c, const char *name,
+			const void *addr, long len, int want)
+{
+	int fd = must_socket(AF_INET, SOCK_STREAM);
+
+	bad_report(c, name, raw_connect(fd, addr, len), want);
+	close(fd);
+}
+
+/* Run one SOL_SOCKET setsockopt case on a fresh AF_INET socket. */
+static void bad_setsockopt(struct bad_ctx *c, const char *name, int opt,
+			   const void *val, long len, int want)
+{
+	int fd = must_socket(AF_INET, SOCK_STREAM);
+
+	bad_report(c, name, raw_setsockopt(fd, SOL_SOCKET, opt, val, len),
+		   want);
+	close(fd);
+}
+
+/* Map a readable page followed by an inaccessible one, and a big buffer. */
+static void bad_setup(struct bad_ctx *c)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m;
+
+	m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		fail_errno("mmap", errno);
+	if (mprotect(m + pg, pg, PROT_NONE) < 0)
+		fail_errno("mprotect", errno);
+	c->page = m;
+	c->hole = m + pg;
+	memcpy(c->page, &c->sin, sizeof(c->sin));
+	c->big = calloc(1, BIG_OPTLEN);
+	if (!c->big)
+		fail_errno("calloc", ENOMEM);
+	*(int *)c->big = 1;
+	if (fcntl(BAD_FD, F_GETFD) >= 0 || errno != EBADF)
+		fail("fd %d is open, cannot use it as a bad fd", BAD_FD);
+}
+
+/* The connect(2) cases of badinput. */
+static void bad_connect_cases(struct bad_ctx *c)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = c->sin.sin_port,
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	};
+	struct sockaddr_in odd = c->sin;
+	char *edge = c->hole - 8;
+	int p[2], err;
+
+	bad_connect(c, "connect-null-addr", NULL, 16, EFAULT);
+	bad_connect(c, "connect-unmapped-addr", c->hole, 16, EFAULT);
+	memcpy(edge, &c->sin, 8);
+	bad_connect(c, "connect-addr-crosses-page", edge, 16, EFAULT);
+	bad_connect(c, "connect-addrlen-0", &c->sin, 0, EINVAL);
+	bad_connect(c, "connect-addrlen-1", &c->sin, 1, EINVAL);
+	bad_connect(c, "connect-addrlen-4096", c->page, 4096, EINVAL);
+	bad_connect(c, "connect-addrlen-minus-1", &c->sin, -1, EINVAL);
+	odd.sin_family = 0x7777;
+	bad_connect(c, "connect-family-0x7777", &odd, 16, EAFNOSUPPORT);
+	bad_connect(c, "connect-inet6-on-inet", &sin6, sizeof(sin6),
+		    EAFNOSUPPORT);
+	bad_report(c, "connect-bad-fd",
+		   raw_connect(BAD_FD, &c->sin, sizeof(c->sin)), EBADF);
+	if (pipe(p) < 0)
+		fail_errno("pipe", errno);
+	err = raw_connect(p[0], &c->sin, sizeof(c->sin));
+	bad_report(c, "connect-on-pipe", err, ENOTSOCK);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* The setsockopt(2) cases of badinput. */
+static void bad_setsockopt_cases(struct bad_ctx *c)
+{
+	int one = 1;
+
+	bad_setsockopt(c, "setsockopt-keepalive-optlen-1", SO_KEEPALIVE,
+		       &one, 1, EINVAL);
+	bad_setsockopt(c, "setsockopt-keepalive-null", SO_KEEPALIVE, NULL,
+		       4, EFAULT);
+	bad_setsockopt(c, "setsockopt-keepalive-optlen-1MiB", SO_KEEPALIVE,
+		       c->big, BIG_OPTLEN, 0);
+	bad_setsockopt(c, "setsockopt-keepalive-optlen-minus-1",
+		       SO_KEEPALIVE, &one, -1, EINVAL);
+	bad_report(c, "setsockopt-nodelay-bad-fd",
+		   raw_setsockopt(BAD_FD, IPPROTO_TCP, TCP_NODELAY, &one,
+				  sizeof(one)), EBADF);
+	bad_setsockopt(c, "setsockopt-linger-optlen-4", SO_LINGER, &one, 4,
+		       EINVAL);
+	bad_setsockopt(c, "setsockopt-rcvtimeo-unmapped", SO_RCVTIMEO,
+		       c->hole, 16, EFAULT);
+}
+
+/* Mode badinput: hostile connect/setsockopt arguments keep kernel errnos. */
+static int mode_badinput(char **av)
+{
+	struct bad_ctx c = { .mismatches = 0 };
+	int fd, err = 0;
+
+	parse_addr4(av[0], av[1], &c.sin);
+	bad_setup(&c);
+	bad_connect_cases(&c);
+	bad_setsockopt_cases(&c);
+
+	fd = must_socket(AF_INET, SOCK_STREAM);
+	if (connect(fd, (void *)&c.sin, sizeof(c.sin)) < 0)
+		err = errno;
+	close(fd);
+	bad_report(&c, "alive-after", err, 0);
+
+	free(c.big);
+	if (c.mismatches)
+		fail("badinput %d mismatches", c.mismatches);
+	printf("OK badinput\n");
+	return 0;
+}
+
+/* Mode many: COUNT sequential connects, all of which must succeed. */
+static int mode_many(char **av)
+{
+	unsigned long i, count, failed = 0, first_at = 0;
+	int fd, first = 0, err;
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	count = parse_num(av[2], 1, 100000000, "count");
+	for (i = 0; i < count; i++) {
+		err = 0;
+		fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+		if (fd < 0 || set_timeouts(fd) < 0 ||
+		    connect(fd, (void *)&a.ss, a.len) < 0)
+			err = errno;
+		if (fd >= 0)
+			close(fd);
+		if (err && !failed++) {
+			first = err;
+			first_at = i;
+		}
+	}
+	if (failed)
+		fail("many failed=%lu/%lu first=%s (%s) at %lu", failed,
+		     count, errno_name(first), strerror(first), first_at);
+	printf("OK many=%lu\n", count);
+	return 0;
+}
+
+/* Argument and result of the threaded mode's worker. */
+struct thread_job {
+	struct addr a;
+	int rc;
+	char msg[256];
+};
+
+/* Worker thread: run the tcp-echo sequence off the leader thread. */
+static void *echo_thread(void *arg)
+{
+	struct thread_job *job = arg;
+
+	job->rc = echo_client(&job->a, job->msg, sizeof(job->msg));
+	return NULL;
+}
+
+/* Mode threaded: tcp-echo from a non-leader thread. */
+static int mode_threaded(char **av)
+{
+	struct thread_job job = { .rc = -1 };
+	pthread_t thr;
+	int rc;
+
+	parse_addr(av[0], av[1], &job.a);
+	rc = pthread_create(&thr, NULL, echo_thread, &job);
+	if (rc)
+		fail_errno("pthread_create", rc);
+	pthread_join(thr, NULL);
+	if (job.rc < 0)
+		fail("thread: %s", job.msg);
+	printf("OK threaded\n");
+	return 0;
+}
+
+/* Sleep for @ms milliseconds. */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Mode forkexec: re-exec ourselves as "tcp-echo" in a child. */
+static int mode_forkexec(char **av)
+{
+	char *cargv[] = { "sockprobe", "tcp-echo", av[0], av[1], NULL };
+	struct addr a;
+	int status;
+	long waited;
+	pid_t pid, r;
+
+	parse_addr(av[0], av[1], &a);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		fail_errno("fork", errno);
+	if (pid == 0) {
+		execv("/proc/self/exe", cargv);
+		printf("FAIL exec /proc/self/exe: %s\n", strerror(errno));
+		fflush(stdout);
+		_exit(127);
+	}
+	for (waited = 0;; waited += 10) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			fail_errno("waitpid", errno);
+		if (waited >= CHILD_WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child timed out");
+		}
+		sleep_ms(10);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("child status 0x%x", status);
+	printf("OK forkexec\n");
+	return 0;
+}
+
+/* Mode fdpass-dup: options set on a dup()ed socket survive its connect. */
+static int mode_fdpass_dup(char **av)
+{
+	socklen_t l = sizeof(int);
+	int fd, dfd, one = 1, v = 0;
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	fd = must_socket(a.ss.ss_family, SOCK_STREAM);
+	dfd = dup(fd);
+	if (dfd < 0)
+		fail_errno("dup", errno);
+	close(fd);
+	if (setsockopt(dfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		fail_errno("setsockopt TCP_NODELAY", errno);
+	if (connect(dfd, (void *)&a.ss, a.len) < 0)
+		fail_errno("connect", errno);
+	if (getsockopt(dfd, IPPROTO_TCP, TCP_NODELAY, &v, &l) < 0)
+		fail_errno("getsockopt TCP_NODELAY", errno);
+	if (v != 1)
+		fail("TCP_NODELAY before=1 after=%d", v);
+	close(dfd);
+	printf("OK dup\n");
+	return 0;
+}
+
+/* One entry of the mode table. */
+struct mode {
+	const char *name;
+	int nargs;
+	int (*fn)(char **av);
+	const char *args;
+};
+
+static const struct mode modes[] = {
+	{ "tcp-echo", 2, mode_tcp_echo, "HOST PORT" },
+	{ "tcp-nonblock", 2, mode_tcp_nonblock, "HOST PORT" },
+	{ "tcp-refused", 2, mode_tcp_refused, "HOST PORT" },
+	{ "connect-errno", 3, mode_connect_errno, "HOST PORT ERRNO_NAME" },
+	{ "race", 4, mode_race, "HOST PORT LOOPPORT COUNT" },
+	{ "sockopt", 2, mode_sockopt, "HOST PORT" },
+	{ "flags", 2, mode_flags, "HOST PORT" },
+	{ "udp-echo", 2, mode_udp_echo, "HOST PORT" },
+	{ "badinput", 2, mode_badinput, "HOST PORT" },
+	{ "many", 3, mode_many, "HOST PORT COUNT" },
+	{ "threaded", 2, mode_threaded, "HOST PORT" },
+	{ "forkexec", 2, mode_forkexec, "HOST PORT" },
+	{ "fdpass-dup", 2, mode_fdpass_dup, "HOST PORT" },
+};
+
+/* Dispatch to the mode named by argv[1]. */
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, on_alarm);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(SAFETY_SECS);
+	if (argc < 2)
+		usage("usage: sockprobe MODE ARGS... (see the source)");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (strcmp(argv[1], modes[i].name) != 0)
+			continue;
+		if (argc - 2 != modes[i].nargs)
+			usage("usage: sockprobe %s %s", modes[i].name,
+			      modes[i].args);
+		return modes[i].fn(argv + 2);
+	}
+	usage("unknown mode '%s'", argv[1]);
+}
