@@ -5,11 +5,13 @@
  * made in the caller's network namespace.
  *
  * The process forks.  The child unshares a user and a network namespace,
- * maps the caller to root inside, brings up lo, installs the filter and
- * sends the notify fd (plus one socket made inside, whose SO_NETNS_COOKIE
- * names the container's namespace) to the parent, waits for the parent's
- * go-ahead and execs the command.  The parent stays in the caller's
- * namespaces and is the agent; it exits with the command's status.
+ * maps the caller to root inside, brings up lo, starts nsbypass-nsagent
+ * (double-forked, so that it is never one of the command's children),
+ * installs the filter and sends the notify fd, one socket made inside
+ * (whose SO_NETNS_COOKIE names the container's namespace) and the nsagent
+ * report socket to the parent, waits for the parent's go-ahead and execs
+ * the command.  The parent stays in the caller's namespaces and is the
+ * agent; it exits with the command's status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,13 +31,18 @@
 #include "filter.h"
 #include "log.h"
 #include "netns.h"
+#include "nsagent-client.h"
 #include "policy.h"
 #include "sockinfo.h"
 #include "util.h"
 
+#define NB_NSAGENT_NAME_ARG "nsbypass-nsagent"
+
 struct run_ctx {
 	uv_loop_t loop;
 	struct agent agent;
+	struct nsagent_client nsagent;
+	char *nsagent_path;		/* NULL: subnets are not tracked */
 	pid_t child;
 	int status;
 	bool reaped;
@@ -63,13 +70,45 @@ static void run_usage(FILE *f)
 		"  -h, --help        show this help\n");
 }
 
+/*
+ * Start nsagent in this namespace; returns the agent's end of its report
+ * socket.  The middle process exits at once, so nsagent is reparented
+ * away from the command (a wait() loop in it must not wait for nsagent).
+ */
+static int start_nsagent(const char *path)
+{
+	int sp[2], status;
+	pid_t mid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	mid = fork();
+	if (mid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -errno;
+	}
+	if (mid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		if (dup2(sp[1], 3) < 0)
+			_exit(127);
+		execl(path, NB_NSAGENT_NAME_ARG, "--report-fd", "3",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(sp[1]);
+	waitpid(mid, &status, 0);
+	return sp[0];
+}
+
 /* The child: namespaces, filter, hand-over, exec.  Never returns. */
 static void __attribute__((noreturn))
-run_child(int sock, uid_t uid, gid_t gid, char **argv)
+run_child(int sock, uid_t uid, gid_t gid, const char *nsagent, char **argv)
 {
-	_cleanup_close_ int probe = -1, nfd = -1;
+	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
 	char go;
-	int r, fds[2];
+	int r, fds[3];
 
 	r = netns_unshare_rootless(uid, gid);
 	if (r < 0) {
@@ -84,6 +123,13 @@ run_child(int sock, uid_t uid, gid_t gid, char **argv)
 		log_errno(-errno, "socket");
 		_exit(125);
 	}
+	if (nsagent) {
+		report = start_nsagent(nsagent);
+		if (report < 0) {
+			log_errno(report, "cannot start %s", nsagent);
+			_exit(125);
+		}
+	}
 	nfd = filter_install();
 	if (nfd < 0) {
 		log_errno(nfd, "cannot install seccomp filter");
@@ -91,14 +137,16 @@ run_child(int sock, uid_t uid, gid_t gid, char **argv)
 	}
 	fds[0] = nfd;
 	fds[1] = probe;
-	r = fdpass_send(sock, fds, 2);
+	fds[2] = report;
+	r = fdpass_send(sock, fds, nsagent ? 3 : 2);
 	if (r < 0) {
 		log_errno(r, "cannot hand the notify fd to the agent");
 		_exit(125);
 	}
 	closep(&nfd);
 	closep(&probe);
-	nfd = probe = -1;
+	closep(&report);
+	nfd = probe = report = -1;
 	/* Wait until the agent serves the fd: EOF means it failed. */
 	if (read(sock, &go, 1) != 1)
 		_exit(125);
@@ -123,6 +171,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
 	if (!ctx->reaped)
 		return;
 	agent_stop(&ctx->agent);
+	nsagent_client_stop(&ctx->nsagent);
 	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
 		uv_close((uv_handle_t *)&ctx->fwd[i], NULL);
@@ -147,10 +196,10 @@ static int exit_status(int status)
 /* The parent: take the fds, start the agent, let the child go, serve. */
 static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 {
-	int fds[2], r;
+	int fds[3] = { -1, -1, -1 }, r;
 	uint64_t container_netns;
 
-	r = fdpass_recv(sock, fds, 2);
+	r = fdpass_recv(sock, fds, ctx->nsagent_path ? 3 : 2);
 	if (r < 0)
 		return log_errno(r, "no notify fd from the child");
 	container_netns = sockinfo_netns_cookie(fds[1]);
@@ -159,14 +208,24 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	r = agent_init(&ctx->agent, &ctx->loop, pol);
 	if (r < 0) {
 		close(fds[0]);
+		closep(&fds[2]);
 		return log_errno(r, "cannot start the agent%s",
 				 r == -EOPNOTSUPP ?
 					 " (SO_NETNS_COOKIE needs Linux >= 5.14)" :
 					 "");
 	}
 	r = agent_start(&ctx->agent, fds[0], container_netns, NULL);
-	if (r < 0)
+	if (r < 0) {
+		closep(&fds[2]);
 		return log_errno(r, "cannot watch the notify fd");
+	}
+	/* Not fatal: without reports only the built-in ranges, the
+	 * --ignore list and lo are known to be the container's. */
+	ctx->nsagent.fd = -1;
+	if (fds[2] >= 0 &&
+	    nsagent_client_start(&ctx->nsagent, &ctx->loop, fds[2],
+				 &ctx->agent.policy) < 0)
+		log_warn("cannot watch nsagent reports, ignoring");
 
 	uv_signal_init(&ctx->loop, &ctx->sigchld);
 	uv_signal_start(&ctx->sigchld, on_sigchld, SIGCHLD);
@@ -254,6 +313,9 @@ int nb_cmd_run(int argc, char **argv)
 	if (r)
 		return r;
 
+	ctx.nsagent_path = nsagent_find();
+	if (!ctx.nsagent_path)
+		log_warn("nsbypass-nsagent not found: container subnets are not tracked");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_errno(-errno, "socketpair"), 1;
 	uv_loop_init(&ctx.loop);
@@ -267,7 +329,7 @@ int nb_cmd_run(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(125);
-		run_child(sv[1], uid, gid, argv + first);
+		run_child(sv[1], uid, gid, ctx.nsagent_path, argv + first);
 	}
 	close(sv[1]);
 	r = run_parent(&ctx, sv[0], &pol);
@@ -279,5 +341,6 @@ int nb_cmd_run(int argc, char **argv)
 	}
 	uv_loop_close(&ctx.loop);
 	agent_fini(&ctx.agent);
+	free(ctx.nsagent_path);
 	return exit_status(ctx.status);
 }
