@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "route.h"
 #include "sockinfo.h"
 #include "target.h"
 #include "util.h"
@@ -53,9 +54,14 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	r = host_netns_cookie(&a->host_netns);
 	if (r < 0)
 		return r;
+	a->route_fd = route_open();
+	if (a->route_fd < 0)
+		return a->route_fd;
 	a->socks = sockstate_table_new(SOCKSTATE_MAX);
-	if (!a->socks)
+	if (!a->socks) {
+		closep(&a->route_fd);
 		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -127,5 +133,7 @@ void agent_stop(struct agent *a)
 
 void agent_fini(struct agent *a)
 {
+	closep(&a->route_fd);
+	a->route_fd = -1;
 	a->socks = sockstate_table_free(a->socks);
 }

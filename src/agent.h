@@ -36,6 +36,7 @@ struct agent {
 	struct sockstate_table *socks;
 	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
 	uint64_t container_netns;	/* of the container's, 0 if unknown */
+	int route_fd;			/* NETLINK_ROUTE, see route.h */
 	unsigned int n_pending;
 	struct pending_connect *pending;	/* list, see handle-connect.c */
 	uv_timer_t sweep_timer;

@@ -41,6 +41,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "procmem.h"
+#include "route.h"
 #include "sockinfo.h"
 #include "target.h"
 #include "util.h"
@@ -67,6 +68,7 @@ struct connect_req {
 	pid_t tid;
 	int fd;
 	bool cloexec;
+	bool host;		/* the socket is already a host socket */
 	struct sockinfo si;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -252,6 +254,28 @@ static void copy_v6only(int from, int to)
 		(void)setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
 }
 
+/*
+ * Pin a UDP host socket to the device its destination routes through
+ * (see route.h): a connected UDP socket may still sendto() any address,
+ * and pinned to a device other than lo it cannot reach host loopback.
+ * A destination that routes through lo itself is not switched.
+ */
+static int pin_udp(struct agent *a, int hs, const struct connect_req *c)
+{
+	int ifindex = 0, r;
+
+	r = route_device(a->route_fd, (const struct sockaddr *)&c->ss,
+			 &ifindex);
+	if (r < 0)
+		return r;
+	if (ifindex == ROUTE_LOOPBACK_IFINDEX)
+		return -ENETUNREACH;
+	if (setsockopt(hs, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex,
+		       sizeof(ifindex)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Make, configure and connect the host socket, then install it. */
 static int switch_socket(struct agent *a, const struct connect_req *c,
 			 int sock)
@@ -269,6 +293,15 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 		sockstate_replay(s, hs);
 	if (c->si.domain == AF_INET6)
 		copy_v6only(sock, hs);
+	if (c->si.type == SOCK_DGRAM) {
+		r = pin_udp(a, hs, c);
+		if (r < 0) {
+			log_debug("UDP destination not pinnable (%s): %s",
+				  strerror(-r),
+				  c->host ? "ENETUNREACH" : "kept inside");
+			return c->host ? -ENETUNREACH : HANDLER_CONTINUE;
+		}
+	}
 
 	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
 		r = install(a, c->id, hs, c->fd, c->cloexec, c->si.nonblock,
@@ -344,8 +377,9 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return dest != POLICY_DEST_BYPASS ? -ENETUNREACH :
 						    -EAFNOSUPPORT;
 	}
-	if (!host && (c.si.bound || c.si.listening))
+	if (!host && (c.si.bound || c.si.listening || c.si.bound_ifindex))
 		return HANDLER_CONTINUE;	/* bound in the container */
+	c.host = host;
 	if (a->n_pending >= AGENT_PENDING_MAX)
 		return -EAGAIN;
 

@@ -87,6 +87,8 @@ int sockinfo_query(int fd, struct sockinfo *ret)
 	if (get_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) == 0)
 		si.listening = v;
 	si.bound = is_bound(fd, si.domain);
+	if (get_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v) == 0)
+		si.bound_ifindex = v;
 	len = sizeof(si.sndtimeo);
 	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &si.sndtimeo, &len) < 0)
 		memset(&si.sndtimeo, 0, sizeof(si.sndtimeo));

@@ -18,6 +18,7 @@ struct sockinfo {
 	bool nonblock;		/* O_NONBLOCK of the open file */
 	bool bound;		/* local port or address already set */
 	bool listening;		/* SO_ACCEPTCONN */
+	int bound_ifindex;	/* SO_BINDTOIFINDEX, 0 if not bound */
 	struct timeval sndtimeo;
 };
 
