@@ -2,6 +2,7 @@
 /*
  * util.c - helpers with no better home: fd flags and strict integer parsing.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,7 +34,9 @@ int parse_int(const char *s, long min, long max, int *ret_value)
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* strtol() would also take leading blanks and a '+'. */
+	if (!s || !(isdigit((unsigned char)s[0]) ||
+		    (s[0] == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);

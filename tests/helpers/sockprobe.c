@@ -13,7 +13,9 @@
  * Every blocking wait is bounded by a 5 s timeout, and alarm() bounds the
  * whole run so that a wedged interceptor cannot hang the test suite.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
