@@ -65,6 +65,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	return nb_usage_error("unknown command '%s' (see 'nsbypass --help')",
-			      cmd);
+	return nb_usage_error("unknown %s '%s' (see 'nsbypass --help')",
+			      cmd[0] == '-' ? "option" : "command", cmd);
 }

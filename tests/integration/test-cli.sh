@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-cli.sh - the command line: --version, --help and "run --help" exit
+# 0; every usage error exits 2 with exactly one stderr line that starts
+# with "nsbypass: ", and never runs the command.
+set -xeuo pipefail
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "$0")/common.sh"
+
+[ -x "$NSBYPASS" ] || nb_fail "binary $NSBYPASS not built"
+marker="$NB_TMP/ran"
+
+# expect_usage_ok DESC PATTERN ARGS...: exit 0, stdout matches PATTERN.
+expect_usage_ok() {
+	local desc=$1 pat=$2
+	shift 2
+	nb_exec timeout -k 5 20 "$NSBYPASS" "$@"
+	if [ "$NB_RC" -ne 0 ]; then
+		nb_error "$desc: exit status $NB_RC, want 0"
+	elif ! grep -Eq -- "$pat" <<<"$NB_OUT"; then
+		nb_error "$desc: stdout does not match /$pat/"
+	else
+		nb_pass "$desc"
+	fi
+}
+
+# expect_usage_error DESC ARGS...: exit 2 and one "nsbypass: " line on
+# stderr; the command after "--" (touch marker) must not have run.
+expect_usage_error() {
+	local desc=$1 lines
+	shift
+	rm -f "$marker"
+	nb_exec timeout -k 5 20 "$NSBYPASS" "$@"
+	lines=$(printf '%s' "$NB_ERR" | grep -c '' || true)
+	if [ "$NB_RC" -ne 2 ]; then
+		nb_error "$desc: exit status $NB_RC, want 2"
+	elif [ "$lines" -ne 1 ]; then
+		nb_error "$desc: $lines lines on stderr, want exactly 1"
+	elif [[ "$NB_ERR" != "nsbypass: "* ]]; then
+		nb_error "$desc: stderr line does not start with 'nsbypass: '"
+	elif [ -e "$marker" ]; then
+		nb_error "$desc: the command ran despite the usage error"
+	else
+		nb_pass "$desc: $NB_ERR"
+	fi
+}
+
+expect_usage_ok "--version" '[0-9]+\.[0-9]+' --version
+expect_usage_ok "--help" '^Usage: nsbypass' --help
+expect_usage_ok "run --help" '^Usage: nsbypass run' run --help
+
+expect_usage_error "bad global option" --no-such-option
+expect_usage_error "bad run option" run --no-such-option -- touch "$marker"
+expect_usage_error "--ignore prefix /33" run --ignore=1.2.3.4/33 -- touch "$marker"
+expect_usage_error "--ignore v6 prefix /129" run --ignore=fd99::/129 -- touch "$marker"
+expect_usage_error "--ignore=garbage" run --ignore=garbage -- touch "$marker"
+expect_usage_error "--log-level=loud" run --log-level=loud -- touch "$marker"
+expect_usage_error "--net=bogus" run --net=bogus -- touch "$marker"
+expect_usage_error "unknown subcommand" frobnicate
+expect_usage_error "no command after run --" run --
+expect_usage_error "no command after run" run
+
+nb_done

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# setup.sh - machine setup shared by tests/run.sh and benchmarks/run.sh:
+# Debian packages from list files, the machine fix-ups of ENVIRONMENT.md,
+# and the meson build.  Sourced; every function returns non-zero on error.
+
+nb_setup_log() { echo "${NB_SETUP_WHO:-setup}: $*"; }
+
+# nb_packages FILE...: the package names of the list files.
+nb_packages() {
+	sed -e 's/#.*//' -e 's/[[:space:]]//g' "$@" | grep -v '^$' | sort -u
+}
+
+# nb_missing_packages FILE...: the packages of FILE... not installed.
+nb_missing_packages() {
+	local p status
+	for p in $(nb_packages "$@"); do
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[ "$status" = "install ok installed" ] || echo "$p"
+	done
+}
+
+# nb_install_packages FILE...: install what is missing (as root, with
+# apt-get; idempotent).  Not root: name what is missing and fail.
+nb_install_packages() {
+	local missing
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		nb_setup_log "note: not a Debian system: install the" \
+			"equivalents of $* yourself"
+		return 0
+	fi
+	mapfile -t missing < <(nb_missing_packages "$@")
+	if [ "${#missing[@]}" -eq 0 ]; then
+		nb_setup_log "all $(nb_packages "$@" | wc -l) packages of $* are installed"
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		nb_setup_log "missing packages: ${missing[*]}; as root run:" \
+			"apt-get install --no-install-recommends ${missing[*]}"
+		return 1
+	fi
+	nb_setup_log "installing missing packages: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends "${missing[@]}"
+}
+
+# nb_machine_fixups: the quirks of ENVIRONMENT.md that rootless tap
+# devices need.  Only as root; a note otherwise.
+nb_machine_fixups() {
+	if [ "$(id -u)" -ne 0 ]; then
+		nb_setup_log "note: not root: no machine fix-ups"
+		return 0
+	fi
+	if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" = 600 ]; then
+		chmod 0666 /dev/net/tun
+		nb_setup_log "fix-up: /dev/net/tun was 0600, made it 0666" \
+			"(the Debian default) so that rootless tap devices work"
+	fi
+}
+
+# nb_build DIR [MESON-OPTION...]: configure DIR (setup, or reconfigure
+# with the options) and build it.
+nb_build() {
+	local dir=$1
+	shift
+	if [ -f "$dir/meson-private/coredata.dat" ]; then
+		nb_setup_log "meson configure $dir $*"
+		meson configure "$dir" "$@" ||
+			meson setup --reconfigure "$dir" "$@" || return 1
+	else
+		nb_setup_log "meson setup $dir $*"
+		meson setup "$dir" "$@" || return 1
+	fi
+	ninja -C "$dir"
+}
