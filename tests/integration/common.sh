@@ -12,6 +12,8 @@
 #   setup_user                          user NB_USER for the rootless runs,
 #                                       and binaries that user can execute
 #   start_bg NAME CMD...                background server, killed on exit
+#   start_test_echo                     echo servers on NB_HOST4/NB_HOST6,
+#                                       port NB_ECHO_PORT
 #   wait_for_port HOST PORT [tcp|udp]   bounded wait until it listens
 #   free_port                           a random free TCP+UDP port
 #   as_user CMD...                      run CMD as NB_USER with a clean env
@@ -298,6 +300,14 @@ start_echo() {
 		"$addr" "$port" "$@"
 	wait_for_port "$addr" "$port" tcp
 	wait_for_port "$addr" "$port" udp
+}
+
+# start_test_echo: echo servers on both test host addresses, one free
+# port (NB_ECHO_PORT) for TCP and UDP, IPv4 and IPv6.
+start_test_echo() {
+	NB_ECHO_PORT=$(free_port)
+	start_echo echo4 "$NB_HOST4" "$NB_ECHO_PORT"
+	start_echo echo6 "$NB_HOST6" "$NB_ECHO_PORT"
 }
 
 # start_http NAME ADDR PORT DIR: python http.server serving DIR.

@@ -31,9 +31,8 @@ if grep -q ' ::1/128 ' <<<"$(ip -6 -o addr show dev lo)"; then
 fi
 
 # An echo server on the test host for the race and --ignore checks.
-EP=$(free_port)
-start_echo echo4 "$H4" "$EP"
-start_echo echo6 "$H6" "$EP"
+start_test_echo
+EP=$NB_ECHO_PORT
 
 ### Loopback destinations go to the namespace's own lo.
 nb_expect_ok "bypass tcp-refused 127.0.0.1" \

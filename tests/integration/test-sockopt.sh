@@ -16,9 +16,8 @@ setup_user
 H4=$NB_HOST4
 H6=$NB_HOST6
 
-EP=$(free_port)
-start_echo echo4 "$H4" "$EP"
-start_echo echo6 "$H6" "$EP"
+start_test_echo
+EP=$NB_ECHO_PORT
 
 # Negative control: without the bypass, connect cannot succeed at all.
 nb_expect_fail "isolated sockopt $H4" "ENETUNREACH" \

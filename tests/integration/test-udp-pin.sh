@@ -26,9 +26,8 @@ if ip -6 -o addr show dev lo | grep -q ' ::1/128 '; then
 	start_echo loop6 ::1 "$LP" "$LOG"
 	have_v6_loop=1
 fi
-EP=$(free_port)
-start_echo echo4 "$H4" "$EP"
-start_echo echo6 "$H6" "$EP"
+start_test_echo
+EP=$NB_ECHO_PORT
 
 # Inside: echo through a connected UDP socket (proves it was switched,
 # --net=none has no other way out), then sendto() loopback from it.
