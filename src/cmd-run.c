@@ -27,6 +27,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "config.h"
 #include "fdpass.h"
 #include "filter.h"
 #include "log.h"
@@ -67,7 +68,8 @@ static void run_usage(FILE *f)
 		"                    link-local, multicast and unspecified\n"
 		"                    addresses are never bypassed in any case\n"
 		"  --log-level=LVL   error, warn (default), info or debug\n"
-		"  -h, --help        show this help\n");
+		"  -h, --help        show this help\n"
+		"  --version         show the version\n");
 }
 
 /*
@@ -251,6 +253,7 @@ static int parse_run_args(int argc, char **argv, struct policy *pol,
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct cidr c;
@@ -284,6 +287,9 @@ static int parse_run_args(int argc, char **argv, struct policy *pol,
 			break;
 		case 'h':
 			run_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("nsbypass %s\n", NB_VERSION);
 			exit(0);
 		default:
 			if (optopt)

@@ -971,6 +971,134 @@ static int mode_forkexec(char **av)
 	return 0;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* A blocking connect bounded by SO_SNDTIMEO = @ms; returns its errno. */
+static int timed_connect(const struct addr *a, long ms, long *ret_elapsed)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	long t0;
+	int fd, err = 0;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	t0 = now_ms();
+	if (connect(fd, (const void *)&a->ss, a->len) < 0)
+		err = errno;
+	*ret_elapsed = now_ms() - t0;
+	close(fd);
+	return err;
+}
+
+/* Mode sndtimeo: a blocking connect to a host that never answers ends
+ * with EINPROGRESS once SO_SNDTIMEO (MS) has run out, as Linux does. */
+static int mode_sndtimeo(char **av)
+{
+	long ms = (long)parse_num(av[2], 100, 20000, "milliseconds"), took;
+	struct addr a;
+	int err;
+
+	parse_addr(av[0], av[1], &a);
+	err = timed_connect(&a, ms, &took);
+	if (err != EINPROGRESS)
+		fail("connect: got %s, want EINPROGRESS", errno_name(err));
+	if (took < ms * 9 / 10)
+		fail("connect returned after %ld ms, before SO_SNDTIMEO %ld ms",
+		     took, ms);
+	printf("OK sndtimeo %ld ms\n", took);
+	return 0;
+}
+
+struct slow_job {
+	struct addr a;
+	int err;
+	volatile int done;
+};
+
+static void *slow_thread(void *arg)
+{
+	struct slow_job *job = arg;
+	long took;
+
+	job->err = timed_connect(&job->a, 3000, &took);
+	job->done = 1;
+	return NULL;
+}
+
+/* Mode slow-fast: while one thread's connect hangs (SLOW never answers),
+ * another thread's connect to FAST completes: answers go out of order. */
+static int mode_slow_fast(char **av)
+{
+	struct slow_job job = { .err = -1 };
+	char msg[256];
+	struct addr fast;
+	pthread_t thr;
+	int rc;
+
+	parse_addr(av[0], av[1], &job.a);
+	parse_addr(av[2], av[3], &fast);
+	rc = pthread_create(&thr, NULL, slow_thread, &job);
+	if (rc)
+		fail_errno("pthread_create", rc);
+	sleep_ms(300);
+	if (job.done)
+		fail("slow connect ended early: %s", errno_name(job.err));
+	if (echo_client(&fast, msg, sizeof(msg)) < 0)
+		fail("fast: %s", msg);
+	if (job.done)
+		fail("fast connect answered only after the slow one");
+	pthread_join(thr, NULL);
+	if (job.err != EINPROGRESS)
+		fail("slow: got %s, want EINPROGRESS", errno_name(job.err));
+	printf("OK slow-fast %s\n", msg);
+	return 0;
+}
+
+/* Mode killed-pending: a child blocks in connect() to SLOW (no timeout)
+ * and is killed; the interceptor must drop the pending connect. */
+static int mode_killed_pending(char **av)
+{
+	struct addr a;
+	int status;
+	pid_t pid;
+
+	parse_addr(av[0], av[1], &a);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		fail_errno("fork", errno);
+	if (pid == 0) {
+		int fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+
+		connect(fd, (void *)&a.ss, a.len);
+		_exit(3);
+	}
+	sleep_ms(500);
+	if (waitpid(pid, &status, WNOHANG) != 0)
+		fail("child connect did not block (status 0x%x)", status);
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		fail_errno("waitpid", errno);
+	if (!WIFSIGNALED(status))
+		fail("child was not killed: status 0x%x", status);
+	printf("OK killed-pending\n");
+	return 0;
+}
+
 /* Mode fdpass-dup: options set on a dup()ed socket survive its connect. */
 static int mode_fdpass_dup(char **av)
 {
@@ -1019,6 +1147,9 @@ static const struct mode modes[] = {
 	{ "threaded", 2, mode_threaded, "HOST PORT" },
 	{ "forkexec", 2, mode_forkexec, "HOST PORT" },
 	{ "fdpass-dup", 2, mode_fdpass_dup, "HOST PORT" },
+	{ "sndtimeo", 3, mode_sndtimeo, "SLOWHOST PORT MS" },
+	{ "slow-fast", 4, mode_slow_fast, "SLOWHOST PORT FASTHOST PORT" },
+	{ "killed-pending", 2, mode_killed_pending, "SLOWHOST PORT" },
 };
 
 /* Dispatch to the mode named by argv[1]. */

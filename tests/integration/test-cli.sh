@@ -49,12 +49,14 @@ expect_usage_error() {
 expect_usage_ok "--version" '[0-9]+\.[0-9]+' --version
 expect_usage_ok "--help" '^Usage: nsbypass' --help
 expect_usage_ok "run --help" '^Usage: nsbypass run' run --help
+expect_usage_ok "run --version" '^nsbypass [0-9]+\.[0-9]+' run --version
 
 expect_usage_error "bad global option" --no-such-option
 expect_usage_error "bad run option" run --no-such-option -- touch "$marker"
 expect_usage_error "--ignore prefix /33" run --ignore=1.2.3.4/33 -- touch "$marker"
 expect_usage_error "--ignore v6 prefix /129" run --ignore=fd99::/129 -- touch "$marker"
 expect_usage_error "--ignore=garbage" run --ignore=garbage -- touch "$marker"
+expect_usage_error "--ignore prefix with blank" run '--ignore=10.0.0.0/ 8' -- touch "$marker"
 expect_usage_error "--log-level=loud" run --log-level=loud -- touch "$marker"
 expect_usage_error "--net=bogus" run --net=bogus -- touch "$marker"
 expect_usage_error "unknown subcommand" frobnicate

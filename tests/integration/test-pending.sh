@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-pending.sh - blocking connects that wait on the agent's loop.
+#
+# SLOW is a listener on the test host whose accept queue is full, so the
+# kernel drops every SYN to it and a connect() hangs (no packet leaves the
+# machine).  Checks: SO_SNDTIMEO ends a blocking connect with EINPROGRESS
+# as Linux does; a connect that hangs does not hold up another thread's
+# connect (answers go out of order); a caller killed while its connect
+# hangs leaves nothing behind in the agent (its fd count returns to the
+# value before).
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+
+require_root
+require_cmd ss timeout
+setup_testhost
+setup_user
+H4=$NB_HOST4
+H6=$NB_HOST6
+start_test_echo
+EP=$NB_ECHO_PORT
+SP=$(free_port)
+start_bg slow4 "$NB_PYTHON" -u "$NB_ITEST_DIR/blackhole-server.py" "$H4" "$SP"
+wait_for_port "$H4" "$SP" tcp
+start_bg slow6 "$NB_PYTHON" -u "$NB_ITEST_DIR/blackhole-server.py" "$H6" "$SP"
+wait_for_port "$H6" "$SP" tcp
+sleep 0.5	# the fillers are queued 0.2 s apart
+
+for H in "$H4" "$H6"; do
+	nb_expect_ok "SO_SNDTIMEO 1000 ms to $H" \
+		nb_bypass --net=none -- "$SOCKPROBE" sndtimeo "$H" "$SP" 1000
+	nb_expect_ok "slow connect does not block a fast one ($H)" \
+		nb_bypass --net=none -- "$SOCKPROBE" slow-fast "$H" "$SP" "$H" "$EP"
+done
+
+script='
+n() { ls /proc/$PPID/fd | wc -l; }
+before=$(n)
+"$1" killed-pending "$2" "$3"
+"$1" killed-pending "$2" "$3"
+sleep 1
+echo "OK fds $before $(n)"
+'
+nb_expect_ok "killed while connecting: agent keeps no fd" \
+	nb_bypass --net=none -- sh -c "$script" sh "$SOCKPROBE" "$H4" "$SP"
+if [ "$NB_OK" = 1 ]; then
+	fds=$(grep "^OK fds " <<<"$NB_OUT" || true)
+	read -r _ _ before after <<<"$fds"
+	if [ -z "${before:-}" ] || [ "$before" != "$after" ]; then
+		nb_error "agent fds before/after killed connects: '$fds'"
+	else
+		nb_pass "agent fds $before before, $after after"
+	fi
+fi
+nb_done
