@@ -4,109 +4,317 @@
 # run.sh - measure nsbypass against the host and the user-space stacks,
 # side by side in one run, and print the speedup table.
 #
-#   benchmarks/run.sh [--full] [--time S] [--reps N] [--only PATH,...]
-#                     [--out DIR]
+#   benchmarks/run.sh [--full | --smoke] [--time S] [--reps N]
+#                     [--only NAME,...] [--out DIR] [--json FILE]
+#                     [--csv FILE] [--no-setup]
 #
 # As root on a fresh Debian 12 machine it sets up what is missing
 # (packages, /dev/net/tun, the build, the veth test host 10.99.0.1 and the
-# unprivileged user nbtest), then runs iperf3 from each path to a server on
-# the test host, interleaved (A B C A B C ...) so that the machine's noise
-# hits every path alike.  Rootless paths run as nbtest.  Quick mode takes
-# about a minute.
+# unprivileged user nbtest), then runs every workload from every path to
+# servers on the test host, interleaved (rep 1: A B C, rep 2: A B C, ...)
+# so that the machine's noise hits every path alike.  Rootless paths run
+# as nbtest.  It prints a table with each path's median, min-max and its
+# ratio to host and to slirp4netns, PASS/MISS per target, and writes
+# results.json, results.csv, table.txt and chart.png to the output
+# directory (default bench-out/).
 #
-# Paths: host (a plain process), nsbypass (nsbypass run --net=none),
-# slirp4netns (MTU 65520), slirp4netns-1500, pasta.
+# Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
+# workload on every path), --smoke (about 10 s: host and nsbypass only,
+# used by the test suite to keep the harness working).  --only takes
+# workload and/or path names: bulk-tcp bulk-tcp-4 udp crr rr redis syscall;
+# host nsbypass slirp4netns slirp4netns-1500 pasta.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-time_s=3
-reps=3
+mode=quick
+time_s=
+reps=
 only=
 out=$repo/bench-out
+json_to=
+csv_to=
+setup=1
+die_usage() { echo "benchmarks/run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--full) time_s=10; reps=5 ;;
-	--time) time_s=${2:?}; shift ;;
-	--reps) reps=${2:?}; shift ;;
-	--only) only=${2:?}; shift ;;
-	--out) out=${2:?}; shift ;;
-	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "benchmarks/run.sh: unknown option '$1'" >&2; exit 2 ;;
+	--full) mode=full ;;
+	--smoke) mode=smoke ;;
+	--time) time_s=${2:-}; shift ;;
+	--reps) reps=${2:-}; shift ;;
+	--only) only=${2:-}; shift ;;
+	--out) out=${2:-}; shift ;;
+	--json) json_to=${2:-}; shift ;;
+	--csv) csv_to=${2:-}; shift ;;
+	--no-setup) setup=0 ;;
+	-h | --help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die_usage "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
-[[ "$time_s" =~ ^[0-9]+$ ]] && [ "$time_s" -ge 1 ] ||
-	{ echo "benchmarks/run.sh: --time wants whole seconds >= 1" >&2; exit 2; }
-[[ "$reps" =~ ^[0-9]+$ ]] && [ "$reps" -ge 1 ] ||
-	{ echo "benchmarks/run.sh: --reps wants a number >= 1" >&2; exit 2; }
+case $mode in
+quick) : "${time_s:=2}" "${reps:=3}" ;;
+full) : "${time_s:=10}" "${reps:=5}" ;;
+smoke) : "${time_s:=1}" "${reps:=1}" ;;
+esac
+[[ "$time_s" =~ ^[0-9]+$ ]] && [ "$time_s" -ge 1 ] && [ "$time_s" -le 600 ] ||
+	die_usage "--time wants whole seconds from 1 to 600"
+[[ "$reps" =~ ^[0-9]+$ ]] && [ "$reps" -ge 1 ] && [ "$reps" -le 100 ] ||
+	die_usage "--reps wants a number from 1 to 100"
+[ -n "$out" ] || die_usage "--out wants a directory"
 [ "$(id -u)" -eq 0 ] ||
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
+all_workloads=(bulk-tcp bulk-tcp-4 udp crr rr redis syscall)
+all_paths=(host nsbypass slirp4netns slirp4netns-1500 pasta)
+workloads=()
+paths=()
+if [ -n "$only" ]; then
+	IFS=, read -r -a names <<<"$only"
+	for n in "${names[@]}"; do
+		if [[ " ${all_workloads[*]} " == *" $n "* ]]; then
+			workloads+=("$n")
+		elif [[ " ${all_paths[*]} " == *" $n "* ]]; then
+			paths+=("$n")
+		else
+			die_usage "--only: '$n' is no workload (${all_workloads[*]}) nor path (${all_paths[*]})"
+		fi
+	done
+fi
+if [ "$mode" = smoke ]; then
+	[ "${#workloads[@]}" -gt 0 ] || workloads=(bulk-tcp crr rr syscall)
+	[ "${#paths[@]}" -gt 0 ] || paths=(host nsbypass)
+fi
+[ "${#workloads[@]}" -gt 0 ] || workloads=("${all_workloads[@]}")
+[ "${#paths[@]}" -gt 0 ] || paths=("${all_paths[@]}")
+
+### Setup.
 NB_SETUP_WHO=benchmarks
 . tests/setup.sh
-nb_install_packages tests/packages.txt benchmarks/packages.txt
-nb_machine_fixups
-nb_build build -Dwerror=true >/dev/null
+if [ "$setup" -eq 1 ]; then
+	nb_install_packages tests/packages.txt benchmarks/packages.txt
+	nb_machine_fixups
+	nb_build build -Dwerror=true >/dev/null
+fi
 . tests/integration/common.sh
+BENCH_TCP=${BENCH_TCP:-$repo/build/benchmarks/bench-tcp}
+BENCH_SYSCALL=${BENCH_SYSCALL:-$repo/build/benchmarks/bench-syscall}
 setup_testhost
 setup_user
+# The user must be able to run the benchmark programs too.
+for v in BENCH_TCP BENCH_SYSCALL; do
+	b=${!v}
+	[ -x "$b" ] || nb_fail "$b is not built"
+	if ! as_user test -x "$b"; then
+		mkdir -p "$NB_TMP/bin"
+		cp "$b" "$NB_TMP/bin/" && chmod 755 "$NB_TMP/bin" "$NB_TMP/bin/${b##*/}"
+		printf -v "$v" '%s' "$NB_TMP/bin/${b##*/}"
+	fi
+done
+# A directory the user can write (iperf3 output, the agent's numbers).
+udir=$NB_TMP/user
+install -d -m 0700 -o "$NB_USER" "$udir"
 mkdir -p "$out"
 results=$out/results.tsv
 : >"$results"
 
-port=$(free_port)
-start_bg iperf3-server iperf3 -s -B "$NB_HOST4" -p "$port"
-wait_for_port "$NB_HOST4" "$port" tcp
-
-all_paths=(host nsbypass slirp4netns slirp4netns-1500 pasta)
-paths=()
-for p in "${all_paths[@]}"; do
-	if [ -z "$only" ] || [[ ",$only," == *",$p,"* ]]; then
-		paths+=("$p")
+### Servers on the test host, one per kind, for the whole run.
+H=$NB_HOST4
+iperf_port=$(free_port)
+start_bg iperf3 iperf3 -s -B "$H" -p "$iperf_port"
+wait_for_port "$H" "$iperf_port" tcp
+tcp_port=$(free_port)
+start_bg bench-tcp "$BENCH_TCP" server "$H" "$tcp_port"
+wait_for_port "$H" "$tcp_port" tcp
+if [[ " ${workloads[*]} " == *" redis "* ]]; then
+	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+		redis_port=$(free_port)
+		start_bg redis redis-server --bind "$H" --port "$redis_port" \
+			--save '' --appendonly no --protected-mode no
+		wait_for_port "$H" "$redis_port" tcp
+	else
+		echo "benchmarks: redis-server/redis-benchmark missing: no redis workload"
+		workloads=("${workloads[@]/redis/}")
 	fi
-done
-[ "${#paths[@]}" -gt 0 ] ||
-	{ echo "benchmarks/run.sh: --only names no path of: ${all_paths[*]}" >&2; exit 2; }
+fi
 
-# in_path PATH CMD...: run CMD (as the test user) behind PATH.
+# in_path PATH CMD...: run CMD as the test user behind PATH.
 in_path() {
 	local path=$1
 	shift
 	case $path in
-	host) as_user timeout 120 "$@" ;;
-	nsbypass) as_user timeout 120 "$NSBYPASS" run --net=none -- "$@" ;;
-	slirp4netns) as_user timeout 120 "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
-	slirp4netns-1500) as_user timeout 120 "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
-	pasta) as_user timeout 120 pasta --config-net --quiet -- "$@" ;;
+	host) as_user timeout 300 "$@" ;;
+	nsbypass) as_user timeout 300 "$NSBYPASS" run --net=none -- "$@" ;;
+	slirp4netns) as_user timeout 300 "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
+	slirp4netns-1500) as_user timeout 300 "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
+	pasta) as_user timeout 300 pasta --config-net --quiet -- "$@" ;;
 	esac
 }
 
-# bulk_tcp PATH REP: one iperf3 run container -> host, Gbit/s received.
-bulk_tcp() {
-	local json=$NB_TMP/iperf.json v
-	if in_path "$1" iperf3 -c "$NB_HOST4" -p "$port" -t "$time_s" -J \
-		>"$json" 2>"$NB_TMP/iperf.err"; then
-		v=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$json")
-	else
-		v=fail
-		echo "  $1: iperf3 failed: $(tail -n 2 "$NB_TMP/iperf.err" | tr '\n' ' ')"
-	fi
-	echo "bulk-tcp $1 $2 $v Gbit/s" >>"$results"
-	echo "  bulk-tcp $1 rep $2: $v Gbit/s"
+# Which paths a workload runs on: the interception cost only means
+# something where there is interception; quick mode keeps the slow
+# user-space paths to the headline workload.
+runs_on() {
+	local w=$1 p=$2
+	case $w in
+	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
+	bulk-tcp) true ;;
+	*) [ "$mode" = full ] || [ "$p" = host ] || [ "$p" = nsbypass ] ||
+		[ "$p" = slirp4netns ] ;;
+	esac
 }
 
-echo "benchmarks: ${#paths[@]} paths x $reps reps x ${time_s}s, interleaved"
+# record WORKLOAD PATH REP VALUE UNIT
+record() {
+	echo "$1 $2 $3 $4 $5" >>"$results"
+	echo "  $1 $2 rep $3: $4 $5"
+}
+
+# jget FILE EXPR: evaluate EXPR on the JSON document j of FILE.
+jget() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# last_value FILE NAME: the value of the line "NAME: VALUE UNIT".
+last_value() {
+	sed -n "s/^$2: \([0-9.]*\) .*/\1/p" "$1" | tail -n 1
+}
+
+iperf() {	# iperf PATH REP NAME ARGS...: one iperf3 run, JSON in $udir
+	local p=$1 rep=$2 name=$3
+	shift 3
+	rm -f "$udir/iperf.json"
+	if [ "$p" = nsbypass ] && [ "$name" = bulk-tcp ]; then
+		# Also read the agent's CPU time and peak RSS: the agent is
+		# the parent of the command inside.
+		in_path "$p" sh -c 'cat /proc/$PPID/stat >"$1/agent.stat0"
+			shift; iperf3 "$@" >"$0/iperf.json"; rc=$?
+			cat /proc/$PPID/stat >"$0/agent.stat1"
+			grep VmHWM /proc/$PPID/status >"$0/agent.status"
+			exit $rc' "$udir" "$udir" -c "$H" -p "$iperf_port" \
+			-t "$time_s" -J "$@" 2>"$NB_TMP/iperf.err"
+	else
+		in_path "$p" sh -c 'iperf3 "$@" >"$0/iperf.json"' "$udir" \
+			-c "$H" -p "$iperf_port" -t "$time_s" -J "$@" \
+			2>"$NB_TMP/iperf.err"
+	fi
+}
+
+w_bulk() {	# w_bulk PATH REP NAME STREAMS
+	local v
+	if iperf "$1" "$2" "$3" -P "$4"; then
+		v=$(jget "$udir/iperf.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)')
+	else
+		v=fail
+	fi
+	record "$3" "$1" "$2" "$v" Gbit/s
+	if [ "$1" = nsbypass ] && [ "$3" = bulk-tcp ] && [ -s "$udir/agent.stat1" ]; then
+		# utime+stime (fields 14, 15) in clock ticks, over the run.
+		local hz t0 t1 rss
+		hz=$(getconf CLK_TCK)
+		t0=$(awk '{print $14 + $15}' "$udir/agent.stat0")
+		t1=$(awk '{print $14 + $15}' "$udir/agent.stat1")
+		record agent-cpu nsbypass "$2" \
+			"$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$time_s" \
+				'BEGIN { printf "%.2f", (b - a) / hz / s * 100 }')" "%core"
+		rss=$(awk '{print $2}' "$udir/agent.status")
+		record agent-rss nsbypass "$2" "$(awk -v k="$rss" 'BEGIN { printf "%.2f", k / 1024 }')" MiB
+	fi
+}
+
+w_udp() {	# UDP at a fixed offered rate: received rate and loss
+	local rate=1G v loss
+	if iperf "$1" "$2" udp -u -b "$rate"; then
+		v=$(jget "$udir/iperf.json" '"%.3f" % (j["end"]["sum"]["bits_per_second"] / 1e9)')
+		loss=$(jget "$udir/iperf.json" '"%.2f" % j["end"]["sum"]["lost_percent"]')
+	else
+		v=fail loss=fail
+	fi
+	record udp-1G "$1" "$2" "$v" Gbit/s
+	record udp-1G-loss "$1" "$2" "$loss" "%"
+}
+
+w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
+	local f=$udir/bench.out v
+	if in_path "$1" sh -c '"$@" >"$0"' "$f" "$BENCH_TCP" "$3" "$H" \
+		"$tcp_port" "$time_s" 2>"$NB_TMP/bench.err"; then
+		if [ "$3" = crr ]; then
+			record crr "$1" "$2" "$(last_value "$f" crr)" conn/s
+		else
+			record rr-p50 "$1" "$2" "$(last_value "$f" rr_p50_us)" us
+			record rr-p99 "$1" "$2" "$(last_value "$f" rr_p99_us)" us
+		fi
+	else
+		echo "  $1: bench-tcp $3 failed: $(tail -n 2 "$NB_TMP/bench.err" "$f" 2>/dev/null | tr '\n' ' ')"
+		if [ "$3" = crr ]; then record crr "$1" "$2" fail conn/s
+		else record rr-p50 "$1" "$2" fail us; fi
+	fi
+}
+
+w_redis() {	# redis-benchmark GET and SET against the host's redis
+	local f=$udir/redis.csv n=$((time_s * 20000)) set get
+	if in_path "$1" sh -c 'redis-benchmark "$@" >"$0"' "$f" -h "$H" \
+		-p "$redis_port" -t set,get -n "$n" -q --csv 2>"$NB_TMP/redis.err"; then
+		set=$(awk -F'","' '/^"SET"/ {print $2}' "$f" | tr -d '"')
+		get=$(awk -F'","' '/^"GET"/ {print $2}' "$f" | tr -d '"')
+	else
+		set=fail get=fail
+	fi
+	record redis-set "$1" "$2" "${set:-fail}" req/s
+	record redis-get "$1" "$2" "${get:-fail}" req/s
+}
+
+w_syscall() {	# nanoseconds per trapped setsockopt(), and an untrapped call
+	local f=$udir/syscall.out n=$((time_s * 20000))
+	if in_path "$1" sh -c '"$1" setsockopt "$2" >"$0" && "$1" untrapped "$2" >>"$0"' \
+		"$f" "$BENCH_SYSCALL" "$n" 2>"$NB_TMP/syscall.err"; then
+		record syscall-trapped "$1" "$2" \
+			"$(awk -v ns="$(last_value "$f" setsockopt)" 'BEGIN { printf "%.2f", ns / 1000 }')" us
+		record syscall-untrapped "$1" "$2" \
+			"$(awk -v ns="$(last_value "$f" getsockopt)" 'BEGIN { printf "%.2f", ns / 1000 }')" us
+	else
+		record syscall-trapped "$1" "$2" fail us
+	fi
+}
+
+run_workload() {	# run_workload WORKLOAD PATH REP
+	case $1 in
+	bulk-tcp) w_bulk "$2" "$3" bulk-tcp 1 ;;
+	bulk-tcp-4) w_bulk "$2" "$3" bulk-tcp-4 4 ;;
+	udp) w_udp "$2" "$3" ;;
+	crr) w_bench_tcp "$2" "$3" crr ;;
+	rr) w_bench_tcp "$2" "$3" rr ;;
+	redis) w_redis "$2" "$3" ;;
+	syscall) w_syscall "$2" "$3" ;;
+	esac
+}
+
+started=$(date +%s)
+echo "benchmarks: $mode mode, workloads: ${workloads[*]}; paths: ${paths[*]};" \
+	"$reps reps x ${time_s}s, interleaved"
 for rep in $(seq 1 "$reps"); do
-	for p in "${paths[@]}"; do
-		bulk_tcp "$p" "$rep"
+	for w in "${workloads[@]}"; do
+		[ -n "$w" ] || continue
+		for p in "${paths[@]}"; do
+			runs_on "$w" "$p" || continue
+			run_workload "$w" "$p" "$rep"
+		done
 	done
 done
 
 {
 	echo "nsbypass $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')," \
-		"$(date -u +%Y-%m-%d), $(uname -r), $(nproc) cores," \
-		"iperf3 1 stream ${time_s}s x $reps to $NB_HOST4 (veth)"
+		"$(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) cores," \
+		"$mode mode: $reps x ${time_s}s per path, interleaved," \
+		"servers on $H (veth); took $(($(date +%s) - started)) s"
 	python3 benchmarks/summary.py "$results" "$out"
 } | tee "$out/table.txt"
-echo "results: $out/table.txt, results.csv, results.json"
+if command -v gnuplot >/dev/null; then
+	python3 benchmarks/chart.py "$out/results.json" "$out/chart.gp" "$out/chart.png" &&
+		gnuplot "$out/chart.gp" && echo "chart: $out/chart.png"
+else
+	echo "chart: gnuplot missing (apt-get install gnuplot-nox), no chart.png"
+fi
+[ -z "$json_to" ] || cp "$out/results.json" "$json_to"
+[ -z "$csv_to" ] || cp "$out/results.csv" "$csv_to"
+echo "results: $out/table.txt, results.json, results.csv"

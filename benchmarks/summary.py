@@ -4,24 +4,76 @@
 
 Usage: summary.py RESULTS.tsv OUTDIR
 
-RESULTS.tsv has one sample a line: WORKLOAD PATH REP VALUE UNIT, VALUE
-"fail" when the run failed.  Prints, per workload, each path's median and
+RESULTS.tsv has one sample a line: METRIC PATH REP VALUE UNIT, VALUE
+"fail" when that run failed.  Prints, per metric, each path's median and
 min-max over its repetitions and its ratio to the host path and to
-slirp4netns, then PASS/MISS lines for the targets; writes OUTDIR/
-results.csv and OUTDIR/results.json.
+slirp4netns, then one PASS/MISS line per target; writes OUTDIR/results.csv
+and OUTDIR/results.json.  Ratios are value / reference: for a metric
+where lower is better (latency, loss, cost) that is marked in the header.
 """
 import csv
 import json
 import statistics
 import sys
 
-# Targets: (workload, path, versus, minimum ratio, description).
+LOWER_IS_BETTER = {"rr-p50", "rr-p99", "udp-1G-loss", "syscall-trapped",
+                   "syscall-untrapped", "agent-cpu", "agent-rss"}
+
+
+def ratio_target(metric, path, ref, want, desc):
+    """value(path) / value(ref) >= want"""
+    def check(med):
+        a, b = med.get((metric, path)), med.get((metric, ref))
+        if a is None or not b:
+            return None, "not measured"
+        return a / b >= want, "%.2fx" % (a / b)
+    return desc, check
+
+
+def max_ratio_target(metric, path, ref, most, desc):
+    """value(path) / value(ref) <= most (lower is better)"""
+    def check(med):
+        a, b = med.get((metric, path)), med.get((metric, ref))
+        if a is None or not b:
+            return None, "not measured"
+        return a / b <= most, "%.2fx" % (a / b)
+    return desc, check
+
+
+def max_value_target(metric, path, most, unit, desc):
+    def check(med):
+        a = med.get((metric, path))
+        if a is None:
+            return None, "not measured"
+        return a <= most, "%.2f %s" % (a, unit)
+    return desc, check
+
+
+def not_yet(desc, why):
+    return desc, lambda med: (None, why)
+
+
 TARGETS = [
-    ("bulk-tcp", "nsbypass", "host", 0.95, "bulk TCP through bypass >= 0.95x host"),
-    ("bulk-tcp", "nsbypass", "slirp4netns", 5.0,
-     "bulk TCP through bypass >= 5x slirp4netns (MTU 65520)"),
-    ("bulk-tcp", "nsbypass", "slirp4netns-1500", 20.0,
-     "bulk TCP through bypass >= 20x slirp4netns (MTU 1500)"),
+    ratio_target("bulk-tcp", "nsbypass", "host", 0.95,
+                 "bulk TCP through bypass >= 0.95x host"),
+    ratio_target("bulk-tcp", "nsbypass", "slirp4netns", 5.0,
+                 "bulk TCP through bypass >= 5x slirp4netns (MTU 65520)"),
+    ratio_target("bulk-tcp", "nsbypass", "slirp4netns-1500", 20.0,
+                 "bulk TCP through bypass >= 20x slirp4netns (MTU 1500)"),
+    ratio_target("crr", "nsbypass", "host", 0.6,
+                 "connection rate through bypass >= 0.6x host"),
+    ratio_target("crr", "nsbypass", "slirp4netns", 2.0,
+                 "connection rate through bypass >= 2x slirp4netns"),
+    max_ratio_target("rr-p50", "nsbypass", "host", 1.10,
+                     "latency p50 through bypass within 10% of host"),
+    max_value_target("syscall-trapped", "nsbypass", 10.0, "us",
+                     "interception <= 10 us per trapped syscall (median)"),
+    max_value_target("agent-cpu", "nsbypass", 2.0, "% of a core",
+                     "agent CPU during bulk TCP < 2% of a core"),
+    max_value_target("agent-rss", "nsbypass", 8.0, "MiB",
+                     "agent peak RSS < 8 MiB"),
+    not_yet("fallback (our libslirp path) >= 1.0x slirp4netns",
+            "not measured: the fallback network is issue 4"),
 ]
 
 
@@ -32,70 +84,83 @@ def load(path):
             parts = line.split()
             if len(parts) != 5:
                 continue
-            w, p, _rep, v, unit = parts
-            key = (w, p)
+            metric, p, _rep, v, unit = parts
+            key = (metric, p)
             if key not in data:
                 data[key] = []
                 order.append(key)
-            units[w] = unit
+            units[metric] = unit
             if v != "fail":
-                data[key].append(float(v))
+                try:
+                    data[key].append(float(v))
+                except ValueError:
+                    pass
     return data, units, order
+
+
+def summarise(data, units, order):
+    rows, med = [], {}
+    for (m, p) in order:
+        vals = data[(m, p)]
+        med[(m, p)] = statistics.median(vals) if vals else None
+    for (m, p) in order:
+        vals = data[(m, p)]
+        r = {"metric": m, "path": p, "unit": units[m], "samples": vals,
+             "median": med[(m, p)],
+             "min": min(vals) if vals else None,
+             "max": max(vals) if vals else None,
+             "lower_is_better": m in LOWER_IS_BETTER}
+        for base in ("host", "slirp4netns"):
+            b = med.get((m, base))
+            r["vs_" + base] = (r["median"] / b
+                               if r["median"] is not None and b else None)
+        rows.append(r)
+    return rows, med
+
+
+def print_table(rows):
+    cur = None
+    for r in rows:
+        if r["metric"] != cur:
+            cur = r["metric"]
+            n = max(len(x["samples"]) for x in rows if x["metric"] == cur)
+            print("\n%s (%s%s, median of %d)" % (
+                cur, r["unit"], ", lower is better" if r["lower_is_better"]
+                else "", n))
+            print("  %-18s %10s  %-21s %9s %15s" % (
+                "path", "median", "min-max", "vs host", "vs slirp4netns"))
+        if r["median"] is None:
+            print("  %-18s %10s" % (r["path"], "failed"))
+            continue
+
+        def ratio(k):
+            return "%.2fx" % r[k] if r[k] is not None else "-"
+        print("  %-18s %10.2f  %-21s %9s %15s" % (
+            r["path"], r["median"], "%.2f-%.2f" % (r["min"], r["max"]),
+            ratio("vs_host"), ratio("vs_slirp4netns")))
 
 
 def main():
     tsv, outdir = sys.argv[1], sys.argv[2]
-    data, units, order = load(tsv)
-    rows = []
-    med = {}
-    for (w, p) in order:
-        vals = data[(w, p)]
-        m = statistics.median(vals) if vals else None
-        med[(w, p)] = m
-        rows.append({"workload": w, "path": p, "unit": units[w],
-                     "samples": vals, "median": m,
-                     "min": min(vals) if vals else None,
-                     "max": max(vals) if vals else None})
-    for r in rows:
-        for base in ("host", "slirp4netns"):
-            b = med.get((r["workload"], base))
-            r["vs_" + base] = (r["median"] / b
-                               if r["median"] is not None and b else None)
-
-    cur = None
-    for r in rows:
-        if r["workload"] != cur:
-            cur = r["workload"]
-            print("\n%s (%s, median of %d, min-max)" % (
-                cur, r["unit"], max(len(x["samples"]) for x in rows
-                                    if x["workload"] == cur)))
-            print("  %-18s %8s  %-15s %10s %14s" % (
-                "path", "median", "min-max", "vs host", "vs slirp4netns"))
-        if r["median"] is None:
-            print("  %-18s %8s" % (r["path"], "failed"))
-            continue
-        ratio = lambda k: "%.2fx" % r[k] if r[k] is not None else "-"
-        print("  %-18s %8.2f  %-15s %10s %14s" % (
-            r["path"], r["median"], "%.2f-%.2f" % (r["min"], r["max"]),
-            ratio("vs_host"), ratio("vs_slirp4netns")))
-
+    rows, med = summarise(*load(tsv))
+    print_table(rows)
     print()
-    for w, p, base, want, desc in TARGETS:
-        a, b = med.get((w, p)), med.get((w, base))
-        if a is None or not b:
-            print("MISS %s: not measured" % desc)
-            continue
-        print("%s %s: %.2fx" % ("PASS" if a / b >= want else "MISS", desc, a / b))
-
+    targets = []
+    for desc, check in TARGETS:
+        ok, text = check(med)
+        state = "PASS" if ok else "MISS"
+        print("%s %s: %s" % (state, desc, text))
+        targets.append({"target": desc, "result": state, "value": text})
     with open(outdir + "/results.json", "w") as f:
-        json.dump(rows, f, indent=2)
+        json.dump({"results": rows, "targets": targets}, f, indent=2)
     with open(outdir + "/results.csv", "w", newline="") as f:
         wr = csv.writer(f)
-        wr.writerow(["workload", "path", "unit", "median", "min", "max",
+        wr.writerow(["metric", "path", "unit", "median", "min", "max",
                      "vs_host", "vs_slirp4netns", "samples"])
         for r in rows:
-            wr.writerow([r["workload"], r["path"], r["unit"], r["median"],
-                         r["min"], r["max"], r["vs_host"], r["vs_slirp4netns"],
+            wr.writerow([r["metric"], r["path"], r["unit"], r["median"],
+                         r["min"], r["max"], r["vs_host"],
+                         r["vs_slirp4netns"],
                          " ".join("%g" % v for v in r["samples"])])
 
 

@@ -10,6 +10,12 @@
  * snapshot, so a lost or merged event cannot leave the agent with a stale
  * list.  The helper exits when the agent's end of the socket closes.
  *
+ * It runs in the container's user namespace, where the container is root
+ * and may ptrace it, so it sandboxes itself before anything else (see
+ * sandbox()): the container must not be able to use it as an unfiltered
+ * process.  The first report is sent after the sandbox is in place, and
+ * nsbypass waits for it before it starts the container's command.
+ *
  * Usage: nsbypass-nsagent --report-fd N
  */
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/rtnl.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +102,45 @@ static int send_report(struct nl_sock *sk, int fd)
 	return err;
 }
 
+/*
+ * Deny what nsagent never needs and what could let a process that
+ * controls it (ptrace from the container) get hold of a host socket or
+ * act on one outside the agent's filter: other processes' fds and memory,
+ * new unix sockets that could carry fds in, connect/listen/accept, exec.
+ * Only netlink sockets may be created.  Foreign ABIs are killed.
+ */
+static int sandbox(void)
+{
+	static const char *const denied[] = {
+		"pidfd_getfd", "pidfd_open", "ptrace", "process_vm_readv",
+		"process_vm_writev", "socketpair", "connect", "listen",
+		"accept", "accept4", "execve", "execveat", "kcmp",
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < sizeof(denied) / sizeof(denied[0]);
+	     i++) {
+		int nr = seccomp_syscall_resolve_name(denied[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+				     SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_NE, AF_NETLINK));
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				     SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
 /* Events only say "something changed": the dump says what is now. */
 static int ignore_event(struct nl_msg *msg, void *arg)
 {
@@ -125,6 +171,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &fd) < 0)
 		return 2;
+	if (sandbox() < 0) {
+		fprintf(stderr, "nsbypass-nsagent: cannot load its seccomp filter\n");
+		return 1;
+	}
 	events = nl_socket_alloc();
 	dump = nl_socket_alloc();
 	if (!events || !dump || nl_connect(dump, NETLINK_ROUTE) < 0) {

@@ -16,7 +16,10 @@
 #include "policy.h"
 #include "sockstate.h"
 
-/* In-flight connects per agent; past it a connect fails with EAGAIN. */
+/*
+ * In-flight blocking connects per agent; past it a connect fails with
+ * ENOBUFS.  Also bounded by the fd limit: each holds one host socket.
+ */
 #define AGENT_PENDING_MAX 1024
 
 struct agent;
@@ -38,6 +41,7 @@ struct agent {
 	uint64_t container_netns;	/* of the container's, 0 if unknown */
 	int route_fd;			/* NETLINK_ROUTE, see route.h */
 	unsigned int n_pending;
+	unsigned int pending_max;	/* see AGENT_PENDING_MAX */
 	struct pending_connect *pending;	/* list, see handle-connect.c */
 	uv_timer_t sweep_timer;
 	bool stopping;
@@ -70,6 +74,21 @@ void agent_stop(struct agent *a);
 
 /** agent_fini() - free what the agent owns, after the loop has ended */
 void agent_fini(struct agent *a);
+
+/**
+ * agent_inspect_failed() - what to answer when the agent cannot look at
+ * the trapped call's socket (pidfd_open()/pidfd_getfd()/getsockopt()
+ * failed with @r)
+ *
+ * Resource errors of the agent (EMFILE, ENFILE, ENOMEM, ...) fail the call
+ * with ENOBUFS rather than CONTINUE: the agent does not fail open because
+ * it ran short.  A process the agent may not inspect (EPERM, EACCES: it
+ * made itself non-dumpable) gets CONTINUE and keeps its sockets inside;
+ * any host socket it holds is pinned (see route.h).
+ *
+ * Return: HANDLER_CONTINUE or -ENOBUFS
+ */
+int agent_inspect_failed(int r);
 
 /** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);

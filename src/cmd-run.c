@@ -14,7 +14,9 @@
  * agent; it exits with the command's status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +53,16 @@ struct run_ctx {
 	uv_signal_t fwd[4];
 };
 
-static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+/*
+ * SIGINT and SIGQUIT from a terminal reach the command directly (same
+ * process group): forwarding them too would deliver them twice, so the
+ * agent ignores them.  Signals sent to the agent's pid are forwarded.
+ */
+static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+static const int ignored_signals[] = { SIGINT, SIGQUIT };
+_Static_assert(ARRAY_SIZE(forwarded_signals) ==
+		       ARRAY_SIZE(((struct run_ctx *)0)->fwd),
+	       "one uv_signal_t per forwarded signal");
 
 static void run_usage(FILE *f)
 {
@@ -72,14 +83,28 @@ static void run_usage(FILE *f)
 		"  --version         show the version\n");
 }
 
+/* Wait up to 5 s for nsagent's first report (sent once it is sandboxed). */
+static int wait_first_report(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 5000) != 1)
+		return -ETIMEDOUT;
+	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return -EPIPE;
+	return 0;
+}
+
 /*
  * Start nsagent in this namespace; returns the agent's end of its report
  * socket.  The middle process exits at once, so nsagent is reparented
- * away from the command (a wait() loop in it must not wait for nsagent).
+ * away from the command (a wait() loop in it must not wait for nsagent);
+ * it gets its own session, so a terminal's Ctrl-C is not for it.
  */
 static int start_nsagent(const char *path)
 {
-	int sp[2], status;
+	int sp[2], status, r;
 	pid_t mid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -93,7 +118,9 @@ static int start_nsagent(const char *path)
 	if (mid == 0) {
 		if (fork() != 0)
 			_exit(0);
-		if (dup2(sp[1], 3) < 0)
+		setsid();
+		/* dup2() onto itself would keep FD_CLOEXEC. */
+		if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0)
 			_exit(127);
 		execl(path, NB_NSAGENT_NAME_ARG, "--report-fd", "3",
 		      (char *)NULL);
@@ -101,6 +128,11 @@ static int start_nsagent(const char *path)
 	}
 	close(sp[1]);
 	waitpid(mid, &status, 0);
+	r = wait_first_report(sp[0]);
+	if (r < 0) {
+		close(sp[0]);
+		return r;
+	}
 	return sp[0];
 }
 
@@ -237,7 +269,9 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 		uv_signal_start(&ctx->fwd[i], on_forward, forwarded_signals[i]);
 		uv_unref((uv_handle_t *)&ctx->fwd[i]);
 	}
-	if (write(sock, "G", 1) != 1)
+	for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
+		signal(ignored_signals[i], SIG_IGN);
+	if (send(sock, "G", 1, MSG_NOSIGNAL) != 1)
 		return log_errno(-errno, "cannot start the child");
 	/* The child may have exited before SIGCHLD was watched. */
 	on_sigchld(&ctx->sigchld, SIGCHLD);

@@ -34,6 +34,10 @@ int filter_build(scmp_filter_ctx *ret)
 	if (r < 0)
 		goto fail;
 	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < sockopt_recorded_len; i++) {

@@ -10,8 +10,9 @@
 /**
  * filter_build() - the filter as a libseccomp context
  *
- * connect() is trapped whole: its family is in memory, which a filter
- * cannot read.  setsockopt() is trapped only for the recorded (level,
+ * connect(), bind() and listen() are trapped whole: the family is in
+ * memory or in the socket, which a filter cannot read (see
+ * handle-listen.c for why bind() and listen() are the agent's).  setsockopt() is trapped only for the recorded (level,
  * name) pairs.  Foreign ABIs (32-bit processes on a 64-bit host) run
  * untrapped and keep their sockets in the container's namespace.
  *

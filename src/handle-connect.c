@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,6 +58,8 @@ struct pending_connect {
 	bool cloexec;
 	uint64_t old_cookie;	/* the container socket's, for sockstate */
 	uint64_t deadline;	/* uv_now() ms, 0: none */
+	struct sockaddr_storage dst;	/* for settle_connected() */
+	socklen_t dst_len;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int open_handles;
@@ -135,15 +138,29 @@ static void pending_free(struct pending_connect *p)
 	uv_close((uv_handle_t *)&p->timer, pending_on_close);
 }
 
+/*
+ * A socket connected without blocking keeps the socket layer's state
+ * SS_CONNECTING until connect() is called again; the container would then
+ * get 0 from a second connect() instead of EISCONN.  Settle it now, as a
+ * blocking connect() would have.
+ */
+static void settle_connected(int hs, const struct sockaddr_storage *dst,
+			     socklen_t len)
+{
+	(void)connect(hs, (const struct sockaddr *)dst, len);
+}
+
 /* The handshake is over: install on success, else answer the error. */
 static void pending_done(struct pending_connect *p, int err)
 {
 	struct agent *a = p->agent;
 	int r = -err;
 
-	if (err == 0)
+	if (err == 0) {
+		settle_connected(p->hs, &p->dst, p->dst_len);
 		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
 			    p->old_cookie);
+	}
 	answer(a, p->id, r, 0);
 	pending_free(p);
 }
@@ -191,8 +208,13 @@ static void pending_on_tick(uv_timer_t *t)
 	}
 }
 
+/* SO_SNDTIMEO in ms, clamped to a day (the kernel's own limit is far). */
 static uint64_t timeval_ms(const struct timeval *tv)
 {
+	const uint64_t day = 24ULL * 3600 * 1000;
+
+	if (tv->tv_sec < 0 || (uint64_t)tv->tv_sec >= day / 1000)
+		return tv->tv_sec < 0 ? 0 : day;
 	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
 }
 
@@ -213,6 +235,8 @@ static int pending_start(struct agent *a, const struct connect_req *c, int hs)
 	p->hs = hs;
 	p->cloexec = c->cloexec;
 	p->old_cookie = c->si.cookie;
+	p->dst = c->ss;
+	p->dst_len = c->len;
 	if (tmo)
 		p->deadline = uv_now(a->loop) + tmo;
 	r = uv_poll_init(a->loop, &p->poll, hs);
@@ -230,11 +254,17 @@ static int pending_start(struct agent *a, const struct connect_req *c, int hs)
 		a->pending->prev = p;
 	a->pending = p;
 	a->n_pending++;
-	uv_poll_start(&p->poll, UV_WRITABLE | UV_DISCONNECT,
-		      pending_on_writable);
-	uv_timer_start(&p->timer, pending_on_tick,
-		       MIN(PENDING_TICK_MS, tmo ? tmo : PENDING_TICK_MS),
-		       PENDING_TICK_MS);
+	r = uv_poll_start(&p->poll, UV_WRITABLE | UV_DISCONNECT,
+			  pending_on_writable);
+	if (r == 0)
+		r = uv_timer_start(&p->timer, pending_on_tick,
+				   MIN(PENDING_TICK_MS,
+				       tmo ? tmo : PENDING_TICK_MS),
+				   PENDING_TICK_MS);
+	if (r < 0) {
+		pending_free(p);
+		return -ENOBUFS;
+	}
 	return HANDLER_DONE;
 }
 
@@ -255,12 +285,17 @@ static void copy_v6only(int from, int to)
 }
 
 /*
- * Pin a UDP host socket to the device its destination routes through
- * (see route.h): a connected UDP socket may still sendto() any address,
- * and pinned to a device other than lo it cannot reach host loopback.
- * A destination that routes through lo itself is not switched.
+ * Pin the host socket to the device its destination routes through (see
+ * route.h) before connecting it.  A host socket in the container's hands
+ * may later be asked to reach other addresses by calls the agent never
+ * sees: sendto() on connected UDP, sendto(MSG_FASTOPEN) or a raced
+ * CONTINUE'd connect() on a TCP socket that was disconnected (AF_UNSPEC)
+ * or whose non-blocking connect failed.  Pinned to a device other than lo
+ * it can never reach the host's loopback, whatever asks.  A destination
+ * that routes through lo itself is not switched.
  */
-static int pin_udp(struct agent *a, int hs, const struct connect_req *c)
+static int pin_to_route_device(struct agent *a, int hs,
+			       const struct connect_req *c)
 {
 	int ifindex = 0, r;
 
@@ -293,14 +328,11 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 		sockstate_replay(s, hs);
 	if (c->si.domain == AF_INET6)
 		copy_v6only(sock, hs);
-	if (c->si.type == SOCK_DGRAM) {
-		r = pin_udp(a, hs, c);
-		if (r < 0) {
-			log_debug("UDP destination not pinnable (%s): %s",
-				  strerror(-r),
-				  c->host ? "ENETUNREACH" : "kept inside");
-			return c->host ? -ENETUNREACH : HANDLER_CONTINUE;
-		}
+	r = pin_to_route_device(a, hs, c);
+	if (r < 0) {
+		log_debug("destination not pinnable (%s): %s", strerror(-r),
+			  c->host ? "ENETUNREACH" : "kept inside");
+		return c->host ? -ENETUNREACH : HANDLER_CONTINUE;
 	}
 
 	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
@@ -332,8 +364,55 @@ static bool read_dest(const struct seccomp_notif *req, struct connect_req *c)
 			   (size_t)addrlen);
 	if (got != addrlen)
 		return false;
-	c->len = (socklen_t)addrlen;
+	c->len = (socklen_t)addrlen;	/* read: an AF_UNSPEC is real */
 	return c->ss.ss_family == AF_INET || c->ss.ss_family == AF_INET6;
+}
+
+/*
+ * connect(AF_UNSPEC) disconnects a socket.  A switched socket must stay
+ * connected (a host socket without a peer is what the device pin is for,
+ * but no reason to hand one out): refuse it there.
+ */
+static int handle_disconnect(struct agent *a,
+			     const struct seccomp_notif *req)
+{
+	_cleanup_close_ int pidfd = -1, sock = -1;
+
+	pidfd = target_pidfd_open(req->pid);
+	if (pidfd < 0)
+		return pidfd == -ESRCH ? HANDLER_GONE :
+					 agent_inspect_failed(pidfd);
+	sock = target_getfd(pidfd, (int)req->data.args[0]);
+	if (sock < 0)
+		return sock == -EBADF ? -EBADF : agent_inspect_failed(sock);
+	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
+		return -EOPNOTSUPP;
+	return HANDLER_CONTINUE;
+}
+
+/*
+ * A host TCP socket that is connected, connecting or listening must not be
+ * replaced: answer what Linux answers for a second connect().  Only a
+ * closed one (its non-blocking connect failed) may be switched again.
+ */
+static int host_tcp_busy(int sock, const struct sockinfo *si)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (si->type != SOCK_STREAM)
+		return 0;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -errno;
+	switch (ti.tcpi_state) {
+	case TCP_CLOSE:
+		return 0;
+	case TCP_SYN_SENT:
+		return -EALREADY;
+	default:
+		return -EISCONN;
+	}
 }
 
 int handle_connect(struct agent *a, const struct seccomp_notif *req)
@@ -345,18 +424,29 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	int r;
 
 	c.fd = (int)req->data.args[0];
-	if (!read_dest(req, &c))
-		return notify_id_valid(&a->notify, req->id) ? HANDLER_CONTINUE :
-							      HANDLER_GONE;
+	if (!read_dest(req, &c)) {
+		if (!notify_id_valid(&a->notify, req->id))
+			return HANDLER_GONE;
+		if (c.len && c.ss.ss_family == AF_UNSPEC)
+			return handle_disconnect(a, req);
+		return HANDLER_CONTINUE;
+	}
 	if (!notify_id_valid(&a->notify, req->id))
 		return HANDLER_GONE;
 
 	pidfd = target_pidfd_open(req->pid);
 	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE : HANDLER_CONTINUE;
+		return pidfd == -ESRCH ? HANDLER_GONE : agent_inspect_failed(pidfd);
 	sock = target_getfd(pidfd, c.fd);
-	if (sock < 0 || sockinfo_query(sock, &c.si) < 0 ||
-	    !sockinfo_is_switchable(&c.si))
+	if (sock < 0)
+		return sock == -EBADF ? -EBADF : agent_inspect_failed(sock);
+	/* The tid may have been recycled between RECV and pidfd_open(). */
+	if (!notify_id_valid(&a->notify, req->id))
+		return HANDLER_GONE;
+	r = sockinfo_query(sock, &c.si);
+	if (r < 0)
+		return r == -ENOTSOCK ? -ENOTSOCK : agent_inspect_failed(r);
+	if (!sockinfo_is_switchable(&c.si))
 		return HANDLER_CONTINUE;
 
 	host = agent_is_host_socket(a, c.si.netns_cookie);
@@ -379,13 +469,18 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	}
 	if (!host && (c.si.bound || c.si.listening || c.si.bound_ifindex))
 		return HANDLER_CONTINUE;	/* bound in the container */
+	if (host) {
+		r = host_tcp_busy(sock, &c.si);
+		if (r < 0)
+			return r;
+	}
 	c.host = host;
-	if (a->n_pending >= AGENT_PENDING_MAX)
-		return -EAGAIN;
+	if (!c.si.nonblock && a->n_pending >= a->pending_max)
+		return -ENOBUFS;
 
 	r = target_fd_cloexec(req->pid, c.fd);
 	if (r < 0)
-		return host ? -EAGAIN : HANDLER_CONTINUE;
+		return host ? -ENOBUFS : HANDLER_CONTINUE;
 	c.cloexec = r;
 	return switch_socket(a, &c, sock);
 }

@@ -66,8 +66,14 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 
 	r = sockstate_get(a->socks, si.cookie, &s);
 	if (r == 0) {
-		s->pid = req->pid;
-		s->fd = fd;
+		/* The sweep looks for the socket in the thread group: a
+		 * thread that exits must not take the record with it. */
+		if (s->pid == 0 || s->fd != fd) {
+			pid_t tgid = target_tgid(req->pid);
+
+			s->pid = tgid > 0 ? tgid : (pid_t)req->pid;
+			s->fd = fd;
+		}
 		r = sockstate_record(s, level, name, val, (size_t)got);
 	}
 	if (r < 0)

@@ -16,5 +16,7 @@ typedef int (*handler_cb)(struct agent *a, const struct seccomp_notif *req);
 
 int handle_connect(struct agent *a, const struct seccomp_notif *req);
 int handle_setsockopt(struct agent *a, const struct seccomp_notif *req);
+int handle_listen(struct agent *a, const struct seccomp_notif *req);
+int handle_bind(struct agent *a, const struct seccomp_notif *req);
 
 #endif /* NB_HANDLERS_H */

@@ -107,6 +107,10 @@ static handler_cb handler_for(struct notify *n, int nr)
 		return handle_connect;
 	if (nr == n->nr_setsockopt)
 		return handle_setsockopt;
+	if (nr == n->nr_bind)
+		return handle_bind;
+	if (nr == n->nr_listen)
+		return handle_listen;
 	return NULL;
 }
 
@@ -211,7 +215,10 @@ int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 	n->native_arch = native_audit_arch();
 	n->nr_connect = seccomp_syscall_resolve_name("connect");
 	n->nr_setsockopt = seccomp_syscall_resolve_name("setsockopt");
-	if (n->nr_connect < 0 || n->nr_setsockopt < 0) {
+	n->nr_bind = seccomp_syscall_resolve_name("bind");
+	n->nr_listen = seccomp_syscall_resolve_name("listen");
+	if (n->nr_connect < 0 || n->nr_setsockopt < 0 || n->nr_bind < 0 ||
+	    n->nr_listen < 0) {
 		close(fd);
 		return -ENOSYS;
 	}

@@ -33,6 +33,8 @@ struct notify {
 	uint32_t native_arch;		/* AUDIT_ARCH_* of our own ABI */
 	int nr_connect;
 	int nr_setsockopt;
+	int nr_bind;
+	int nr_listen;
 	notify_hup_cb on_hup;
 	struct notify_stats stats;
 };

@@ -138,6 +138,8 @@ static void on_report(uv_poll_t *h, int status, int events)
 	struct nsagent_client *c = h->data;
 	ssize_t n;
 
+	/* recv() gives 0 for an empty message as for EOF: EOF is the
+	 * hang-up event. */
 	if (status >= 0 && (events & UV_READABLE)) {
 		n = recv(c->fd, c->buf, sizeof(c->buf), MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -150,6 +152,8 @@ static void on_report(uv_poll_t *h, int status, int events)
 			apply(c, (size_t)n);
 			return;
 		}
+		if (n == 0 && !(events & UV_DISCONNECT))
+			return;
 	}
 	log_warn("nsagent exited: container subnets are no longer updated");
 	nsagent_client_stop(c);

@@ -118,20 +118,23 @@ NBTEST(filter_build_pfc)
 
 	ASSERT_TRUE(strstr(pfc, "\"connect\"") != NULL);
 	ASSERT_TRUE(strstr(pfc, "\"setsockopt\"") != NULL);
+	ASSERT_TRUE(strstr(pfc, "\"bind\"") != NULL);
+	ASSERT_TRUE(strstr(pfc, "\"listen\"") != NULL);
 	/* libseccomp 2.5 prints the notify action as its number. */
 	snprintf(notify, sizeof(notify), "action 0x%x;", SCMP_ACT_NOTIFY);
 	ASSERT_TRUE(strstr(pfc, notify) || strstr(pfc, "action NOTIFY;"));
 	/* Nothing else is trapped, and foreign ABIs are let through. */
 	ASSERT_TRUE(strstr(pfc, "\"socket\"") == NULL);
-	ASSERT_TRUE(strstr(pfc, "\"bind\"") == NULL);
+	ASSERT_TRUE(strstr(pfc, "\"close\"") == NULL);
 	ASSERT_TRUE(strstr(pfc, "# invalid architecture action\naction ALLOW;"));
-	/* One notify action for connect plus one per recorded option. */
+	/* One notify action each for connect, bind and listen, plus one per
+	 * recorded option. */
 	for (p = pfc; (p = strstr(p, notify)); p++)
 		n++;
 	if (n == 0)
 		for (p = pfc; (p = strstr(p, "action NOTIFY;")); p++)
 			n++;
-	ASSERT_EQ(n, 1 + sockopt_recorded_len);
+	ASSERT_EQ(n, 3 + sockopt_recorded_len);
 	free(pfc);
 }
 

@@ -1099,6 +1099,169 @@ static int mode_killed_pending(char **av)
 	return 0;
 }
 
+/* Expect @r (a call's result) to fail with @want (0: with any errno). */
+static void expect_errno(const char *what, int r, int want)
+{
+	int err = r < 0 ? errno : 0;
+
+	if (r >= 0)
+		fail("%s: succeeded, must fail with %s", what,
+		     want ? errno_name(want) : "an error");
+	if (want && err != want)
+		fail("%s: got %s, want %s", what, errno_name(err),
+		     errno_name(want));
+}
+
+/* A socket switched to the host: blocking connect to HOST:PORT. */
+static int switched_socket(const struct addr *a)
+{
+	int fd = must_socket(a->ss.ss_family, SOCK_STREAM);
+
+	if (connect(fd, (const void *)&a->ss, a->len) < 0)
+		fail_errno("connect", errno);
+	return fd;
+}
+
+/* Mode host-socket: a switched socket, connected or failed, must never
+ * become a way to the host's loopback, a host listener or a bare host
+ * socket.  CLOSEDPORT is a closed port on HOST; LOOPPORT a port on the
+ * host's loopback (the caller checks that its listener saw nothing). */
+static int mode_host_socket(char **av)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct addr a, closed, loop;
+	socklen_t l = sizeof(int);
+	int fd, err = 0;
+
+	parse_addr(av[0], av[1], &a);
+	parse_addr(av[0], av[2], &closed);
+	parse_addr("127.0.0.1", av[3], &loop);
+	if (a.ss.ss_family != AF_INET)
+		usage("host-socket needs an IPv4 HOST");
+
+	/* Connected: stays connected, cannot listen or bind. */
+	fd = switched_socket(&a);
+	expect_errno("second connect", connect(fd, (void *)&a.ss, a.len),
+		     EISCONN);
+	expect_errno("connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)),
+		     EOPNOTSUPP);
+	expect_errno("listen", listen(fd, 8), EOPNOTSUPP);
+	expect_errno("bind", bind(fd, (void *)&any, sizeof(any)), EINVAL);
+	expect_errno("connect loopback", connect(fd, (void *)&loop.ss, loop.len),
+		     0);
+	close(fd);
+
+	/* Failed non-blocking connect: a host socket with no peer. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		fail_errno("socket", errno);
+	if (connect(fd, (void *)&closed.ss, closed.len) == 0)
+		fail("connect to the closed port succeeded");
+	if (errno != EINPROGRESS && errno != ECONNREFUSED)
+		fail_errno("connect closed port", errno);
+	if (errno == EINPROGRESS) {
+		if (wait_fd(fd, POLLOUT) < 0)
+			fail_errno("poll", errno);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err != ECONNREFUSED)
+			fail("closed port: SO_ERROR %s", errno_name(err));
+	}
+	/* The first attempt only moves the socket layer out of
+	 * SS_CONNECTING; the next ones would really connect. */
+	for (int i = 0; i < 3; i++)
+		expect_errno("sendto MSG_FASTOPEN loopback",
+			     (int)sendto(fd, "x", 1, MSG_FASTOPEN,
+					 (void *)&loop.ss, loop.len), 0);
+	expect_errno("connect loopback after failure",
+		     connect(fd, (void *)&loop.ss, loop.len), 0);
+	expect_errno("listen after failure", listen(fd, 8), 0);
+	close(fd);
+	printf("OK host-socket\n");
+	return 0;
+}
+
+struct racer {
+	struct sockaddr_in *shared;	/* mode family */
+	int fd_a, fd_b, slot;		/* mode fdswap */
+	int fdswap;
+	volatile int stop;
+};
+
+/* Flip the shared address's family, or swap what fd @slot holds. */
+static void *host_racer(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		if (r->fdswap) {
+			dup2(r->fd_a, r->slot);
+			dup2(r->fd_b, r->slot);
+		} else {
+			__atomic_store_n(&r->shared->sin_family, AF_UNIX,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&r->shared->sin_family, AF_INET,
+					 __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/* Mode race-host: for SECONDS, connect() a switched socket to the host's
+ * 127.0.0.1:LOOPPORT while another thread flips the address's family
+ * (AF_UNIX at check, AF_INET at use: "family") or swaps the fd number
+ * between a container socket and the switched one ("fdswap").  No connect
+ * may succeed. */
+static int mode_race_host(char **av)
+{
+	struct racer r = { 0 };
+	struct sockaddr_in loop4;
+	struct addr a, loop;
+	long end, n = 0, ok = 0;
+	pthread_t thr;
+	int fd, rc;
+
+	parse_addr(av[0], av[1], &a);
+	parse_addr("127.0.0.1", av[2], &loop);
+	memcpy(&loop4, &loop.ss, sizeof(loop4));
+	r.fdswap = strcmp(av[3], "fdswap") == 0;
+	if (!r.fdswap && strcmp(av[3], "family") != 0)
+		usage("race-host: want 'family' or 'fdswap', got '%s'", av[3]);
+	end = now_ms() + 1000L * (long)parse_num(av[4], 1, 30, "seconds");
+	r.shared = &loop4;
+	/* A connected switched socket: connect() must fail whatever the
+	 * kernel or the agent reads. */
+	r.fd_b = switched_socket(&a);
+	r.fd_a = socket(AF_INET, SOCK_STREAM, 0);
+	r.slot = 200;
+	if (r.fd_a < 0 || dup2(r.fd_b, r.slot) < 0)
+		fail_errno("socket/dup2", errno);
+	fd = r.fdswap ? r.slot : r.fd_b;
+	rc = pthread_create(&thr, NULL, host_racer, &r);
+	if (rc)
+		fail_errno("pthread_create", rc);
+	while (now_ms() < end) {
+		n++;
+		if (connect(fd, (void *)&loop4, sizeof(loop4)) == 0) {
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof(peer);
+			char pb[64] = "?";
+
+			if (getpeername(fd, (void *)&peer, &pl) == 0)
+				fmt_addr((void *)&peer, pb, sizeof(pb));
+			fprintf(stderr, "race-host: connect %ld succeeded, "
+				"peer %s\n", n, pb);
+			ok++;
+		}
+	}
+	r.stop = 1;
+	pthread_join(thr, NULL);
+	if (ok)
+		fail("race-host %s: %ld of %ld connects succeeded", av[3], ok, n);
+	printf("OK race-host %s tries=%ld\n", av[3], n);
+	return 0;
+}
+
 /* Mode fdpass-dup: options set on a dup()ed socket survive its connect. */
 static int mode_fdpass_dup(char **av)
 {
@@ -1150,6 +1313,9 @@ static const struct mode modes[] = {
 	{ "sndtimeo", 3, mode_sndtimeo, "SLOWHOST PORT MS" },
 	{ "slow-fast", 4, mode_slow_fast, "SLOWHOST PORT FASTHOST PORT" },
 	{ "killed-pending", 2, mode_killed_pending, "SLOWHOST PORT" },
+	{ "host-socket", 4, mode_host_socket, "HOST PORT CLOSEDPORT LOOPPORT" },
+	{ "race-host", 5, mode_race_host,
+	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
 };
 
 /* Dispatch to the mode named by argv[1]. */

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# smoke-test.sh - run benchmarks/run.sh in its 10-second mode and check
+# that it produced a table, PASS/MISS lines, results.json with the smoke
+# workloads for host and nsbypass, results.csv and (with gnuplot) a PNG.
+# It never checks a number against a target: tests do not assert speeds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (veth test host, test user)"; exit 77; }
+out=$(mktemp -d /tmp/nbbench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+"$here/run.sh" --smoke --no-setup --out "$out" --json "$out/copy.json" \
+	--csv "$out/copy.csv" >"$out/log" 2>&1 || {
+	cat "$out/log"
+	echo "FAIL: benchmarks/run.sh --smoke exited non-zero"
+	exit 1
+}
+cat "$out/log"
+fail=0
+for f in table.txt results.json results.csv copy.json copy.csv; do
+	[ -s "$out/$f" ] || { echo "FAIL: no $f"; fail=1; }
+done
+grep -Eq '^(PASS|MISS) bulk TCP through bypass >= 0.95x host' "$out/table.txt" ||
+	{ echo "FAIL: no PASS/MISS line for the bulk TCP target"; fail=1; }
+python3 - "$out/results.json" <<'PY' || fail=1
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+have = {(r["metric"], r["path"]) for r in rows if r["median"] is not None}
+want = [(m, p) for m in ("bulk-tcp", "crr", "rr-p50", "syscall-trapped")
+        for p in ("host", "nsbypass")] + [("agent-rss", "nsbypass")]
+missing = [w for w in want if w not in have]
+if missing:
+    sys.exit("FAIL: no measurement for %s" % missing)
+print("PASS: results.json has", len(have), "measurements")
+PY
+if command -v gnuplot >/dev/null; then
+	if [ "$(head -c 4 "$out/chart.png" 2>/dev/null | od -An -c | tr -d ' ')" != '211PNG' ]; then
+		echo "FAIL: chart.png is not a PNG"
+		fail=1
+	fi
+else
+	echo "note: gnuplot missing, chart not checked"
+fi
+[ "$fail" -eq 0 ] && echo "PASS: benchmark harness smoke run"
+exit "$fail"

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * handle-listen.c - listen() and bind(), done by the agent.
+ *
+ * A socket switched to the host must never become a listener or take a
+ * host port: it exists to carry one connection out.  Yet a switched socket
+ * can end up unconnected in the container's hands (its non-blocking
+ * connect failed).  So both calls are trapped, and the agent acts on its
+ * own pidfd_getfd() copy, the very file it checked, never answering
+ * CONTINUE for an inet socket: a racing thread that swaps the fd number
+ * (dup2) after the check cannot redirect the call to a host socket.
+ *
+ *   host socket:       listen() fails with EOPNOTSUPP, bind() with EINVAL
+ *                      (Linux's answer for a socket that is already bound).
+ *   container socket:  the agent calls listen()/bind() on its copy, with
+ *                      its own bounded copy of the address; the answer is
+ *                      the kernel's.  The agent owns the container's user
+ *                      namespace, so privileged ports behave as inside.
+ *   non-inet bind():   CONTINUE.  A unix socket path must be resolved in
+ *                      the caller's mount namespace and working directory,
+ *                      which the agent does not share.  (A racing swap to a
+ *                      host socket there meets the device pin, route.h.)
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "handlers.h"
+#include "procmem.h"
+#include "sockinfo.h"
+#include "target.h"
+#include "util.h"
+
+/* The agent's copy of the trapped fd, or what to answer instead. */
+static int copy_fd(struct agent *a, const struct seccomp_notif *req,
+		   int *ret_fd)
+{
+	_cleanup_close_ int pidfd = -1;
+	int fd;
+
+	pidfd = target_pidfd_open(req->pid);
+	if (pidfd < 0)
+		return pidfd == -ESRCH ? HANDLER_GONE :
+					 agent_inspect_failed(pidfd);
+	fd = target_getfd(pidfd, (int)req->data.args[0]);
+	if (fd < 0)
+		return fd == -EBADF ? -EBADF : agent_inspect_failed(fd);
+	if (!notify_id_valid(&a->notify, req->id)) {
+		close(fd);
+		return HANDLER_GONE;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int handle_listen(struct agent *a, const struct seccomp_notif *req)
+{
+	_cleanup_close_ int sock = -1;
+	int r;
+
+	r = copy_fd(a, req, &sock);
+	if (r != 0)
+		return r;
+	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
+		return -EOPNOTSUPP;
+	/* Not a socket: the kernel's own ENOTSOCK, from the same call. */
+	if (listen(sock, (int)req->data.args[1]) < 0)
+		return -errno;
+	return 0;
+}
+
+int handle_bind(struct agent *a, const struct seccomp_notif *req)
+{
+	struct sockaddr_storage ss;
+	int addrlen = (int)req->data.args[2];
+	_cleanup_close_ int sock = -1;
+	int r, domain;
+	socklen_t len = sizeof(domain);
+	ssize_t got = 0;
+
+	r = copy_fd(a, req, &sock);
+	if (r != 0)
+		return r;
+	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
+		return -EINVAL;
+	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return -errno;	/* ENOTSOCK, as bind() would say */
+	if (domain != AF_INET && domain != AF_INET6)
+		return HANDLER_CONTINUE;
+
+	/* The kernel's own checks, in its order (move_addr_to_kernel()). */
+	if (addrlen < 0 || addrlen > (int)sizeof(ss))
+		return -EINVAL;
+	memset(&ss, 0, sizeof(ss));
+	if (addrlen > 0) {
+		got = procmem_read(req->pid, req->data.args[1], &ss,
+				   (size_t)addrlen);
+		if (!notify_id_valid(&a->notify, req->id))
+			return HANDLER_GONE;
+		if (got != addrlen)
+			return -EFAULT;
+	}
+	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
+		return -errno;
+	return 0;
+}
