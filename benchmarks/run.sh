@@ -235,9 +235,18 @@ w_udp() {	# UDP at a fixed offered rate: received rate and loss
 }
 
 w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
-	local f=$udir/bench.out v
+	local f=$udir/bench.out v port=$tcp_port pid=
+	if [ "$3" = crr ]; then
+		# Every connection leaves a TIME_WAIT socket for 60 s: on one
+		# server port they pile up and the source-port search in
+		# connect() slows every later run.  A fresh port per run.
+		port=$(free_port)
+		start_bg "crr-server-$1-$2" "$BENCH_TCP" server "$H" "$port"
+		pid=$NB_LAST_PID
+		wait_for_port "$H" "$port" tcp
+	fi
 	if in_path "$1" sh -c '"$@" >"$0"' "$f" "$BENCH_TCP" "$3" "$H" \
-		"$tcp_port" "$time_s" 2>"$NB_TMP/bench.err"; then
+		"$port" "$time_s" 2>"$NB_TMP/bench.err"; then
 		if [ "$3" = crr ]; then
 			record crr "$1" "$2" "$(last_value "$f" crr)" conn/s
 		else
@@ -249,6 +258,7 @@ w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
 		if [ "$3" = crr ]; then record crr "$1" "$2" fail conn/s
 		else record rr-p50 "$1" "$2" fail us; fi
 	fi
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 }
 
 w_redis() {	# redis-benchmark GET and SET against the host's redis

@@ -50,7 +50,7 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	sock = target_getfd(pidfd, fd);
 	if (sock < 0)
 		return HANDLER_CONTINUE;
-	if (sockinfo_query(sock, &si) < 0 || !sockinfo_is_switchable(&si))
+	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
 		return HANDLER_CONTINUE;
 
 	/* The kernel reads at most what the option needs; so do we. */

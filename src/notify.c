@@ -238,6 +238,14 @@ int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 		close(fd);
 		return -ENOMEM;
 	}
+	/*
+	 * Synchronous wake-ups (Linux >= 6.6) hand the CPU straight from
+	 * the trapped thread to the agent and back, instead of waking the
+	 * other on whichever CPU the scheduler picks.
+	 */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		  SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		log_debug("no synchronous wake-ups: %s", strerror(errno));
 	r = uv_poll_init(loop, &n->poll, fd);
 	if (r < 0) {
 		free(n->req);

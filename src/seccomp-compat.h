@@ -25,6 +25,14 @@
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
 #endif
 
+/* Linux 6.6: wake the supervisor and the caller on the current CPU. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 /* pidfd_open() flag for a thread pidfd (Linux 6.9); same value as O_EXCL. */
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD 0200

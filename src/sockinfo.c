@@ -63,22 +63,33 @@ static bool is_bound(int fd, int domain)
 	return false;
 }
 
+int sockinfo_query_kind(int fd, struct sockinfo *ret)
+{
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = get_int(fd, SOL_SOCKET, SO_DOMAIN, &ret->domain);
+	if (r < 0)
+		return r;
+	r = get_int(fd, SOL_SOCKET, SO_TYPE, &ret->type);
+	if (r < 0)
+		return r;
+	r = get_int(fd, SOL_SOCKET, SO_PROTOCOL, &ret->protocol);
+	if (r < 0)
+		return r;
+	ret->cookie = sockinfo_cookie(fd);
+	return 0;
+}
+
 int sockinfo_query(int fd, struct sockinfo *ret)
 {
-	struct sockinfo si = { 0 };
+	struct sockinfo si;
 	socklen_t len;
 	int r, v, fl;
 
-	r = get_int(fd, SOL_SOCKET, SO_DOMAIN, &si.domain);
+	r = sockinfo_query_kind(fd, &si);
 	if (r < 0)
 		return r;
-	r = get_int(fd, SOL_SOCKET, SO_TYPE, &si.type);
-	if (r < 0)
-		return r;
-	r = get_int(fd, SOL_SOCKET, SO_PROTOCOL, &si.protocol);
-	if (r < 0)
-		return r;
-	si.cookie = sockinfo_cookie(fd);
 	si.netns_cookie = sockinfo_netns_cookie(fd);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0)

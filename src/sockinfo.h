@@ -29,6 +29,13 @@ struct sockinfo {
 int sockinfo_query(int fd, struct sockinfo *ret);
 
 /**
+ * sockinfo_query_kind() - only domain, type, protocol and cookie: what
+ * the setsockopt() handler needs (each field costs a syscall).
+ * Return: 0, -ENOTSOCK, or another -errno
+ */
+int sockinfo_query_kind(int fd, struct sockinfo *ret);
+
+/**
  * sockinfo_is_switchable() - a TCP or UDP socket over IPv4 or IPv6?
  * Raw, SCTP, ICMP, SEQPACKET and every other kind stay where they are.
  */
