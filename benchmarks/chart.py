@@ -42,7 +42,8 @@ def main():
             out.append("%d \"%s\" %g" % (i, p, v))
         out.append("EOD")
         out.append("plot $d using 1:3:xtic(2) with boxes lc rgb '#4c72b0', "
-                   "'' using 1:3:(sprintf('%.3g', $3)) with labels offset 0,0.7")
+                   "'' using 1:3:($3 >= 100 ? sprintf('%.0f', $3) : "
+                   "sprintf('%.3g', $3)) with labels offset 0,0.7")
     out.append("unset multiplot")
     with open(script, "w") as f:
         f.write("\n".join(out) + "\n")

@@ -99,6 +99,9 @@ def load(path):
 
 
 def summarise(data, units, order):
+    # One block per metric, paths in the order they ran.
+    metrics = list(dict.fromkeys(m for m, _ in order))
+    order = [(m, p) for m in metrics for (mm, p) in order if mm == m]
     rows, med = [], {}
     for (m, p) in order:
         vals = data[(m, p)]
