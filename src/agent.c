@@ -38,6 +38,24 @@ int agent_inspect_failed(int r)
 	return -ENOBUFS;
 }
 
+int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
+		  int *ret_fd)
+{
+	_cleanup_close_ int pidfd = -1, fd = -1;
+
+	pidfd = target_pidfd_open(req->pid);
+	if (pidfd < 0)
+		return pidfd == -ESRCH ? HANDLER_GONE :
+					 agent_inspect_failed(pidfd);
+	fd = target_getfd(pidfd, (int)req->data.args[0]);
+	if (fd < 0)
+		return fd == -EBADF ? -EBADF : agent_inspect_failed(fd);
+	if (!notify_id_valid(&a->notify, req->id))
+		return HANDLER_GONE;
+	*ret_fd = take_fd(&fd);
+	return 0;
+}
+
 /*
  * Raise the soft fd limit to the hard one (pending connects hold host
  * sockets) and derive the pending bound from it, leaving room for the

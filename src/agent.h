@@ -90,6 +90,21 @@ void agent_fini(struct agent *a);
  */
 int agent_inspect_failed(int r);
 
+/**
+ * agent_copy_fd() - the agent's copy of the trapped call's fd (args[0])
+ * @a:		the agent
+ * @req:	the notification
+ * @ret_fd:	the copy (O_CLOEXEC), to be closed by the caller
+ *
+ * pidfd_open() of the trapped thread, pidfd_getfd(), then a check that the
+ * notification is still valid (the thread id may have been recycled).
+ *
+ * Return: 0, or what the handler should answer instead: -EBADF (no such
+ * fd, the kernel's answer too), HANDLER_GONE, or agent_inspect_failed()
+ */
+int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
+		  int *ret_fd);
+
 /** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
 

@@ -376,15 +376,11 @@ static bool read_dest(const struct seccomp_notif *req, struct connect_req *c)
 static int handle_disconnect(struct agent *a,
 			     const struct seccomp_notif *req)
 {
-	_cleanup_close_ int pidfd = -1, sock = -1;
+	_cleanup_close_ int sock = -1;
+	int r = agent_copy_fd(a, req, &sock);
 
-	pidfd = target_pidfd_open(req->pid);
-	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE :
-					 agent_inspect_failed(pidfd);
-	sock = target_getfd(pidfd, (int)req->data.args[0]);
-	if (sock < 0)
-		return sock == -EBADF ? -EBADF : agent_inspect_failed(sock);
+	if (r != 0)
+		return r;
 	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
 		return -EOPNOTSUPP;
 	return HANDLER_CONTINUE;
@@ -418,7 +414,7 @@ static int host_tcp_busy(int sock, const struct sockinfo *si)
 int handle_connect(struct agent *a, const struct seccomp_notif *req)
 {
 	struct connect_req c = { .id = req->id, .tid = req->pid };
-	_cleanup_close_ int pidfd = -1, sock = -1;
+	_cleanup_close_ int sock = -1;
 	enum policy_dest dest;
 	bool host;
 	int r;
@@ -434,15 +430,9 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	if (!notify_id_valid(&a->notify, req->id))
 		return HANDLER_GONE;
 
-	pidfd = target_pidfd_open(req->pid);
-	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE : agent_inspect_failed(pidfd);
-	sock = target_getfd(pidfd, c.fd);
-	if (sock < 0)
-		return sock == -EBADF ? -EBADF : agent_inspect_failed(sock);
-	/* The tid may have been recycled between RECV and pidfd_open(). */
-	if (!notify_id_valid(&a->notify, req->id))
-		return HANDLER_GONE;
+	r = agent_copy_fd(a, req, &sock);
+	if (r != 0)
+		return r;
 	r = sockinfo_query(sock, &c.si);
 	if (r < 0)
 		return r == -ENOTSOCK ? -ENOTSOCK : agent_inspect_failed(r);

@@ -29,37 +29,14 @@
 #include "handlers.h"
 #include "procmem.h"
 #include "sockinfo.h"
-#include "target.h"
 #include "util.h"
-
-/* The agent's copy of the trapped fd, or what to answer instead. */
-static int copy_fd(struct agent *a, const struct seccomp_notif *req,
-		   int *ret_fd)
-{
-	_cleanup_close_ int pidfd = -1;
-	int fd;
-
-	pidfd = target_pidfd_open(req->pid);
-	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE :
-					 agent_inspect_failed(pidfd);
-	fd = target_getfd(pidfd, (int)req->data.args[0]);
-	if (fd < 0)
-		return fd == -EBADF ? -EBADF : agent_inspect_failed(fd);
-	if (!notify_id_valid(&a->notify, req->id)) {
-		close(fd);
-		return HANDLER_GONE;
-	}
-	*ret_fd = fd;
-	return 0;
-}
 
 int handle_listen(struct agent *a, const struct seccomp_notif *req)
 {
 	_cleanup_close_ int sock = -1;
 	int r;
 
-	r = copy_fd(a, req, &sock);
+	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
 	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
@@ -79,7 +56,7 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	socklen_t len = sizeof(domain);
 	ssize_t got = 0;
 
-	r = copy_fd(a, req, &sock);
+	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
 	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))

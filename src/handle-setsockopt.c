@@ -12,7 +12,8 @@
  *
  * Every case the agent does not handle (not a socket, not TCP/UDP, a
  * negative optlen, an unreadable optval) gets CONTINUE, so that the kernel
- * itself produces the errno; those calls record nothing.
+ * itself produces the errno; those calls record nothing.  A closed fd gets
+ * EBADF from the agent (see agent_copy_fd()).
  */
 #include <errno.h>
 #include <string.h>
@@ -35,7 +36,7 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	uint64_t uval = req->data.args[3];
 	int optlen = (int)req->data.args[4];
 	uint8_t val[SOCKOPT_VAL_MAX];
-	_cleanup_close_ int pidfd = -1, sock = -1;
+	_cleanup_close_ int sock = -1;
 	struct sockinfo si;
 	struct sockstate *s;
 	ssize_t got;
@@ -44,12 +45,9 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	if (!sockopt_is_recorded(level, name) || optlen <= 0)
 		return HANDLER_CONTINUE;
 
-	pidfd = target_pidfd_open(req->pid);
-	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE : HANDLER_CONTINUE;
-	sock = target_getfd(pidfd, fd);
-	if (sock < 0)
-		return HANDLER_CONTINUE;
+	r = agent_copy_fd(a, req, &sock);
+	if (r != 0)
+		return r;
 	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
 		return HANDLER_CONTINUE;
 

@@ -11,6 +11,7 @@
 #                                       addresses NB_HOST4 and NB_HOST6
 #   setup_user                          user NB_USER for the rootless runs,
 #                                       and binaries that user can execute
+#   setup_rootless_test                 all of the above, the usual start
 #   start_bg NAME CMD...                background server, killed on exit
 #   start_test_echo                     echo servers on NB_HOST4/NB_HOST6,
 #                                       port NB_ECHO_PORT
@@ -203,6 +204,15 @@ setup_user() {
 	# Unprivileged user namespaces must work, or nothing here can.
 	as_user unshare -r -n true ||
 		nb_skip "unprivileged user+net namespaces do not work here"
+}
+
+# setup_rootless_test: what almost every test needs first: root, ss and
+# timeout, the veth test host and the test user.
+setup_rootless_test() {
+	require_root
+	require_cmd ss timeout
+	setup_testhost
+	setup_user
 }
 
 # nb_bypass ARGS...: as NB_USER, "nsbypass run ARGS...", bounded in time.

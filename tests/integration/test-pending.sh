@@ -13,10 +13,7 @@
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
-require_root
-require_cmd ss timeout
-setup_testhost
-setup_user
+setup_rootless_test
 H4=$NB_HOST4
 H6=$NB_HOST6
 start_test_echo
