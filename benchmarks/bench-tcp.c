@@ -63,8 +63,12 @@ struct conn {
 	size_t in;		/* bytes of the current request received */
 	size_t out;		/* bytes of the answer not sent yet */
 	bool want_out;		/* registered for EPOLLOUT instead of EPOLLIN */
+	bool close_after;	/* a crr request: close once answered */
 	unsigned char buf[MSG_LEN];
 };
+
+/* First byte of a crr request: the server closes after its answer. */
+#define CRR_CLOSE 'C'
 
 /* Print the usage line and exit 2. */
 static void __attribute__((noreturn)) usage(void)
@@ -305,6 +309,7 @@ static int run_crr(const struct sockaddr_storage *sa, socklen_t salen,
 	double elapsed;
 
 	client_start(seconds, req);
+	req[0] = CRR_CLOSE;
 	start = now_ns();
 	end = start + seconds * NSEC_PER_SEC;
 	for (;;) {
@@ -327,6 +332,12 @@ static int run_crr(const struct sockaddr_storage *sa, socklen_t salen,
 			continue;
 		}
 		transact(fd, req, resp);
+		/* The server closes first: wait for its FIN, so that the
+		 * TIME_WAIT is the server's, on its one port, and not ours,
+		 * where thousands of them slow the source-port search of
+		 * every later connect() on this host. */
+		if (recv(fd, resp, 1, 0) != 0)
+			fail("recv EOF", errno);
 		if (close(fd) < 0)
 			fail("close", errno);
 		samples_add(&lat, now_ns() - t0);
@@ -444,6 +455,7 @@ static void conn_event(int ep, struct conn *c)
 			return;
 		c->in = 0;
 		c->out = MSG_LEN;
+		c->close_after = c->buf[0] == CRR_CLOSE;
 	}
 	n = send(c->fd, c->buf + MSG_LEN - c->out, c->out, MSG_NOSIGNAL);
 	if (n < 0) {
@@ -452,6 +464,8 @@ static void conn_event(int ep, struct conn *c)
 		n = 0;
 	}
 	c->out -= (size_t)n;
+	if (c->out == 0 && c->close_after)
+		goto out_close;
 	if (conn_watch(ep, c, c->out != 0) < 0)
 		goto out_close;
 	return;

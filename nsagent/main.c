@@ -16,21 +16,56 @@
  * process.  The first report is sent after the sandbox is in place, and
  * nsbypass waits for it before it starts the container's command.
  *
- * Usage: nsbypass-nsagent --report-fd N
+ * With --tap it also sets up the slirp fallback network's side in the
+ * namespace, as slirp4netns --configure does: it creates the tap device,
+ * brings it up with the given MTU, adds the address(es) and the default
+ * route(s) via the gateway(s), and brings up lo, all over rtnetlink
+ * (libnl-3 route; see netconf.c).  It then sends the tap fd to the agent
+ * as the first message, "tap NAME\n" with the fd attached (SCM_RIGHTS),
+ * and closes its own copy: from then on only the agent can read and write
+ * the tap's frames.  The first subnet report follows and already names
+ * the tap's subnet(s).  A failure ends the helper with one line on stderr
+ * and exit status 1; the agent sees the socket hang up.
+ *
+ * Usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N --address A/P
+ *        --gateway G [--address6 A/P --gateway6 G]]
+ * A bad argument gets one line on stderr and exit status 2.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/rtnl.h>
 #include <poll.h>
 #include <seccomp.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "netconf.h"
+#include "tap.h"
+
 #define REPORT_MAX 16384
+#define USAGE "usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N " \
+	"--address A/P --gateway G [--address6 A/P --gateway6 G]]"
+
+/* The tap's MTU: Ethernet's minimum, the tap driver's maximum. */
+#define MTU_MIN 68
+#define MTU_MAX 65535
+#define MTU_MIN_IPV6 1280
+
+struct args {
+	int report_fd;
+	const char *tap;		/* NULL: no fallback network */
+	unsigned int mtu;
+	const char *address, *gateway;
+	const char *address6, *gateway6;	/* both NULL or both set */
+};
 #define SUBNETS_MAX 256
 
 struct report {
@@ -107,14 +142,21 @@ static int send_report(struct nl_sock *sk, int fd)
  * controls it (ptrace from the container) get hold of a host socket or
  * act on one outside the agent's filter: other processes' fds and memory,
  * new unix sockets that could carry fds in, connect/listen/accept, exec.
- * Only netlink sockets may be created.  Foreign ABIs are killed.
+ * Only netlink sockets may be created.  Foreign ABIs are killed.  The
+ * tap set-up needs none of this: open() of /dev/net/tun, its TUNSETIFF
+ * ioctl, rtnetlink requests and sendmsg() with SCM_RIGHTS stay allowed.
  */
 static int sandbox(void)
 {
 	static const char *const denied[] = {
-		"pidfd_getfd", "pidfd_open", "ptrace", "process_vm_readv",
+		"pidfd_getfd", "pidfd_open", "process_vm_readv",
 		"process_vm_writev", "socketpair", "connect", "listen",
 		"accept", "accept4", "execve", "execveat", "kcmp",
+#ifndef __SANITIZE_ADDRESS__
+		/* LeakSanitizer stops the world with ptrace at exit: in
+		 * sanitizer (test) builds only, ptrace stays allowed. */
+		"ptrace",
+#endif
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r = 0;
@@ -148,39 +190,200 @@ static int ignore_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int parse_args(int argc, char **argv, int *ret_fd)
+/* Parse a whole decimal number in [@min, @max]. */
+static int parse_uint(const char *s, long min, long max, long *ret)
 {
 	char *end;
 	long v;
 
-	if (argc == 3 && strcmp(argv[1], "--report-fd") == 0) {
-		v = strtol(argv[2], &end, 10);
-		if (*argv[2] && !*end && v >= 0 && v < 1 << 20) {
-			*ret_fd = (int)v;
-			return 0;
-		}
-	}
-	fprintf(stderr, "nsbypass-nsagent: usage: nsbypass-nsagent --report-fd N\n");
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Is @s an address (with a prefix if @prefix) of @family? */
+static bool addr_is(const char *s, bool prefix, int family)
+{
+	int f;
+
+	return netconf_addr_parse(s, prefix, &f) == 0 && f == family;
+}
+
+/* Print "nsbypass-nsagent: WHY; usage: ..." (one line) and fail. */
+static int __attribute__((format(printf, 1, 2))) bad_args(const char *fmt,
+							   ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nsbypass-nsagent: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; " USAGE "\n");
 	return -EINVAL;
 }
 
-int main(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct args *a)
 {
-	struct nl_sock *events, *dump;
-	int fd, changed = 0;
+	const char *mtu = NULL;
+	long v;
 
-	if (parse_args(argc, argv, &fd) < 0)
-		return 2;
-	if (sandbox() < 0) {
-		fprintf(stderr, "nsbypass-nsagent: cannot load its seccomp filter\n");
-		return 1;
+	memset(a, 0, sizeof(*a));
+	if (argc < 3 || strcmp(argv[1], "--report-fd") != 0 ||
+	    parse_uint(argv[2], 0, (1 << 20) - 1, &v) < 0)
+		return bad_args("--report-fd N must come first");
+	a->report_fd = (int)v;
+	for (int i = 3; i < argc; i += 2) {
+		const char *opt = argv[i], **slot;
+
+		if (strcmp(opt, "--tap") == 0)
+			slot = &a->tap;
+		else if (strcmp(opt, "--mtu") == 0)
+			slot = &mtu;
+		else if (strcmp(opt, "--address") == 0)
+			slot = &a->address;
+		else if (strcmp(opt, "--gateway") == 0)
+			slot = &a->gateway;
+		else if (strcmp(opt, "--address6") == 0)
+			slot = &a->address6;
+		else if (strcmp(opt, "--gateway6") == 0)
+			slot = &a->gateway6;
+		else
+			return bad_args("unknown argument '%s'", opt);
+		if (i + 1 >= argc)
+			return bad_args("%s needs a value", opt);
+		if (*slot)
+			return bad_args("%s given twice", opt);
+		*slot = argv[i + 1];
 	}
-	events = nl_socket_alloc();
-	dump = nl_socket_alloc();
-	if (!events || !dump || nl_connect(dump, NETLINK_ROUTE) < 0) {
+	if (mtu) {
+		if (parse_uint(mtu, MTU_MIN, MTU_MAX, &v) < 0)
+			return bad_args("--mtu must be %d to %d", MTU_MIN,
+					MTU_MAX);
+		a->mtu = (unsigned int)v;
+	}
+	if (!a->tap) {
+		if (a->mtu || a->address || a->gateway || a->address6 ||
+		    a->gateway6)
+			return bad_args("tap settings without --tap");
+		return 0;
+	}
+	if (!tap_name_is_valid(a->tap))
+		return bad_args("--tap: invalid device name '%s' (1 to %d "
+				"characters, no '/', ':' or blanks)", a->tap,
+				IFNAMSIZ - 1);
+	if (!a->mtu || !a->address || !a->gateway)
+		return bad_args("--tap needs --mtu, --address and --gateway");
+	if (!addr_is(a->address, true, AF_INET))
+		return bad_args("--address: '%s' is not an IPv4 ADDR/PREFIX",
+				a->address);
+	if (!addr_is(a->gateway, false, AF_INET))
+		return bad_args("--gateway: '%s' is not an IPv4 address",
+				a->gateway);
+	if (!a->address6 != !a->gateway6)
+		return bad_args("--address6 and --gateway6 go together");
+	if (!a->address6)
+		return 0;
+	if (!addr_is(a->address6, true, AF_INET6))
+		return bad_args("--address6: '%s' is not an IPv6 ADDR/PREFIX",
+				a->address6);
+	if (!addr_is(a->gateway6, false, AF_INET6))
+		return bad_args("--gateway6: '%s' is not an IPv6 address",
+				a->gateway6);
+	if (a->mtu < MTU_MIN_IPV6)
+		return bad_args("IPv6 needs --mtu %d or more", MTU_MIN_IPV6);
+	return 0;
+}
+
+/* Send "tap NAME\n" with @tap attached: the first message of all. */
+static int send_tap(int fd, const char *name, int tap)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	char text[IFNAMSIZ + 8];
+	struct iovec iov = { .iov_base = text };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm;
+
+	iov.iov_len = (size_t)snprintf(text, sizeof(text), "tap %s\n", name);
+	memset(&control, 0, sizeof(control));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &tap, sizeof(int));
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/*
+ * Create and configure the tap, hand it to the agent, close our copy.
+ * On failure, print one line and return -errno.
+ */
+static int setup_tap(struct nl_sock *sk, const struct args *a)
+{
+	char what[128] = "cannot open the tap device";
+	int tap = -1, ifindex = 0, r;
+
+	r = tap_open(a->tap, &tap);
+	if (r == 0) {
+		snprintf(what, sizeof(what), "cannot bring up lo");
+		r = netconf_lo_up(sk);
+	}
+	if (r == 0) {
+		snprintf(what, sizeof(what), "cannot bring it up with MTU %u",
+			 a->mtu);
+		r = netconf_link_up(sk, a->tap, a->mtu, &ifindex);
+	}
+	for (int v6 = 0; r == 0 && v6 < (a->address6 ? 2 : 1); v6++) {
+		const char *addr = v6 ? a->address6 : a->address;
+		const char *gw = v6 ? a->gateway6 : a->gateway;
+
+		snprintf(what, sizeof(what), "cannot add address %s", addr);
+		r = netconf_addr_add(sk, ifindex, addr);
+		if (r < 0)
+			break;
+		snprintf(what, sizeof(what),
+			 "cannot add the default route via %s", gw);
+		r = netconf_route_add_default(sk, ifindex, gw);
+	}
+	if (r == 0) {
+		snprintf(what, sizeof(what), "cannot send it to the agent");
+		r = send_tap(a->report_fd, a->tap, tap);
+	}
+	if (tap >= 0)
+		close(tap);
+	if (r < 0)
+		fprintf(stderr, "nsbypass-nsagent: tap %s: %s: %s\n", a->tap,
+			what, strerror(-r));
+	return r;
+}
+
+/* Set up the tap (if asked), subscribe, report until the agent leaves.
+ * Return: the exit status */
+static int serve(struct nl_sock *events, struct nl_sock *dump,
+		 const struct args *args)
+{
+	int fd = args->report_fd, changed = 0;
+
+	if (nl_connect(dump, NETLINK_ROUTE) < 0) {
 		fprintf(stderr, "nsbypass-nsagent: cannot open netlink\n");
 		return 1;
 	}
+	/* Before the subscription: our own changes need no second report. */
+	if (args->tap && setup_tap(dump, args) < 0)
+		return 1;
 	nl_socket_disable_seq_check(events);
 	nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM, ignore_event,
 			    &changed);
@@ -216,4 +419,27 @@ int main(int argc, char **argv)
 		if (send_report(dump, fd) < 0)
 			return 0;
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct nl_sock *events, *dump;
+	struct args args;
+	int status = 1;
+
+	if (parse_args(argc, argv, &args) < 0)
+		return 2;
+	if (sandbox() < 0) {
+		fprintf(stderr, "nsbypass-nsagent: cannot load its seccomp filter\n");
+		return 1;
+	}
+	events = nl_socket_alloc();
+	dump = nl_socket_alloc();
+	if (events && dump)
+		status = serve(events, dump, &args);
+	else
+		fprintf(stderr, "nsbypass-nsagent: out of memory\n");
+	nl_socket_free(events);
+	nl_socket_free(dump);
+	return status;
 }

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "fallback.h"
 #include "config.h"
 #include "fdpass.h"
 #include "filter.h"
@@ -41,11 +43,19 @@
 
 #define NB_NSAGENT_NAME_ARG "nsbypass-nsagent"
 
+/* The fallback network's tap, inside the container. */
+#define RUN_TAP_NAME "tap0"
+#define RUN_NSAGENT_ARGS_MAX 16
+
 struct run_ctx {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
 	char *nsagent_path;		/* NULL: subnets are not tracked */
+	bool slirp;			/* --net=slirp: the fallback network */
+	struct fallback_config fb_cfg;
+	struct fallback *fallback;
+	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
 	pid_t child;
 	int status;
 	bool reaped;
@@ -74,7 +84,17 @@ static void run_usage(FILE *f)
 		"this network namespace, at host speed.\n"
 		"\n"
 		"Options:\n"
-		"  --net=MODE        none: only bypassed traffic leaves (default)\n"
+		"  --net=MODE        slirp (default): what is not bypassed goes\n"
+		"                    through an embedded libslirp stack (as\n"
+		"                    slirp4netns: 10.0.2.100/24, gateway 10.0.2.2,\n"
+		"                    DNS 10.0.2.3); none: only bypassed traffic\n"
+		"                    leaves\n"
+		"  --mtu=N           MTU of the fallback network (default 65520)\n"
+		"  --cidr=CIDR       IPv4 network of the fallback (default\n"
+		"                    10.0.2.0/24)\n"
+		"  --enable-ipv6     IPv6 on the fallback too (fd00::/64)\n"
+		"  --enable-host-loopback  let the gateway address reach the\n"
+		"                    host's 127.0.0.1 (off by default)\n"
 		"  --ignore=CIDR     never bypass CIDR (repeatable); loopback,\n"
 		"                    link-local, multicast and unspecified\n"
 		"                    addresses are never bypassed in any case\n"
@@ -102,7 +122,7 @@ static int wait_first_report(int fd)
  * away from the command (a wait() loop in it must not wait for nsagent);
  * it gets its own session, so a terminal's Ctrl-C is not for it.
  */
-static int start_nsagent(const char *path)
+static int start_nsagent(const char *path, char *const *argv)
 {
 	int sp[2], status, r;
 	pid_t mid;
@@ -122,8 +142,7 @@ static int start_nsagent(const char *path)
 		/* dup2() onto itself would keep FD_CLOEXEC. */
 		if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0)
 			_exit(127);
-		execl(path, NB_NSAGENT_NAME_ARG, "--report-fd", "3",
-		      (char *)NULL);
+		execv(path, argv);
 		_exit(127);
 	}
 	close(sp[1]);
@@ -138,7 +157,8 @@ static int start_nsagent(const char *path)
 
 /* The child: namespaces, filter, hand-over, exec.  Never returns. */
 static void __attribute__((noreturn))
-run_child(int sock, uid_t uid, gid_t gid, const char *nsagent, char **argv)
+run_child(int sock, uid_t uid, gid_t gid, const char *nsagent,
+	  char *const *nsagent_argv, char **argv)
 {
 	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
 	char go;
@@ -158,7 +178,7 @@ run_child(int sock, uid_t uid, gid_t gid, const char *nsagent, char **argv)
 		_exit(125);
 	}
 	if (nsagent) {
-		report = start_nsagent(nsagent);
+		report = start_nsagent(nsagent, nsagent_argv);
 		if (report < 0) {
 			log_errno(report, "cannot start %s", nsagent);
 			_exit(125);
@@ -206,6 +226,9 @@ static void on_sigchld(uv_signal_t *h, int signum)
 		return;
 	agent_stop(&ctx->agent);
 	nsagent_client_stop(&ctx->nsagent);
+	if (ctx->fallback)
+		fallback_stop(ctx->fallback);
+	ctx->fallback = NULL;
 	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
 		uv_close((uv_handle_t *)&ctx->fwd[i], NULL);
@@ -216,6 +239,78 @@ static void on_forward(uv_signal_t *h, int signum)
 	struct run_ctx *ctx = h->data;
 
 	kill(ctx->child, signum);
+}
+
+/* implements nsagent_tap_cb: the tap is configured, start slirp on it */
+static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
+{
+	struct run_ctx *ctx = container_of(c, struct run_ctx, nsagent);
+	int r;
+
+	if (!ctx->slirp || ctx->fallback) {
+		close(tap_fd);
+		log_warn("unexpected tap %s from nsagent, ignoring", name);
+		return;
+	}
+	r = fallback_start(&ctx->loop, &ctx->fb_cfg, tap_fd, &ctx->fallback);
+	if (r < 0)
+		log_errno(r, "cannot start the fallback network on %s", name);
+	else
+		log_info("fallback network on %s, mtu %u", name,
+			 ctx->fb_cfg.mtu);
+}
+
+/* nsagent's command line: reports always, the tap with --net=slirp. */
+static void build_nsagent_argv(struct run_ctx *ctx)
+{
+	static char mtu[16], addr[32], gw[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN];
+	size_t n = 0;
+
+	ctx->nsagent_argv[n++] = (char *)NB_NSAGENT_NAME_ARG;
+	ctx->nsagent_argv[n++] = (char *)"--report-fd";
+	ctx->nsagent_argv[n++] = (char *)"3";
+	if (ctx->slirp) {
+		snprintf(mtu, sizeof(mtu), "%u", ctx->fb_cfg.mtu);
+		inet_ntop(AF_INET, &ctx->fb_cfg.guest, ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "%s/%u", ip, ctx->fb_cfg.prefix);
+		inet_ntop(AF_INET, &ctx->fb_cfg.host, gw, sizeof(gw));
+		ctx->nsagent_argv[n++] = (char *)"--tap";
+		ctx->nsagent_argv[n++] = (char *)RUN_TAP_NAME;
+		ctx->nsagent_argv[n++] = (char *)"--mtu";
+		ctx->nsagent_argv[n++] = mtu;
+		ctx->nsagent_argv[n++] = (char *)"--address";
+		ctx->nsagent_argv[n++] = addr;
+		ctx->nsagent_argv[n++] = (char *)"--gateway";
+		ctx->nsagent_argv[n++] = gw;
+		if (ctx->fb_cfg.enable_ipv6) {
+			ctx->nsagent_argv[n++] = (char *)"--address6";
+			ctx->nsagent_argv[n++] = (char *)"fd00::100/64";
+			ctx->nsagent_argv[n++] = (char *)"--gateway6";
+			ctx->nsagent_argv[n++] = (char *)"fd00::2";
+		}
+	}
+	ASSERT(n < RUN_NSAGENT_ARGS_MAX);
+	ctx->nsagent_argv[n] = NULL;
+}
+
+/* The fallback's own subnets are the container's: never bypass them,
+ * not even before nsagent's first report. */
+static int ignore_fallback_subnets(const struct fallback_config *cfg,
+				   struct policy *pol)
+{
+	char text[INET6_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
+	struct cidr c;
+	int r;
+
+	inet_ntop(AF_INET, &cfg->network, ip, sizeof(ip));
+	snprintf(text, sizeof(text), "%s/%u", ip, cfg->prefix);
+	r = cidr_parse(text, &c);
+	if (r == 0)
+		r = policy_add_ignore(pol, &c);
+	if (r == 0 && cfg->enable_ipv6 && cidr_parse("fd00::/64", &c) == 0)
+		r = policy_add_ignore(pol, &c);
+	return r;
 }
 
 static int exit_status(int status)
@@ -256,6 +351,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	/* Not fatal: without reports only the built-in ranges, the
 	 * --ignore list and lo are known to be the container's. */
 	ctx->nsagent.fd = -1;
+	ctx->nsagent.on_tap = on_tap;
 	if (fds[2] >= 0 &&
 	    nsagent_client_start(&ctx->nsagent, &ctx->loop, fds[2],
 				 &ctx->agent.policy) < 0)
@@ -279,11 +375,16 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	return 0;
 }
 
-static int parse_run_args(int argc, char **argv, struct policy *pol,
-			  int *ret_optind)
+static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
+			  struct policy *pol, int *ret_optind)
 {
 	static const struct option opts[] = {
 		{ "net", required_argument, NULL, 'n' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "cidr", required_argument, NULL, 'c' },
+		{ "enable-ipv6", no_argument, NULL, '6' },
+		{ "enable-host-loopback", no_argument, NULL, 'L' },
+		{ "disable-host-loopback", no_argument, NULL, 'D' },
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -291,17 +392,43 @@ static int parse_run_args(int argc, char **argv, struct policy *pol,
 		{ 0 },
 	};
 	struct cidr c;
-	int o;
+	int o, v;
 
 	optind = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
-			if (strcmp(optarg, "none") != 0)
+			if (strcmp(optarg, "none") == 0)
+				ctx->slirp = false;
+			else if (strcmp(optarg, "slirp") == 0)
+				ctx->slirp = true;
+			else
 				return nb_usage_error(
-					"run: --net=%s: only 'none' is supported",
+					"run: --net=%s: want 'slirp' or 'none'",
 					optarg);
+			break;
+		case 'm':
+			if (parse_int(optarg, 576, 65521, &v) < 0)
+				return nb_usage_error(
+					"run: --mtu=%s: want a number from 576 to 65521",
+					optarg);
+			ctx->fb_cfg.mtu = (unsigned int)v;
+			break;
+		case 'c':
+			if (fallback_config_set_cidr(&ctx->fb_cfg, optarg) < 0)
+				return nb_usage_error(
+					"run: --cidr=%s: want an IPv4 network of prefix 1 to 25",
+					optarg);
+			break;
+		case '6':
+			ctx->fb_cfg.enable_ipv6 = true;
+			break;
+		case 'L':
+			ctx->fb_cfg.enable_host_loopback = true;
+			break;
+		case 'D':
+			ctx->fb_cfg.enable_host_loopback = false;
 			break;
 		case 'i':
 			if (cidr_parse(optarg, &c) < 0)
@@ -335,6 +462,9 @@ static int parse_run_args(int argc, char **argv, struct policy *pol,
 	}
 	if (optind >= argc)
 		return nb_usage_error("run: no command given (see 'nsbypass run --help')");
+	if (ctx->slirp && ignore_fallback_subnets(&ctx->fb_cfg, pol) < 0)
+		return nb_usage_error("run: too many --ignore (at most %d)",
+				      POLICY_LIST_MAX);
 	*ret_optind = optind;
 	return 0;
 }
@@ -349,13 +479,19 @@ int nb_cmd_run(int argc, char **argv)
 	pid_t parent = getpid();
 
 	policy_init(&pol);
-	r = parse_run_args(argc, argv, &pol, &first);
+	ctx.slirp = true;
+	fallback_config_default(&ctx.fb_cfg);
+	r = parse_run_args(argc, argv, &ctx, &pol, &first);
 	if (r)
 		return r;
 
 	ctx.nsagent_path = nsagent_find();
+	if (!ctx.nsagent_path && ctx.slirp)
+		return log_errno(-ENOENT, "nsbypass-nsagent not found: it "
+				 "sets up the fallback network (or use --net=none)"), 1;
 	if (!ctx.nsagent_path)
 		log_warn("nsbypass-nsagent not found: container subnets are not tracked");
+	build_nsagent_argv(&ctx);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_errno(-errno, "socketpair"), 1;
 	uv_loop_init(&ctx.loop);
@@ -369,7 +505,8 @@ int nb_cmd_run(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(125);
-		run_child(sv[1], uid, gid, ctx.nsagent_path, argv + first);
+		run_child(sv[1], uid, gid, ctx.nsagent_path, ctx.nsagent_argv,
+			  argv + first);
 	}
 	close(sv[1]);
 	r = run_parent(&ctx, sv[0], &pol);

@@ -6,13 +6,29 @@
  * of the namespace's subnets.  A malformed or oversized report is logged
  * and ignored (the previous list stays).  When nsagent exits the socket
  * hangs up: the agent logs it and keeps the last list it had.
+ *
+ * With the fallback network, nsagent's first message is "tap NAME\n" with
+ * the tap fd attached (SCM_RIGHTS); it goes to the on_tap callback.
+ * nsagent runs where the container can reach it, so whatever it sends is
+ * hostile input: messages are received with MSG_CMSG_CLOEXEC into a
+ * control buffer large enough for the kernel's limit of fds per message,
+ * every fd that arrives is either handed on exactly once or closed, and a
+ * tap fd is handed on only after fstat() and TUNGETIFF show that it is a
+ * tun file attached to a tap device of the announced name.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,6 +37,14 @@
 #include "util.h"
 
 #define REPORT_WORD "subnets"
+#define TAP_WORD "tap "
+/* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
+#define NSAGENT_FDS_MAX 253
+/* /dev/net/tun is the misc device 10:200 (MISC_MAJOR, TUN_MINOR). */
+#define TUN_DEV_MAJOR 10
+#define TUN_DEV_MINOR 200
+
+static_assert(NSAGENT_TAP_NAME_SIZE == IFNAMSIZ, "tap name size");
 
 int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
 			 size_t max, size_t *ret_n)
@@ -60,6 +84,31 @@ int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
 		p = q;
 	}
 	*ret_n = n;
+	return 0;
+}
+
+int nsagent_parse_tap(const char *msg, size_t len, char *ret_name)
+{
+	size_t wlen = strlen(TAP_WORD), nlen;
+	const char *name = msg + wlen;
+
+	if (len < wlen + 2 || memcmp(msg, TAP_WORD, wlen) != 0 ||
+	    msg[len - 1] != '\n')
+		return -EINVAL;
+	nlen = len - wlen - 1;
+	if (nlen >= NSAGENT_TAP_NAME_SIZE)
+		return -EINVAL;
+	/* Also rejects NUL and a second line. */
+	for (size_t i = 0; i < nlen; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == ':')
+			return -EINVAL;
+	}
+	if (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')))
+		return -EINVAL;
+	memcpy(ret_name, name, nlen);
+	ret_name[nlen] = '\0';
 	return 0;
 }
 
@@ -133,19 +182,122 @@ static void apply(struct nsagent_client *c, size_t len)
 	free(list);
 }
 
+/* Is @fd a tun file attached to the tap device @name? */
+static bool is_tap(int fd, const char *name)
+{
+	struct ifreq ifr;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(TUN_DEV_MAJOR, TUN_DEV_MINOR))
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return false;
+	if ((ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TAP ||
+	    !(ifr.ifr_flags & IFF_NO_PI))
+		return false;
+	return strncmp(ifr.ifr_name, name, IFNAMSIZ) == 0;
+}
+
+/* Copy out the fds of every SCM_RIGHTS header of @msg, at most @max. */
+static size_t collect_fds(struct msghdr *msg, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm;
+	     cm = CMSG_NXTHDR(msg, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && n < max; i++)
+			memcpy(&fds[n++], CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
+	}
+	return n;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * A message that carried fds: a valid tap message goes to on_tap, and
+ * every other fd is closed.  @len is the message's full length.
+ */
+static void take_fds(struct nsagent_client *c, size_t len, int flags,
+		     const int *fds, size_t nfds)
+{
+	char name[NSAGENT_TAP_NAME_SIZE];
+
+	if (len > NSAGENT_REPORT_MAX || (flags & MSG_CTRUNC) || nfds != 1 ||
+	    nsagent_parse_tap(c->buf, len, name) < 0) {
+		close_fds(fds, nfds);
+		log_warn("nsagent sent %zu fd(s)%s with a message that is not "
+			 "a tap message, closed them, ignoring", nfds,
+			 flags & MSG_CTRUNC ? " (and more)" : "");
+		return;
+	}
+	if (!is_tap(fds[0], name)) {
+		close(fds[0]);
+		log_warn("nsagent sent tap %s with an fd that is not that tap, "
+			 "ignoring", name);
+		return;
+	}
+	if (!c->on_tap) {
+		close(fds[0]);
+		log_warn("nsagent sent tap %s but no fallback network wants "
+			 "it, closed it, ignoring", name);
+		return;
+	}
+	log_debug("nsagent: tap %s", name);
+	c->on_tap(c, fds[0], name);
+}
+
 static void on_report(uv_poll_t *h, int status, int events)
 {
 	struct nsagent_client *c = h->data;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * NSAGENT_FDS_MAX)];
+	} control;
+	int fds[NSAGENT_FDS_MAX];
+	char name[NSAGENT_TAP_NAME_SIZE];
+	struct iovec iov;
+	struct msghdr msg;
+	size_t nfds;
 	ssize_t n;
 
-	/* recv() gives 0 for an empty message as for EOF: EOF is the
+	/* recvmsg() gives 0 for an empty message as for EOF: EOF is the
 	 * hang-up event. */
 	if (status >= 0 && (events & UV_READABLE)) {
-		n = recv(c->fd, c->buf, sizeof(c->buf), MSG_TRUNC);
+		iov.iov_base = c->buf;
+		iov.iov_len = sizeof(c->buf);
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(c->fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		nfds = n < 0 ? 0 : collect_fds(&msg, fds, ARRAY_SIZE(fds));
+		if (nfds || (n >= 0 && (msg.msg_flags & MSG_CTRUNC))) {
+			take_fds(c, (size_t)n, msg.msg_flags, fds, nfds);
+			return;
+		}
 		if (n > NSAGENT_REPORT_MAX) {
 			log_warn("oversized report from nsagent, ignoring");
+			return;
+		}
+		if (n > 0 && nsagent_parse_tap(c->buf, (size_t)n, name) == 0) {
+			log_warn("tap %s from nsagent without its fd, ignoring",
+				 name);
 			return;
 		}
 		if (n > 0) {
@@ -162,9 +314,11 @@ static void on_report(uv_poll_t *h, int status, int events)
 int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,
 			 struct policy *policy)
 {
+	nsagent_tap_cb on_tap = c->on_tap;
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->on_tap = on_tap;
 	c->fd = fd;
 	c->policy = policy;
 	r = uv_poll_init(loop, &c->poll, fd);

@@ -14,6 +14,23 @@
 
 /* Largest report accepted; a larger message is rejected whole. */
 #define NSAGENT_REPORT_MAX 16384
+/* Room for a tap name and its NUL (IFNAMSIZ). */
+#define NSAGENT_TAP_NAME_SIZE 16
+
+struct nsagent_client;
+
+/**
+ * typedef nsagent_tap_cb - nsagent handed over the tap of the fallback
+ * network
+ * @c:		the client
+ * @tap_fd:	the tap fd (O_CLOEXEC), owned by the callback from now on
+ * @name:	the tap's name inside the container, valid during the call
+ *
+ * The fd has been checked: it is a /dev/net/tun file attached to a tap
+ * device (IFF_TAP, IFF_NO_PI) of that name.
+ */
+typedef void (*nsagent_tap_cb)(struct nsagent_client *c, int tap_fd,
+			       const char *name);
 
 struct nsagent_client {
 	uv_poll_t poll;
@@ -21,6 +38,8 @@ struct nsagent_client {
 	bool closing;
 	struct policy *policy;
 	unsigned int reports;
+	/* Set before nsagent_client_start(); NULL: a tap is closed. */
+	nsagent_tap_cb on_tap;
 	char buf[NSAGENT_REPORT_MAX + 1];
 };
 
@@ -39,6 +58,20 @@ int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
 			 size_t max, size_t *ret_n);
 
 /**
+ * nsagent_parse_tap() - parse "tap NAME\n"
+ * @msg:	the message, not NUL-terminated
+ * @len:	its length
+ * @ret_name:	the NUL-terminated name, NSAGENT_TAP_NAME_SIZE bytes
+ *
+ * NAME is 1 to NSAGENT_TAP_NAME_SIZE - 1 printable ASCII characters, no
+ * blank, '/' or ':', and not "." or "..": a name the kernel accepts for a
+ * device.  The newline is required and nothing may follow it.
+ *
+ * Return: 0, or -EINVAL when @msg is not a well-formed tap message
+ */
+int nsagent_parse_tap(const char *msg, size_t len, char *ret_name);
+
+/**
  * nsagent_find() - the nsbypass-nsagent binary: $NSBYPASS_NSAGENT, next
  * to our own executable, the build tree's nsagent/, then libexecdir.
  * Return: a malloc'd path, or NULL if none is executable
@@ -48,6 +81,14 @@ char *nsagent_find(void);
 /**
  * nsagent_client_start() - watch @fd (owned from now on) for reports that
  * replace @policy's subnets
+ * @c:		the client; only its on_tap member is kept, the rest is reset
+ * @loop:	the loop to watch @fd on
+ * @fd:		the agent's end of nsagent's SOCK_SEQPACKET socket
+ * @policy:	whose container subnets the reports replace
+ *
+ * A "tap NAME\n" message carrying exactly one tap fd goes to @c->on_tap.
+ * Any other message that carries fds is refused: every fd is closed.
+ *
  * Return: 0 or -errno
  */
 int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,

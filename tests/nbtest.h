@@ -16,6 +16,7 @@
 #ifndef NB_NBTEST_H
 #define NB_NBTEST_H
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,21 @@ nbtest_fail(const char *file, int line, const char *fmt, ...)
  *
  * Return: the exit status: 0 all passed, 1 any failed, 77 all skipped
  */
+/* The number of fds this process has open: for leak checks. */
+static inline int nbtest_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT_TRUE(d != NULL);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* not the one opendir() itself holds */
+}
+
 static inline int nbtest_run(const struct nbtest *t, size_t n)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* nothing pending at fork() */

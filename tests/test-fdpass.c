@@ -20,20 +20,6 @@
 #include "nbtest.h"
 #include "util.h"
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ASSERT_TRUE(d != NULL);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void pair(int sv[2])
 {
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
@@ -146,30 +132,30 @@ NBTEST(wrong_count)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		ASSERT_OK(fds[i]);
 	}
-	before = count_fds();
+	before = nbtest_count_fds();
 
 	ASSERT_EQ(fdpass_send(sv[0], fds, 3), 0);
 	ASSERT_EQ(fdpass_recv(sv[1], got, 2), -EBADMSG);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 
 	ASSERT_EQ(fdpass_send(sv[0], fds, 1), 0);
 	ASSERT_EQ(fdpass_recv(sv[1], got, 2), -EBADMSG);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 
 	ASSERT_EQ(fdpass_send(sv[0], fds, FDPASS_MAX), 0);
 	ASSERT_EQ(fdpass_recv(sv[1], got, 1), -EBADMSG);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 
 	/* More than fit in the receive buffer: truncated, so refused. */
 	send_raw(sv[0], fds, FDPASS_MAX + 1);
 	ASSERT_EQ(fdpass_recv(sv[1], got, FDPASS_MAX), -EBADMSG);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 
 	/* A refused message does not upset the next one. */
 	ASSERT_EQ(fdpass_send(sv[0], fds, 1), 0);
 	ASSERT_EQ(fdpass_recv(sv[1], &fd, 1), 0);
 	ASSERT_TRUE(same_file(fd, fds[0]));
-	ASSERT_EQ(count_fds(), before + 1);
+	ASSERT_EQ(nbtest_count_fds(), before + 1);
 	close(fd);
 	for (int i = 0; i < FDPASS_MAX + 1; i++)
 		close(fds[i]);
@@ -182,10 +168,10 @@ NBTEST(no_fds)
 	int sv[2], got = -1, before;
 
 	pair(sv);
-	before = count_fds();
+	before = nbtest_count_fds();
 	ASSERT_EQ(send(sv[0], "x", 1, 0), 1);
 	ASSERT_EQ(fdpass_recv(sv[1], &got, 1), -EBADMSG);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -197,9 +183,9 @@ NBTEST(eof)
 
 	pair(sv);
 	close(sv[0]);
-	before = count_fds();
+	before = nbtest_count_fds();
 	ASSERT_EQ(fdpass_recv(sv[1], &got, 1), -EPIPE);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 	close(sv[1]);
 
 	/* Sending to a closed peer fails without SIGPIPE.  The kernel only
@@ -233,7 +219,7 @@ NBTEST(bad_n)
 	ASSERT_OK(null);
 	for (int i = 0; i < FDPASS_MAX + 1; i++)
 		fds[i] = null;
-	before = count_fds();
+	before = nbtest_count_fds();
 	ASSERT_EQ(fdpass_send(sv[0], fds, 0), -EINVAL);
 	ASSERT_EQ(fdpass_send(sv[0], fds, FDPASS_MAX + 1), -EINVAL);
 
@@ -244,7 +230,7 @@ NBTEST(bad_n)
 	ASSERT_EQ(fdpass_recv(sv[1], got, 1), 0);
 	ASSERT_TRUE(same_file(got[0], null));
 	close(got[0]);
-	ASSERT_EQ(count_fds(), before);
+	ASSERT_EQ(nbtest_count_fds(), before);
 
 	/* Nothing queued on a non-blocking socket. */
 	ASSERT_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);

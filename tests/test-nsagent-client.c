@@ -6,12 +6,27 @@
  * so they are treated as hostile input: a malformed report must be
  * rejected whole (the agent keeps its previous list), and the number of
  * subnets is bounded.
+ *
+ * The tap hand-over ("tap NAME\n" with one fd) is hostile input too: every
+ * fd of any other message, and a tap fd that is not the announced tap, is
+ * closed (the tests count /proc/self/fd), and the callback gets exactly
+ * one checked tap fd.  A real tap comes from a child in its own user and
+ * network namespaces; without /dev/net/tun that test skips.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
+#include "fdpass.h"
 #include "nbtest.h"
 #include "nsagent-client.h"
 #include "policy.h"
@@ -111,6 +126,298 @@ NBTEST(report_feeds_policy)
 	free(p);
 }
 
+NBTEST(parses_tap)
+{
+	char name[NSAGENT_TAP_NAME_SIZE];
+	const char msg[] = "tap tap0\nXXXX";
+
+	ASSERT_EQ(nsagent_parse_tap("tap tap0\n", 9, name), 0);
+	ASSERT_STREQ(name, "tap0");
+	ASSERT_EQ(nsagent_parse_tap("tap 0123456789abcde\n", 20, name), 0);
+	ASSERT_STREQ(name, "0123456789abcde");
+	/* The message is a byte buffer: parsing stops at @len. */
+	ASSERT_EQ(nsagent_parse_tap(msg, 9, name), 0);
+	ASSERT_STREQ(name, "tap0");
+}
+
+NBTEST(rejects_malformed_tap)
+{
+	static const struct {
+		const char *msg;
+		size_t len;
+	} bad[] = {
+#define BAD(s) { s, sizeof(s) - 1 }
+		BAD(""),
+		BAD("tap"),
+		BAD("tap "),
+		BAD("tap \n"),
+		BAD("tap tap0"),
+		BAD("TAP tap0\n"),
+		BAD("tap  tap0\n"),
+		BAD("tap tap0 \n"),
+		BAD("tap\ttap0\n"),
+		BAD("taptap0\n"),
+		BAD("tap tap0\n\n"),
+		BAD("tap tap0\nsubnets\n"),
+		BAD("tap 0123456789abcdef\n"),
+		BAD("tap a/b\n"),
+		BAD("tap a:b\n"),
+		BAD("tap .\n"),
+		BAD("tap ..\n"),
+		BAD("tap ta\0p\n"),
+		BAD("tap tap\x80\n"),
+		BAD("tap tap\x7f\n"),
+		BAD("subnets 10.0.0.0/8\n"),
+#undef BAD
+	};
+	char name[NSAGENT_TAP_NAME_SIZE];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (nsagent_parse_tap(bad[i].msg, bad[i].len, name) != -EINVAL)
+			nbtest_fail(__FILE__, __LINE__, "accepted bad[%zu]", i);
+	/* ".x" and "..." are fine names. */
+	ASSERT_EQ(nsagent_parse_tap("tap .x\n", 7, name), 0);
+	ASSERT_EQ(nsagent_parse_tap("tap ...\n", 8, name), 0);
+}
+
+/* Send @text with @n fds attached (none if @n is 0). */
+static void send_with_fds(int sock, const char *text, size_t len,
+			  const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 16)];
+	} control;
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+
+	ASSERT_TRUE(n <= 16);
+	if (n) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	}
+	ASSERT_EQ(sendmsg(sock, &msg, 0), (ssize_t)len);
+}
+
+/* A client on its own loop, reading the agent's end of a socket pair. */
+struct fixture {
+	uv_loop_t loop;
+	struct policy policy;
+	struct nsagent_client client;
+	int nsagent;		/* nsagent's end */
+	int taps;		/* on_tap calls */
+	int tap_fd;		/* the last one's fd */
+	char tap_name[NSAGENT_TAP_NAME_SIZE];
+};
+
+/* implements nsagent_tap_cb */
+static void record_tap(struct nsagent_client *c, int tap_fd, const char *name)
+{
+	struct fixture *f = container_of(c, struct fixture, client);
+
+	f->taps++;
+	f->tap_fd = tap_fd;
+	snprintf(f->tap_name, sizeof(f->tap_name), "%s", name);
+}
+
+/* libuv keeps a pipe of its own from the first loop on: open it first. */
+static void uv_warm_up(void)
+{
+	uv_loop_t loop;
+
+	ASSERT_EQ(uv_loop_init(&loop), 0);
+	ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+static struct fixture *fixture_new(bool with_cb)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int sv[2];
+
+	ASSERT_TRUE(f != NULL);
+	f->tap_fd = -1;
+	policy_init(&f->policy);
+	ASSERT_EQ(uv_loop_init(&f->loop), 0);
+	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	f->nsagent = sv[1];
+	f->client.on_tap = with_cb ? record_tap : NULL;
+	ASSERT_EQ(nsagent_client_start(&f->client, &f->loop, sv[0],
+				       &f->policy), 0);
+	/* start() keeps the callback set before it. */
+	ASSERT_TRUE(f->client.on_tap == (with_cb ? record_tap : NULL));
+	return f;
+}
+
+/* Let the client read one message. */
+static void fixture_turn(struct fixture *f)
+{
+	uv_run(&f->loop, UV_RUN_ONCE);
+}
+
+static void fixture_free(struct fixture *f)
+{
+	nsagent_client_stop(&f->client);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	ASSERT_EQ(uv_loop_close(&f->loop), 0);
+	close(f->nsagent);
+	free(f);
+}
+
+NBTEST(fds_never_leak)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct fixture *f;
+	int before, fds[4], n;
+
+	inet_pton(AF_INET, "10.5.6.9", &sin.sin_addr);
+	uv_warm_up();
+	before = nbtest_count_fds();
+	f = fixture_new(true);
+	n = nbtest_count_fds();
+	for (int i = 0; i < 4; i++) {
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ASSERT_OK(fds[i]);
+	}
+
+	/* A report with an fd is refused whole: neither fd nor subnets. */
+	send_with_fds(f->nsagent, "subnets 10.5.0.0/16\n", 20, fds, 1);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	ASSERT_EQ(f->client.reports, 0);
+	/* A tap message with two fds, or with a fd that is not a tap. */
+	send_with_fds(f->nsagent, "tap tap0\n", 9, fds, 2);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	send_with_fds(f->nsagent, "tap tap0\n", 9, fds, 1);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	/* Garbage, an empty message and an oversized one, all with fds. */
+	send_with_fds(f->nsagent, "\x01\x02garbage", 9, fds, 4);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	send_with_fds(f->nsagent, "", 0, fds, 3);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	{
+		char *big = malloc(NSAGENT_REPORT_MAX + 100);
+
+		ASSERT_TRUE(big != NULL);
+		memset(big, ' ', NSAGENT_REPORT_MAX + 100);
+		memcpy(big, "tap tap0\n", 9);
+		send_with_fds(f->nsagent, big, NSAGENT_REPORT_MAX + 100, fds,
+			      1);
+		free(big);
+	}
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	/* A tap message without its fd. */
+	send_with_fds(f->nsagent, "tap tap0\n", 9, NULL, 0);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n + 4);
+	ASSERT_EQ(f->taps, 0);
+	ASSERT_EQ(f->client.reports, 0);
+	ASSERT_EQ(policy_classify(&f->policy, (struct sockaddr *)&sin,
+				  sizeof(sin)), POLICY_DEST_BYPASS);
+
+	/* The next plain report still works. */
+	send_with_fds(f->nsagent, "subnets 10.5.0.0/16\n", 20, NULL, 0);
+	fixture_turn(f);
+	ASSERT_EQ(f->client.reports, 1);
+	ASSERT_EQ(policy_classify(&f->policy, (struct sockaddr *)&sin,
+				  sizeof(sin)), POLICY_DEST_SUBNET);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	fixture_free(f);
+	ASSERT_EQ(nbtest_count_fds(), before);
+}
+
+/*
+ * A tap fd from a child in its own user and network namespaces, like
+ * nsagent's.  Skips if the child cannot make one.
+ */
+static int make_tap(const char *name)
+{
+	int sv[2], fd = -1, status, r;
+	pid_t pid;
+
+	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+		int tap;
+
+		close(sv[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			_exit(77);
+		tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		if (tap < 0 || ioctl(tap, TUNSETIFF, &ifr) < 0)
+			_exit(77);
+		_exit(fdpass_send(sv[1], &tap, 1) < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	r = fdpass_recv(sv[0], &fd, 1);
+	close(sv[0]);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	if (r < 0)
+		nbtest_skip("cannot create a tap in a new user+net namespace "
+			    "(/dev/net/tun missing or not usable)");
+	return fd;
+}
+
+NBTEST(tap_handed_over)
+{
+	struct fixture *f;
+	struct ifreq ifr;
+	int before, tap, n;
+
+	uv_warm_up();
+	before = nbtest_count_fds();
+	tap = make_tap("tap0");
+	f = fixture_new(true);
+	n = nbtest_count_fds();
+
+	/* The wrong name for this fd: closed. */
+	send_with_fds(f->nsagent, "tap tap1\n", 9, &tap, 1);
+	fixture_turn(f);
+	ASSERT_EQ(f->taps, 0);
+	ASSERT_EQ(nbtest_count_fds(), n);
+
+	send_with_fds(f->nsagent, "tap tap0\n", 9, &tap, 1);
+	fixture_turn(f);
+	ASSERT_EQ(f->taps, 1);
+	ASSERT_STREQ(f->tap_name, "tap0");
+	ASSERT_EQ(nbtest_count_fds(), n + 1);
+	ASSERT_EQ(fcntl(f->tap_fd, F_GETFD), FD_CLOEXEC);
+	memset(&ifr, 0, sizeof(ifr));
+	ASSERT_OK(ioctl(f->tap_fd, TUNGETIFF, &ifr));
+	ASSERT_STREQ(ifr.ifr_name, "tap0");
+	ASSERT_TRUE(ifr.ifr_flags & IFF_TAP);
+	close(f->tap_fd);
+	fixture_free(f);
+
+	/* Nobody wants a tap: closed, with a warning. */
+	f = fixture_new(false);
+	n = nbtest_count_fds();
+	send_with_fds(f->nsagent, "tap tap0\n", 9, &tap, 1);
+	fixture_turn(f);
+	ASSERT_EQ(nbtest_count_fds(), n);
+	fixture_free(f);
+	close(tap);
+	ASSERT_EQ(nbtest_count_fds(), before);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -120,6 +427,10 @@ int main(void)
 		NBTEST_ENTRY(not_nul_terminated),
 		NBTEST_ENTRY(bounded),
 		NBTEST_ENTRY(report_feeds_policy),
+		NBTEST_ENTRY(parses_tap),
+		NBTEST_ENTRY(rejects_malformed_tap),
+		NBTEST_ENTRY(fds_never_leak),
+		NBTEST_ENTRY(tap_handed_over),
 	};
 
 	return nbtest_run(tests, ARRAY_SIZE(tests));

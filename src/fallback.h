@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fallback.h - the fallback network: an embedded libslirp stack behind the
+ * container's tap device, driven by the agent's libuv loop.  Whatever is
+ * not bypassed (the container's own subnets, --ignore'd destinations,
+ * non-inet traffic that needs a route out) goes through it, the way
+ * slirp4netns gives a rootless container its network.
+ */
+#ifndef NB_FALLBACK_H
+#define NB_FALLBACK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct fallback;
+
+struct fallback_config {
+	struct in_addr network;		/* 10.0.2.0 */
+	unsigned int prefix;		/* 24 */
+	struct in_addr host;		/* 10.0.2.2: the gateway, slirp itself */
+	struct in_addr dns;		/* 10.0.2.3 */
+	struct in_addr guest;		/* 10.0.2.100: the container */
+	unsigned int mtu;		/* 65520 */
+	bool enable_ipv6;		/* fd00::/64, host fd00::2, dns fd00::3 */
+	bool enable_host_loopback;	/* false: 10.0.2.2 never reaches 127.0.0.1 */
+};
+
+/** fallback_config_default() - slirp4netns's defaults, MTU 65520 */
+void fallback_config_default(struct fallback_config *cfg);
+
+/**
+ * fallback_config_set_cidr() - take network, gateway (.2), DNS (.3) and
+ * guest (.100) from an IPv4 CIDR such as "10.0.2.0/24", as slirp4netns's
+ * --cidr does.
+ * Return: 0, or -EINVAL (not IPv4, prefix outside 1..25)
+ */
+int fallback_config_set_cidr(struct fallback_config *cfg, const char *cidr);
+
+/**
+ * fallback_start() - run slirp on @loop behind @tap_fd (owned from now on)
+ * Return: 0 or -errno; *ret is freed with fallback_stop()
+ */
+int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
+		   int tap_fd, struct fallback **ret);
+
+/** fallback_stop() - close every handle; frees itself once they are closed */
+void fallback_stop(struct fallback *f);
+
+#endif /* NB_FALLBACK_H */

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-fallback.sh - the fallback network (nsbypass run --net=slirp, the
+# default): an embedded libslirp stack behind tap0 (10.0.2.100/24, gateway
+# 10.0.2.2) carries what is not bypassed.
+#
+# As the unprivileged user: a destination outside is still bypassed; an
+# --ignore'd one goes through slirp (TCP and UDP echo work, and the server
+# logs connections, which slirp makes from the host side); the gateway
+# 10.0.2.2 does not reach the host's loopback unless
+# --enable-host-loopback is given (the host loopback listener must log
+# nothing until then).  The negative control: plain unshare has no route.
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+
+setup_rootless_test
+[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: the fallback needs a tap device"
+as_user sh -c ': </dev/net/tun' 2>/dev/null ||
+	nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+H4=$NB_HOST4
+EP=$(free_port)
+SLOG=$NB_TMP/server.peers
+start_echo echo4 "$H4" "$EP" "$SLOG"
+LP=$(free_port)
+LLOG=$NB_TMP/host-loopback.peers
+start_echo loop4 127.0.0.1 "$LP" "$LLOG"
+
+nb_expect_ok "--net=slirp: outside destinations are still bypassed" \
+	nb_bypass -- "$SOCKPROBE" tcp-echo "$H4" "$EP"
+nb_expect_ok "--ignore'd destination over TCP through slirp" \
+	nb_bypass --ignore=10.99.0.0/24 -- "$SOCKPROBE" tcp-echo "$H4" "$EP"
+nb_expect_ok "--ignore'd destination over UDP through slirp" \
+	nb_bypass --ignore=10.99.0.0/24 -- "$SOCKPROBE" udp-echo "$H4" "$EP"
+nb_expect_ok "100 connections through slirp" \
+	nb_bypass --ignore=10.99.0.0/24 -- "$SOCKPROBE" many "$H4" "$EP" 100
+nb_expect_ok "the container's network is slirp4netns's" \
+	nb_bypass -- sh -c 'ip -o -4 addr show dev tap0 | grep -q " 10.0.2.100/24 " &&
+		ip route | grep -q "^default via 10.0.2.2 dev tap0" && echo OK tap0'
+nb_expect_fail "negative control: unshare -r -n has no route" "ENETUNREACH" \
+	nb_isolated "$SOCKPROBE" tcp-echo "$H4" "$EP"
+if [ "$(grep -c '^tcp ' "$SLOG" || true)" -lt 102 ]; then
+	nb_error "the server logged $(grep -c '^tcp ' "$SLOG" || true) TCP connections, want >= 102"
+else
+	nb_pass "the server saw the connections"
+fi
+
+# The gateway and the host's loopback.
+nb_expect_fail "10.0.2.2 does not reach the host's loopback" "" \
+	nb_bypass -- "$SOCKPROBE" tcp-echo 10.0.2.2 "$LP"
+if [ -s "$LLOG" ]; then
+	nb_error "host loopback was reached: $(cat "$LLOG")"
+fi
+nb_expect_ok "--enable-host-loopback: 10.0.2.2 reaches it" \
+	nb_bypass --enable-host-loopback -- "$SOCKPROBE" tcp-echo 10.0.2.2 "$LP"
+nb_done
