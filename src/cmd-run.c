@@ -59,6 +59,9 @@ struct run_ctx {
 	pid_t child;
 	int status;
 	bool reaped;
+	bool have_userns;		/* the container's user namespace: */
+	dev_t userns_dev;		/* what is left in it when the command */
+	ino_t userns_ino;		/* exits is killed */
 	uv_signal_t sigchld;
 	uv_signal_t fwd[4];
 };
@@ -224,6 +227,13 @@ static void on_sigchld(uv_signal_t *h, int signum)
 	}
 	if (!ctx->reaped)
 		return;
+	if (ctx->have_userns) {
+		unsigned int n = userns_kill_all(ctx->userns_dev,
+						 ctx->userns_ino);
+
+		if (n)
+			log_info("killed %u processes the command left behind", n);
+	}
 	agent_stop(&ctx->agent);
 	nsagent_client_stop(&ctx->nsagent);
 	if (ctx->fallback)
@@ -333,6 +343,12 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 		return log_errno(r, "no notify fd from the child");
 	container_netns = sockinfo_netns_cookie(fds[1]);
 	close(fds[1]);
+	/* The child is in its user namespace now (it sent the fds). */
+	ctx->have_userns = userns_id(ctx->child, &ctx->userns_dev,
+				     &ctx->userns_ino) == 0;
+	if (!ctx->have_userns)
+		log_warn("cannot identify the container's user namespace: "
+			 "processes left behind will not be killed");
 
 	r = agent_init(&ctx->agent, &ctx->loop, pol);
 	if (r < 0) {
