@@ -140,18 +140,19 @@ if [[ " ${workloads[*]} " == *" redis "* ]]; then
 	fi
 fi
 
-# in_path PATH CMD...: run CMD as the test user behind PATH.
+# in_path PATH CMD...: run CMD as the test user behind PATH, bounded: a
+# stuck run is recorded as failed within seconds, not minutes.
 in_path() {
-	local path=$1
+	local path=$1 t=$((time_s * 4 + 30))
 	shift
 	case $path in
-	host) as_user timeout 300 "$@" ;;
-	nsbypass) as_user timeout 300 "$NSBYPASS" run --net=none -- "$@" ;;
-	nsbypass-slirp) as_user timeout 300 "$NSBYPASS" run --net=slirp \
+	host) as_user timeout "$t" "$@" ;;
+	nsbypass) as_user timeout "$t" "$NSBYPASS" run --net=none -- "$@" ;;
+	nsbypass-slirp) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
 		--ignore="$H/32" -- "$@" ;;
-	slirp4netns) as_user timeout 300 "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
-	slirp4netns-1500) as_user timeout 300 "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
-	pasta) as_user timeout 300 pasta --config-net --quiet -- "$@" ;;
+	slirp4netns) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
+	slirp4netns-1500) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
+	pasta) as_user timeout "$t" pasta --config-net --quiet -- "$@" ;;
 	esac
 }
 

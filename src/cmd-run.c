@@ -383,6 +383,10 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
 		signal(ignored_signals[i], SIG_IGN);
+	/* libslirp send()s on its host sockets without MSG_NOSIGNAL: a peer
+	 * that closed would kill the agent.  Only here, after the fork: an
+	 * ignored signal would stay ignored across the command's exec(). */
+	signal(SIGPIPE, SIG_IGN);
 	if (send(sock, "G", 1, MSG_NOSIGNAL) != 1)
 		return log_errno(-errno, "cannot start the child");
 	/* The child may have exited before SIGCHLD was watched. */

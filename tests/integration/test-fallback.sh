@@ -45,6 +45,38 @@ else
 	nb_pass "the server saw the connections"
 fi
 
+# A peer that closes while slirp still sends to it: libslirp's send() on
+# the host side gets EPIPE, which must not kill the agent (SIGPIPE).
+CP=$(free_port)
+start_bg closer "$NB_PYTHON" -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$H4', $CP)); s.listen(16)
+end = time.time() + 120
+while time.time() < end:
+    c, _ = s.accept()
+    c.close()	# an orderly close: slirp's next send()s get EPIPE
+"
+wait_for_port "$H4" "$CP" tcp
+closer='
+import socket, sys
+for _ in range(5):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])),
+                                     timeout=5)
+        for _ in range(64):
+            s.sendall(b"x" * 65536)
+    except OSError:
+        pass	# reset: expected, the peer closed
+    finally:
+        s.close()
+print("OK sent into closed connections")
+'
+nb_expect_ok "a peer that closes does not kill the agent" \
+	nb_bypass --ignore=10.99.0.0/24 -- sh -c \
+	'python3 -c "$1" "$2" "$3" && "$4" tcp-echo "$2" "$5"' sh \
+	"$closer" "$H4" "$CP" "$SOCKPROBE" "$EP"
+
 # The gateway and the host's loopback.
 nb_expect_fail "10.0.2.2 does not reach the host's loopback" "" \
 	nb_bypass -- "$SOCKPROBE" tcp-echo 10.0.2.2 "$LP"
