@@ -48,6 +48,7 @@ struct fallback {
 	uv_prepare_t prepare;
 	uv_check_t check;
 	uv_timer_t timeout;
+	struct in_addr guest;
 	int open_handles;
 	bool stopping;
 	/* Per fd: the events slirp asked for (0 = not in the epoll set)
@@ -420,6 +421,7 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 	}
 	f->loop = loop;
 	f->tap_fd = tap_fd;
+	f->guest = cfg->guest;
 	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (f->epfd < 0) {
 		r = -errno;
@@ -456,5 +458,49 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 	uv_unref((uv_handle_t *)&f->check);
 	uv_unref((uv_handle_t *)&f->timeout);
 	*ret = f;
+	return 0;
+}
+
+struct in_addr fallback_guest(const struct fallback *f)
+{
+	return f->guest;
+}
+
+/* slirp sets errno from the failed socket call; keep a sane default. */
+static int slirp_errno(int fallback)
+{
+	return errno > 0 ? -errno : -fallback;
+}
+
+int fallback_add_hostfwd(struct fallback *f, bool udp,
+			 const struct sockaddr *host, socklen_t host_len,
+			 const struct sockaddr *guest, socklen_t guest_len)
+{
+	int flags = udp ? SLIRP_HOSTFWD_UDP : 0;
+
+	if (f->stopping)
+		return -ESHUTDOWN;
+	/* A v6 wildcard listens on v6 only: slirp4netns's behaviour, and v4
+	 * forwards of the same port stay possible. */
+	if (host->sa_family == AF_INET6)
+		flags |= SLIRP_HOSTFWD_V6ONLY;
+	errno = 0;
+	if (slirp_add_hostxfwd(f->slirp, host, host_len, guest, guest_len,
+			       flags) < 0)
+		return slirp_errno(EADDRINUSE);
+	return 0;
+}
+
+int fallback_remove_hostfwd(struct fallback *f, bool udp,
+			    const struct sockaddr *host, socklen_t host_len)
+{
+	int flags = udp ? SLIRP_HOSTFWD_UDP : 0;
+
+	if (f->stopping)
+		return -ESHUTDOWN;
+	if (host->sa_family == AF_INET6)
+		flags |= SLIRP_HOSTFWD_V6ONLY;
+	if (slirp_remove_hostxfwd(f->slirp, host, host_len, flags) < 0)
+		return -ENOENT;
 	return 0;
 }

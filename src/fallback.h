@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 struct fallback;
@@ -44,6 +45,26 @@ int fallback_config_set_cidr(struct fallback_config *cfg, const char *cidr);
  */
 int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 		   int tap_fd, struct fallback **ret);
+
+/**
+ * fallback_add_hostfwd() - forward @host (address and port, IPv4 or IPv6;
+ * the wildcard address listens on all) to @guest in the container, for
+ * TCP or, with @udp, UDP.  slirp opens the listening socket at once.
+ * Return: 0, or -errno from the host socket (e.g. -EADDRINUSE)
+ */
+int fallback_add_hostfwd(struct fallback *f, bool udp,
+			 const struct sockaddr *host, socklen_t host_len,
+			 const struct sockaddr *guest, socklen_t guest_len);
+
+/**
+ * fallback_remove_hostfwd() - undo fallback_add_hostfwd() for @host
+ * Return: 0, or -ENOENT if no such forward exists
+ */
+int fallback_remove_hostfwd(struct fallback *f, bool udp,
+			    const struct sockaddr *host, socklen_t host_len);
+
+/** fallback_guest() - the container's address on the slirp network */
+struct in_addr fallback_guest(const struct fallback *f);
 
 /** fallback_stop() - close every handle; frees itself once they are closed */
 void fallback_stop(struct fallback *f);
