@@ -17,6 +17,8 @@
 
 /* Drop records of closed sockets this often (only if there are any). */
 #define SWEEP_INTERVAL_MS 10000
+/* Close pidfds of exited threads this often (only while there are any). */
+#define PRUNE_INTERVAL_MS 1000
 
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie)
 {
@@ -38,16 +40,37 @@ int agent_inspect_failed(int r)
 	return -ENOBUFS;
 }
 
+static void on_prune(uv_timer_t *t)
+{
+	struct agent *a = container_of(t, struct agent, prune_timer);
+
+	if (pidfd_cache_prune(&a->pidfds) == 0)
+		uv_timer_stop(t);
+}
+
 int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 		  int *ret_fd)
 {
-	_cleanup_close_ int pidfd = -1, fd = -1;
+	_cleanup_close_ int fd = -1;
+	int pidfd, fresh;
 
-	pidfd = target_pidfd_open(req->pid);
-	if (pidfd < 0)
-		return pidfd == -ESRCH ? HANDLER_GONE :
-					 agent_inspect_failed(pidfd);
-	fd = target_getfd(pidfd, (int)req->data.args[0]);
+	for (;;) {
+		pidfd = pidfd_cache_get(&a->pidfds, req->pid, &fresh);
+		if (pidfd < 0)
+			return pidfd == -ESRCH ? HANDLER_GONE :
+						 agent_inspect_failed(pidfd);
+		fd = target_getfd(pidfd, (int)req->data.args[0]);
+		if (fd != -ESRCH)
+			break;
+		/* The thread of a cached pidfd is gone (see pidfd-cache.h):
+		 * the id may be another thread's now.  Retry fresh. */
+		pidfd_cache_drop(&a->pidfds, req->pid);
+		if (fresh)
+			return HANDLER_GONE;
+	}
+	if (fresh && !a->stopping && !uv_is_active((uv_handle_t *)&a->prune_timer))
+		uv_timer_start(&a->prune_timer, on_prune, PRUNE_INTERVAL_MS,
+			       PRUNE_INTERVAL_MS);
 	if (fd < 0)
 		return fd == -EBADF ? -EBADF : agent_inspect_failed(fd);
 	if (!notify_id_valid(&a->notify, req->id))
@@ -97,6 +120,8 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	int r;
 
 	memset(a, 0, sizeof(*a));
+	a->route_fd = -1;
+	pidfd_cache_init(&a->pidfds);	/* agent_fini() is safe from here */
 	a->loop = loop;
 	a->policy = *policy;
 	r = host_netns_cookie(&a->host_netns);
@@ -109,6 +134,7 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	a->socks = sockstate_table_new(SOCKSTATE_MAX);
 	if (!a->socks) {
 		closep(&a->route_fd);
+		a->route_fd = -1;
 		return -ENOMEM;
 	}
 	return 0;
@@ -161,6 +187,8 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	uv_timer_start(&a->sweep_timer, on_sweep, SWEEP_INTERVAL_MS,
 		       SWEEP_INTERVAL_MS);
 	uv_unref((uv_handle_t *)&a->sweep_timer);
+	uv_timer_init(a->loop, &a->prune_timer);
+	uv_unref((uv_handle_t *)&a->prune_timer);
 	return 0;
 }
 
@@ -173,6 +201,8 @@ void agent_stop(struct agent *a)
 	notify_stop(&a->notify);
 	uv_timer_stop(&a->sweep_timer);
 	uv_close((uv_handle_t *)&a->sweep_timer, NULL);
+	uv_timer_stop(&a->prune_timer);
+	uv_close((uv_handle_t *)&a->prune_timer, NULL);
 	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options",
 		 (unsigned long long)a->stats.switched,
 		 (unsigned long long)a->stats.kept,
@@ -184,5 +214,6 @@ void agent_fini(struct agent *a)
 {
 	closep(&a->route_fd);
 	a->route_fd = -1;
+	pidfd_cache_clear(&a->pidfds);
 	a->socks = sockstate_table_free(a->socks);
 }

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "notify.h"
+#include "pidfd-cache.h"
 #include "policy.h"
 #include "sockstate.h"
 
@@ -40,10 +41,12 @@ struct agent {
 	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
 	uint64_t container_netns;	/* of the container's, 0 if unknown */
 	int route_fd;			/* NETLINK_ROUTE, see route.h */
+	struct pidfd_cache pidfds;	/* of trapped threads */
 	unsigned int n_pending;
 	unsigned int pending_max;	/* see AGENT_PENDING_MAX */
 	struct pending_connect *pending;	/* list, see handle-connect.c */
 	uv_timer_t sweep_timer;
+	uv_timer_t prune_timer;		/* of the pidfd cache */
 	bool stopping;
 	agent_done_cb on_done;
 	struct agent_stats stats;
@@ -96,8 +99,8 @@ int agent_inspect_failed(int r);
  * @req:	the notification
  * @ret_fd:	the copy (O_CLOEXEC), to be closed by the caller
  *
- * pidfd_open() of the trapped thread, pidfd_getfd(), then a check that the
- * notification is still valid (the thread id may have been recycled).
+ * A (cached) pidfd of the trapped thread, pidfd_getfd(), then a check that
+ * the notification is still valid (the thread id may have been recycled).
  *
  * Return: 0, or what the handler should answer instead: -EBADF (no such
  * fd, the kernel's answer too), HANDLER_GONE, or agent_inspect_failed()

@@ -32,7 +32,9 @@
  * it to whatever the container's memory holds by then.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +87,19 @@ static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
 	uint64_t cookie;
 	int r;
 
-	r = fd_set_nonblock(hs, nonblock);
-	if (r < 0)
-		return r;
+	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
+	if (!nonblock && fcntl(hs, F_SETFL, 0) < 0)
+		return -errno;
 	r = notify_addfd(&a->notify, id, hs, fd, cloexec);
 	if (r < 0)
 		return r;
-	cookie = sockinfo_cookie(hs);
-	if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
-		s = sockstate_lookup(a->socks, cookie);
-		if (s)
-			s->kind = SOCKSTATE_SWITCHED;
+	if (sockstate_lookup(a->socks, old_cookie)) {
+		cookie = sockinfo_cookie(hs);
+		if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
+			s = sockstate_lookup(a->socks, cookie);
+			if (s)
+				s->kind = SOCKSTATE_SWITCHED;
+		}
 	}
 	a->stats.switched++;
 	return 0;
@@ -219,10 +223,12 @@ static uint64_t timeval_ms(const struct timeval *tv)
 }
 
 /* Wait on the loop for a blocking connect; owns @hs from here. */
-static int pending_start(struct agent *a, const struct connect_req *c, int hs)
+static int pending_start(struct agent *a, const struct connect_req *c,
+			 int sock, int hs)
 {
 	struct pending_connect *p = calloc(1, sizeof(*p));
-	uint64_t tmo = timeval_ms(&c->si.sndtimeo);
+	struct timeval sndtimeo = sockinfo_sndtimeo(sock);
+	uint64_t tmo = timeval_ms(&sndtimeo);
 	int r;
 
 	if (!p) {
@@ -311,6 +317,26 @@ static int pin_to_route_device(struct agent *a, int hs,
 	return 0;
 }
 
+/*
+ * Where a just-started handshake stands: 0 done, 1 still going, -errno
+ * failed.  To a destination on this machine (a veth, a bridge) the SYN and
+ * its answer are processed in softirq context before connect() returns,
+ * so a blocking connect usually completes here, without a loop turn and
+ * the epoll, timer and handle work of pending_start().
+ */
+static int handshake_now(int hs)
+{
+	struct pollfd p = { .fd = hs, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP)))
+		return 1;
+	if (getsockopt(hs, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
 /* Make, configure and connect the host socket, then install it. */
 static int switch_socket(struct agent *a, const struct connect_req *c,
 			 int sock)
@@ -347,7 +373,16 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 			    c->si.cookie);
 		return r == -ENOENT ? HANDLER_GONE : r < 0 ? r : -EINPROGRESS;
 	}
-	return pending_start(a, c, take_fd(&hs));
+	r = handshake_now(hs);
+	if (r == 0) {
+		settle_connected(hs, &c->ss, c->len);
+		r = install(a, c->id, hs, c->fd, c->cloexec, false,
+			    c->si.cookie);
+		return r == -ENOENT ? HANDLER_GONE : r;
+	}
+	if (r < 0)
+		return r;
+	return pending_start(a, c, sock, take_fd(&hs));
 }
 
 /* Read the destination: exactly addrlen bytes, or leave it to the kernel. */
@@ -427,9 +462,8 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			return handle_disconnect(a, req);
 		return HANDLER_CONTINUE;
 	}
-	if (!notify_id_valid(&a->notify, req->id))
-		return HANDLER_GONE;
-
+	/* Whether the address was read from the trapped thread and not from
+	 * a recycled id is checked once, after the fd copy as well. */
 	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
@@ -457,7 +491,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return dest != POLICY_DEST_BYPASS ? -ENETUNREACH :
 						    -EAFNOSUPPORT;
 	}
-	if (!host && (c.si.bound || c.si.listening || c.si.bound_ifindex))
+	if (!host && (c.si.bound || c.si.bound_ifindex))
 		return HANDLER_CONTINUE;	/* bound in the container */
 	if (host) {
 		r = host_tcp_busy(sock, &c.si);

@@ -84,7 +84,6 @@ int sockinfo_query_kind(int fd, struct sockinfo *ret)
 int sockinfo_query(int fd, struct sockinfo *ret)
 {
 	struct sockinfo si;
-	socklen_t len;
 	int r, v, fl;
 
 	r = sockinfo_query_kind(fd, &si);
@@ -95,16 +94,22 @@ int sockinfo_query(int fd, struct sockinfo *ret)
 	if (fl < 0)
 		return -errno;
 	si.nonblock = fl & O_NONBLOCK;
-	if (get_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) == 0)
-		si.listening = v;
+	/* A listening inet socket always has a port: "bound" covers it. */
 	si.bound = is_bound(fd, si.domain);
 	if (get_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v) == 0)
 		si.bound_ifindex = v;
-	len = sizeof(si.sndtimeo);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &si.sndtimeo, &len) < 0)
-		memset(&si.sndtimeo, 0, sizeof(si.sndtimeo));
 	*ret = si;
 	return 0;
+}
+
+struct timeval sockinfo_sndtimeo(int fd)
+{
+	struct timeval tv = { 0 };
+	socklen_t len = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0)
+		memset(&tv, 0, sizeof(tv));
+	return tv;
 }
 
 bool sockinfo_is_switchable(const struct sockinfo *si)

@@ -16,10 +16,8 @@ struct sockinfo {
 	uint64_t cookie;	/* SO_COOKIE: the socket's identity */
 	uint64_t netns_cookie;	/* SO_NETNS_COOKIE, 0 if the kernel lacks it */
 	bool nonblock;		/* O_NONBLOCK of the open file */
-	bool bound;		/* local port or address already set */
-	bool listening;		/* SO_ACCEPTCONN */
+	bool bound;		/* local port or address set (or listening) */
 	int bound_ifindex;	/* SO_BINDTOIFINDEX, 0 if not bound */
-	struct timeval sndtimeo;
 };
 
 /**
@@ -40,6 +38,12 @@ int sockinfo_query_kind(int fd, struct sockinfo *ret);
  * Raw, SCTP, ICMP, SEQPACKET and every other kind stay where they are.
  */
 bool sockinfo_is_switchable(const struct sockinfo *si);
+
+/**
+ * sockinfo_sndtimeo() - SO_SNDTIMEO of @fd, zero on error or if unset.
+ * Only a blocking connect that has to wait needs it: not in sockinfo.
+ */
+struct timeval sockinfo_sndtimeo(int fd);
 
 /** sockinfo_cookie() - SO_COOKIE of @fd, 0 on error */
 uint64_t sockinfo_cookie(int fd);

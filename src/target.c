@@ -64,12 +64,13 @@ pid_t target_tgid(pid_t tid)
 	return (pid_t)strtol(v, NULL, 10);
 }
 
-int target_pidfd_open(pid_t tid)
+int target_pidfd_open_exact(pid_t tid, bool *ret_exact)
 {
 	static bool no_thread_pidfd;
 	pid_t tgid;
 	int fd;
 
+	*ret_exact = true;
 	if (!no_thread_pidfd) {
 		fd = sys_pidfd_open(tid, PIDFD_THREAD);
 		if (fd >= 0)
@@ -88,7 +89,15 @@ int target_pidfd_open(pid_t tid)
 	if (tgid < 0)
 		return tgid;
 	fd = sys_pidfd_open(tgid, 0);
+	*ret_exact = false;
 	return fd >= 0 ? fd : -errno;
+}
+
+int target_pidfd_open(pid_t tid)
+{
+	bool exact;
+
+	return target_pidfd_open_exact(tid, &exact);
 }
 
 int target_getfd(int pidfd, int fd)

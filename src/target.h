@@ -22,6 +22,14 @@
 int target_pidfd_open(pid_t tid);
 
 /**
+ * target_pidfd_open_exact() - target_pidfd_open(), and whether the pidfd
+ * names thread @tid itself (*@ret_exact true) or, on old kernels, its
+ * thread group leader.  Only an exact one may be cached by thread id: a
+ * leader's pidfd stays valid after the thread's id is recycled.
+ */
+int target_pidfd_open_exact(pid_t tid, bool *ret_exact);
+
+/**
  * target_getfd() - a copy of @fd of the target (pidfd_getfd())
  * Return: the new fd (O_CLOEXEC) or -errno (-EBADF when not open)
  */

@@ -22,13 +22,18 @@ nb_expect_ok "bypass sockprobe-static badinput $H4" \
 	nb_bypass --net=none -- "$SOCKPROBE_STATIC" badinput "$H4" "$EP"
 
 # The command's parent is the agent: count its fds before and after a
-# burst of connects; the sleep lets the agent finish closing.
+# burst of connects.  The agent caches a pidfd of each trapped thread and
+# closes it within a second or so of the thread's exit (pidfd-cache.h):
+# wait up to 4 s for the count to come back, then compare.
 FDCOUNT='
 count() { n=$(ls "/proc/$PPID/fd" | wc -l) && [ "$n" -gt 0 ] && echo "$n"; }
 before=$(count) || { echo "FAIL cannot list /proc/$PPID/fd"; exit 1; }
 "$1" many "$2" "$3" 1000 || { echo "FAIL many"; exit 1; }
-sleep 0.5
-after=$(count) || { echo "FAIL cannot list /proc/$PPID/fd"; exit 1; }
+for i in $(seq 40); do
+	after=$(count) || { echo "FAIL cannot list /proc/$PPID/fd"; exit 1; }
+	[ "$after" -eq "$before" ] && break
+	sleep 0.1
+done
 echo "agent fds before=$before after=$after"
 if [ "$before" -eq "$after" ]; then echo "OK fds=$after"; else
 	ls -l "/proc/$PPID/fd"; echo "FAIL fd leak before=$before after=$after"; exit 1; fi

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test-pidfd-cache.c - the agent's pidfd cache, on real child processes.
+ *
+ * What makes the cache safe is a kernel property: a pidfd of a thread
+ * that is gone fails pidfd_getfd() with ESRCH, so a stale entry is never
+ * mistaken for a live thread of the same id.  The tests check that
+ * property, hits and misses, LRU eviction, and that pruning closes the
+ * pidfds of exited children and nothing else.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nbtest.h"
+#include "pidfd-cache.h"
+#include "target.h"
+#include "util.h"
+
+/* A child that sleeps until killed. */
+static pid_t spawn(void)
+{
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+}
+
+NBTEST(hit_and_miss)
+{
+	struct pidfd_cache c;
+	pid_t pid = spawn();
+	int fd, fd2, fresh;
+
+	pidfd_cache_init(&c);
+	fd = pidfd_cache_get(&c, pid, &fresh);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(fresh, 1);
+	fd2 = pidfd_cache_get(&c, pid, &fresh);
+	ASSERT_EQ(fd2, fd);
+	ASSERT_EQ(fresh, 0);
+	/* The cached pidfd really names the child: it can copy its stdin. */
+	fd2 = target_getfd(fd, 0);
+	ASSERT_TRUE(fd2 >= 0);
+	close(fd2);
+	reap(pid);
+	pidfd_cache_clear(&c);
+}
+
+NBTEST(stale_entry_gets_esrch)
+{
+	struct pidfd_cache c;
+	pid_t pid = spawn();
+	int fd, fresh;
+
+	pidfd_cache_init(&c);
+	fd = pidfd_cache_get(&c, pid, &fresh);
+	ASSERT_TRUE(fd >= 0);
+	reap(pid);
+	/* The id is free for reuse now; the pidfd must not follow it. */
+	ASSERT_EQ(target_getfd(fd, 0), -ESRCH);
+	pidfd_cache_drop(&c, pid);
+	ASSERT_EQ(pidfd_cache_get(&c, pid, &fresh), -ESRCH);
+	pidfd_cache_clear(&c);
+}
+
+NBTEST(prune_closes_exited_only)
+{
+	struct pidfd_cache c;
+	pid_t live = spawn(), dead = spawn();
+	int before = nbtest_count_fds(), fresh, status;
+
+	pidfd_cache_init(&c);
+	ASSERT_TRUE(pidfd_cache_get(&c, live, &fresh) >= 0);
+	ASSERT_TRUE(pidfd_cache_get(&c, dead, &fresh) >= 0);
+	ASSERT_EQ(nbtest_count_fds(), before + 2);
+	ASSERT_EQ(pidfd_cache_prune(&c), 2u);
+	/* Exited but not reaped yet (a zombie) counts as exited. */
+	kill(dead, SIGKILL);
+	ASSERT_EQ(waitid(P_PID, (id_t)dead, NULL, WEXITED | WNOWAIT), 0);
+	ASSERT_EQ(pidfd_cache_prune(&c), 1u);
+	ASSERT_EQ(nbtest_count_fds(), before + 1);
+	ASSERT_EQ(waitpid(dead, &status, 0), dead);
+	ASSERT_EQ(pidfd_cache_get(&c, live, &fresh) >= 0, 1);
+	ASSERT_EQ(fresh, 0);
+	reap(live);
+	ASSERT_EQ(pidfd_cache_prune(&c), 0u);
+	ASSERT_EQ(nbtest_count_fds(), before);
+	pidfd_cache_clear(&c);
+}
+
+NBTEST(evicts_least_recently_used)
+{
+	struct pidfd_cache c;
+	pid_t pids[PIDFD_CACHE_SIZE + 1];
+	int before = nbtest_count_fds(), fresh;
+
+	pidfd_cache_init(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
+		pids[i] = spawn();
+		ASSERT_TRUE(pidfd_cache_get(&c, pids[i], &fresh) >= 0);
+		ASSERT_EQ(fresh, 1);
+		if (i == 0)	/* keep the first one the most recent */
+			continue;
+		ASSERT_TRUE(pidfd_cache_get(&c, pids[0], &fresh) >= 0);
+		ASSERT_EQ(fresh, 0);
+	}
+	/* One more than fits: the oldest but pids[0] went, fds bounded. */
+	ASSERT_EQ(nbtest_count_fds(), before + PIDFD_CACHE_SIZE);
+	ASSERT_TRUE(pidfd_cache_get(&c, pids[0], &fresh) >= 0);
+	ASSERT_EQ(fresh, 0);
+	ASSERT_TRUE(pidfd_cache_get(&c, pids[1], &fresh) >= 0);
+	ASSERT_EQ(fresh, 1);
+	for (size_t i = 0; i < ARRAY_SIZE(pids); i++)
+		reap(pids[i]);
+	pidfd_cache_clear(&c);
+	ASSERT_EQ(nbtest_count_fds(), before);
+}
+
+static const struct nbtest tests[] = {
+	NBTEST_ENTRY(hit_and_miss),
+	NBTEST_ENTRY(stale_entry_gets_esrch),
+	NBTEST_ENTRY(prune_closes_exited_only),
+	NBTEST_ENTRY(evicts_least_recently_used),
+};
+
+int main(void)
+{
+	return nbtest_run(tests, ARRAY_SIZE(tests));
+}
