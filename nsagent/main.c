@@ -27,8 +27,15 @@
  * the tap's subnet(s).  A failure ends the helper with one line on stderr
  * and exit status 1; the agent sees the socket hang up.
  *
- * Usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N --address A/P
- *        --gateway G [--address6 A/P --gateway6 G]]
+ * With --kill-on-hangup it is also the container's watchdog: when the
+ * agent's end hangs up (the agent died: it closes the socket only after
+ * it has killed the container itself), it SIGKILLs every other process in
+ * its user namespace, the container's, before it exits.  The command
+ * dies with the agent anyway (PR_SET_PDEATHSIG), but what the command
+ * started would run on, with ENOSYS from every trapped call.
+ *
+ * Usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] [--tap NAME
+ *        --mtu N --address A/P --gateway G [--address6 A/P --gateway6 G]]
  * A bad argument gets one line on stderr and exit status 2.
  */
 #include <errno.h>
@@ -48,10 +55,12 @@
 #include <unistd.h>
 
 #include "netconf.h"
+#include "netns.h"
 #include "tap.h"
 
 #define REPORT_MAX 16384
-#define USAGE "usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N " \
+#define USAGE "usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] " \
+	"[--tap NAME --mtu N " \
 	"--address A/P --gateway G [--address6 A/P --gateway6 G]]"
 
 /* The tap's MTU: Ethernet's minimum, the tap driver's maximum. */
@@ -61,6 +70,8 @@
 
 struct args {
 	int report_fd;
+	bool kill_on_hangup;		/* kill the user namespace when the
+					 * agent hangs up */
 	const char *tap;		/* NULL: no fallback network */
 	unsigned int mtu;
 	const char *address, *gateway;
@@ -238,9 +249,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    parse_uint(argv[2], 0, (1 << 20) - 1, &v) < 0)
 		return bad_args("--report-fd N must come first");
 	a->report_fd = (int)v;
-	for (int i = 3; i < argc; i += 2) {
+	for (int i = 3; i < argc; i++) {
 		const char *opt = argv[i], **slot;
 
+		if (strcmp(opt, "--kill-on-hangup") == 0) {
+			a->kill_on_hangup = true;	/* takes no value */
+			continue;
+		}
 		if (strcmp(opt, "--tap") == 0)
 			slot = &a->tap;
 		else if (strcmp(opt, "--mtu") == 0)
@@ -259,7 +274,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return bad_args("%s needs a value", opt);
 		if (*slot)
 			return bad_args("%s given twice", opt);
-		*slot = argv[i + 1];
+		*slot = argv[++i];
 	}
 	if (mtu) {
 		if (parse_uint(mtu, MTU_MIN, MTU_MAX, &v) < 0)
@@ -370,12 +385,36 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 	return r;
 }
 
+/*
+ * The agent has gone: with --kill-on-hangup, SIGKILL what is left in our
+ * user namespace (the container's), as the agent does when the command
+ * exits.  Nothing there can work without the agent.
+ */
+static void agent_gone(const struct args *args)
+{
+	unsigned int n;
+	dev_t dev;
+	ino_t ino;
+
+	if (!args->kill_on_hangup)
+		return;
+	if (userns_id(getpid(), &dev, &ino) < 0) {
+		fprintf(stderr, "nsbypass-nsagent: the agent is gone, but our "
+			"user namespace is unknown: nothing killed\n");
+		return;
+	}
+	n = userns_kill_all(dev, ino);
+	if (n)
+		fprintf(stderr, "nsbypass-nsagent: the agent is gone: killed "
+			"%u processes of the container\n", n);
+}
+
 /* Set up the tap (if asked), subscribe, report until the agent leaves.
  * Return: the exit status */
 static int serve(struct nl_sock *events, struct nl_sock *dump,
 		 const struct args *args)
 {
-	int fd = args->report_fd, changed = 0;
+	int fd = args->report_fd, changed = 0, r;
 
 	if (nl_connect(dump, NETLINK_ROUTE) < 0) {
 		fprintf(stderr, "nsbypass-nsagent: cannot open netlink\n");
@@ -408,16 +447,23 @@ static int serve(struct nl_sock *events, struct nl_sock *dump,
 				continue;
 			return 1;
 		}
-		if (p[1].revents)	/* agent gone (HUP) or talking: stop */
+		if (p[1].revents) {	/* agent gone (HUP) or talking: stop */
+			if (p[1].revents & (POLLHUP | POLLERR))
+				agent_gone(args);
 			return 0;
+		}
 		changed = 0;
 		while (nl_recvmsgs_default(events) >= 0 && !changed)
 			;
 		/* Drain whatever else queued, then report once. */
 		while (nl_recvmsgs_default(events) >= 0)
 			;
-		if (send_report(dump, fd) < 0)
+		r = send_report(dump, fd);
+		if (r < 0) {
+			if (r == -EPIPE || r == -ECONNRESET)
+				agent_gone(args);	/* it just left */
 			return 0;
+		}
 	}
 }
 

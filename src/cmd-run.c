@@ -45,7 +45,7 @@
 
 /* The fallback network's tap, inside the container. */
 #define RUN_TAP_NAME "tap0"
-#define RUN_NSAGENT_ARGS_MAX 16
+#define RUN_NSAGENT_ARGS_MAX 20
 
 struct run_ctx {
 	uv_loop_t loop;
@@ -270,7 +270,11 @@ static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 			 ctx->fb_cfg.mtu);
 }
 
-/* nsagent's command line: reports always, the tap with --net=slirp. */
+/*
+ * nsagent's command line: reports always, the tap with --net=slirp.  It
+ * kills what is left in the container if the agent dies (the agent
+ * cannot: SIGKILL, a crash).
+ */
 static void build_nsagent_argv(struct run_ctx *ctx)
 {
 	static char mtu[16], addr[32], gw[INET_ADDRSTRLEN];
@@ -280,6 +284,7 @@ static void build_nsagent_argv(struct run_ctx *ctx)
 	ctx->nsagent_argv[n++] = (char *)NB_NSAGENT_NAME_ARG;
 	ctx->nsagent_argv[n++] = (char *)"--report-fd";
 	ctx->nsagent_argv[n++] = (char *)"3";
+	ctx->nsagent_argv[n++] = (char *)"--kill-on-hangup";
 	if (ctx->slirp) {
 		snprintf(mtu, sizeof(mtu), "%u", ctx->fb_cfg.mtu);
 		inet_ntop(AF_INET, &ctx->fb_cfg.guest, ip, sizeof(ip));

@@ -5,7 +5,9 @@
  * The socket is SOCK_SEQPACKET: one message is one report, a full snapshot
  * of the namespace's subnets.  A malformed or oversized report is logged
  * and ignored (the previous list stays).  When nsagent exits the socket
- * hangs up: the agent logs it and keeps the last list it had.
+ * hangs up: the agent logs it and keeps the last list it had.  Bypass
+ * and the fallback network go on (the tap fd is the agent's, nsagent
+ * kept no copy); only subnet changes inside are no longer seen.
  *
  * With the fallback network, nsagent's first message is "tap NAME\n" with
  * the tap fd attached (SCM_RIGHTS); it goes to the on_tap callback.
@@ -307,7 +309,8 @@ static void on_report(uv_poll_t *h, int status, int events)
 		if (n == 0 && !(events & UV_DISCONNECT))
 			return;
 	}
-	log_warn("nsagent exited: container subnets are no longer updated");
+	log_warn("nsagent exited: container subnets are no longer updated "
+		 "(bypass and the fallback network go on)");
 	nsagent_client_stop(c);
 }
 
