@@ -203,11 +203,13 @@ void agent_stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sweep_timer, NULL);
 	uv_timer_stop(&a->prune_timer);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
-	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options",
+	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options, "
+		 "%llu published",
 		 (unsigned long long)a->stats.switched,
 		 (unsigned long long)a->stats.kept,
 		 (unsigned long long)a->stats.refused,
-		 (unsigned long long)a->stats.opts);
+		 (unsigned long long)a->stats.opts,
+		 (unsigned long long)a->stats.published);
 }
 
 void agent_fini(struct agent *a)

@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "pidfd-cache.h"
 #include "policy.h"
+#include "publish.h"
 #include "sockstate.h"
 
 /*
@@ -31,12 +32,15 @@ struct agent_stats {
 	uint64_t kept;		/* connects left in the container */
 	uint64_t refused;	/* host sockets denied a local destination */
 	uint64_t opts;		/* setsockopt calls applied and recorded */
+	uint64_t published;	/* binds taken to a published host port */
 };
 
 struct agent {
 	uv_loop_t *loop;
 	struct notify notify;
 	struct policy policy;
+	const struct publish_table *publish;	/* NULL: none */
+	bool bind_bypass;		/* TCP published ports: see publish.h */
 	struct sockstate_table *socks;
 	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
 	uint64_t container_netns;	/* of the container's, 0 if unknown */

@@ -38,6 +38,7 @@
 #include "netns.h"
 #include "nsagent-client.h"
 #include "policy.h"
+#include "publish.h"
 #include "sockinfo.h"
 #include "util.h"
 
@@ -55,6 +56,8 @@ struct run_ctx {
 	bool slirp;			/* --net=slirp: the fallback network */
 	struct fallback_config fb_cfg;
 	struct fallback *fallback;
+	struct publish_table publish;	/* --publish */
+	bool ignore_bind;		/* --ignore-bind */
 	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
 	pid_t child;
 	int status;
@@ -101,6 +104,13 @@ static void run_usage(FILE *f)
 		"  --ignore=CIDR     never bypass CIDR (repeatable); loopback,\n"
 		"                    link-local, multicast and unspecified\n"
 		"                    addresses are never bypassed in any case\n"
+		"  -p, --publish=[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
+		"                    publish a container port on the host\n"
+		"                    (repeatable; HOSTIP default 0.0.0.0, an IPv6\n"
+		"                    one in brackets).  TCP: the container's\n"
+		"                    bind() of the port takes the host port\n"
+		"                    (host speed).  UDP: forwarded through slirp\n"
+		"  --ignore-bind     forward TCP ports through slirp too\n"
 		"  --log-level=LVL   error, warn (default), info or debug\n"
 		"  -h, --help        show this help\n"
 		"  --version         show the version\n");
@@ -251,6 +261,43 @@ static void on_forward(uv_signal_t *h, int signum)
 	kill(ctx->child, signum);
 }
 
+/* Does @p go through slirp rather than the bind bypass? */
+static bool via_slirp(const struct run_ctx *ctx, const struct publish *p)
+{
+	return p->udp || ctx->ignore_bind;
+}
+
+/* Forward the published ports that are not bind-bypassed through slirp. */
+static void forward_ports(struct run_ctx *ctx)
+{
+	char spec[PUBLISH_SPEC_MAX];
+	struct sockaddr_storage host;
+	struct sockaddr_in guest = { .sin_family = AF_INET };
+	int len, r;
+
+	for (size_t i = 0; i < ctx->publish.n; i++) {
+		const struct publish *p = &ctx->publish.p[i];
+
+		if (!via_slirp(ctx, p))
+			continue;
+		len = publish_host_addr(p, p->family, &host);
+		guest.sin_addr = ctx->fb_cfg.guest;
+		guest.sin_port = htons(p->container_port);
+		r = len < 0 ? len :
+			fallback_add_hostfwd(ctx->fallback, p->udp,
+					     (struct sockaddr *)&host,
+					     (socklen_t)len,
+					     (struct sockaddr *)&guest,
+					     sizeof(guest));
+		if (r < 0)
+			log_errno(r, "published port %s: the host port",
+				  publish_to_string(p, spec));
+		else
+			log_info("published %s through slirp",
+				 publish_to_string(p, spec));
+	}
+}
+
 /* implements nsagent_tap_cb: the tap is configured, start slirp on it */
 static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 {
@@ -263,11 +310,12 @@ static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 		return;
 	}
 	r = fallback_start(&ctx->loop, &ctx->fb_cfg, tap_fd, &ctx->fallback);
-	if (r < 0)
+	if (r < 0) {
 		log_errno(r, "cannot start the fallback network on %s", name);
-	else
-		log_info("fallback network on %s, mtu %u", name,
-			 ctx->fb_cfg.mtu);
+		return;
+	}
+	log_info("fallback network on %s, mtu %u", name, ctx->fb_cfg.mtu);
+	forward_ports(ctx);
 }
 
 /*
@@ -356,6 +404,8 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 			 "processes left behind will not be killed");
 
 	r = agent_init(&ctx->agent, &ctx->loop, pol);
+	ctx->agent.publish = &ctx->publish;
+	ctx->agent.bind_bypass = !ctx->ignore_bind;
 	if (r < 0) {
 		close(fds[0]);
 		closep(&fds[2]);
@@ -411,17 +461,20 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 		{ "enable-host-loopback", no_argument, NULL, 'L' },
 		{ "disable-host-loopback", no_argument, NULL, 'D' },
 		{ "ignore", required_argument, NULL, 'i' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "ignore-bind", no_argument, NULL, 'B' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	struct publish pub;
 	struct cidr c;
-	int o, v;
+	int o, v, r;
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+hp:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
 			if (strcmp(optarg, "none") == 0)
@@ -465,6 +518,24 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 					"run: too many --ignore (at most %d)",
 					POLICY_LIST_MAX);
 			break;
+		case 'p':
+			if (publish_parse(optarg, &pub) < 0)
+				return nb_usage_error(
+					"run: --publish=%s: want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
+					optarg);
+			r = publish_add(&ctx->publish, &pub);
+			if (r == -EEXIST)
+				return nb_usage_error(
+					"run: --publish=%s: that host port is published twice",
+					optarg);
+			if (r < 0)
+				return nb_usage_error(
+					"run: too many --publish (at most %d)",
+					PUBLISH_MAX);
+			break;
+		case 'B':
+			ctx->ignore_bind = true;
+			break;
 		case 'l':
 			if (log_level_parse(optarg, &log_max_level) < 0)
 				return nb_usage_error(
@@ -487,6 +558,14 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 	}
 	if (optind >= argc)
 		return nb_usage_error("run: no command given (see 'nsbypass run --help')");
+	for (size_t i = 0; i < ctx->publish.n && !ctx->slirp; i++) {
+		char spec[PUBLISH_SPEC_MAX];
+
+		if (via_slirp(ctx, &ctx->publish.p[i]))
+			return nb_usage_error(
+				"run: --publish=%s goes through slirp: not with --net=none",
+				publish_to_string(&ctx->publish.p[i], spec));
+	}
 	if (ctx->slirp && ignore_fallback_subnets(&ctx->fb_cfg, pol) < 0)
 		return nb_usage_error("run: too many --ignore (at most %d)",
 				      POLICY_LIST_MAX);

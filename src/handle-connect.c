@@ -280,16 +280,6 @@ void pending_connect_cancel_all(struct agent *a)
 		pending_free(a->pending);
 }
 
-/* IPV6_V6ONLY defaults to a sysctl of the container's netns: copy it. */
-static void copy_v6only(int from, int to)
-{
-	socklen_t len = sizeof(int);
-	int v;
-
-	if (getsockopt(from, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0)
-		(void)setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
-}
-
 /*
  * Pin the host socket to the device its destination routes through (see
  * route.h) before connecting it.  A host socket in the container's hands
@@ -353,7 +343,7 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 	if (s)
 		sockstate_replay(s, hs);
 	if (c->si.domain == AF_INET6)
-		copy_v6only(sock, hs);
+		sockinfo_copy_v6only(sock, hs);
 	r = pin_to_route_device(a, hs, c);
 	if (r < 0) {
 		log_debug("destination not pinnable (%s): %s", strerror(-r),

@@ -11,17 +11,22 @@
  * (dup2) after the check cannot redirect the call to a host socket.
  *
  *   host socket:       listen() fails with EOPNOTSUPP, bind() with EINVAL
- *                      (Linux's answer for a socket that is already bound).
+ *                      (Linux's answer for a socket that is already bound),
+ *                      except listen() on a published port's socket, which
+ *                      listens already (handle-publish.c): the container's
+ *                      call only sets its backlog.
  *   container socket:  the agent calls listen()/bind() on its copy, with
  *                      its own bounded copy of the address; the answer is
  *                      the kernel's.  The agent owns the container's user
  *                      namespace, so privileged ports behave as inside.
+ *   bind() of a published port: see handle-publish.c.
  *   non-inet bind():   CONTINUE.  A unix socket path must be resolved in
  *                      the caller's mount namespace and working directory,
  *                      which the agent does not share.  (A racing swap to a
  *                      host socket there meets the device pin, route.h.)
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -31,6 +36,27 @@
 #include "sockinfo.h"
 #include "util.h"
 
+static bool is_listening(int sock)
+{
+	socklen_t len = sizeof(int);
+	int v = 0;
+
+	return getsockopt(sock, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+/* A TCP socket of the container's netns that may take a published port. */
+static bool publishable(struct agent *a, int sock, uint64_t netns_cookie)
+{
+	struct sockinfo si;
+
+	if (!a->publish || !a->bind_bypass ||
+	    !agent_is_container_socket(a, netns_cookie))
+		return false;
+	if (sockinfo_query_kind(sock, &si) < 0)
+		return false;
+	return si.type == SOCK_STREAM && si.protocol == IPPROTO_TCP;
+}
+
 int handle_listen(struct agent *a, const struct seccomp_notif *req)
 {
 	_cleanup_close_ int sock = -1;
@@ -39,7 +65,8 @@ int handle_listen(struct agent *a, const struct seccomp_notif *req)
 	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
-	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
+	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)) &&
+	    !is_listening(sock))
 		return -EOPNOTSUPP;
 	/* Not a socket: the kernel's own ENOTSOCK, from the same call. */
 	if (listen(sock, (int)req->data.args[1]) < 0)
@@ -56,10 +83,14 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	socklen_t len = sizeof(domain);
 	ssize_t got = 0;
 
+	const struct publish *pub;
+	uint64_t netns;
+
 	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
-	if (agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
+	netns = sockinfo_netns_cookie(sock);
+	if (agent_is_host_socket(a, netns))
 		return -EINVAL;
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
 		return -errno;	/* ENOTSOCK, as bind() would say */
@@ -78,6 +109,10 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 		if (got != addrlen)
 			return -EFAULT;
 	}
+	pub = publish_match_bind(a->publish, (struct sockaddr *)&ss,
+				 (socklen_t)addrlen);
+	if (pub && publishable(a, sock, netns))
+		return publish_bind(a, req, sock, pub);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
 	return 0;

@@ -11,6 +11,7 @@
 #include <linux/seccomp.h>
 
 struct agent;
+struct publish;
 
 typedef int (*handler_cb)(struct agent *a, const struct seccomp_notif *req);
 
@@ -18,5 +19,9 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req);
 int handle_setsockopt(struct agent *a, const struct seccomp_notif *req);
 int handle_listen(struct agent *a, const struct seccomp_notif *req);
 int handle_bind(struct agent *a, const struct seccomp_notif *req);
+
+/* handle-publish.c: bind() of a published TCP port, done on the host */
+int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
+		 const struct publish *p);
 
 #endif /* NB_HANDLERS_H */

@@ -112,6 +112,15 @@ struct timeval sockinfo_sndtimeo(int fd)
 	return tv;
 }
 
+void sockinfo_copy_v6only(int from, int to)
+{
+	socklen_t len = sizeof(int);
+	int v;
+
+	if (getsockopt(from, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0)
+		(void)setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+}
+
 bool sockinfo_is_switchable(const struct sockinfo *si)
 {
 	if (si->domain != AF_INET && si->domain != AF_INET6)

@@ -45,6 +45,13 @@ bool sockinfo_is_switchable(const struct sockinfo *si);
  */
 struct timeval sockinfo_sndtimeo(int fd);
 
+/**
+ * sockinfo_copy_v6only() - IPV6_V6ONLY of @from onto @to.  Its default is
+ * a sysctl of the socket's network namespace: the container's may differ
+ * from the host's.
+ */
+void sockinfo_copy_v6only(int from, int to);
+
 /** sockinfo_cookie() - SO_COOKIE of @fd, 0 on error */
 uint64_t sockinfo_cookie(int fd);
 

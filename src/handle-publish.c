@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * handle-publish.c - bind() of a published TCP port, taken to the host.
+ *
+ * The container binds its port (say 0.0.0.0:80, published as 8080:80).
+ * The agent makes a host TCP socket of the same family, replays the
+ * options recorded so far (SO_REUSEADDR, SO_REUSEPORT, ...), binds it to
+ * the published host address and port, and installs it at the container's
+ * fd, flags and close-on-exec kept, exactly as a switched connect does.
+ * The container's server then accept()s host connections directly.
+ *
+ * The host socket listens at once, before the container's listen().  A
+ * host TCP socket that is bound but neither listening nor connected would
+ * be a way out: sendto(MSG_FASTOPEN) connects it, untrapped, to any
+ * address the host can reach, its loopback included.  A listening socket
+ * refuses that (EISCONN), and its connect() is trapped and refused.  The
+ * container's own listen() then only sets the backlog (handle-listen.c).
+ * The price: connections that arrive between bind() and listen() wait in
+ * the queue instead of being refused.
+ *
+ * What the container sees: getsockname() names the host address and port,
+ * as with bypass4netns.  A host port that is taken fails bind() with the
+ * host's errno (EADDRINUSE; EACCES for a privileged port) and a log line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "handlers.h"
+#include "log.h"
+#include "sockinfo.h"
+#include "target.h"
+#include "util.h"
+
+/* Make, bind and listen the host socket for @p; -errno on failure. */
+static int host_listener(struct agent *a, int sock, const struct publish *p,
+			 int domain, uint64_t cookie)
+{
+	char spec[PUBLISH_SPEC_MAX];
+	struct sockaddr_storage host;
+	_cleanup_close_ int hs = -1;
+	struct sockstate *s;
+	int len;
+
+	len = publish_host_addr(p, domain, &host);
+	if (len < 0)
+		return len;
+	hs = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_TCP);
+	if (hs < 0)
+		return -errno;
+	s = sockstate_lookup(a->socks, cookie);
+	if (s)
+		sockstate_replay(s, hs);
+	if (domain == AF_INET6)
+		sockinfo_copy_v6only(sock, hs);
+	if (bind(hs, (struct sockaddr *)&host, (socklen_t)len) < 0 ||
+	    listen(hs, SOMAXCONN) < 0) {
+		int r = -errno;
+
+		log_warn("published port %s: the host port: %s",
+			 publish_to_string(p, spec), strerror(-r));
+		return r;
+	}
+	return take_fd(&hs);
+}
+
+int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
+		 const struct publish *p)
+{
+	char spec[PUBLISH_SPEC_MAX];
+	_cleanup_close_ int hs = -1;
+	int fd = (int)req->data.args[0], fl, cloexec, r;
+	struct sockinfo si;
+	struct sockstate *s;
+
+	r = sockinfo_query_kind(sock, &si);
+	if (r < 0)
+		return agent_inspect_failed(r);
+	fl = fcntl(sock, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	cloexec = target_fd_cloexec(req->pid, fd);
+	if (cloexec < 0)
+		return -ENOBUFS;	/* never fail open: see agent.h */
+	hs = host_listener(a, sock, p, si.domain, si.cookie);
+	if (hs < 0)
+		return hs;
+	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
+	if (!(fl & O_NONBLOCK) && fcntl(hs, F_SETFL, 0) < 0)
+		return -errno;
+	r = notify_addfd(&a->notify, req->id, hs, fd, cloexec);
+	if (r < 0)
+		return r == -ENOENT ? HANDLER_GONE : r;
+	if (sockstate_lookup(a->socks, si.cookie) &&
+	    sockstate_rekey(a->socks, si.cookie, sockinfo_cookie(hs)) == 0) {
+		s = sockstate_lookup(a->socks, sockinfo_cookie(hs));
+		if (s)
+			s->kind = SOCKSTATE_SWITCHED;
+	}
+	a->stats.published++;
+	log_info("published %s: the container's bind() took the host port",
+		 publish_to_string(p, spec));
+	return 0;
+}
