@@ -27,8 +27,17 @@
  * the tap's subnet(s).  A failure ends the helper with one line on stderr
  * and exit status 1; the agent sees the socket hang up.
  *
- * Usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N --address A/P
- *        --gateway G [--address6 A/P --gateway6 G]]
+ * --attach (with --tap) configures nothing: it only attaches to the tap
+ * NAME, which whoever made it has configured already (rootlesskit does so
+ * before it starts slirp4netns), or creates a bare one, as slirp4netns
+ * without --configure does.  --tap-only ends the helper once the tap is
+ * handed over, without reports: `nsbypass slirp4netns` needs no subnets,
+ * and a helper that stayed would keep the namespace alive (the process in
+ * it holds a reference), so its end would never take the tap away.
+ *
+ * Usage: nsbypass-nsagent --report-fd N [--tap NAME [--tap-only]
+ *        (--attach | --mtu N --address A/P --gateway G
+ *        [--address6 A/P --gateway6 G])]
  * A bad argument gets one line on stderr and exit status 2.
  */
 #include <errno.h>
@@ -51,8 +60,9 @@
 #include "tap.h"
 
 #define REPORT_MAX 16384
-#define USAGE "usage: nsbypass-nsagent --report-fd N [--tap NAME --mtu N " \
-	"--address A/P --gateway G [--address6 A/P --gateway6 G]]"
+#define USAGE "usage: nsbypass-nsagent --report-fd N [--tap NAME " \
+	"[--tap-only] (--attach | --mtu N --address A/P --gateway G " \
+	"[--address6 A/P --gateway6 G])]"
 
 /* The tap's MTU: Ethernet's minimum, the tap driver's maximum. */
 #define MTU_MIN 68
@@ -65,6 +75,8 @@ struct args {
 	unsigned int mtu;
 	const char *address, *gateway;
 	const char *address6, *gateway6;	/* both NULL or both set */
+	bool attach;		/* --attach: open the tap, configure nothing */
+	bool tap_only;		/* --tap-only: exit once the tap is sent */
 };
 #define SUBNETS_MAX 256
 
@@ -240,7 +252,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->report_fd = (int)v;
 	for (int i = 3; i < argc; i += 2) {
 		const char *opt = argv[i], **slot;
+		bool *flag = NULL;
 
+		if (strcmp(opt, "--attach") == 0)
+			flag = &a->attach;
+		else if (strcmp(opt, "--tap-only") == 0)
+			flag = &a->tap_only;
+		if (flag) {
+			if (*flag)
+				return bad_args("%s given twice", opt);
+			*flag = true;
+			i--;	/* a flag takes no value */
+			continue;
+		}
 		if (strcmp(opt, "--tap") == 0)
 			slot = &a->tap;
 		else if (strcmp(opt, "--mtu") == 0)
@@ -269,7 +293,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (!a->tap) {
 		if (a->mtu || a->address || a->gateway || a->address6 ||
-		    a->gateway6)
+		    a->gateway6 || a->attach || a->tap_only)
 			return bad_args("tap settings without --tap");
 		return 0;
 	}
@@ -277,6 +301,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return bad_args("--tap: invalid device name '%s' (1 to %d "
 				"characters, no '/', ':' or blanks)", a->tap,
 				IFNAMSIZ - 1);
+	if (a->attach) {
+		if (a->mtu || a->address || a->gateway || a->address6 ||
+		    a->gateway6)
+			return bad_args("--attach configures nothing: no --mtu, "
+					"--address or --gateway");
+		return 0;
+	}
 	if (!a->mtu || !a->address || !a->gateway)
 		return bad_args("--tap needs --mtu, --address and --gateway");
 	if (!addr_is(a->address, true, AF_INET))
@@ -328,8 +359,9 @@ static int send_tap(int fd, const char *name, int tap)
 }
 
 /*
- * Create and configure the tap, hand it to the agent, close our copy.
- * On failure, print one line and return -errno.
+ * Create and configure the tap (with --attach: only attach to it), hand
+ * it to the agent, close our copy.  On failure, print one line and
+ * return -errno.
  */
 static int setup_tap(struct nl_sock *sk, const struct args *a)
 {
@@ -337,6 +369,11 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 	int tap = -1, ifindex = 0, r;
 
 	r = tap_open(a->tap, &tap);
+	if (r == 0 && a->attach) {
+		snprintf(what, sizeof(what), "cannot send it to the agent");
+		r = send_tap(a->report_fd, a->tap, tap);
+		goto out_close_tap;
+	}
 	if (r == 0) {
 		snprintf(what, sizeof(what), "cannot bring up lo");
 		r = netconf_lo_up(sk);
@@ -362,6 +399,7 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 		snprintf(what, sizeof(what), "cannot send it to the agent");
 		r = send_tap(a->report_fd, a->tap, tap);
 	}
+out_close_tap:
 	if (tap >= 0)
 		close(tap);
 	if (r < 0)
@@ -384,6 +422,8 @@ static int serve(struct nl_sock *events, struct nl_sock *dump,
 	/* Before the subscription: our own changes need no second report. */
 	if (args->tap && setup_tap(dump, args) < 0)
 		return 1;
+	if (args->tap_only)
+		return 0;
 	nl_socket_disable_seq_check(events);
 	nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM, ignore_event,
 			    &changed);
