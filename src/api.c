@@ -127,13 +127,40 @@ static bool guest_addr_is_usable(struct in_addr a)
 	       !IN_EXPERIMENTAL(h);
 }
 
+/*
+ * @s, or the default when NULL or empty, as the guest address of a
+ * forward from a host address of family @family.
+ */
+static int parse_guest(struct hostfwd_table *t, const char *s, int family,
+		       union hostfwd_addr *ret)
+{
+	ret->sa.sa_family = (sa_family_t)family;
+	if (family == AF_INET6) {
+		if (!s || !*s)
+			return hostfwd_default_guest6(t, &ret->in6.sin6_addr) ?
+				       0 : -EAFNOSUPPORT;
+		return inet_pton(AF_INET6, s, &ret->in6.sin6_addr) == 1 &&
+			       !IN6_IS_ADDR_UNSPECIFIED(&ret->in6.sin6_addr) &&
+			       !IN6_IS_ADDR_LOOPBACK(&ret->in6.sin6_addr) &&
+			       !IN6_IS_ADDR_MULTICAST(&ret->in6.sin6_addr) &&
+			       !IN6_IS_ADDR_V4MAPPED(&ret->in6.sin6_addr) ?
+			       0 : -EINVAL;
+	}
+	if (!s || !*s) {
+		ret->in.sin_addr = hostfwd_default_guest(t);
+		return 0;
+	}
+	return inet_pton(AF_INET, s, &ret->in.sin_addr) == 1 &&
+		       guest_addr_is_usable(ret->in.sin_addr) ? 0 : -EINVAL;
+}
+
 static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 {
 	struct hostfwd fwd;
 	const char *proto, *host, *guest;
 	int64_t hport, gport;
 	json_object *ret;
-	int r;
+	int family, r;
 
 	memset(&fwd, 0, sizeof(fwd));
 	if (!args)
@@ -154,26 +181,36 @@ static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 	else
 		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
 				   "(want a numeric IPv4 or IPv6 address)");
+	family = fwd.host.sa.sa_family;
+	if (family == AF_INET6 && fwd.udp)
+		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
+				   "(UDP forwards are IPv4 only: libslirp 4.7 "
+				   "does not route IPv6 UDP replies back)");
 	if (get_int(args, "host_port", 1, 65535, &hport) < 0)
 		return error_reply("bad request: add_hostfwd: bad arguments.host_port "
 				   "(want an integer from 1 to 65535)");
-	if (fwd.host.sa.sa_family == AF_INET)
-		fwd.host.in.sin_port = htons((uint16_t)hport);
-	else
-		fwd.host.in6.sin6_port = htons((uint16_t)hport);
 	if (get_string(args, "guest_addr", &guest) < 0)
 		return error_reply("bad request: add_hostfwd: bad arguments.guest_addr");
-	fwd.guest.sin_family = AF_INET;
-	if (!guest || !*guest)
-		fwd.guest.sin_addr = hostfwd_default_guest(t);
-	else if (inet_pton(AF_INET, guest, &fwd.guest.sin_addr) != 1 ||
-		 !guest_addr_is_usable(fwd.guest.sin_addr))
+	r = parse_guest(t, guest, family, &fwd.guest);
+	if (r == -EAFNOSUPPORT)
+		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
+				   "(an IPv6 host address needs --enable-ipv6: "
+				   "the forward goes to the container's IPv6 "
+				   "address)");
+	if (r < 0)
 		return error_reply("bad request: add_hostfwd: bad arguments.guest_addr "
-				   "(want a unicast IPv4 address)");
+				   "(want a unicast address of the host_addr's "
+				   "family)");
 	if (get_int(args, "guest_port", 1, 65535, &gport) < 0)
 		return error_reply("bad request: add_hostfwd: bad arguments.guest_port "
 				   "(want an integer from 1 to 65535)");
-	fwd.guest.sin_port = htons((uint16_t)gport);
+	if (family == AF_INET) {
+		fwd.host.in.sin_port = htons((uint16_t)hport);
+		fwd.guest.in.sin_port = htons((uint16_t)gport);
+	} else {
+		fwd.host.in6.sin6_port = htons((uint16_t)hport);
+		fwd.guest.in6.sin6_port = htons((uint16_t)gport);
+	}
 
 	r = hostfwd_add(t, &fwd);
 	if (r == -ENOSPC)
@@ -189,31 +226,35 @@ static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 	return return_reply(ret);
 }
 
+/* The text and port of @a. */
+static int addr_text(const union hostfwd_addr *a, char *buf, size_t size)
+{
+	if (a->sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &a->in.sin_addr, buf, (socklen_t)size);
+		return ntohs(a->in.sin_port);
+	}
+	inet_ntop(AF_INET6, &a->in6.sin6_addr, buf, (socklen_t)size);
+	return ntohs(a->in6.sin6_port);
+}
+
 /* One entry of list_hostfwd's "entries". */
 static json_object *entry_json(const struct hostfwd *f)
 {
-	char host[INET6_ADDRSTRLEN], guest[INET_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN], guest[INET6_ADDRSTRLEN];
 	json_object *e = json_object_new_object();
-	int port;
+	int hport, gport;
 
 	if (!e)
 		return NULL;
-	if (f->host.sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &f->host.in.sin_addr, host, sizeof(host));
-		port = ntohs(f->host.in.sin_port);
-	} else {
-		inet_ntop(AF_INET6, &f->host.in6.sin6_addr, host, sizeof(host));
-		port = ntohs(f->host.in6.sin6_port);
-	}
-	inet_ntop(AF_INET, &f->guest.sin_addr, guest, sizeof(guest));
+	hport = addr_text(&f->host, host, sizeof(host));
+	gport = addr_text(&f->guest, guest, sizeof(guest));
 	json_object_object_add(e, "id", json_object_new_int64(f->id));
 	json_object_object_add(e, "proto",
 			       json_object_new_string(f->udp ? "udp" : "tcp"));
 	json_object_object_add(e, "host_addr", json_object_new_string(host));
-	json_object_object_add(e, "host_port", json_object_new_int(port));
+	json_object_object_add(e, "host_port", json_object_new_int(hport));
 	json_object_object_add(e, "guest_addr", json_object_new_string(guest));
-	json_object_object_add(e, "guest_port",
-			       json_object_new_int(ntohs(f->guest.sin_port)));
+	json_object_object_add(e, "guest_port", json_object_new_int(gport));
 	return e;
 }
 

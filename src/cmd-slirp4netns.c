@@ -51,6 +51,10 @@
 #define S4N_MTU_MIN_IPV6 1280
 #define S4N_TAP_TIMEOUT_MS 10000
 #define S4N_NSAGENT_ARGS_MAX 20
+/* The container's IPv6 address that --configure sets (slirp4netns lets
+ * SLAAC pick one at random) and that IPv6 forwards go to by default. */
+#define S4N_GUEST6 "fd00::100"
+#define S4N_GATEWAY6 "fd00::2"
 
 struct s4n_args {
 	bool configure;
@@ -358,9 +362,9 @@ static void nsagent_argv(const struct s4n_args *a, char **argv)
 		argv[n++] = gw;
 		if (a->cfg.enable_ipv6) {
 			argv[n++] = (char *)"--address6";
-			argv[n++] = (char *)"fd00::100/64";
+			argv[n++] = (char *)S4N_GUEST6 "/64";
 			argv[n++] = (char *)"--gateway6";
-			argv[n++] = (char *)"fd00::2";
+			argv[n++] = (char *)S4N_GATEWAY6;
 		}
 	}
 	ASSERT(n < S4N_NSAGENT_ARGS_MAX);
@@ -447,9 +451,8 @@ static int host_len(const struct hostfwd *fwd)
 static int fwd_add(void *opaque, const struct hostfwd *fwd)
 {
 	return fallback_add_hostfwd(opaque, fwd->udp, &fwd->host.sa,
-				    (socklen_t)host_len(fwd),
-				    (const struct sockaddr *)&fwd->guest,
-				    sizeof(fwd->guest));
+				    (socklen_t)host_len(fwd), &fwd->guest.sa,
+				    (socklen_t)host_len(fwd));
 }
 
 /* implements hostfwd_ops.remove */
@@ -563,6 +566,7 @@ static void signal_ready(int fd)
 /* Everything on the loop: slirp, API socket, exit fd, signals. */
 static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 {
+	struct in6_addr guest6;
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->signals); i++) {
@@ -574,8 +578,11 @@ static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 	if (r < 0)
 		return log_errno(r, "cannot start slirp on %s", a->tap);
 	fallback_set_gone_cb(ctx->fallback, on_tap_gone, ctx);
+	if (a->cfg.enable_ipv6)
+		inet_pton(AF_INET6, S4N_GUEST6, &guest6);
 	ctx->table = hostfwd_table_new(&fwd_ops, ctx->fallback,
-				       fallback_guest(ctx->fallback));
+				       fallback_guest(ctx->fallback),
+				       a->cfg.enable_ipv6 ? &guest6 : NULL);
 	if (!ctx->table)
 		return log_errno(-ENOMEM, "hostfwd table");
 	if (a->api_socket) {

@@ -18,13 +18,16 @@ struct hostfwd_table {
 	const struct hostfwd_ops *ops;
 	void *opaque;
 	struct in_addr guest;
+	bool has_guest6;
+	struct in6_addr guest6;
 	unsigned int next_id;
 	size_t n, cap;
 	struct hostfwd *v;
 };
 
 struct hostfwd_table *hostfwd_table_new(const struct hostfwd_ops *ops,
-					void *opaque, struct in_addr guest)
+					void *opaque, struct in_addr guest,
+					const struct in6_addr *guest6)
 {
 	struct hostfwd_table *t = calloc(1, sizeof(*t));
 
@@ -33,6 +36,9 @@ struct hostfwd_table *hostfwd_table_new(const struct hostfwd_ops *ops,
 	t->ops = ops;
 	t->opaque = opaque;
 	t->guest = guest;
+	t->has_guest6 = guest6 != NULL;
+	if (guest6)
+		t->guest6 = *guest6;
 	t->next_id = 1;
 	return t;
 }
@@ -50,10 +56,22 @@ struct in_addr hostfwd_default_guest(const struct hostfwd_table *t)
 	return t->guest;
 }
 
+bool hostfwd_default_guest6(const struct hostfwd_table *t,
+			    struct in6_addr *ret)
+{
+	if (t->has_guest6)
+		*ret = t->guest6;
+	return t->has_guest6;
+}
+
+static in_port_t port_of(const union hostfwd_addr *a)
+{
+	return a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port;
+}
+
 static in_port_t host_port(const struct hostfwd *f)
 {
-	return f->host.sa.sa_family == AF_INET ? f->host.in.sin_port :
-						 f->host.in6.sin6_port;
+	return port_of(&f->host);
 }
 
 /* Same protocol, host address and port: what the backend matches on. */
@@ -74,8 +92,10 @@ int hostfwd_add(struct hostfwd_table *t, struct hostfwd *fwd)
 	int r;
 
 	if ((family != AF_INET && family != AF_INET6) || host_port(fwd) == 0 ||
-	    fwd->guest.sin_family != AF_INET || fwd->guest.sin_port == 0)
+	    fwd->guest.sa.sa_family != family || port_of(&fwd->guest) == 0)
 		return -EINVAL;
+	if (family == AF_INET6 && (!t->has_guest6 || fwd->udp))
+		return -EAFNOSUPPORT;
 	for (size_t i = 0; i < t->n; i++)
 		if (same_host(&t->v[i], fwd))
 			return -EADDRINUSE;

@@ -24,17 +24,18 @@
  * @id:		its id, from 1 up, never reused while the table lives
  * @udp:	UDP, else TCP
  * @host:	the host address and port it listens on (AF_INET or AF_INET6)
- * @guest:	the container's address and port it forwards to
+ * @guest:	the container's address and port it forwards to, of the
+ *		same family as @host (libslirp 4.7 cannot translate: a
+ *		forward from IPv6 to IPv4 drops TCP and crashes on UDP)
  */
 struct hostfwd {
 	unsigned int id;
 	bool udp;
-	union {
+	union hostfwd_addr {
 		struct sockaddr sa;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
-	} host;
-	struct sockaddr_in guest;
+	} host, guest;
 };
 
 /**
@@ -54,11 +55,13 @@ struct hostfwd_table;
  * @ops:	the backend; must outlive the table
  * @opaque:	handed to every @ops call
  * @guest:	the default guest address (the container's)
+ * @guest6:	the default IPv6 guest address, or NULL without IPv6
  *
  * Return: the table, or NULL without memory
  */
 struct hostfwd_table *hostfwd_table_new(const struct hostfwd_ops *ops,
-					void *opaque, struct in_addr guest);
+					void *opaque, struct in_addr guest,
+					const struct in6_addr *guest6);
 
 /**
  * hostfwd_table_free() - free the table; the forwards are not removed
@@ -71,6 +74,13 @@ struct hostfwd_table *hostfwd_table_free(struct hostfwd_table *t);
 struct in_addr hostfwd_default_guest(const struct hostfwd_table *t);
 
 /**
+ * hostfwd_default_guest6() - the IPv6 guest address, if there is IPv6
+ * Return: true and *@ret set, or false without IPv6
+ */
+bool hostfwd_default_guest6(const struct hostfwd_table *t,
+			    struct in6_addr *ret);
+
+/**
  * hostfwd_add() - make a forward and give it an id
  * @t:		the table
  * @fwd:	what to forward; @fwd->id is set on success
@@ -79,8 +89,10 @@ struct in_addr hostfwd_default_guest(const struct hostfwd_table *t);
  * one is refused here: the backend tells forwards apart by exactly that.
  *
  * Return: 0, -EADDRINUSE for such a duplicate, -ENOSPC when the table is
- * full, -EINVAL for a family other than AF_INET/AF_INET6 or port 0, or
- * the backend's -errno
+ * full, -EINVAL for a family other than AF_INET/AF_INET6, families that
+ * differ or port 0, -EAFNOSUPPORT for IPv6 without an IPv6 guest address
+ * or for UDP over IPv6 (libslirp 4.7 forwards the datagrams in but never
+ * routes the replies back), or the backend's -errno
  */
 int hostfwd_add(struct hostfwd_table *t, struct hostfwd *fwd);
 

@@ -57,15 +57,23 @@ static int be_remove(void *opaque, const struct hostfwd *fwd)
 
 static const struct hostfwd_ops ops = { .add = be_add, .remove = be_remove };
 
-static struct hostfwd_table *new_table(struct backend *b)
+/* A table for 10.0.2.100 and, with @ipv6, fd00::100. */
+static struct hostfwd_table *new_table_ex(struct backend *b, bool ipv6)
 {
 	struct in_addr guest;
+	struct in6_addr guest6;
 	struct hostfwd_table *t;
 
 	inet_pton(AF_INET, "10.0.2.100", &guest);
-	t = hostfwd_table_new(&ops, b, guest);
+	inet_pton(AF_INET6, "fd00::100", &guest6);
+	t = hostfwd_table_new(&ops, b, guest, ipv6 ? &guest6 : NULL);
 	ASSERT_TRUE(t != NULL);
 	return t;
+}
+
+static struct hostfwd_table *new_table(struct backend *b)
+{
+	return new_table_ex(b, false);
 }
 
 /* Send @len bytes of @req; the reply must equal @want as JSON. */
@@ -130,6 +138,14 @@ static void expect_error(int line, struct hostfwd_table *t, const char *req,
 	free(reply);
 }
 
+/* After bad requests: nothing changed. */
+static void expect_untouched(struct hostfwd_table *t, struct backend *b)
+{
+	ASSERT_EQ(b->adds, 0);
+	ASSERT_EQ(b->removes, 0);
+	ASSERT_EQ(hostfwd_count(t), 0);
+}
+
 NBTEST(man_page_pairs)
 {
 	struct backend b = { 0 };
@@ -146,8 +162,8 @@ NBTEST(man_page_pairs)
 	ASSERT_EQ(b.last.host.sa.sa_family, AF_INET);
 	ASSERT_EQ(b.last.host.in.sin_addr.s_addr, htonl(INADDR_ANY));
 	ASSERT_EQ(ntohs(b.last.host.in.sin_port), 8080);
-	ASSERT_EQ(b.last.guest.sin_addr.s_addr, inet_addr("10.0.2.100"));
-	ASSERT_EQ(ntohs(b.last.guest.sin_port), 80);
+	ASSERT_EQ(b.last.guest.in.sin_addr.s_addr, inet_addr("10.0.2.100"));
+	ASSERT_EQ(ntohs(b.last.guest.in.sin_port), 80);
 
 	/* "list_hostfwd: List exposed ports" */
 	EXPECT_REPLY(t, "{\"execute\": \"list_hostfwd\"}",
@@ -209,39 +225,84 @@ NBTEST(rootlesskit_shape)
 	hostfwd_table_free(t);
 }
 
+/* An add_hostfwd whose arguments are @args. */
+static void expect_add_error(int line, struct hostfwd_table *t,
+			     const char *args, const char *part)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req),
+		 "{\"execute\":\"add_hostfwd\",\"arguments\":%s}", args);
+	expect_error(line, t, req, strlen(req), part);
+}
+
+#define EXPECT_ADD_ERROR(t, args, part) \
+	expect_add_error(__LINE__, t, args, part)
+
 NBTEST(ipv6_host_addr)
 {
+	static const char *const bad6[] = {
+		"::", "::1", "ff02::1", "::ffff:10.0.2.100", "fd00::100/64",
+	};
 	struct backend b = { 0 };
-	struct hostfwd_table *t = new_table(&b);
+	struct hostfwd_table *t = new_table_ex(&b, true);
+	const char *v6 = "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+			 "\"tcp\",\"host_addr\":\"::\",\"host_port\":8080,"
+			 "\"guest_port\":80}}";
 
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_addr\":\"::\",\"host_port\":8080,\"guest_port\":80}}",
-		     "{\"return\":{\"id\":1}}");
+	/* With --enable-ipv6: to the container's IPv6 address. */
+	EXPECT_REPLY(t, v6, "{\"return\":{\"id\":1}}");
 	ASSERT_EQ(b.last.host.sa.sa_family, AF_INET6);
 	ASSERT_EQ(ntohs(b.last.host.in6.sin6_port), 8080);
+	ASSERT_EQ(b.last.guest.sa.sa_family, AF_INET6);
 	/* The same port on IPv4 is another forward. */
 	EXPECT_REPLY(t,
 		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 		     "\"host_port\":8080,\"guest_port\":80}}",
 		     "{\"return\":{\"id\":2}}");
+	EXPECT_REPLY(t,
+		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		     "\"host_addr\":\"::1\",\"host_port\":8081,"
+		     "\"guest_addr\":\"fd00::abcd\",\"guest_port\":81}}",
+		     "{\"return\":{\"id\":3}}");
 	EXPECT_REPLY(t, "{\"execute\":\"list_hostfwd\"}",
 		     "{\"return\":{\"entries\":["
 		     "{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"::\","
-		     "\"host_port\":8080,\"guest_addr\":\"10.0.2.100\","
+		     "\"host_port\":8080,\"guest_addr\":\"fd00::100\","
 		     "\"guest_port\":80},"
 		     "{\"id\":2,\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\","
 		     "\"host_port\":8080,\"guest_addr\":\"10.0.2.100\","
-		     "\"guest_port\":80}]}}");
-	hostfwd_table_free(t);
-}
+		     "\"guest_port\":80},"
+		     "{\"id\":3,\"proto\":\"tcp\",\"host_addr\":\"::1\","
+		     "\"host_port\":8081,\"guest_addr\":\"fd00::abcd\","
+		     "\"guest_port\":81}]}}");
+	/* UDP over IPv6, and mixed families, are refused. */
+	EXPECT_ERROR_DESC(t,
+			  "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+			  "\"udp\",\"host_addr\":\"::\",\"host_port\":5353,"
+			  "\"guest_port\":53}}", "IPv4 only");
+	EXPECT_ERROR_DESC(t,
+			  "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+			  "\"tcp\",\"host_addr\":\"::\",\"host_port\":9000,"
+			  "\"guest_addr\":\"10.0.2.100\",\"guest_port\":80}}",
+			  "guest_addr");
+	for (size_t i = 0; i < ARRAY_SIZE(bad6); i++) {
+		char args[256];
 
-/* Bad requests: each gets an error, nothing changes. */
-static void expect_untouched(struct hostfwd_table *t, struct backend *b)
-{
-	ASSERT_EQ(b->adds, 0);
-	ASSERT_EQ(b->removes, 0);
-	ASSERT_EQ(hostfwd_count(t), 0);
+		snprintf(args, sizeof(args),
+			 "{\"proto\":\"tcp\",\"host_addr\":\"::\",\"host_port\":"
+			 "9001,\"guest_addr\":\"%s\",\"guest_port\":80}", bad6[i]);
+		EXPECT_ADD_ERROR(t, args, "guest_addr");
+	}
+	ASSERT_EQ(b.adds, 3);
+	hostfwd_table_free(t);
+
+	/* Without --enable-ipv6 there is no IPv6 guest to forward to. */
+	memset(&b, 0, sizeof(b));
+	t = new_table(&b);
+	EXPECT_ERROR_DESC(t, v6, "--enable-ipv6");
+	expect_untouched(t, &b);
+	hostfwd_table_free(t);
 }
 
 NBTEST(malformed)
@@ -312,20 +373,6 @@ NBTEST(unknown_execute)
 	expect_untouched(t, &b);
 	hostfwd_table_free(t);
 }
-
-/* An add_hostfwd whose arguments are @args. */
-static void expect_add_error(int line, struct hostfwd_table *t,
-			     const char *args, const char *part)
-{
-	char req[512];
-
-	snprintf(req, sizeof(req),
-		 "{\"execute\":\"add_hostfwd\",\"arguments\":%s}", args);
-	expect_error(line, t, req, strlen(req), part);
-}
-
-#define EXPECT_ADD_ERROR(t, args, part) \
-	expect_add_error(__LINE__, t, args, part)
 
 NBTEST(bad_arguments)
 {

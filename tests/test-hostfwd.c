@@ -2,7 +2,8 @@
 /*
  * test-hostfwd.c - the host forward table: ids from 1, never reused; the
  * order of ids; duplicates refused before the backend sees them; backend
- * errors passed on without an entry; removal by id; the size bound.
+ * errors passed on without an entry; removal by id; the size bound;
+ * the IPv6 rules (a guest address needed, TCP only, one family).
  * The backend here records its calls and fails on request.
  */
 #include <arpa/inet.h>
@@ -60,16 +61,43 @@ static struct hostfwd fwd4(const char *host, int port, bool udp)
 	f.host.in.sin_family = AF_INET;
 	inet_pton(AF_INET, host, &f.host.in.sin_addr);
 	f.host.in.sin_port = htons((uint16_t)port);
-	f.guest.sin_family = AF_INET;
-	f.guest.sin_addr = guest();
-	f.guest.sin_port = htons(80);
+	f.guest.in.sin_family = AF_INET;
+	f.guest.in.sin_addr = guest();
+	f.guest.in.sin_port = htons(80);
 	return f;
+}
+
+/* A forward from [@host]:@port to [fd00::100]:80. */
+static struct hostfwd fwd6(const char *host, int port, bool udp)
+{
+	struct hostfwd f;
+
+	memset(&f, 0, sizeof(f));
+	f.udp = udp;
+	f.host.in6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, host, &f.host.in6.sin6_addr);
+	f.host.in6.sin6_port = htons((uint16_t)port);
+	f.guest.in6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "fd00::100", &f.guest.in6.sin6_addr);
+	f.guest.in6.sin6_port = htons(80);
+	return f;
+}
+
+static struct hostfwd_table *new_table(struct backend *b, bool ipv6)
+{
+	struct in6_addr g6;
+	struct hostfwd_table *t;
+
+	inet_pton(AF_INET6, "fd00::100", &g6);
+	t = hostfwd_table_new(&ops, b, guest(), ipv6 ? &g6 : NULL);
+	ASSERT_TRUE(t != NULL);
+	return t;
 }
 
 NBTEST(ids_grow_and_are_never_reused)
 {
 	struct backend b = { 0 };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f;
 
 	ASSERT_TRUE(t != NULL);
@@ -96,7 +124,7 @@ NBTEST(ids_grow_and_are_never_reused)
 NBTEST(duplicates_refused_before_the_backend)
 {
 	struct backend b = { 0 };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f;
 
 	f = fwd4("127.0.0.1", 9000, false);
@@ -109,19 +137,50 @@ NBTEST(duplicates_refused_before_the_backend)
 	ASSERT_OK(hostfwd_add(t, &f));
 	f = fwd4("127.0.0.2", 9000, false);
 	ASSERT_OK(hostfwd_add(t, &f));
-	memset(&f.host, 0, sizeof(f.host));
-	f.host.in6.sin6_family = AF_INET6;
-	f.host.in6.sin6_port = htons(9000);
+	ASSERT_EQ(hostfwd_count(t), 3);
+	hostfwd_table_free(t);
+	t = new_table(&b, true);
+	f = fwd4("0.0.0.0", 9000, false);
+	ASSERT_OK(hostfwd_add(t, &f));
+	f = fwd6("::", 9000, false);
 	ASSERT_OK(hostfwd_add(t, &f));
 	ASSERT_EQ(hostfwd_add(t, &f), -EADDRINUSE);
-	ASSERT_EQ(hostfwd_count(t), 4);
+	ASSERT_EQ(hostfwd_count(t), 2);
+	hostfwd_table_free(t);
+}
+
+NBTEST(ipv6_rules)
+{
+	struct backend b = { 0 };
+	struct hostfwd_table *t = new_table(&b, false);
+	struct hostfwd f = fwd6("::", 9000, false);
+	struct in6_addr a;
+
+	/* No IPv6 guest: no IPv6 forward. */
+	ASSERT_TRUE(!hostfwd_default_guest6(t, &a));
+	ASSERT_EQ(hostfwd_add(t, &f), -EAFNOSUPPORT);
+	hostfwd_table_free(t);
+	t = new_table(&b, true);
+	ASSERT_TRUE(hostfwd_default_guest6(t, &a));
+	ASSERT_OK(hostfwd_add(t, &f));
+	/* UDP over IPv6: libslirp 4.7 never routes the replies back. */
+	f = fwd6("::", 9001, true);
+	ASSERT_EQ(hostfwd_add(t, &f), -EAFNOSUPPORT);
+	/* Families must match: libslirp 4.7 cannot translate. */
+	f = fwd6("::", 9002, false);
+	f.guest = fwd4("0.0.0.0", 1, false).guest;
+	ASSERT_EQ(hostfwd_add(t, &f), -EINVAL);
+	f = fwd4("0.0.0.0", 9003, false);
+	f.guest = fwd6("::", 1, false).guest;
+	ASSERT_EQ(hostfwd_add(t, &f), -EINVAL);
+	ASSERT_EQ(b.adds, 1);
 	hostfwd_table_free(t);
 }
 
 NBTEST(backend_errors_leave_no_entry)
 {
 	struct backend b = { .fail_add = -EACCES };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f = fwd4("0.0.0.0", 80, false);
 
 	ASSERT_EQ(hostfwd_add(t, &f), -EACCES);
@@ -136,7 +195,7 @@ NBTEST(backend_errors_leave_no_entry)
 NBTEST(remove_unknown_and_removed_ids)
 {
 	struct backend b = { 0 };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f = fwd4("0.0.0.0", 8080, true);
 
 	ASSERT_EQ(hostfwd_remove(t, 1), -ENOENT);
@@ -154,12 +213,12 @@ NBTEST(remove_unknown_and_removed_ids)
 NBTEST(bad_forwards_refused)
 {
 	struct backend b = { 0 };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f = fwd4("0.0.0.0", 0, false);
 
 	ASSERT_EQ(hostfwd_add(t, &f), -EINVAL);
 	f = fwd4("0.0.0.0", 80, false);
-	f.guest.sin_port = 0;
+	f.guest.in.sin_port = 0;
 	ASSERT_EQ(hostfwd_add(t, &f), -EINVAL);
 	f = fwd4("0.0.0.0", 80, false);
 	f.host.sa.sa_family = AF_UNIX;
@@ -171,7 +230,7 @@ NBTEST(bad_forwards_refused)
 NBTEST(table_is_bounded)
 {
 	struct backend b = { 0 };
-	struct hostfwd_table *t = hostfwd_table_new(&ops, &b, guest());
+	struct hostfwd_table *t = new_table(&b, false);
 	struct hostfwd f;
 
 	for (int i = 0; i < HOSTFWD_MAX; i++) {
@@ -193,6 +252,7 @@ int main(void)
 	static const struct nbtest tests[] = {
 		NBTEST_ENTRY(ids_grow_and_are_never_reused),
 		NBTEST_ENTRY(duplicates_refused_before_the_backend),
+		NBTEST_ENTRY(ipv6_rules),
 		NBTEST_ENTRY(backend_errors_leave_no_entry),
 		NBTEST_ENTRY(remove_unknown_and_removed_ids),
 		NBTEST_ENTRY(bad_forwards_refused),
