@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -248,6 +250,32 @@ static void on_server_closed(uv_handle_t *h)
 		free_socket(s);
 }
 
+/*
+ * A socket left at @path by a server that died is in the way of bind():
+ * remove it, as slirp4netns does, but only if nobody answers on it, and
+ * never anything that is not a socket (slirp4netns would unlink that too).
+ */
+static int remove_stale(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return -EADDRINUSE;
+	if (errno != ECONNREFUSED)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
 int api_socket_start(uv_loop_t *loop, const char *path,
 		     struct hostfwd_table *table, struct api_socket **ret)
 {
@@ -260,6 +288,9 @@ int api_socket_start(uv_loop_t *loop, const char *path,
 		return -ENAMETOOLONG;
 	if (!*path)
 		return -EINVAL;
+	r = remove_stale(path);
+	if (r < 0)
+		return r;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

@@ -22,12 +22,16 @@ struct api_socket;
 /**
  * api_socket_start() - listen on @path and answer requests on @loop
  * @loop:	the loop
- * @path:	where to create the socket; nothing may exist there yet
+ * @path:	where to create the socket
  * @table:	the forwards the requests act on; must outlive the socket
  * @ret:	the socket, for api_socket_stop()
  *
+ * A socket at @path that nobody listens on (left by a server that died)
+ * is replaced.
+ *
  * Return: 0, -ENAMETOOLONG when @path does not fit a sockaddr_un,
- * -EADDRINUSE when @path exists, or another -errno
+ * -EADDRINUSE when a server listens at @path, -EEXIST when something
+ * that is not a socket is there, or another -errno
  */
 int api_socket_start(uv_loop_t *loop, const char *path,
 		     struct hostfwd_table *table, struct api_socket **ret);

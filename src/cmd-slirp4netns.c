@@ -450,7 +450,11 @@ static int host_len(const struct hostfwd *fwd)
 /* implements hostfwd_ops.add: the forward is slirp's */
 static int fwd_add(void *opaque, const struct hostfwd *fwd)
 {
-	return fallback_add_hostfwd(opaque, fwd->udp, &fwd->host.sa,
+	struct s4n_ctx *ctx = opaque;
+
+	if (!ctx->fallback)
+		return -ESHUTDOWN;
+	return fallback_add_hostfwd(ctx->fallback, fwd->udp, &fwd->host.sa,
 				    (socklen_t)host_len(fwd), &fwd->guest.sa,
 				    (socklen_t)host_len(fwd));
 }
@@ -458,7 +462,11 @@ static int fwd_add(void *opaque, const struct hostfwd *fwd)
 /* implements hostfwd_ops.remove */
 static int fwd_remove(void *opaque, const struct hostfwd *fwd)
 {
-	return fallback_remove_hostfwd(opaque, fwd->udp, &fwd->host.sa,
+	struct s4n_ctx *ctx = opaque;
+
+	if (!ctx->fallback)
+		return -ESHUTDOWN;
+	return fallback_remove_hostfwd(ctx->fallback, fwd->udp, &fwd->host.sa,
 				       (socklen_t)host_len(fwd));
 }
 
@@ -563,8 +571,12 @@ static void signal_ready(int fd)
 	close(fd);
 }
 
-/* Everything on the loop: slirp, API socket, exit fd, signals. */
-static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
+/*
+ * Before the namespaces are touched: the signals (a SIGTERM during the
+ * set-up ends it once the loop runs) and the API socket, whose path may
+ * be in the way.  Requests are served once the loop runs, slirp first.
+ */
+static int s4n_listen(struct s4n_ctx *ctx, const struct s4n_args *a)
 {
 	struct in6_addr guest6;
 	int r;
@@ -574,24 +586,32 @@ static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 		ctx->signals[i].data = ctx;
 		uv_signal_start(&ctx->signals[i], on_signal, stop_signals[i]);
 	}
+	if (a->cfg.enable_ipv6)
+		inet_pton(AF_INET6, S4N_GUEST6, &guest6);
+	ctx->table = hostfwd_table_new(&fwd_ops, ctx, a->cfg.guest,
+				       a->cfg.enable_ipv6 ? &guest6 : NULL);
+	if (!ctx->table)
+		return log_errno(-ENOMEM, "hostfwd table");
+	if (!a->api_socket)
+		return 0;
+	r = api_socket_start(&ctx->loop, a->api_socket, ctx->table, &ctx->api);
+	if (r < 0)
+		return log_errno(r, "cannot listen on the API socket %s%s",
+				 a->api_socket,
+				 r == -EEXIST ? " (a file that is not a socket is "
+						"in the way)" : "");
+	return 0;
+}
+
+/* The rest on the loop: slirp, the exit fd, the target's end. */
+static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
+{
+	int r;
+
 	r = fallback_start(&ctx->loop, &a->cfg, tap, &ctx->fallback);
 	if (r < 0)
 		return log_errno(r, "cannot start slirp on %s", a->tap);
 	fallback_set_gone_cb(ctx->fallback, on_tap_gone, ctx);
-	if (a->cfg.enable_ipv6)
-		inet_pton(AF_INET6, S4N_GUEST6, &guest6);
-	ctx->table = hostfwd_table_new(&fwd_ops, ctx->fallback,
-				       fallback_guest(ctx->fallback),
-				       a->cfg.enable_ipv6 ? &guest6 : NULL);
-	if (!ctx->table)
-		return log_errno(-ENOMEM, "hostfwd table");
-	if (a->api_socket) {
-		r = api_socket_start(&ctx->loop, a->api_socket, ctx->table,
-				     &ctx->api);
-		if (r < 0)
-			return log_errno(r, "cannot listen on the API socket %s",
-					 a->api_socket);
-	}
 	if (a->exit_fd >= 0) {
 		/* Any event counts, as for slirp4netns: data, HUP, error. */
 		r = uv_poll_init(&ctx->loop, &ctx->exit_poll, a->exit_fd);
@@ -647,13 +667,12 @@ int nb_cmd_slirp4netns(int argc, char **argv)
 		if (ctx.pidfd < 0)
 			return log_errno(-errno, "cannot open process %d", a.pid), 1;
 	}
-	tap = get_tap(&a, ctx.pidfd);
-	if (tap < 0) {
-		closep(&ctx.pidfd);
-		return 1;
-	}
 	uv_loop_init(&ctx.loop);
-	r = s4n_start(&ctx, &a, tap);
+	r = s4n_listen(&ctx, &a);
+	if (r == 0) {
+		tap = get_tap(&a, ctx.pidfd);
+		r = tap < 0 ? tap : s4n_start(&ctx, &a, tap);
+	}
 	if (r == 0) {
 		print_summary(&a);
 		if (a.ready_fd >= 0)

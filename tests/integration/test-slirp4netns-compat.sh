@@ -205,8 +205,6 @@ api() {
 }
 
 #### The command line.
-exec {xtrace_fd}>&2
-BASH_XTRACEFD=$xtrace_fd
 nb_exec as_user "$SLIRP4NETNS" --help
 for opt in --netns-type --userns-path --enable-ipv6 --cidr \
 	--disable-host-loopback --api-socket --enable-sandbox \
@@ -227,10 +225,13 @@ nb_exec as_user "$SLIRP4NETNS" -v
 grep -q '^libslirp: ' <<<"$NB_OUT" || nb_error "-v does not name libslirp"
 
 # expect_bad DESC ARGS...: non-zero, one "nsbypass: " line on stderr.
+# The trace of the shell functions on the way must not count as a line.
 expect_bad() {
 	local desc=$1 lines
 	shift
+	{ set +x; } 2>/dev/null
 	nb_exec as_user timeout -k 5 20 "$SLIRP4NETNS" "$@"
+	set -x
 	lines=$(printf '%s' "$NB_ERR" | grep -c '' || true)
 	if [ "$NB_RC" -eq 0 ] || [ "$NB_RC" -ge 124 ]; then
 		nb_error "$desc: exit status $NB_RC, want a usage error"
@@ -263,9 +264,6 @@ expect_bad "no such netns file" --netns-type=path /nonexistent tap0
 expect_bad "not a netns file" --netns-type=path /proc/self/ns/user tap0
 expect_bad "not a userns file" --userns-path=/proc/self/ns/net 1 tap0
 expect_bad "empty api socket path" -a "" 1
-# Background processes must not inherit a copy of the test's stderr.
-BASH_XTRACEFD=2
-exec {xtrace_fd}>&-
 
 #### PID form, as podman's PostConfigureNetNS path and the man page run it.
 start_holder main
@@ -344,6 +342,23 @@ expect_exit "--exit-fd hung up" 0
 kill "$(cat "$U/inner-echo.pid")" 2>/dev/null || true
 sleep 0.3
 expect_ns_empty "after --exit-fd" "$HOLDER"
+
+#### The API socket's path: a stale socket is replaced, a live one or a
+#### file that is not a socket is not.
+start_holder apipath
+SOCK=$U/apipath.sock
+as_user "$NB_PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
+start_s4n stale -c -r 3 -a "$SOCK" "$HOLDER"
+expect_ready "a stale socket at the API path"
+nb_expect_ok "the API answers on the path of the stale socket" \
+	api "$SOCK" expect-entries '[]'
+expect_bad "a live API socket in the way" -c -a "$SOCK" "$HOLDER" tap1
+kill -TERM "$S4N_PID"
+expect_exit "stale socket replaced" 0
+as_user touch "$U/apipath.file"
+expect_bad "a regular file in the way" -c -a "$U/apipath.file" "$HOLDER" tap1
+[ -f "$U/apipath.file" ] || nb_error "the regular file was removed"
 
 #### slirp4netns's defaults: host loopback reachable, MTU 1500; SIGTERM.
 start_holder defaults
