@@ -411,9 +411,10 @@ expect_exit "--netns-type=path" 0
 
 #### podman's shape: inside the user namespace already, the netns by path.
 start_holder podman
+SOCK=$U/podman.sock
 start_s4n podman --exit-fifo --in-userns "$HOLDER" --disable-host-loopback \
 	--mtu=65520 --enable-sandbox --enable-seccomp --enable-ipv6 -c -e 4 -r 3 \
-	--netns-type=path "/proc/$HOLDER/ns/net" tap0
+	--api-socket "$SOCK" --netns-type=path "/proc/$HOLDER/ns/net" tap0
 expect_ready "podman shape"
 if grep -q '^Seccomp:[[:space:]]*2' "/proc/$S4N_PID/status"; then
 	nb_pass "--enable-seccomp: the filter is on"
@@ -429,6 +430,24 @@ nb_expect_ok "podman shape: TCP over IPv6 through slirp" \
 nb_expect_ok "podman shape: fd00::100/64 and the IPv6 default route" \
 	in_ns "$HOLDER" sh -c 'ip -o -6 addr show dev tap0 | grep -q " fd00::100/64 " &&
 		ip -6 route | grep -q "^default via fd00::2 dev tap0" && echo OK v6'
+# An IPv6 forward, to the container's fd00::100.
+GP6=$(free_port)
+HP6=$(free_port)
+start_bg inner-echo6 as_user sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
+	"$U/inner-echo6.pid" nsenter -t "$HOLDER" -U -n --preserve-credentials \
+	"$NB_PYTHON" -u "$ECHO" :: "$GP6"
+for _ in $(seq 1 100); do
+	in_ns "$HOLDER" ss -Hltn "( sport = :$GP6 )" | grep -q . && break
+	sleep 0.1
+done
+nb_expect_ok "podman shape: add_hostfwd tcp ::1" api "$SOCK" request \
+	"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"::1\",\"host_port\":$HP6,\"guest_port\":$GP6}}"
+nb_expect_last "podman shape: add_hostfwd tcp ::1" 'OK {"return": {"id": 1}}'
+nb_expect_ok "podman shape: a host client reaches the namespace over IPv6" \
+	as_user "$SOCKPROBE" tcp-echo ::1 "$HP6"
+nb_expect_ok "podman shape: the IPv6 forward is listed" api "$SOCK" expect-entries \
+	"[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"::1\",\"host_port\":$HP6,\"guest_addr\":\"fd00::100\",\"guest_port\":$GP6}]"
+kill "$(cat "$U/inner-echo6.pid")" 2>/dev/null || true
 kill "$S4N_EXITW"
 expect_exit "podman shape: --exit-fd hung up" 0
 
