@@ -23,6 +23,7 @@
  * away.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +256,7 @@ static void on_server_closed(uv_handle_t *h)
  * remove it, as slirp4netns does, but only if nobody answers on it, and
  * never anything that is not a socket (slirp4netns would unlink that too).
  */
-static int remove_stale(const char *path)
+static int remove_stale(const char *path, const char *short_path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -268,7 +269,7 @@ static int remove_stale(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(sun.sun_path, short_path, strlen(short_path) + 1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return -EADDRINUSE;
 	if (errno != ECONNREFUSED)
@@ -276,19 +277,58 @@ static int remove_stale(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
+/*
+ * A path too long for sun_path (podman's $XDG_RUNTIME_DIR/libpod/tmp/
+ * <64 hex digits>.net is close to the limit) is reached through its
+ * directory instead: "/proc/self/fd/N/NAME", with N an O_PATH fd of the
+ * directory, which the caller closes once bound.
+ */
+static int short_path(const char *path, char *buf, size_t size, int *ret_dirfd)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	const char *name = strrchr(path, '/');
+	char *slash;
+	int fd, n;
+
+	*ret_dirfd = -1;
+	if (strlen(path) < size) {
+		memcpy(buf, path, strlen(path) + 1);
+		return 0;
+	}
+	if (!dir)
+		return -ENOMEM;
+	if (!name || !name[1])
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, size, "/proc/self/fd/%d%s", fd, name);
+	if (n < 0 || (size_t)n >= size) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	*ret_dirfd = fd;
+	return 0;
+}
+
 int api_socket_start(uv_loop_t *loop, const char *path,
 		     struct hostfwd_table *table, struct api_socket **ret)
 {
 	struct sockaddr_un sun;
+	char bind_path[sizeof(sun.sun_path)];
+	_cleanup_close_ int dirfd = -1;
 	struct api_socket *s;
 	int r;
 
-	/* libuv would cut a long path short without a word. */
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
 	if (!*path)
 		return -EINVAL;
-	r = remove_stale(path);
+	/* libuv would cut a long path short without a word. */
+	r = short_path(path, bind_path, sizeof(bind_path), &dirfd);
+	if (r < 0)
+		return r;
+	r = remove_stale(path, bind_path);
 	if (r < 0)
 		return r;
 	s = calloc(1, sizeof(*s));
@@ -307,7 +347,7 @@ int api_socket_start(uv_loop_t *loop, const char *path,
 		return r;
 	}
 	s->server.data = s;
-	r = uv_pipe_bind(&s->server, path);
+	r = uv_pipe_bind(&s->server, bind_path);
 	if (r == 0) {
 		r = uv_listen((uv_stream_t *)&s->server, API_SOCKET_BACKLOG,
 			      on_connection);

@@ -27,9 +27,10 @@ struct api_socket;
  * @ret:	the socket, for api_socket_stop()
  *
  * A socket at @path that nobody listens on (left by a server that died)
- * is replaced.
+ * is replaced.  A path longer than a sockaddr_un holds is bound through
+ * its directory's fd.
  *
- * Return: 0, -ENAMETOOLONG when @path does not fit a sockaddr_un,
+ * Return: 0, -ENAMETOOLONG when even the file name is too long,
  * -EADDRINUSE when a server listens at @path, -EEXIST when something
  * that is not a socket is there, or another -errno
  */

@@ -23,7 +23,8 @@
 #    inside the user namespace with --netns-type=path and no
 #    --userns-path, --enable-sandbox --enable-seccomp --enable-ipv6 (the
 #    filter is on, IPv6 reaches the test host);
-#  - rootlesskit itself with --slirp4netns-binary pointing at us.
+#  - rootless podman itself (network_cmd_path, a published port through
+#    the API socket) and rootlesskit itself (--slirp4netns-binary).
 set -xeuo pipefail
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
@@ -55,11 +56,13 @@ chown "$NB_USER" "$U"
 
 HOLDERS=()
 S4N_PIDS=()
+PODMAN_DIR=
 s4n_cleanup() {
 	local p
 	for p in "${S4N_PIDS[@]}" "${HOLDERS[@]}"; do
 		kill -9 "$p" 2>/dev/null || true
 	done
+	[ -z "$PODMAN_DIR" ] || rm -rf "$PODMAN_DIR"
 }
 # common.sh's cleanup reads the exit status from $?: keep it for it.
 s4n_exit() {
@@ -356,6 +359,16 @@ nb_expect_ok "the API answers on the path of the stale socket" \
 expect_bad "a live API socket in the way" -c -a "$SOCK" "$HOLDER" tap1
 kill -TERM "$S4N_PID"
 expect_exit "stale socket replaced" 0
+LONG=$U/a-directory-whose-name-is-long-enough-to-push-the-socket-path-past-108-bytes
+as_user mkdir "$LONG"
+SOCK=$LONG/and-a-socket-name-that-is-not-short-either.sock
+start_s4n longpath -c -r 3 -a "$SOCK" "$HOLDER" tap2
+expect_ready "an API socket path of ${#SOCK} bytes"
+nb_expect_ok "the API answers on a path too long for sun_path" \
+	api "$SOCK" expect-entries '[]'
+kill -TERM "$S4N_PID"
+expect_exit "long API socket path" 0
+[ ! -e "$SOCK" ] || nb_error "the long-path API socket is still there"
 as_user touch "$U/apipath.file"
 expect_bad "a regular file in the way" -c -a "$U/apipath.file" "$HOLDER" tap1
 [ -f "$U/apipath.file" ] || nb_error "the regular file was removed"
@@ -450,6 +463,64 @@ nb_expect_ok "podman shape: the IPv6 forward is listed" api "$SOCK" expect-entri
 kill "$(cat "$U/inner-echo6.pid")" 2>/dev/null || true
 kill "$S4N_EXITW"
 expect_exit "podman shape: --exit-fd hung up" 0
+
+#### rootless podman itself, with network_cmd_path pointing at us: the
+#### container's network and a published port through the API socket.
+if command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 &&
+	[ -x /bin/busybox ] && grep -q "^$NB_USER:" /etc/subuid; then
+	# Short: podman's API socket path, $XDG_RUNTIME_DIR/libpod/tmp/
+	# <64 hex>.net, must fit sun_path for podman's own client.
+	D=$(mktemp -d /tmp/nbp.XXXXXX)
+	PODMAN_DIR=$D
+	mkdir -p "$D/xdg" "$D/rootfs/bin" "$D/rootfs/etc" "$D/rootfs/proc" \
+		"$D/rootfs/sys" "$D/rootfs/dev" "$D/rootfs/tmp"
+	cp /bin/busybox "$D/rootfs/bin/busybox"
+	for t in sh nc; do ln -s busybox "$D/rootfs/bin/$t"; done
+	# A private containers.conf: nothing of the user's changes.
+	cat >"$D/containers.conf" <<EOF
+[engine]
+network_cmd_path = "$SLIRP4NETNS"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+EOF
+	chown -R "$NB_USER" "$D"
+	chmod 700 "$D/xdg"
+	PP=$(free_port)
+	start_bg podman as_user env XDG_RUNTIME_DIR="$D/xdg" HOME="$D/xdg" \
+		CONTAINERS_CONF="$D/containers.conf" timeout -k 5 90 podman \
+		--root "$D/root" --runroot "$D/runroot" --storage-driver vfs \
+		run --rm --network slirp4netns:port_handler=slirp4netns \
+		-p "127.0.0.1:$PP:80" --rootfs "$D/rootfs" /bin/sh -c \
+		"echo hi-from-podman | nc -w 3 $H4 $EP && echo served | nc -l -p 80 -w 20"
+	PODMAN_BG=$NB_LAST_PID
+	wait_for_port 127.0.0.1 "$PP" tcp
+	nb_expect_ok "podman: a published port through our API socket" \
+		as_user "$NB_PYTHON" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+data = b""
+while True:
+    b = s.recv(100)
+    if not b:
+        break
+    data += b
+print("OK got %r" % data.strip().decode() if data.strip() == b"served" else "FAIL got %r" % data)' "$PP"
+	rc=0
+	wait "$PODMAN_BG" || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^hi-from-podman$' "$NB_TMP/podman.log"; then
+		nb_pass "podman: the container reached the test host and exited 0"
+	else
+		nb_error "podman: exit status $rc, log: $(tail -n 5 "$NB_TMP/podman.log")"
+	fi
+	sleep 0.5
+	if grep -lsa -- "$D/xdg/netns" /proc/[0-9]*/cmdline; then
+		nb_error "podman: a slirp4netns of that container still runs"
+	else
+		nb_pass "podman: our slirp4netns ended with the container"
+	fi
+else
+	echo "note: no podman, runc, busybox or subuid range: podman skipped"
+fi
 
 #### rootlesskit itself, with --slirp4netns-binary pointing at us.
 if command -v rootlesskit >/dev/null 2>&1 &&
