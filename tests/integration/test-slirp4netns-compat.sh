@@ -19,6 +19,7 @@
 #    ends it with status 0; so do the tap's removal and the target's end;
 #  - rootlesskit's shape: the tap made and configured beforehand (here
 #    with --cidr), no --configure;
+#  - a user namespace that does not map the user to root;
 #  - --netns-type=path with --userns-path, and podman's shape: started
 #    inside the user namespace with --netns-type=path and no
 #    --userns-path, --enable-sandbox --enable-seccomp --enable-ipv6 (the
@@ -96,11 +97,12 @@ wait_file() {
 	return 1
 }
 
-# start_holder NAME: a process in a fresh rootless user+net namespace;
-# HOLDER is its pid.
+# start_holder NAME [UNSHARE-OPTIONS]: a process in a fresh rootless
+# user+net namespace (default: unshare -r -n); HOLDER is its pid.
 start_holder() {
-	local pidf=$U/$1.holder
-	start_bg "holder-$1" as_user unshare -r -n sh -c \
+	local pidf=$U/$1.holder opts=(-r -n)
+	[ $# -lt 2 ] || opts=("${@:2}")
+	start_bg "holder-$1" as_user unshare "${opts[@]}" sh -c \
 		'echo $$ >"$1"; exec sleep 300' sh "$pidf"
 	wait_file_nonempty "$pidf" || nb_fail "holder $1 did not start"
 	HOLDER=$(cat "$pidf")
@@ -421,6 +423,16 @@ nb_expect_ok "--netns-type=path: TCP through slirp" \
 	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
 kill -TERM "$S4N_PID"
 expect_exit "--netns-type=path" 0
+
+#### A user namespace that does not map the user to root: nsagent keeps
+#### CAP_NET_ADMIN across its exec as an ambient capability.
+start_holder unmapped -U -n
+start_s4n unmapped -c -r 3 "$HOLDER" tap0
+expect_ready "a user namespace without root mapping"
+nb_expect_ok "unmapped user: the tap is configured, TCP goes through" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
+kill -TERM "$S4N_PID"
+expect_exit "unmapped user" 0
 
 #### podman's shape: inside the user namespace already, the netns by path.
 start_holder podman
