@@ -34,8 +34,18 @@
  * dies with the agent anyway (PR_SET_PDEATHSIG), but what the command
  * started would run on, with ENOSYS from every trapped call.
  *
- * Usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] [--tap NAME
- *        --mtu N --address A/P --gateway G [--address6 A/P --gateway6 G]]
+ * --attach (with --tap) configures nothing: it only attaches to the tap
+ * NAME, which whoever made it has configured already (rootlesskit does so
+ * before it starts slirp4netns), or creates a bare one, as slirp4netns
+ * without --configure does.  --tap-only ends the helper once the tap is
+ * handed over, without reports: `nsbypass slirp4netns` needs no subnets,
+ * and a helper that stayed would keep the namespace alive (the process in
+ * it holds a reference), so its end would never take the tap away.
+ *
+ * Usage: nsbypass-nsagent --report-fd N [--kill-on-hangup]
+ *        [--tap NAME [--tap-only]
+ *        (--attach | --mtu N --address A/P --gateway G
+ *        [--address6 A/P --gateway6 G])]
  * A bad argument gets one line on stderr and exit status 2.
  */
 #include <errno.h>
@@ -60,8 +70,8 @@
 
 #define REPORT_MAX 16384
 #define USAGE "usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] " \
-	"[--tap NAME --mtu N " \
-	"--address A/P --gateway G [--address6 A/P --gateway6 G]]"
+	"[--tap NAME [--tap-only] (--attach | --mtu N --address A/P " \
+	"--gateway G [--address6 A/P --gateway6 G])]"
 
 /* The tap's MTU: Ethernet's minimum, the tap driver's maximum. */
 #define MTU_MIN 68
@@ -76,6 +86,8 @@ struct args {
 	unsigned int mtu;
 	const char *address, *gateway;
 	const char *address6, *gateway6;	/* both NULL or both set */
+	bool attach;		/* --attach: open the tap, configure nothing */
+	bool tap_only;		/* --tap-only: exit once the tap is sent */
 };
 #define SUBNETS_MAX 256
 
@@ -251,9 +263,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->report_fd = (int)v;
 	for (int i = 3; i < argc; i++) {
 		const char *opt = argv[i], **slot;
+		bool *flag = NULL;
 
-		if (strcmp(opt, "--kill-on-hangup") == 0) {
-			a->kill_on_hangup = true;	/* takes no value */
+		if (strcmp(opt, "--kill-on-hangup") == 0)
+			flag = &a->kill_on_hangup;
+		else if (strcmp(opt, "--attach") == 0)
+			flag = &a->attach;
+		else if (strcmp(opt, "--tap-only") == 0)
+			flag = &a->tap_only;
+		if (flag) {
+			if (*flag)
+				return bad_args("%s given twice", opt);
+			*flag = true;	/* a flag takes no value */
 			continue;
 		}
 		if (strcmp(opt, "--tap") == 0)
@@ -284,7 +305,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (!a->tap) {
 		if (a->mtu || a->address || a->gateway || a->address6 ||
-		    a->gateway6)
+		    a->gateway6 || a->attach || a->tap_only)
 			return bad_args("tap settings without --tap");
 		return 0;
 	}
@@ -292,6 +313,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return bad_args("--tap: invalid device name '%s' (1 to %d "
 				"characters, no '/', ':' or blanks)", a->tap,
 				IFNAMSIZ - 1);
+	if (a->attach) {
+		if (a->mtu || a->address || a->gateway || a->address6 ||
+		    a->gateway6)
+			return bad_args("--attach configures nothing: no --mtu, "
+					"--address or --gateway");
+		return 0;
+	}
 	if (!a->mtu || !a->address || !a->gateway)
 		return bad_args("--tap needs --mtu, --address and --gateway");
 	if (!addr_is(a->address, true, AF_INET))
@@ -343,8 +371,9 @@ static int send_tap(int fd, const char *name, int tap)
 }
 
 /*
- * Create and configure the tap, hand it to the agent, close our copy.
- * On failure, print one line and return -errno.
+ * Create and configure the tap (with --attach: only attach to it), hand
+ * it to the agent, close our copy.  On failure, print one line and
+ * return -errno.
  */
 static int setup_tap(struct nl_sock *sk, const struct args *a)
 {
@@ -352,6 +381,11 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 	int tap = -1, ifindex = 0, r;
 
 	r = tap_open(a->tap, &tap);
+	if (r == 0 && a->attach) {
+		snprintf(what, sizeof(what), "cannot send it to the agent");
+		r = send_tap(a->report_fd, a->tap, tap);
+		goto out_close_tap;
+	}
 	if (r == 0) {
 		snprintf(what, sizeof(what), "cannot bring up lo");
 		r = netconf_lo_up(sk);
@@ -377,6 +411,7 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 		snprintf(what, sizeof(what), "cannot send it to the agent");
 		r = send_tap(a->report_fd, a->tap, tap);
 	}
+out_close_tap:
 	if (tap >= 0)
 		close(tap);
 	if (r < 0)
@@ -423,6 +458,8 @@ static int serve(struct nl_sock *events, struct nl_sock *dump,
 	/* Before the subscription: our own changes need no second report. */
 	if (args->tap && setup_tap(dump, args) < 0)
 		return 1;
+	if (args->tap_only)
+		return 0;
 	nl_socket_disable_seq_check(events);
 	nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM, ignore_event,
 			    &changed);

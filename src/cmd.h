@@ -14,6 +14,13 @@
  */
 int nb_cmd_run(int argc, char **argv);
 
+/**
+ * nb_cmd_slirp4netns() - `nsbypass slirp4netns [OPTIONS] PID|PATH [TAP]`,
+ * also what a symlink named "slirp4netns" runs: a drop-in for slirp4netns
+ * Return: the process exit status
+ */
+int nb_cmd_slirp4netns(int argc, char **argv);
+
 /** nb_usage_error() - print "nsbypass: MSG" and return NB_EXIT_USAGE */
 int nb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

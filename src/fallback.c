@@ -49,6 +49,8 @@ struct fallback {
 	uv_check_t check;
 	uv_timer_t timeout;
 	struct in_addr guest;
+	fallback_gone_cb on_gone;
+	void *gone_data;
 	int open_handles;
 	bool stopping;
 	/* Per fd: the events slirp asked for (0 = not in the epoll set)
@@ -331,16 +333,38 @@ static void on_epoll(uv_poll_t *p, int status, int events)
 {
 }
 
+/*
+ * The device behind the tap fd was unregistered (its namespace died):
+ * read() fails with EBADFD and poll() reports POLLERR for good, which
+ * libuv passes on as UV_EBADF after stopping the watcher.
+ */
+static void tap_gone(struct fallback *f)
+{
+	fallback_gone_cb cb = f->on_gone;
+
+	uv_poll_stop(&f->tap_poll);
+	f->on_gone = NULL;
+	log_info("the tap device is gone");
+	if (cb)
+		cb(f, f->gone_data);
+}
+
 static void on_tap(uv_poll_t *p, int status, int events)
 {
 	struct fallback *f = container_of(p, struct fallback, tap_poll);
 
+	if (status < 0) {
+		tap_gone(f);
+		return;
+	}
 	/* A bounded batch per wake-up: the loop has other work too. */
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = read(f->tap_fd, f->frame, sizeof(f->frame));
 
 		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
+			if (n < 0 && errno == EBADFD)
+				tap_gone(f);
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
 				log_warn("tap read: %s, ignoring",
 					 strerror(errno));
 			return;
@@ -459,6 +483,13 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 	uv_unref((uv_handle_t *)&f->timeout);
 	*ret = f;
 	return 0;
+}
+
+void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
+			  void *data)
+{
+	f->on_gone = cb;
+	f->gone_data = data;
 }
 
 struct in_addr fallback_guest(const struct fallback *f)

@@ -63,6 +63,26 @@ int fallback_add_hostfwd(struct fallback *f, bool udp,
 int fallback_remove_hostfwd(struct fallback *f, bool udp,
 			    const struct sockaddr *host, socklen_t host_len);
 
+/**
+ * typedef fallback_gone_cb - the tap device is gone
+ * @f:		the fallback, still running (stop it from here if wanted)
+ * @data:	what fallback_set_gone_cb() was given
+ */
+typedef void (*fallback_gone_cb)(struct fallback *f, void *data);
+
+/**
+ * fallback_set_gone_cb() - call @cb once when the tap device goes away
+ * @f:		the fallback
+ * @cb:		the callback, NULL for none
+ * @data:	handed to @cb
+ *
+ * A tap disappears with its network namespace: the kernel unregisters
+ * the device, and the tap fd reports an error from then on.  The fallback
+ * stops reading it either way; the callback lets the owner end too.
+ */
+void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
+			  void *data);
+
 /** fallback_guest() - the container's address on the slirp network */
 struct in_addr fallback_guest(const struct fallback *f);
 

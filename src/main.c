@@ -19,6 +19,8 @@ struct nb_command {
 
 static const struct nb_command commands[] = {
 	{ "run", nb_cmd_run, "run a command with bypassed networking" },
+	{ "slirp4netns", nb_cmd_slirp4netns,
+	  "slirp4netns drop-in (for rootlesskit and podman)" },
 };
 
 int nb_usage_error(const char *fmt, ...)
@@ -39,7 +41,7 @@ static void usage(FILE *f)
 		   "Host-speed networking for rootless containers.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name,
+		fprintf(f, "  %-12s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f, "\nOptions:\n"
 		   "  -h, --help     show this help\n"
@@ -50,6 +52,12 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+	/* Run through a symlink named slirp4netns: be slirp4netns. */
+	base = base ? base + 1 : argc > 0 ? argv[0] : "";
+	if (strcmp(base, "slirp4netns") == 0)
+		return nb_cmd_slirp4netns(argc, argv);
 
 	if (!cmd)
 		return nb_usage_error("no command given (see 'nsbypass --help')");

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,5 +333,49 @@ int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,
 	}
 	c->poll.data = c;
 	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_report);
+	return 0;
+}
+
+int nsagent_recv_tap(int fd, int timeout_ms, int *ret_tap_fd, char *ret_name)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * NSAGENT_FDS_MAX)];
+	} control;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int fds[NSAGENT_FDS_MAX];
+	char text[NSAGENT_TAP_NAME_SIZE + 8];
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	size_t nfds;
+	ssize_t n;
+	int r;
+
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	nfds = collect_fds(&msg, fds, ARRAY_SIZE(fds));
+	if (n == 0 && nfds == 0)
+		return -EPIPE;
+	/* MSG_TRUNC: n is the full length, longer than any tap message. */
+	if (nfds != 1 || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
+	    nsagent_parse_tap(text, (size_t)n, ret_name) < 0 ||
+	    !is_tap(fds[0], ret_name)) {
+		close_fds(fds, nfds);
+		return -EPROTO;
+	}
+	*ret_tap_fd = fds[0];
 	return 0;
 }

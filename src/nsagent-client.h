@@ -94,6 +94,24 @@ char *nsagent_find(void);
 int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,
 			 struct policy *policy);
 
+/**
+ * nsagent_recv_tap() - wait for nsagent's tap hand-over, outside any loop
+ * @fd:		the agent's end of nsagent's SOCK_SEQPACKET socket
+ * @timeout_ms:	how long to wait for the message
+ * @ret_tap_fd:	the tap fd (O_CLOEXEC), checked as for nsagent_tap_cb
+ * @ret_name:	the tap's name, NSAGENT_TAP_NAME_SIZE bytes
+ *
+ * For a caller that needs the tap before it can do anything else (the
+ * slirp4netns-compatible mode).  The first message must be the tap
+ * message with exactly one fd; any fd that comes with anything else is
+ * closed.
+ *
+ * Return: 0, -ETIMEDOUT, -EPIPE when nsagent hung up first (it failed
+ * and said why on stderr), -EPROTO for any other first message, or
+ * -errno of poll()/recvmsg()
+ */
+int nsagent_recv_tap(int fd, int timeout_ms, int *ret_tap_fd, char *ret_name);
+
 /** nsagent_client_stop() - stop watching; closes the fd */
 void nsagent_client_stop(struct nsagent_client *c);
 

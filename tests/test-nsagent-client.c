@@ -418,6 +418,57 @@ NBTEST(tap_handed_over)
 	ASSERT_EQ(nbtest_count_fds(), before);
 }
 
+/* nsagent_recv_tap(): the synchronous hand-over of the compat mode. */
+NBTEST(recv_tap_sync)
+{
+	char name[NSAGENT_TAP_NAME_SIZE];
+	int sv[2], before, tap, got = -1, other;
+
+	before = nbtest_count_fds();
+	tap = make_tap("tap0");
+	/* Nothing comes: a timeout. */
+	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 50, &got, name), -ETIMEDOUT);
+	/* A report first, or a tap message without its fd: refused. */
+	send_with_fds(sv[1], "subnets 10.0.2.0/24\n", 20, NULL, 0);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	send_with_fds(sv[1], "tap tap0\n", 9, NULL, 0);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	/* An fd that is not a tap, two fds, the wrong name: refused and
+	 * closed. */
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(other);
+	send_with_fds(sv[1], "tap tap0\n", 9, &other, 1);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	send_with_fds(sv[1], "tap tap0\n", 9, (int[]){ tap, other }, 2);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	send_with_fds(sv[1], "tap tap1\n", 9, &tap, 1);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	/* An oversized message with the tap: refused. */
+	{
+		char big[200];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big, "tap tap0\n", 9);
+		send_with_fds(sv[1], big, sizeof(big), &tap, 1);
+		ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
+	}
+	close(other);
+	ASSERT_EQ(nbtest_count_fds(), before + 3);	/* tap and the pair */
+	/* The real thing. */
+	send_with_fds(sv[1], "tap tap0\n", 9, &tap, 1);
+	ASSERT_OK(nsagent_recv_tap(sv[0], 1000, &got, name));
+	ASSERT_STREQ(name, "tap0");
+	ASSERT_EQ(fcntl(got, F_GETFD), FD_CLOEXEC);
+	close(got);
+	/* nsagent gone first: -EPIPE. */
+	close(sv[1]);
+	ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPIPE);
+	close(sv[0]);
+	close(tap);
+	ASSERT_EQ(nbtest_count_fds(), before);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -431,6 +482,7 @@ int main(void)
 		NBTEST_ENTRY(rejects_malformed_tap),
 		NBTEST_ENTRY(fds_never_leak),
 		NBTEST_ENTRY(tap_handed_over),
+		NBTEST_ENTRY(recv_tap_sync),
 	};
 
 	return nbtest_run(tests, ARRAY_SIZE(tests));
