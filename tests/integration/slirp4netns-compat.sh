@@ -123,8 +123,8 @@ s4nn_alive() {
 
 # s4nn_wait_gone PID SECONDS: wait until PID has exited; 1 if it has not.
 s4nn_wait_gone() {
-	local pid=$1 i
-	for i in $(seq 1 $(($2 * 10))); do
+	local pid=$1 _i
+	for _i in $(seq 1 $(($2 * 10))); do
 		s4nn_alive "$pid" || return 0
 		sleep 0.1
 	done

@@ -27,6 +27,10 @@
 #     binary only carries the traffic) and with port_handler=slirp4netns
 #     (podman sends add_hostfwd to the binary's --api-socket, whose
 #     process then holds the host sockets); podman rm closes them.
+# On failure the log of every argv the binary got (s4nn-argv.log) is
+# printed; NB_S4NN_API_TRACE=1 also logs the API socket's requests and
+# replies (s4nn-api.log).  Run it against the real slirp4netns with
+# NSBYPASS_SLIRP4NETNS=/usr/bin/slirp4netns.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/slirp4netns-compat.sh"
@@ -65,7 +69,7 @@ pm() {
 		LOGNAME="$NB_USER" XDG_RUNTIME_DIR="$XDG" \
 		CONTAINERS_CONF="$PD/containers.conf" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
-		LANG=C.UTF-8 timeout -k 5 60 \
+		LANG=C.UTF-8 timeout -k 5 30 \
 		podman --root "$PD/root" --runroot "$PD/runroot" \
 		--storage-driver vfs "$@"
 }
@@ -90,6 +94,10 @@ pm_cleanup() {
 	cleanup
 }
 trap pm_cleanup EXIT
+# Killed (meson's timeout): still clean up, or podman's pause process and
+# containers outlive the test.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # pm_run DESC OPTS... -- CMD...: "podman run --rm OPTS --rootfs ROOTFS CMD"
 # as a check, like nb_expect_ok; then the binary podman ran must exit.
@@ -202,8 +210,9 @@ pm_ports() {
 	i=$((SECONDS + 10))
 	while :; do
 		r=$(s4nn_ask 127.0.0.1 "$hp1" "hello-$hp1" || true)
-		[ "$r" != "from-container: hello-$hp1" ] && [ "$SECONDS" -lt "$i" ] ||
+		if [ "$r" = "from-container: hello-$hp1" ] || [ "$SECONDS" -ge "$i" ]; then
 			break
+		fi
 		sleep 0.2
 	done
 	if [ "$r" = "from-container: hello-$hp1" ]; then

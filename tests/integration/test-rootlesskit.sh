@@ -27,12 +27,20 @@
 #     them, host clients get echoes from the child's server (whose accept
 #     log proves it answered), with the slirp4netns driver BIN's process
 #     holds the host sockets; remove-ports closes them again.
+# On failure the log of every argv the binary got (s4nn-argv.log) is
+# printed; NB_S4NN_API_TRACE=1 also logs the API socket's requests and
+# replies (s4nn-api.log).  Run it against the real slirp4netns with
+# NSBYPASS_SLIRP4NETNS=/usr/bin/slirp4netns.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/slirp4netns-compat.sh"
 
 s4nn_setup
 require_cmd rootlesskit rootlessctl
+# Killed (meson's timeout): still run the EXIT trap, which stops the
+# rootlesskit instances.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 H4=$NB_HOST4
 XDG=$NB_TMP/xdg
 mkdir -p "$XDG"
@@ -65,7 +73,7 @@ rk_in() {
 	rk_user 30 nsenter -U -n --preserve-credentials -t "$pid" "$@"
 }
 
-# rk_ports_json STATE: list-ports --json as "ID PROTO PARENTIP PARENTPORT
+# rk_ports STATE: list-ports --json as "ID PROTO PARENTIP PARENTPORT
 # CHILDPORT" lines.
 rk_ports() {
 	rk_user 30 rootlessctl --socket "$1/api.sock" list-ports --json |
@@ -84,7 +92,7 @@ for line in sys.stdin:
 # rk_case DRIVER: the whole check list with --port-driver=DRIVER.
 rk_case() {
 	local drv=$1 st=$XDG/rk-$1 cp hp1 hp2 hp3 clog pid child s4 id1 id2 id3
-	local t0=$SECONDS ports i lp
+	local t0=$SECONDS ports lp
 	cp=$(free_port)
 	hp1=$(free_port)
 	hp2=$(free_port)
@@ -103,7 +111,7 @@ rk_case() {
 		--copy-up=/etc --copy-up=/run \
 		"$NB_PYTHON" -u "$S4NN_DIR/echo-server.py" 0.0.0.0 "$cp" "$clog"
 	pid=$NB_LAST_PID
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		grep -q '^echo-server: listening' "$NB_TMP/rootlesskit-$drv.log" &&
 			[ -s "$st/child_pid" ] && break
 		s4nn_alive "$pid" || break
