@@ -11,6 +11,7 @@
 #                                       addresses NB_HOST4 and NB_HOST6
 #   setup_user                          user NB_USER for the rootless runs,
 #                                       and binaries that user can execute
+#   setup_subids                        subuid/subgid ranges for NB_USER
 #   setup_rootless_test                 all of the above, the usual start
 #   start_bg NAME CMD...                background server, killed on exit
 #   start_test_echo                     echo servers on NB_HOST4/NB_HOST6,
@@ -204,6 +205,35 @@ setup_user() {
 	# Unprivileged user namespaces must work, or nothing here can.
 	as_user unshare -r -n true ||
 		nb_skip "unprivileged user+net namespaces do not work here"
+}
+
+_nb_subids_add() {
+	local uid f start end
+	uid=$(id -u "$NB_USER")
+	for f in /etc/subuid /etc/subgid; do
+		[ -e "$f" ] || { touch "$f" && chmod 644 "$f"; } || return 1
+		grep -Eq "^($NB_USER|$uid):[0-9]+:[0-9]+\$" "$f" && continue
+		# After every range handed out so far, at 100000 at the least.
+		start=$(awk -F: 'BEGIN { m = 100000 }
+			NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' "$f")
+		end=$((start + 65535))
+		if [ "$f" = /etc/subuid ]; then
+			usermod --add-subuids "$start-$end" "$NB_USER" || return 1
+		else
+			usermod --add-subgids "$start-$end" "$NB_USER" || return 1
+		fi
+		echo "setup_subids: gave $NB_USER the range $start-$end in $f"
+	done
+}
+
+# setup_subids: NB_USER (see setup_user) has a subordinate uid and gid
+# range (/etc/subuid, /etc/subgid), as rootlesskit and rootless podman
+# need for newuidmap/newgidmap.  useradd -m gives one; a user made
+# otherwise may lack it.  Idempotent and safe to run in parallel.
+setup_subids() {
+	require_root
+	require_cmd usermod awk
+	_nb_locked _nb_subids_add || nb_fail "cannot give $NB_USER subuid/subgid ranges"
 }
 
 # setup_rootless_test: what almost every test needs first: root, ss and
