@@ -29,6 +29,12 @@ for _ in $(seq 100); do [ -s "$dir/pid" ] && break; sleep 0.05; done
 [ -s "$dir/pid" ] || { echo "in-slirp4netns: no namespace" >&2; exit 1; }
 target=$(cat "$dir/pid")
 
+# slirp keeps a host socket (an fd) per connection until its own TCP
+# state machine lets go, well after close: at Debian's soft limit of 1024
+# fds socket() fails and every later connect gets ENETUNREACH (measured:
+# crr failed after 1017 connections).  Rootless engines raise the soft
+# limit to the hard one; so does nsbypass's agent.  Do the same.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 slirp4netns --configure --mtu="$mtu" --disable-host-loopback -r 3 \
 	"$target" tap0 3>"$dir/ready" >"$dir/slirp.log" 2>&1 &
 s4_pid=$!
