@@ -4,6 +4,7 @@
  * the socket table and the in-flight connects, all on one libuv loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -76,6 +77,30 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 	if (!notify_id_valid(&a->notify, req->id))
 		return HANDLER_GONE;
 	*ret_fd = take_fd(&fd);
+	return 0;
+}
+
+int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
+			      bool cloexec, bool nonblock, uint64_t old_cookie)
+{
+	struct sockstate *s;
+	uint64_t cookie;
+	int r;
+
+	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
+	if (!nonblock && fcntl(hs, F_SETFL, 0) < 0)
+		return -errno;
+	r = notify_addfd(&a->notify, id, hs, fd, cloexec);
+	if (r < 0)
+		return r;
+	if (sockstate_lookup(a->socks, old_cookie)) {
+		cookie = sockinfo_cookie(hs);
+		if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
+			s = sockstate_lookup(a->socks, cookie);
+			if (s)
+				s->kind = SOCKSTATE_SWITCHED;
+		}
+	}
 	return 0;
 }
 

@@ -112,6 +112,21 @@ int agent_inspect_failed(int r);
 int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 		  int *ret_fd);
 
+/**
+ * agent_install_host_socket() - put host socket @hs at the container's fd
+ * @a:		the agent
+ * @id:		the notification
+ * @hs:		the host socket, made SOCK_NONBLOCK (the caller keeps it)
+ * @fd:		the container's fd number, replaced (SECCOMP_ADDFD_FLAG_SETFD)
+ * @cloexec:	the close-on-exec flag of that fd
+ * @nonblock:	O_NONBLOCK of the container socket it replaces
+ * @old_cookie:	SO_COOKIE of that socket: its record moves to @hs
+ *
+ * Return: 0, or -errno (-ENOENT: the caller is gone)
+ */
+int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
+			      bool cloexec, bool nonblock, uint64_t old_cookie);
+
 /** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
 

@@ -503,21 +503,25 @@ static int slirp_errno(int fallback)
 	return errno > 0 ? -errno : -fallback;
 }
 
+/*
+ * libslirp's flags for a forward from @host.  A v6 one listens on v6 only:
+ * slirp4netns's behaviour, and v4 forwards of the same port stay possible.
+ */
+static int hostfwd_flags(bool udp, const struct sockaddr *host)
+{
+	return (udp ? SLIRP_HOSTFWD_UDP : 0) |
+	       (host->sa_family == AF_INET6 ? SLIRP_HOSTFWD_V6ONLY : 0);
+}
+
 int fallback_add_hostfwd(struct fallback *f, bool udp,
 			 const struct sockaddr *host, socklen_t host_len,
 			 const struct sockaddr *guest, socklen_t guest_len)
 {
-	int flags = udp ? SLIRP_HOSTFWD_UDP : 0;
-
 	if (f->stopping)
 		return -ESHUTDOWN;
-	/* A v6 wildcard listens on v6 only: slirp4netns's behaviour, and v4
-	 * forwards of the same port stay possible. */
-	if (host->sa_family == AF_INET6)
-		flags |= SLIRP_HOSTFWD_V6ONLY;
 	errno = 0;
 	if (slirp_add_hostxfwd(f->slirp, host, host_len, guest, guest_len,
-			       flags) < 0)
+			       hostfwd_flags(udp, host)) < 0)
 		return slirp_errno(EADDRINUSE);
 	return 0;
 }
@@ -525,13 +529,10 @@ int fallback_add_hostfwd(struct fallback *f, bool udp,
 int fallback_remove_hostfwd(struct fallback *f, bool udp,
 			    const struct sockaddr *host, socklen_t host_len)
 {
-	int flags = udp ? SLIRP_HOSTFWD_UDP : 0;
-
 	if (f->stopping)
 		return -ESHUTDOWN;
-	if (host->sa_family == AF_INET6)
-		flags |= SLIRP_HOSTFWD_V6ONLY;
-	if (slirp_remove_hostxfwd(f->slirp, host, host_len, flags) < 0)
+	if (slirp_remove_hostxfwd(f->slirp, host, host_len,
+				  hostfwd_flags(udp, host)) < 0)
 		return -ENOENT;
 	return 0;
 }

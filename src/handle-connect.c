@@ -79,30 +79,16 @@ struct connect_req {
 	socklen_t len;
 };
 
-/* Install @hs at the container's fd and move the socket's record along. */
+/* agent_install_host_socket(), counted as a switch. */
 static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
 		   bool nonblock, uint64_t old_cookie)
 {
-	struct sockstate *s;
-	uint64_t cookie;
-	int r;
+	int r = agent_install_host_socket(a, id, hs, fd, cloexec, nonblock,
+					  old_cookie);
 
-	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
-	if (!nonblock && fcntl(hs, F_SETFL, 0) < 0)
-		return -errno;
-	r = notify_addfd(&a->notify, id, hs, fd, cloexec);
-	if (r < 0)
-		return r;
-	if (sockstate_lookup(a->socks, old_cookie)) {
-		cookie = sockinfo_cookie(hs);
-		if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
-			s = sockstate_lookup(a->socks, cookie);
-			if (s)
-				s->kind = SOCKSTATE_SWITCHED;
-		}
-	}
-	a->stats.switched++;
-	return 0;
+	if (r == 0)
+		a->stats.switched++;
+	return r;
 }
 
 /* Answer after install() or its failure; -ENOENT means the caller left. */

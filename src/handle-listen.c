@@ -44,17 +44,17 @@ static bool is_listening(int sock)
 	return getsockopt(sock, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
 }
 
-/* A TCP socket of the container's netns that may take a published port. */
-static bool publishable(struct agent *a, int sock, uint64_t netns_cookie)
+/* A TCP socket of the container's netns that may take a published port;
+ * @si is filled for publish_bind(). */
+static bool publishable(struct agent *a, int sock, uint64_t netns_cookie,
+			struct sockinfo *si)
 {
-	struct sockinfo si;
-
 	if (!a->publish || !a->bind_bypass ||
 	    !agent_is_container_socket(a, netns_cookie))
 		return false;
-	if (sockinfo_query_kind(sock, &si) < 0)
+	if (sockinfo_query_kind(sock, si) < 0)
 		return false;
-	return si.type == SOCK_STREAM && si.protocol == IPPROTO_TCP;
+	return si->type == SOCK_STREAM && si->protocol == IPPROTO_TCP;
 }
 
 int handle_listen(struct agent *a, const struct seccomp_notif *req)
@@ -84,6 +84,7 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	ssize_t got = 0;
 
 	const struct publish *pub;
+	struct sockinfo si;
 	uint64_t netns;
 
 	r = agent_copy_fd(a, req, &sock);
@@ -111,8 +112,8 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	}
 	pub = publish_match_bind(a->publish, (struct sockaddr *)&ss,
 				 (socklen_t)addrlen);
-	if (pub && publishable(a, sock, netns))
-		return publish_bind(a, req, sock, pub);
+	if (pub && publishable(a, sock, netns, &si))
+		return publish_bind(a, req, sock, &si, pub);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
 	return 0;

@@ -69,38 +69,25 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 }
 
 int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
-		 const struct publish *p)
+		 const struct sockinfo *si, const struct publish *p)
 {
 	char spec[PUBLISH_SPEC_MAX];
 	_cleanup_close_ int hs = -1;
 	int fd = (int)req->data.args[0], fl, cloexec, r;
-	struct sockinfo si;
-	struct sockstate *s;
 
-	r = sockinfo_query_kind(sock, &si);
-	if (r < 0)
-		return agent_inspect_failed(r);
 	fl = fcntl(sock, F_GETFL);
 	if (fl < 0)
 		return -errno;
 	cloexec = target_fd_cloexec(req->pid, fd);
 	if (cloexec < 0)
 		return -ENOBUFS;	/* never fail open: see agent.h */
-	hs = host_listener(a, sock, p, si.domain, si.cookie);
+	hs = host_listener(a, sock, p, si->domain, si->cookie);
 	if (hs < 0)
 		return hs;
-	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
-	if (!(fl & O_NONBLOCK) && fcntl(hs, F_SETFL, 0) < 0)
-		return -errno;
-	r = notify_addfd(&a->notify, req->id, hs, fd, cloexec);
+	r = agent_install_host_socket(a, req->id, hs, fd, cloexec,
+				      fl & O_NONBLOCK, si->cookie);
 	if (r < 0)
 		return r == -ENOENT ? HANDLER_GONE : r;
-	if (sockstate_lookup(a->socks, si.cookie) &&
-	    sockstate_rekey(a->socks, si.cookie, sockinfo_cookie(hs)) == 0) {
-		s = sockstate_lookup(a->socks, sockinfo_cookie(hs));
-		if (s)
-			s->kind = SOCKSTATE_SWITCHED;
-	}
 	a->stats.published++;
 	log_info("published %s: the container's bind() took the host port",
 		 publish_to_string(p, spec));

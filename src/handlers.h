@@ -12,6 +12,7 @@
 
 struct agent;
 struct publish;
+struct sockinfo;
 
 typedef int (*handler_cb)(struct agent *a, const struct seccomp_notif *req);
 
@@ -22,6 +23,6 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req);
 
 /* handle-publish.c: bind() of a published TCP port, done on the host */
 int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
-		 const struct publish *p);
+		 const struct sockinfo *si, const struct publish *p);
 
 #endif /* NB_HANDLERS_H */

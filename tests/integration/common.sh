@@ -245,6 +245,14 @@ setup_rootless_test() {
 	setup_user
 }
 
+# require_tun WHAT: SKIP unless NB_USER can open /dev/net/tun read-write,
+# as a rootless tap needs (WHAT names what needs it, for the reason).
+require_tun() {
+	[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: $1 needs a tap device"
+	as_user sh -c ': <>/dev/net/tun' 2>/dev/null ||
+		nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+}
+
 # nb_bypass ARGS...: as NB_USER, "nsbypass run ARGS...", bounded in time.
 nb_bypass() {
 	as_user timeout -k 5 "$NB_CMD_TIMEOUT" "$NSBYPASS" run "$@"

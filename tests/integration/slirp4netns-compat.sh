@@ -37,9 +37,7 @@ s4nn_setup() {
 	setup_rootless_test
 	require_cmd newuidmap newgidmap nsenter
 	setup_subids
-	[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: slirp4netns needs a tap device"
-	as_user sh -c ': </dev/net/tun' 2>/dev/null ||
-		nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+	require_tun "slirp4netns"
 
 	S4NN_DIR=$NB_TMP/s4nn
 	mkdir -p "$S4NN_DIR"

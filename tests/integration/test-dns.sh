@@ -47,9 +47,7 @@ fi
 setup_rootless_test
 require_cmd mount flock
 [ -n "${NB_DNS_MNTNS:-}" ] || nb_skip "not in a private mount namespace"
-[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: the fallback needs a tap device"
-as_user sh -c ': <>/dev/net/tun' 2>/dev/null ||
-	nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+require_tun "the fallback"
 
 # One run at a time: the responder needs port 53 of the test host.
 exec {dns_lock}>>/run/nsbypass-test-dns.lock

@@ -15,9 +15,7 @@ set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 setup_rootless_test
-[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: the fallback needs a tap device"
-as_user sh -c ': </dev/net/tun' 2>/dev/null ||
-	nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+require_tun "the fallback"
 H4=$NB_HOST4
 EP=$(free_port)
 SLOG=$NB_TMP/server.peers

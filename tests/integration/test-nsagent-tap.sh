@@ -22,9 +22,7 @@ NSAGENT=${NSAGENT:-$NB_REPO/build/nsagent/nsbypass-nsagent}
 [ -x "$NSAGENT" ] || nb_fail "binary $NSAGENT not built"
 setup_rootless_test
 require_cmd ip
-[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: nsagent --tap needs a tap device"
-as_user sh -c ': <>/dev/net/tun' 2>/dev/null ||
-	nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+require_tun "nsagent --tap"
 
 # The user must reach nsagent and the check script: copy both if needed.
 CHECK=$NB_TMP/nsagent-tap-check.py

@@ -32,9 +32,7 @@ set -xeuo pipefail
 
 setup_rootless_test
 require_cmd nsenter ip mkfifo python3
-[ -c /dev/net/tun ] || nb_skip "no /dev/net/tun: slirp needs a tap device"
-as_user sh -c ': <>/dev/net/tun' 2>/dev/null ||
-	nb_skip "/dev/net/tun is not usable by $NB_USER (tests/run.sh's fix-up makes it 0666)"
+require_tun "slirp"
 
 # The symlink must lead the user to the nsbypass setup_user settled on.
 SLIRP4NETNS=${SLIRP4NETNS:-$(dirname "$NSBYPASS")/slirp4netns}
