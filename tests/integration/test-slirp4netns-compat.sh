@@ -505,15 +505,25 @@ EOF
 		"echo hi-from-podman | nc -w 3 $H4 $EP && echo served | nc -l -p 80 -w 20"
 	PODMAN_BG=$NB_LAST_PID
 	wait_for_port 127.0.0.1 "$PP" tcp
+	# The forward listens on the host as soon as podman adds it, before
+	# the container's "nc -l" runs (it first talks to the test host):
+	# until then slirp's connection to the container is refused and the
+	# client reads EOF at once.  Retry an empty answer for up to 10 s.
 	nb_expect_ok "podman: a published port through our API socket" \
-		as_user "$NB_PYTHON" -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-data = b""
+		as_user "$NB_PYTHON" -c 'import socket, sys, time
+end = time.time() + 10
 while True:
-    b = s.recv(100)
-    if not b:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    data = b""
+    while True:
+        b = s.recv(100)
+        if not b:
+            break
+        data += b
+    s.close()
+    if data or time.time() > end:
         break
-    data += b
+    time.sleep(0.2)
 print("OK got %r" % data.strip().decode() if data.strip() == b"served" else "FAIL got %r" % data)' "$PP"
 	rc=0
 	wait "$PODMAN_BG" || rc=$?
