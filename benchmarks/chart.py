@@ -11,6 +11,7 @@ import json
 import sys
 
 PANELS = [("bulk-tcp", "Bulk TCP, 1 stream (Gbit/s, higher is better)"),
+          ("bulk-tcp-in", "Bulk TCP host->container, published port (Gbit/s)"),
           ("crr", "Connection rate (conn/s, higher is better)"),
           ("rr-p50", "Request/response p50 (us, lower is better)"),
           ("redis-get", "redis GET (req/s, higher is better)")]
@@ -28,10 +29,12 @@ def main():
             panels.append((title, pts))
     if not panels:
         sys.exit("chart.py: nothing to draw")
-    out = ["set terminal pngcairo size %d,420 font 'sans,9'" %
-           (460 * len(panels)),
+    cols = min(3, len(panels))
+    rows = (len(panels) + cols - 1) // cols
+    out = ["set terminal pngcairo size %d,%d font 'sans,9'" %
+           (460 * cols, 420 * rows),
            "set output '%s'" % png.replace("'", ""),
-           "set multiplot layout 1,%d" % len(panels),
+           "set multiplot layout %d,%d" % (rows, cols),
            "set style fill solid 0.8 border -1",
            "set boxwidth 0.6", "set grid ytics", "set yrange [0:*]",
            "set xtics rotate by -30 nomirror", "unset key"]

@@ -21,7 +21,8 @@
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
 # workload on every path), --smoke (about 10 s: host and nsbypass only,
 # used by the test suite to keep the harness working).  --only takes
-# workload and/or path names: bulk-tcp bulk-tcp-4 udp crr rr redis syscall;
+# workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in udp crr rr
+# redis syscall;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
 # (nsbypass-slirp: the target --ignore'd, so that traffic goes through
 # nsbypass's own libslirp fallback).
@@ -67,7 +68,7 @@ esac
 [ "$(id -u)" -eq 0 ] ||
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
-all_workloads=(bulk-tcp bulk-tcp-4 udp crr rr redis syscall)
+all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in udp crr rr redis syscall)
 all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta)
 workloads=()
 paths=()
@@ -84,7 +85,7 @@ if [ -n "$only" ]; then
 	done
 fi
 if [ "$mode" = smoke ]; then
-	[ "${#workloads[@]}" -gt 0 ] || workloads=(bulk-tcp crr rr syscall)
+	[ "${#workloads[@]}" -gt 0 ] || workloads=(bulk-tcp bulk-tcp-in crr rr syscall)
 	[ "${#paths[@]}" -gt 0 ] || paths=(host nsbypass)
 fi
 [ "${#workloads[@]}" -gt 0 ] || workloads=("${all_workloads[@]}")
@@ -156,6 +157,29 @@ in_path() {
 	esac
 }
 
+# in_path_published PATH HOSTPORT PORT CMD...: like in_path, with the test
+# host's $H:HOSTPORT published to PORT inside, each path its own way: a
+# bind bypass (nsbypass), libslirp's hostfwd (nsbypass --ignore-bind,
+# slirp4netns through its API socket as rootless engines do), pasta -t.
+# On the host path CMD itself must listen on $H:HOSTPORT.
+in_path_published() {
+	local path=$1 hp=$2 cp=$3 t=$((time_s * 4 + 30))
+	shift 3
+	case $path in
+	host) as_user timeout "$t" "$@" ;;
+	nsbypass) as_user timeout "$t" "$NSBYPASS" run --net=none \
+		--publish="$H:$hp:$cp" -- "$@" ;;
+	nsbypass-slirp) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
+		--ignore-bind --publish="$H:$hp:$cp" -- "$@" ;;
+	slirp4netns) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 65520 \
+		--publish="$H:$hp:$cp" "$@" ;;
+	slirp4netns-1500) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 1500 \
+		--publish="$H:$hp:$cp" "$@" ;;
+	pasta) as_user timeout "$t" pasta --config-net --quiet \
+		-t "$H/$hp:$cp" -- "$@" ;;
+	esac
+}
+
 # Which paths a workload runs on: the interception cost only means
 # something where there is interception; quick mode keeps the slow
 # user-space paths to the headline workloads (to stay under 3 minutes).
@@ -164,6 +188,8 @@ runs_on() {
 	case $w in
 	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
 	bulk-tcp) true ;;
+	bulk-tcp-in) [ "$mode" = full ] || [ "$p" = host ] ||
+		[ "$p" = nsbypass ] || [ "$p" = slirp4netns ] ;;
 	crr | rr) [ "$mode" = full ] ||
 		{ [ "$p" != pasta ] && [ "$p" != slirp4netns-1500 ]; } ;;
 	*) [ "$mode" = full ] || [ "$p" = host ] || [ "$p" = nsbypass ] ;;
@@ -226,6 +252,40 @@ w_bulk() {	# w_bulk PATH REP NAME STREAMS
 		rss=$(awk '{print $2}' "$udir/agent.status")
 		record agent-rss nsbypass "$2" "$(awk -v k="$rss" 'BEGIN { printf "%.2f", k / 1024 }')" MiB
 	fi
+}
+
+w_bulk_in() {	# w_bulk_in PATH REP: host -> container through a published port
+	local hp cp v=fail spid i
+	hp=$(free_port)
+	cp=$hp
+	[ "$1" = host ] || cp=5201
+	# A one-off iperf3 server inside; the client on the host retries
+	# until it answers, since a slirp forward listens before the
+	# server inside does (the early connects get a reset).
+	if [ "$1" = host ]; then
+		in_path_published host "$hp" "$cp" iperf3 -s -1 -B "$H" -p "$hp" \
+			>"$NB_TMP/iperf-in-server.log" 2>&1 &
+	else
+		in_path_published "$1" "$hp" "$cp" iperf3 -s -1 -p "$cp" \
+			>"$NB_TMP/iperf-in-server.log" 2>&1 &
+	fi
+	spid=$!
+	for i in $(seq 50); do
+		if as_user timeout $((time_s + 20)) iperf3 -c "$H" -p "$hp" \
+			-t "$time_s" -J >"$udir/iperf-in.json" 2>"$NB_TMP/iperf.err" &&
+			v=$(jget "$udir/iperf-in.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' 2>/dev/null); then
+			break
+		fi
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.2
+	done
+	[ "$v" != fail ] || echo "  $1: bulk-tcp-in failed: $(tail -n 3 "$NB_TMP/iperf-in-server.log" | tr '\n' ' ')"
+	record bulk-tcp-in "$1" "$2" "$v" Gbit/s
+	# The server exits after its one test; do not leave it behind if
+	# the client never got through.
+	for i in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
 }
 
 w_udp() {	# UDP at a fixed offered rate: received rate and loss
@@ -303,6 +363,7 @@ run_workload() {	# run_workload WORKLOAD PATH REP
 	case $1 in
 	bulk-tcp) w_bulk "$2" "$3" bulk-tcp 1 ;;
 	bulk-tcp-4) w_bulk "$2" "$3" bulk-tcp-4 4 ;;
+	bulk-tcp-in) w_bulk_in "$2" "$3" ;;
 	udp) w_udp "$2" "$3" ;;
 	crr) w_bench_tcp "$2" "$3" crr ;;
 	rr) w_bench_tcp "$2" "$3" rr ;;

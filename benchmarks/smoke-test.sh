@@ -28,7 +28,8 @@ python3 - "$out/results.json" <<'PY' || fail=1
 import json, sys
 rows = json.load(open(sys.argv[1]))["results"]
 have = {(r["metric"], r["path"]) for r in rows if r["median"] is not None}
-want = [(m, p) for m in ("bulk-tcp", "crr", "rr-p50", "syscall-trapped")
+want = [(m, p) for m in ("bulk-tcp", "bulk-tcp-in", "crr", "rr-p50",
+                  "syscall-trapped")
         for p in ("host", "nsbypass")] + [("agent-rss", "nsbypass")]
 missing = [w for w in want if w not in have]
 if missing:
