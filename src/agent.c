@@ -74,7 +74,7 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 			       PRUNE_INTERVAL_MS);
 	if (fd < 0)
 		return fd == -EBADF ? -EBADF : agent_inspect_failed(fd);
-	if (!notify_id_valid(&a->notify, req->id))
+	if (fresh && !notify_id_valid(&a->notify, req->id))
 		return HANDLER_GONE;
 	*ret_fd = take_fd(&fd);
 	return 0;
@@ -146,6 +146,7 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 
 	memset(a, 0, sizeof(*a));
 	a->route_fd = -1;
+	a->routes.mon_fd = -1;
 	pidfd_cache_init(&a->pidfds);	/* agent_fini() is safe from here */
 	a->loop = loop;
 	a->policy = *policy;
@@ -156,6 +157,10 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	a->route_fd = route_open();
 	if (a->route_fd < 0)
 		return a->route_fd;
+	r = route_cache_init(&a->routes);
+	if (r < 0)
+		log_debug("no route change monitor (%s): routes not cached",
+			  strerror(-r));
 	a->socks = sockstate_table_new(SOCKSTATE_MAX);
 	if (!a->socks) {
 		closep(&a->route_fd);
@@ -189,6 +194,15 @@ static void on_sweep(uv_timer_t *t)
 		log_debug("sweep dropped %zu closed socket records", n);
 }
 
+static void on_routes_changed(uv_poll_t *h, int status, int events)
+{
+	struct agent *a = container_of(h, struct agent, routes_poll);
+
+	(void)status;
+	(void)events;
+	route_cache_drain(&a->routes);
+}
+
 static void on_notify_hup(struct notify *n)
 {
 	struct agent *a = n->agent;
@@ -214,6 +228,16 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	uv_unref((uv_handle_t *)&a->sweep_timer);
 	uv_timer_init(a->loop, &a->prune_timer);
 	uv_unref((uv_handle_t *)&a->prune_timer);
+	if (route_cache_monitor_fd(&a->routes) >= 0 &&
+	    uv_poll_init(a->loop, &a->routes_poll,
+			 route_cache_monitor_fd(&a->routes)) == 0) {
+		a->routes_polled = true;
+		uv_poll_start(&a->routes_poll, UV_READABLE, on_routes_changed);
+		uv_unref((uv_handle_t *)&a->routes_poll);
+	} else {
+		/* Unwatched answers could go stale: cache nothing. */
+		route_cache_fini(&a->routes);
+	}
 	return 0;
 }
 
@@ -228,6 +252,10 @@ void agent_stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sweep_timer, NULL);
 	uv_timer_stop(&a->prune_timer);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
+	if (a->routes_polled) {
+		uv_poll_stop(&a->routes_poll);
+		uv_close((uv_handle_t *)&a->routes_poll, NULL);
+	}
 	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options, "
 		 "%llu published",
 		 (unsigned long long)a->stats.switched,
@@ -241,6 +269,7 @@ void agent_fini(struct agent *a)
 {
 	closep(&a->route_fd);
 	a->route_fd = -1;
+	route_cache_fini(&a->routes);
 	pidfd_cache_clear(&a->pidfds);
 	a->socks = sockstate_table_free(a->socks);
 }

@@ -16,6 +16,7 @@
 #include "pidfd-cache.h"
 #include "policy.h"
 #include "publish.h"
+#include "route-cache.h"
 #include "sockstate.h"
 
 /*
@@ -45,6 +46,9 @@ struct agent {
 	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
 	uint64_t container_netns;	/* of the container's, 0 if unknown */
 	int route_fd;			/* NETLINK_ROUTE, see route.h */
+	struct route_cache routes;	/* answers of route_fd */
+	uv_poll_t routes_poll;		/* of its change monitor */
+	bool routes_polled;
 	struct pidfd_cache pidfds;	/* of trapped threads */
 	unsigned int n_pending;
 	unsigned int pending_max;	/* see AGENT_PENDING_MAX */
@@ -103,8 +107,14 @@ int agent_inspect_failed(int r);
  * @req:	the notification
  * @ret_fd:	the copy (O_CLOEXEC), to be closed by the caller
  *
- * A (cached) pidfd of the trapped thread, pidfd_getfd(), then a check that
- * the notification is still valid (the thread id may have been recycled).
+ * A (cached) pidfd of the trapped thread, pidfd_getfd(), then, for a pidfd
+ * just opened, a check that the notification is still valid (the thread
+ * id may have been recycled before pidfd_open()).  A cached thread pidfd
+ * needs no check: it was opened, and checked, while an earlier call of the
+ * same thread id was pending, and pidfd_getfd() through it succeeds only
+ * while that thread lives, so the id named that thread from before this
+ * call was trapped until now.  That also vouches for what the caller read
+ * from the thread's memory by id before this call (see handle-connect.c).
  *
  * Return: 0, or what the handler should answer instead: -EBADF (no such
  * fd, the kernel's answer too), HANDLER_GONE, or agent_inspect_failed()

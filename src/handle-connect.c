@@ -281,8 +281,8 @@ static int pin_to_route_device(struct agent *a, int hs,
 {
 	int ifindex = 0, r;
 
-	r = route_device(a->route_fd, (const struct sockaddr *)&c->ss,
-			 &ifindex);
+	r = route_cache_device(&a->routes, a->route_fd,
+			       (const struct sockaddr *)&c->ss, &ifindex);
 	if (r < 0)
 		return r;
 	if (ifindex == ROUTE_LOOPBACK_IFINDEX)
@@ -308,6 +308,9 @@ static int handshake_now(int hs)
 
 	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP)))
 		return 1;
+	/* A connecting TCP socket is writable only once established. */
+	if (p.revents == POLLOUT)
+		return 0;
 	if (getsockopt(hs, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -errno;
 	return -err;
@@ -439,7 +442,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return HANDLER_CONTINUE;
 	}
 	/* Whether the address was read from the trapped thread and not from
-	 * a recycled id is checked once, after the fd copy as well. */
+	 * a recycled id is vouched for by the fd copy (agent_copy_fd()). */
 	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
@@ -475,12 +478,13 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			return r;
 	}
 	c.host = host;
-	if (!c.si.nonblock && a->n_pending >= a->pending_max)
-		return -ENOBUFS;
-
-	r = target_fd_cloexec(req->pid, c.fd);
+	/* Close-on-exec is the fd's, O_NONBLOCK the file's: one read. */
+	r = target_fd_flags(req->pid, c.fd);
 	if (r < 0)
 		return host ? -ENOBUFS : HANDLER_CONTINUE;
-	c.cloexec = r;
+	c.cloexec = r & O_CLOEXEC;
+	c.si.nonblock = r & O_NONBLOCK;
+	if (!c.si.nonblock && a->n_pending >= a->pending_max)
+		return -ENOBUFS;
 	return switch_socket(a, &c, sock);
 }

@@ -29,9 +29,8 @@ int route_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Family, address bytes and length of @dst, v4-mapped turned to IPv4. */
-static int dst_bytes(const struct sockaddr *dst, int *family,
-		     const void **addr, size_t *len)
+int route_dst_bytes(const struct sockaddr *dst, int *family,
+		    const void **addr, size_t *len)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -92,7 +91,7 @@ int route_device(int nlfd, const struct sockaddr *dst, int *ret_ifindex)
 	int family, r;
 	ssize_t n;
 
-	r = dst_bytes(dst, &family, &addr, &alen);
+	r = route_dst_bytes(dst, &family, &addr, &alen);
 	if (r < 0)
 		return r;
 	memset(&req, 0, sizeof(req));

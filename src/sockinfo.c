@@ -40,22 +40,20 @@ uint64_t sockinfo_netns_cookie(int fd)
 	return c;
 }
 
-/* Bound: a local port, or a local address other than the wildcard. */
-static bool is_bound(int fd, int domain)
+/*
+ * Bound: a local port, or a local address other than the wildcard.  From
+ * the same getsockname(), the domain: every family fills in sa_family,
+ * which spares a getsockopt(SO_DOMAIN).
+ */
+static bool is_bound(const struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return false;
-	if (domain == AF_INET) {
-		const struct sockaddr_in *s = (const void *)&ss;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
 
 		return s->sin_port || s->sin_addr.s_addr != INADDR_ANY;
 	}
-	if (domain == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)&ss;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
 
 		return s->sin6_port ||
 		       !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
@@ -65,12 +63,20 @@ static bool is_bound(int fd, int domain)
 
 int sockinfo_query_kind(int fd, struct sockinfo *ret)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = get_int(fd, SOL_SOCKET, SO_DOMAIN, &ret->domain);
-	if (r < 0)
-		return r;
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		if (errno == ENOTSOCK || errno == EBADF)
+			return -errno;
+		/* A family without getsockname() (AF_ALG): not ours. */
+		ss.ss_family = AF_UNSPEC;
+	}
+	ret->domain = ss.ss_family;
+	ret->bound = is_bound(&ss);
 	r = get_int(fd, SOL_SOCKET, SO_TYPE, &ret->type);
 	if (r < 0)
 		return r;
@@ -84,18 +90,13 @@ int sockinfo_query_kind(int fd, struct sockinfo *ret)
 int sockinfo_query(int fd, struct sockinfo *ret)
 {
 	struct sockinfo si;
-	int r, v, fl;
+	int r, v;
 
 	r = sockinfo_query_kind(fd, &si);
 	if (r < 0)
 		return r;
 	si.netns_cookie = sockinfo_netns_cookie(fd);
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return -errno;
-	si.nonblock = fl & O_NONBLOCK;
-	/* A listening inet socket always has a port: "bound" covers it. */
-	si.bound = is_bound(fd, si.domain);
+	/* si.bound: a listening inet socket always has a port. */
 	if (get_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v) == 0)
 		si.bound_ifindex = v;
 	*ret = si;

@@ -10,12 +10,14 @@
 #include <sys/time.h>
 
 struct sockinfo {
-	int domain;		/* SO_DOMAIN */
+	int domain;		/* SO_DOMAIN, as getsockname() tells it */
 	int type;		/* SO_TYPE */
 	int protocol;		/* SO_PROTOCOL */
 	uint64_t cookie;	/* SO_COOKIE: the socket's identity */
 	uint64_t netns_cookie;	/* SO_NETNS_COOKIE, 0 if the kernel lacks it */
-	bool nonblock;		/* O_NONBLOCK of the open file */
+	bool nonblock;		/* O_NONBLOCK of the open file: set by the
+				 * caller (target_fd_flags() reads it with
+				 * close-on-exec), not by sockinfo_query() */
 	bool bound;		/* local port or address set (or listening) */
 	int bound_ifindex;	/* SO_BINDTOIFINDEX, 0 if not bound */
 };
@@ -27,8 +29,8 @@ struct sockinfo {
 int sockinfo_query(int fd, struct sockinfo *ret);
 
 /**
- * sockinfo_query_kind() - only domain, type, protocol and cookie: what
- * the setsockopt() handler needs (each field costs a syscall).
+ * sockinfo_query_kind() - only domain, bound, type, protocol and cookie:
+ * what the setsockopt() handler needs (each costs a syscall).
  * Return: 0, -ENOTSOCK, or another -errno
  */
 int sockinfo_query_kind(int fd, struct sockinfo *ret);

@@ -3,6 +3,7 @@
  * target.c - pidfd and /proc helpers for the trapped thread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ int target_getfd(int pidfd, int fd)
 	return r >= 0 ? r : -errno;
 }
 
-int target_fd_cloexec(pid_t tid, int fd)
+int target_fd_flags(pid_t tid, int fd)
 {
 	char path[64], buf[1024];
 	const char *v;
@@ -125,5 +126,14 @@ int target_fd_cloexec(pid_t tid, int fd)
 	if (!v)
 		return -EIO;
 	flags = strtoul(v, NULL, 8);
+	return (int)(flags & INT_MAX);
+}
+
+int target_fd_cloexec(pid_t tid, int fd)
+{
+	int flags = target_fd_flags(tid, fd);
+
+	if (flags < 0)
+		return flags;
 	return (flags & O_CLOEXEC) ? 1 : 0;
 }

@@ -45,6 +45,14 @@ int target_getfd(int pidfd, int fd);
  */
 int target_fd_cloexec(pid_t tid, int fd);
 
+/**
+ * target_fd_flags() - the open flags of @fd in thread @tid, O_CLOEXEC
+ * included when the fd has it, as /proc/TID/fdinfo/FD shows them: the
+ * file status flags (O_NONBLOCK) and close-on-exec in one read
+ * Return: the flags, or -errno
+ */
+int target_fd_flags(pid_t tid, int fd);
+
 /** target_tgid() - the thread group id of @tid from /proc; -errno on error */
 pid_t target_tgid(pid_t tid);
 
