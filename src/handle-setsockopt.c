@@ -45,18 +45,17 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	if (!sockopt_is_recorded(level, name) || optlen <= 0)
 		return HANDLER_CONTINUE;
 
+	/* The kernel reads at most what the option needs; so do we.  Read
+	 * by thread id first: the fd copy then vouches that the id was the
+	 * trapped thread's (agent_copy_fd()). */
+	got = procmem_read(req->pid, uval, val,
+			   MIN((size_t)optlen, sizeof(val)));
 	r = agent_copy_fd(a, req, &sock);
 	if (r != 0)
 		return r;
-	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
-		return HANDLER_CONTINUE;
-
-	/* The kernel reads at most what the option needs; so do we. */
-	got = procmem_read(req->pid, uval, val,
-			   MIN((size_t)optlen, sizeof(val)));
-	if (!notify_id_valid(&a->notify, req->id))
-		return HANDLER_GONE;
 	if (got <= 0)
+		return HANDLER_CONTINUE;
+	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
 		return HANDLER_CONTINUE;
 
 	if (setsockopt(sock, level, name, val, (socklen_t)got) < 0)
