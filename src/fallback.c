@@ -36,6 +36,7 @@
 #include "util.h"
 
 #define FRAME_MAX 65536		/* MTU 65520 plus the Ethernet header */
+
 #define EVENTS_MAX 256
 
 struct fallback {
@@ -53,10 +54,13 @@ struct fallback {
 	void *gone_data;
 	int open_handles;
 	bool stopping;
-	/* Per fd: the events slirp asked for (0 = not in the epoll set)
-	 * and what epoll reported this turn; indexed by fd number. */
+	/* Per fd: the events slirp asked for (0 = not in the epoll set),
+	 * what epoll reported this turn, and the turn slirp last asked in;
+	 * indexed by fd number. */
 	uint32_t *want;
 	uint32_t *got;
+	uint32_t *asked;
+	uint32_t turn;
 	size_t nfds;
 	uint8_t frame[FRAME_MAX];
 };
@@ -107,7 +111,7 @@ int fallback_config_set_cidr(struct fallback_config *cfg, const char *cidr)
 static int grow(struct fallback *f, int fd)
 {
 	size_t n = f->nfds ? f->nfds : 64;
-	uint32_t *w, *g;
+	uint32_t *w, *g, *t;
 
 	if (fd < 0)
 		return -EBADF;
@@ -123,8 +127,13 @@ static int grow(struct fallback *f, int fd)
 	if (!g)
 		return -ENOMEM;
 	f->got = g;
+	t = realloc(f->asked, n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	f->asked = t;
 	memset(f->want + f->nfds, 0, (n - f->nfds) * sizeof(*w));
 	memset(f->got + f->nfds, 0, (n - f->nfds) * sizeof(*g));
+	memset(f->asked + f->nfds, 0, (n - f->nfds) * sizeof(*t));
 	f->nfds = n;
 	return 0;
 }
@@ -154,8 +163,9 @@ static int add_poll(int fd, int events, void *opaque)
 
 	if (grow(f, fd) < 0)
 		return -1;
+	f->asked[fd] = f->turn;
 	if (ev.events == 0)
-		ev.events = EPOLLERR;	/* keep it in the set, quietly */
+		return fd;	/* dropped from the set after the fill */
 	op = f->want[fd] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	if (f->want[fd] != ev.events &&
 	    epoll_ctl(f->epfd, op, fd, &ev) < 0) {
@@ -300,12 +310,30 @@ static const SlirpCb slirp_callbacks = {
 	.notify = notify,
 };
 
+/*
+ * slirp asks anew every turn, poll(2) style: an fd it did not ask for
+ * this turn must leave the epoll set.  Left in, a socket slirp is done
+ * reading (shut down, waiting for its peer) reports EPOLLHUP on every
+ * epoll_wait() whatever its interest, and the loop never sleeps.
+ */
+static void drop_unasked(struct fallback *f)
+{
+	for (size_t fd = 0; fd < f->nfds; fd++) {
+		if (!f->want[fd] || f->asked[fd] == f->turn)
+			continue;
+		epoll_ctl(f->epfd, EPOLL_CTL_DEL, (int)fd, NULL);
+		f->want[fd] = 0;
+	}
+}
+
 static void on_prepare(uv_prepare_t *p)
 {
 	struct fallback *f = container_of(p, struct fallback, prepare);
 	uint32_t timeout = UINT32_MAX;
 
+	f->turn++;
 	slirp_pollfds_fill(f->slirp, &timeout, add_poll, f);
+	drop_unasked(f);
 	if (timeout != UINT32_MAX)
 		uv_timer_start(&f->timeout, on_timeout, timeout, 0);
 	else
@@ -381,6 +409,7 @@ static void fallback_free(struct fallback *f)
 	closep(&f->tap_fd);
 	free(f->want);
 	free(f->got);
+	free(f->asked);
 	free(f);
 }
 
