@@ -21,8 +21,8 @@
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
 # workload on every path), --smoke (about 10 s: host and nsbypass only,
 # used by the test suite to keep the harness working).  --only takes
-# workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in udp crr rr
-# redis syscall;
+# workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
+# udp crr rr redis syscall;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
 # (nsbypass-slirp: the target --ignore'd, so that traffic goes through
 # nsbypass's own libslirp fallback).
@@ -68,7 +68,7 @@ esac
 [ "$(id -u)" -eq 0 ] ||
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
-all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in udp crr rr redis syscall)
+all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall)
 all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta)
 workloads=()
 paths=()
@@ -254,7 +254,7 @@ w_bulk() {	# w_bulk PATH REP NAME STREAMS
 	fi
 }
 
-w_bulk_in() {	# w_bulk_in PATH REP: host -> container through a published port
+w_bulk_in() {	# w_bulk_in PATH REP NAME STREAMS: host -> container, published port
 	local hp cp v=fail spid i
 	hp=$(free_port)
 	cp=$hp
@@ -272,15 +272,15 @@ w_bulk_in() {	# w_bulk_in PATH REP: host -> container through a published port
 	spid=$!
 	for i in $(seq 50); do
 		if as_user timeout $((time_s + 20)) iperf3 -c "$H" -p "$hp" \
-			-t "$time_s" -J >"$udir/iperf-in.json" 2>"$NB_TMP/iperf.err" &&
+			-t "$time_s" -P "$4" -J >"$udir/iperf-in.json" 2>"$NB_TMP/iperf.err" &&
 			v=$(jget "$udir/iperf-in.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' 2>/dev/null); then
 			break
 		fi
 		kill -0 "$spid" 2>/dev/null || break
 		sleep 0.2
 	done
-	[ "$v" != fail ] || echo "  $1: bulk-tcp-in failed: $(tail -n 3 "$NB_TMP/iperf-in-server.log" | tr '\n' ' ')"
-	record bulk-tcp-in "$1" "$2" "$v" Gbit/s
+	[ "$v" != fail ] || echo "  $1: $3 failed: $(tail -n 3 "$NB_TMP/iperf-in-server.log" | tr '\n' ' ')"
+	record "$3" "$1" "$2" "$v" Gbit/s
 	# The server exits after its one test; do not leave it behind if
 	# the client never got through.
 	for i in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
@@ -363,7 +363,8 @@ run_workload() {	# run_workload WORKLOAD PATH REP
 	case $1 in
 	bulk-tcp) w_bulk "$2" "$3" bulk-tcp 1 ;;
 	bulk-tcp-4) w_bulk "$2" "$3" bulk-tcp-4 4 ;;
-	bulk-tcp-in) w_bulk_in "$2" "$3" ;;
+	bulk-tcp-in) w_bulk_in "$2" "$3" bulk-tcp-in 1 ;;
+	bulk-tcp-in-4) w_bulk_in "$2" "$3" bulk-tcp-in-4 4 ;;
 	udp) w_udp "$2" "$3" ;;
 	crr) w_bench_tcp "$2" "$3" crr ;;
 	rr) w_bench_tcp "$2" "$3" rr ;;
