@@ -135,8 +135,10 @@ int nb_cmd_profile(int argc, char **argv)
 		case 'm':
 		case 'b':
 			if (*slot)
-				return nb_usage_error("profile: %s given twice",
-						      argv[optind - 1]);
+				return nb_usage_error("profile: --%s given twice",
+						      c == 'l' ? "listener" :
+						      c == 'm' ? "metadata" :
+								 "base");
 			*slot = optarg;
 			break;
 		case ':':

@@ -55,7 +55,7 @@ static int probe_io_uring(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 7 && strcmp(argv[1], "setsockopt") == 0)
+	if (argc == 6 && strcmp(argv[1], "setsockopt") == 0)
 		return probe_setsockopt(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "io_uring") == 0)
 		return probe_io_uring();
