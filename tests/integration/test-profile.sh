@@ -15,7 +15,9 @@
 #     all kept, minus the notified names, and its defaults too;
 #   - bad options exit 2, a bad --base file exits 1, with one line each;
 #   - contrib/profiles/nsbypass-example.json is what the binary prints for
-#     its listenerPath (so it cannot go stale).
+#     its listenerPath (so it cannot go stale);
+#   - contrib/systemd's units pass systemd-analyze --user verify (units
+#     cannot run here: PID 1 is not systemd).
 # Under rootless podman 4.3 with runc, as NB_USER (--network none,
 # busybox-static rootfs, as in test-podman-slirp4netns.sh):
 #   - without a listener on listenerPath, the container does not start;
@@ -220,6 +222,24 @@ else
 	nb_error "no $EX"
 fi
 
+# contrib's systemd user units, with ExecStart on the binary under test.
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$NB_TMP/units" "$NB_TMP/xdg"
+	chmod 700 "$NB_TMP/xdg"
+	for u in "$NB_CONTRIB"/systemd/*.service; do
+		sed "s|/usr/local/bin/nsbypass|$NSBYPASS|" "$u" >"$NB_TMP/units/${u##*/}"
+	done
+	nb_exec env XDG_RUNTIME_DIR="$NB_TMP/xdg" systemd-analyze --user verify \
+		"$NB_TMP"/units/*.service
+	if [ "$NB_RC" -eq 0 ] && [ -z "$NB_ERR$NB_OUT" ]; then
+		nb_pass "systemd-analyze --user verify: $(cd "$NB_TMP/units" && echo *)"
+	else
+		nb_error "systemd-analyze --user verify: exit $NB_RC: $NB_ERR $NB_OUT"
+	fi
+else
+	echo "SKIP: contrib/systemd units not verified: no systemd-analyze"
+fi
+
 # --- rootless podman ------------------------------------------------------
 [ "$NB_ERRORS" -eq 0 ] || nb_done
 [ "$(id -u)" -eq 0 ] || nb_skip "podman part: needs root (test user, veth test host)"
@@ -311,7 +331,7 @@ nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
 	"even without the profile (exit $NB_RC): $NB_ERR"
 echo "TIME: podman set-up took $((SECONDS - t0)) s"
 
-nb_expect_fail "no listener on listenerPath: the container does not start" "" \
+nb_expect_fail "no listener on listenerPath: the container does not start" "seccomp agent" \
 	pm run --rm --network none --security-opt "seccomp=$PD/profile.json" \
 	--rootfs "$ROOTFS" sh -c 'echo OK started'
 
