@@ -252,27 +252,12 @@ setup_subids
 require_cmd newuidmap newgidmap setpriv
 
 H4=$NB_HOST4
-PD=$NB_TMP/podman
-XDG=$NB_TMP/r
-ROOTFS=$PD/rootfs
-mkdir -p "$PD/home" "$PD/root" "$PD/runroot" "$XDG" \
-	"$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" "$ROOTFS/sys" \
-	"$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run"
-cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
-for a in $(busybox --list); do
-	[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
-done
+. "$NB_ITEST_DIR/podman-env.sh"
+podman_env_setup
 cp "$PROFILE_PROBE" "$ROOTFS/profile-probe"
 chmod 755 "$ROOTFS/profile-probe"
-cat >"$PD/containers.conf" <<EOF
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
 cp "$NB_ITEST_DIR/profile-listener.py" "$PD/profile-listener.py"
-chown -R "$NB_USER:" "$PD" "$XDG"
-chmod 700 "$XDG"
+chown "$NB_USER:" "$PD/profile-listener.py"
 chmod 755 "$NB_TMP"
 LSOCK=$XDG/nsbypass-test.sock
 LLOG=$PD/listener.log
@@ -282,47 +267,28 @@ as_user "$NSBYPASS" profile --listener "$LSOCK" --base "$CC_PROFILE" >"$PD/profi
 	nb_error "--base $CC_PROFILE as $NB_USER failed"
 chmod 644 "$PD"/profile*.json
 
-# pm ARGS...: podman ARGS as NB_USER, all state in PD, bounded in time.
-pm() {
-	runuser -u "$NB_USER" -- env -i -C / HOME="$PD/home" USER="$NB_USER" \
-		LOGNAME="$NB_USER" XDG_RUNTIME_DIR="$XDG" \
-		CONTAINERS_CONF="$PD/containers.conf" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
-		LANG=C.UTF-8 timeout -k 5 40 \
-		podman --root "$PD/root" --runroot "$PD/runroot" \
-		--storage-driver vfs "$@"
-}
-
-pm_cleanup() {
-	local rc=$? p
-	set +e
-	pm rm -a -f -t 0 >/dev/null 2>&1
-	p=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null)
-	[ -z "$p" ] || kill "$p" 2>/dev/null
-	(exit "$rc")
-	cleanup
-}
-trap pm_cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-# prun DESC OPTS... -- CMD...: podman run --rm with the profile; stdout's
-# last line must be "OK ...".  Marks the listener log first.
+# prun DESC CMD...: podman run --rm with the options in SEC (network,
+# profile); stdout's last line must be "OK ...".  Marks the listener log
+# first.
 prun() {
-	local desc=$1 opts=()
-	shift
-	while [ "$1" != -- ]; do
-		opts+=("$1")
-		shift
-	done
+	local desc=$1
 	shift
 	echo "MARK $desc" >>"$LLOG"
-	nb_expect_ok "$desc" pm run --rm "${opts[@]}" --rootfs "$ROOTFS" "$@"
+	nb_expect_ok "$desc" pm run --rm "${SEC[@]}" --rootfs "$ROOTFS" "$@"
 }
 
 # since_mark: the listener log since the last MARK.
 since_mark() {
 	tac "$LLOG" | sed '/^MARK /q' | tac
+}
+
+# logged ERE: did the listener log a line matching ERE since the last
+# MARK?  (Not "since_mark | grep -q": with pipefail, grep's early exit
+# would turn a match into a failure.)
+logged() {
+	local l
+	l=$(since_mark)
+	grep -Eq -- "$1" <<<"$l"
 }
 
 t0=$SECONDS
@@ -346,11 +312,11 @@ done
 grep -q '^LISTENING' "$LLOG" || nb_fail "profile-listener.py did not start"
 
 SEC=(--network none --security-opt "seccomp=$PD/profile.json")
-prun "normal things under the profile" "${SEC[@]}" -- \
+prun "normal things under the profile" \
 	sh -c 'ls /bin/busybox >/dev/null && date +%Y | grep -q "^2" &&
 		echo hello >/tmp/f && [ "$(cat /tmp/f)" = hello ] &&
 		ps >/dev/null && id -u | grep -qx 0 && echo OK normal'
-st=$(since_mark | grep '^STATE' | head -n 1)
+st=$(since_mark | grep -m 1 '^STATE' || true)
 if [ -z "$st" ]; then
 	nb_error "the listener got no state"
 else
@@ -366,15 +332,15 @@ else
 	grep -Eq '"pid":[1-9][0-9]*' <<<"$st" || nb_error "state has no pid"
 fi
 
-prun "setsockopt SO_REUSEADDR (notified pair)" "${SEC[@]}" -- \
+prun "setsockopt SO_REUSEADDR (notified pair)" \
 	/profile-probe setsockopt tcp 1 2 1
-since_mark | grep -q '^NOTIF nr=54 .* a1=1 a2=2 ' &&
+logged '^NOTIF nr=54 .* a1=1 a2=2 ' &&
 	nb_pass "SO_REUSEADDR was notified" ||
 	nb_error "SO_REUSEADDR was not notified: $(since_mark)"
 while read -r ty lv nm val desc; do
-	prun "setsockopt $desc (not recorded: allowed)" "${SEC[@]}" -- \
+	prun "setsockopt $desc (not recorded: allowed)" \
 		/profile-probe setsockopt "$ty" "$lv" "$nm" "$val"
-	if since_mark | grep -q "^NOTIF nr=54 .* a1=$lv a2=$nm "; then
+	if logged "^NOTIF nr=54 .* a1=$lv a2=$nm "; then
 		nb_error "$desc was notified"
 	fi
 done <<'EOF2'
@@ -382,7 +348,7 @@ tcp 1 12 3 SO_PRIORITY
 udp 0 33 5 IP_MULTICAST_TTL
 udp 17 1 1 UDP_CORK
 EOF2
-prun "io_uring_setup gets the default EPERM" "${SEC[@]}" -- /profile-probe io_uring
+prun "io_uring_setup gets the default EPERM" /profile-probe io_uring
 nb_expect_last "io_uring_setup gets the default EPERM" "OK io_uring errno 1"
 
 if as_user sh -c ': <>/dev/net/tun' 2>/dev/null; then
@@ -390,10 +356,10 @@ if as_user sh -c ': <>/dev/net/tun' 2>/dev/null; then
 	echo "token-$$" >"$NB_TMP/www/token.txt"
 	HTP=$(free_port)
 	start_http http4 "$H4" "$HTP" "$NB_TMP/www"
+	SEC=(--network slirp4netns --security-opt "seccomp=$PD/profile.json")
 	prun "slirp4netns: wget from $H4 (connect notified, continued)" \
-		--network slirp4netns --security-opt "seccomp=$PD/profile.json" -- \
 		sh -c "wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$$ && echo OK wget"
-	since_mark | grep -q '^NOTIF nr=42 ' &&
+	logged '^NOTIF nr=42 ' &&
 		nb_pass "wget's connect was notified" ||
 		nb_error "wget's connect was not notified"
 else
@@ -401,15 +367,15 @@ else
 fi
 
 SEC=(--network none --security-opt "seccomp=$PD/profile-cc.json")
-prun "--base $CC_PROFILE: normal things" "${SEC[@]}" -- \
+prun "--base $CC_PROFILE: normal things" \
 	sh -c 'ls / >/dev/null && date >/dev/null && echo OK base'
-since_mark | grep -q '"fds":\["seccompFd"\]' ||
+logged '"fds":\["seccompFd"\]' ||
 	nb_error "--base profile: the listener got no state"
-prun "--base $CC_PROFILE: SO_REUSEADDR" "${SEC[@]}" -- \
+prun "--base $CC_PROFILE: SO_REUSEADDR" \
 	/profile-probe setsockopt tcp 1 2 1
-since_mark | grep -q '^NOTIF nr=54 .* a1=1 a2=2 ' ||
+logged '^NOTIF nr=54 .* a1=1 a2=2 ' ||
 	nb_error "--base profile: SO_REUSEADDR was not notified"
-prun "--base $CC_PROFILE: io_uring gets its ENOSYS default" "${SEC[@]}" -- \
+prun "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
 	/profile-probe io_uring
 nb_expect_last "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
 	"OK io_uring errno 38"
