@@ -21,6 +21,8 @@ static const struct nb_command commands[] = {
 	{ "run", nb_cmd_run, "run a command with bypassed networking" },
 	{ "slirp4netns", nb_cmd_slirp4netns,
 	  "slirp4netns drop-in (for rootlesskit and podman)" },
+	{ "profile", nb_cmd_profile,
+	  "print a seccomp profile for podman/Docker (listenerPath)" },
 };
 
 int nb_usage_error(const char *fmt, ...)

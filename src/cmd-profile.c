@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd-profile.c - `nsbypass profile`: print a seccomp profile that hands
+ * the container's connect(), bind(), listen() and recorded setsockopt()
+ * calls to a listenerPath agent (`nsbypass oci`), for
+ * `podman run --security-opt seccomp=FILE` and the like.  See profile.h.
+ *
+ *   nsbypass profile --listener PATH [--metadata STR] [--base FILE]
+ *
+ * Bad options: one line on stderr, status 2.  A --base file that cannot
+ * be read or is not a profile: one line on stderr, status 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "profile.h"
+#include "util.h"
+
+/* Larger than any real profile (containers-common's is 16 KiB). */
+#define PROFILE_FILE_MAX (16 << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nsbypass profile --listener PATH [--metadata STR] [--base FILE]\n\n"
+		"Print a seccomp profile (podman/Docker JSON) that notifies connect(),\n"
+		"bind(), listen() and the recorded setsockopt() options to the agent\n"
+		"listening on PATH (`nsbypass oci --listen PATH`).  Use it with\n"
+		"`podman run --security-opt seccomp=FILE`.\n\n"
+		"Options:\n"
+		"  --listener PATH   listenerPath: the agent's socket (absolute)\n"
+		"  --metadata STR    listenerMetadata: passed to the agent as is\n"
+		"  --base FILE       rewrite this profile instead of the built-in\n"
+		"                    one (the engine's default semantics: unknown\n"
+		"                    calls fail with EPERM)\n"
+		"  -h, --help        show this help\n");
+}
+
+/* Read all of @path, NUL-terminated; -errno, -EFBIG when too large. */
+static int read_file(const char *path, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b;
+
+			if (cap >= PROFILE_FILE_MAX)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 65536;
+			b = realloc(buf, cap + 1);
+			if (!b)
+				return -ENOMEM;
+			buf = b;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (memchr(buf, '\0', len))
+		return -EINVAL;
+	buf[len] = '\0';
+	*ret = buf;
+	buf = NULL;
+	return 0;
+}
+
+static int load_base(const char *path, json_object **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char err[160];
+	int r;
+
+	r = read_file(path, &text);
+	if (r == -EINVAL) {
+		fprintf(stderr, "nsbypass: %s: not a text file\n", path);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "nsbypass: cannot read %s: %s\n", path,
+			strerror(-r));
+		return r;
+	}
+	r = profile_parse(text, ret, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "nsbypass: %s: %s\n", path,
+			r == -EINVAL ? err : strerror(-r));
+	return r;
+}
+
+int nb_cmd_profile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listener", required_argument, NULL, 'l' },
+		{ "metadata", required_argument, NULL, 'm' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *listener = NULL, *metadata = NULL, *base = NULL;
+	_cleanup_free_ char *out = NULL;
+	json_object *p = NULL;
+	int c, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		const char **slot = c == 'l' ? &listener :
+				    c == 'm' ? &metadata :
+				    c == 'b' ? &base : NULL;
+
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'l':
+		case 'm':
+		case 'b':
+			if (*slot)
+				return nb_usage_error("profile: --%s given twice",
+						      c == 'l' ? "listener" :
+						      c == 'm' ? "metadata" :
+								 "base");
+			*slot = optarg;
+			break;
+		case ':':
+			return nb_usage_error("profile: %s needs an argument",
+					      argv[optind - 1]);
+		default:
+			return nb_usage_error("profile: unknown option '%s' (see 'nsbypass profile --help')",
+					      argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return nb_usage_error("profile: unexpected argument '%s'",
+				      argv[optind]);
+	if (!listener)
+		return nb_usage_error("profile: --listener PATH is required");
+	if (listener[0] != '/')
+		return nb_usage_error("profile: --listener must be an absolute path, not '%s'",
+				      listener);
+	if (strlen(listener) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return nb_usage_error("profile: --listener path is longer than a unix socket path (%zu bytes)",
+				      sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (base && !*base)
+		return nb_usage_error("profile: --base needs a file name");
+
+	r = base ? load_base(base, &p) : profile_default(&p);
+	if (r < 0) {
+		if (!base)
+			fprintf(stderr, "nsbypass: %s\n", strerror(-r));
+		return 1;
+	}
+	r = profile_add_notify(p, listener, metadata);
+	if (r == 0) {
+		out = profile_to_string(p);
+		r = out ? 0 : -ENOMEM;
+	}
+	json_object_put(p);
+	if (r < 0) {
+		fprintf(stderr, "nsbypass: %s\n", strerror(-r));
+		return 1;
+	}
+	if (fputs(out, stdout) == EOF || fflush(stdout) == EOF) {
+		fprintf(stderr, "nsbypass: writing the profile: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
