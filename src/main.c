@@ -21,6 +21,7 @@ static const struct nb_command commands[] = {
 	{ "run", nb_cmd_run, "run a command with bypassed networking" },
 	{ "slirp4netns", nb_cmd_slirp4netns,
 	  "slirp4netns drop-in (for rootlesskit and podman)" },
+	{ "oci", nb_cmd_oci, "seccomp listenerPath daemon for runc/crun" },
 };
 
 int nb_usage_error(const char *fmt, ...)
