@@ -286,8 +286,8 @@ static void on_payload(struct oci_listener *l, const char *buf, size_t len,
 		close_fds(fds, n_fds, n_fds);
 		return;
 	}
-	nfd = fds[st.seccomp_fd];
-	if (st.n_fds != n_fds) {
+	nfd = st.n_fds == n_fds ? fds[st.seccomp_fd] : -1;
+	if (nfd < 0) {
 		log_warn("container %.*s: refused: %zu fds came, fds names %zu",
 			 OCI_LOG_ID, st.id, n_fds, st.n_fds);
 		close_fds(fds, n_fds, n_fds);
