@@ -28,6 +28,7 @@
 #     running, no warning or error for a normal end.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/oci-common.sh"
 
 setup_rootless_test
 require_cmd curl python3 ip nsenter
@@ -102,11 +103,6 @@ daemon_alive() {
 	else
 		nb_fail "the daemon died after $1"
 	fi
-}
-
-# agents: the agent processes of NB_USER running now.
-agents() {
-	pgrep -u "$NB_USER" -x nsbypass-agent | wc -l
 }
 
 # A peer that sends nothing: refused after 10 s, while the rest goes on.
@@ -226,7 +222,7 @@ sim --id c-two-b -- sh -c '"$0" tcp-echo "$1" "$2" && sleep 2 && "$0" many "$1" 
 B=$!
 log_has "container c-two-b: agent pid" && log_has "container c-two-a: agent pid" || true
 sleep 1
-n=$(agents)
+n=$(oci_agents)
 [ "$n" -ge 2 ] && nb_pass "two agent processes at once ($n)" ||
 	nb_error "$n agent processes while two containers run"
 wait "$A" && nb_pass "container A: $(tail -n1 "$NB_TMP/two-a.out")" ||
@@ -267,21 +263,17 @@ expect_log "the silent peer" "refused the connection of pid [0-9]+: no complete 
 daemon_alive "everything"
 
 # ---- nothing left: every agent and nsagent ended, no noise
-for _ in $(seq 1 50); do [ "$(agents)" -eq 0 ] && break; sleep 0.1; done
-[ "$(agents)" -eq 0 ] && nb_pass "no agent process left" ||
+if oci_wait_no_agents; then
+	nb_pass "no agent process left"
+else
 	nb_error "agents left: $(pgrep -a -u "$NB_USER" -x nsbypass-agent)"
+fi
 pgrep -u "$NB_USER" -f nsbypass-nsagent >/dev/null &&
 	nb_error "nsagent left: $(pgrep -a -u "$NB_USER" -f nsbypass-nsagent)"
-started=$(grep -c ": agent pid [0-9]* serves" "$LOG" || true)
-ended=$(grep -c ": agent pid [0-9]* ended" "$LOG" || true)
-[ "$started" = "$ended" ] && nb_pass "$started agents started, $ended ended" ||
-	nb_error "$started agents started, $ended ended"
 if grep -E "agent .*: (warn|error):|agent pid [0-9]+ (failed|killed)" "$LOG"; then
 	nb_error "warnings or errors from agents of normal containers"
 fi
-kill "$DPID"
-for _ in $(seq 1 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$DPID" 2>/dev/null && nb_error "the daemon ignored SIGTERM"
+oci_stop_daemon
 [ -e "$SOCK" ] && nb_error "the socket is still there after SIGTERM"
 [ -e "$PIDF" ] && nb_error "the pid file is still there after SIGTERM"
 echo "----- daemon log"

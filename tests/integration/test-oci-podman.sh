@@ -29,6 +29,7 @@
 #     SKIP note with the reason.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/oci-common.sh"
 
 setup_rootless_test
 require_cmd podman runc busybox newuidmap newgidmap python3
@@ -214,10 +215,10 @@ for n in a b; do
 	[ "$NB_RC" -eq 0 ] || nb_error "podman run -d two-$n: exit $NB_RC: $NB_ERR"
 done
 for _ in $(seq 1 50); do
-	[ "$(pgrep -u "$NB_USER" -x nsbypass-agent | wc -l)" -ge 2 ] && break
+	[ "$(oci_agents)" -ge 2 ] && break
 	sleep 0.1
 done
-n=$(pgrep -u "$NB_USER" -x nsbypass-agent | wc -l)
+n=$(oci_agents)
 [ "$n" -ge 2 ] && nb_pass "two containers: $n agent processes" ||
 	nb_error "two containers: $n agent processes"
 pm exec two-a sh -c "sleep 1; $WGET" >"$NB_TMP/exec-a.out" 2>&1 &
@@ -238,12 +239,7 @@ for n in a b; do
 		nb_error "two-$n: no agent of the exec switched a socket"
 done
 nb_exec pm rm -f -t 0 two-a two-b
-for _ in $(seq 1 100); do
-	[ "$(pgrep -u "$NB_USER" -x nsbypass-agent | wc -l)" -eq 0 ] && break
-	sleep 0.1
-done
-[ "$(pgrep -u "$NB_USER" -x nsbypass-agent | wc -l)" -eq 0 ] &&
-	nb_pass "podman rm: every agent ended" ||
+oci_wait_no_agents && nb_pass "podman rm: every agent ended" ||
 	nb_error "agents left after podman rm: $(pgrep -a -u "$NB_USER" -x nsbypass-agent)"
 
 # crun: needs the hugetlb v1 cgroup in this VM's hybrid mode.
@@ -257,13 +253,7 @@ else
 	runtime_checks crun
 fi
 
-kill "$DPID"
-for _ in $(seq 1 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$DPID" 2>/dev/null && nb_error "the daemon ignored SIGTERM"
-started=$(grep -c ": agent pid [0-9]* serves" "$LOG" || true)
-ended=$(grep -c ": agent pid [0-9]* ended" "$LOG" || true)
-[ "$started" = "$ended" ] && nb_pass "$started agents started, $ended ended" ||
-	nb_error "$started agents started, $ended ended"
+oci_stop_daemon
 if grep -E ": (warn|error):" "$LOG"; then
 	nb_error "warnings or errors in the daemon's log"
 fi
