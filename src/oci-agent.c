@@ -37,6 +37,7 @@ struct oci_agent {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
+	pid_t nsagent_pid;		/* 0: none */
 };
 
 /* A socket made in the namespaces of @j, by a child that joins them. */
@@ -88,7 +89,7 @@ static int wait_first_report(int fd)
 }
 
 /* nsagent in the container's namespaces; its report socket, or -errno. */
-static int start_nsagent(const struct nsjoin *j)
+static int start_nsagent(const struct nsjoin *j, pid_t *ret_pid)
 {
 	char *argv[] = { (char *)"nsbypass-nsagent", (char *)"--report-fd",
 			 (char *)"3", NULL };
@@ -114,11 +115,29 @@ static int start_nsagent(const struct nsjoin *j)
 		waitpid(pid, NULL, 0);
 		return r;
 	}
+	*ret_pid = pid;
 	return sp[0];
 }
 
+/*
+ * nsagent exits once its report socket hangs up (closed by now): reap it,
+ * or an init that does not reap orphans would keep it as a zombie.
+ */
+static void reap_nsagent(pid_t pid)
+{
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	log_warn("nsbypass-nsagent (pid %d) did not exit, killed", (int)pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* The container's netns cookie and nsagent's reports, as far as known. */
-static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report)
+static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
+			    pid_t *ret_nsagent)
 {
 	char net[64], user[64];
 	struct nsjoin j;
@@ -142,7 +161,7 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report)
 		log_warn_errno(s, "no socket in the container's netns: any "
 			       "netns but the host's counts as its own");
 	}
-	r = start_nsagent(&j);
+	r = start_nsagent(&j, ret_nsagent);
 	if (r >= 0)
 		*ret_report = r;
 	else
@@ -164,31 +183,39 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 {
 	static struct oci_agent oa;
 	uint64_t cookie;
-	int report, r;
+	int report, r, status = 0;
 
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
-	learn_container(pid, &cookie, &report);
+	learn_container(pid, &cookie, &report, &oa.nsagent_pid);
 	r = agent_init(&oa.agent, &oa.loop, &cfg->policy);
 	if (r < 0) {
-		closep(&report);
 		close(notify_fd);
-		return log_errno(r, "cannot start the agent"), 1;
+		log_errno(r, "cannot start the agent");
+		status = 1;
+		goto out_agent;
 	}
 	oa.agent.publish = &cfg->publish;
 	oa.agent.bind_bypass = !cfg->ignore_bind;
 	r = agent_start(&oa.agent, notify_fd, cookie, on_done);
 	if (r < 0) {
-		closep(&report);
-		agent_fini(&oa.agent);
-		return log_errno(r, "cannot watch the notify fd"), 1;
+		log_errno(r, "cannot watch the notify fd");
+		status = 1;
+		goto out_agent;
 	}
-	if (report >= 0 &&
-	    nsagent_client_start(&oa.nsagent, &oa.loop, report,
-				 &oa.agent.policy) < 0)
-		log_warn("cannot watch nsagent reports, ignoring");
+	if (report >= 0) {
+		r = nsagent_client_start(&oa.nsagent, &oa.loop, report,
+					 &oa.agent.policy);
+		report = -1;	/* owned by the client, even on failure */
+		if (r < 0)
+			log_warn("cannot watch nsagent reports, ignoring");
+	}
 	uv_run(&oa.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&oa.loop);
+out_agent:
 	agent_fini(&oa.agent);
-	return 0;
+	closep(&report);
+	if (oa.nsagent_pid > 0)
+		reap_nsagent(oa.nsagent_pid);
+	return status;
 }

@@ -5,13 +5,22 @@
 # common.sh.  The caller sets SOCK, LOG and PIDF (paths in a directory
 # NB_USER owns).
 #
-#   oci_agents                  how many agent processes NB_USER runs
+#   oci_agents                  how many agent processes the daemon (DPID)
+#                               runs (other tests may run agents too)
+#   oci_nsagents                the pids of their nsagent helpers
 #   oci_wait_no_agents          bounded wait until none is left (5 s)
 #   oci_stop_daemon             SIGTERM the daemon (DPID); it must exit,
 #                               and every agent it started must have ended
 
 oci_agents() {
-	pgrep -u "$NB_USER" -x nsbypass-agent | wc -l
+	pgrep -P "$DPID" -x nsbypass-agent | wc -l
+}
+
+oci_nsagents() {
+	local a
+	for a in $(pgrep -P "$DPID" -x nsbypass-agent); do
+		pgrep -P "$a" -f "^nsbypass-nsagent " || true
+	done
 }
 
 oci_wait_no_agents() {

@@ -74,14 +74,14 @@ pm_cleanup() {
 	local rc=$? p
 	set +e
 	pm rm -a -f -t 0 >/dev/null 2>&1
+	for p in $([ -z "${DPID:-}" ] || pgrep -P "$DPID" -x nsbypass-agent); do
+		echo "cleanup: agent pid $p still runs"
+		kill -9 "$p"
+	done
 	p=$(cat "$PIDF" 2>/dev/null)
 	[ -z "$p" ] || kill "$p" 2>/dev/null
 	p=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null)
 	[ -z "$p" ] || kill "$p" 2>/dev/null
-	for p in $(pgrep -u "$NB_USER" -x nsbypass-agent); do
-		echo "cleanup: agent pid $p still runs"
-		kill -9 "$p"
-	done
 	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
 	(exit "$rc")
 	cleanup
@@ -240,7 +240,7 @@ for n in a b; do
 done
 nb_exec pm rm -f -t 0 two-a two-b
 oci_wait_no_agents && nb_pass "podman rm: every agent ended" ||
-	nb_error "agents left after podman rm: $(pgrep -a -u "$NB_USER" -x nsbypass-agent)"
+	nb_error "agents left after podman rm: $(pgrep -a -P "$DPID" -x nsbypass-agent)"
 
 # crun: needs the hugetlb v1 cgroup in this VM's hybrid mode.
 if ! command -v crun >/dev/null; then
