@@ -23,6 +23,7 @@ static const struct nb_command commands[] = {
 	  "slirp4netns drop-in (for rootlesskit and podman)" },
 	{ "profile", nb_cmd_profile,
 	  "print a seccomp profile for podman/Docker (listenerPath)" },
+	{ "oci", nb_cmd_oci, "seccomp listenerPath daemon for runc/crun" },
 };
 
 int nb_usage_error(const char *fmt, ...)

@@ -47,7 +47,7 @@ nb_install_packages() {
 }
 
 # nb_machine_fixups: the quirks of ENVIRONMENT.md that rootless tap
-# devices need.  Only as root; a note otherwise.
+# devices and crun need.  Only as root; a note otherwise.
 nb_machine_fixups() {
 	if [ "$(id -u)" -ne 0 ]; then
 		nb_setup_log "note: not root: no machine fix-ups"
@@ -57,6 +57,20 @@ nb_machine_fixups() {
 		chmod 0666 /dev/net/tun
 		nb_setup_log "fix-up: /dev/net/tun was 0600, made it 0666" \
 			"(the Debian default) so that rootless tap devices work"
+	fi
+	# crun refuses cgroups in hybrid mode (v1 controllers next to a v2
+	# "unified" mount) unless hugetlb is mounted as v1 too.
+	if [ -d /sys/fs/cgroup/unified ] &&
+	   grep -q '^hugetlb[[:space:]]' /proc/cgroups &&
+	   ! grep -q ' /sys/fs/cgroup/hugetlb cgroup ' /proc/mounts; then
+		if mkdir -p /sys/fs/cgroup/hugetlb &&
+		   mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; then
+			nb_setup_log "fix-up: mounted the hugetlb v1 cgroup" \
+				"(crun refuses hybrid cgroups without it)"
+		else
+			nb_setup_log "note: cannot mount the hugetlb v1 cgroup:" \
+				"crun will not run containers here"
+		fi
 	fi
 }
 

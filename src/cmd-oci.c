@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd-oci.c - `nsbypass oci`: the OCI seccomp listenerPath daemon.
+ *
+ * Runtimes (runc, crun) connect to the listener socket for each
+ * container and each `exec` into one and send the container process
+ * state with the seccomp notify fd (oci-listener.c reads it).  The
+ * daemon checks the state (oci-state.c), picks the fd named seccompFd,
+ * checks that it is a seccomp notify fd, closes the rest, works out the
+ * container's settings (oci-config.c) and forks one agent process for
+ * it (oci-agent.c).  It never serves a notification itself, so no
+ * container can stall or crash the daemon or another container's agent.
+ * It reaps the agents and logs one line when one ends.  On SIGTERM or
+ * SIGINT it stops listening and exits 0; running agents go on serving
+ * their containers until these exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "oci-agent.h"
+#include "oci-config.h"
+#include "oci-listener.h"
+#include "oci-state.h"
+#include "util.h"
+
+/* Agents running at once; past it a container is refused. */
+#define OCI_AGENTS_MAX 1024
+/* The part of a container id that log lines show. */
+#define OCI_LOG_ID 64
+
+struct oci_child {
+	pid_t pid;
+	char id[OCI_LOG_ID + 1];
+};
+
+struct oci_daemon {
+	uv_loop_t loop;
+	struct oci_listener listener;
+	uv_signal_t sigchld, sigterm, sigint;
+	struct oci_config defaults;
+	const char *listen_path;
+	const char *pid_file;
+	const char *log_file;
+	int ready_fd;
+	struct oci_child children[OCI_AGENTS_MAX];
+	size_t n_children;
+};
+
+static void oci_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nsbypass oci --listen PATH [OPTIONS]\n"
+		"\n"
+		"Serve as the seccomp listenerPath of OCI runtimes (runc, crun):\n"
+		"for every container (and every exec into one) the runtime sends\n"
+		"its seccomp notify fd, and an agent process bypasses its TCP and\n"
+		"UDP connects to the outside.  Use it with a profile from\n"
+		"`nsbypass profile --listener PATH`.\n"
+		"\n"
+		"Options:\n"
+		"  --listen=PATH     the unix socket to create (mode 0600; only\n"
+		"                    peers of our own uid are served)\n"
+		"  --ignore=CIDR     never bypass CIDR (repeatable); loopback,\n"
+		"                    link-local, multicast and unspecified\n"
+		"                    addresses and the container's own subnets\n"
+		"                    are never bypassed in any case\n"
+		"  --publish=[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
+		"                    a TCP bind() of CONTAINERPORT takes the host\n"
+		"                    port (repeatable); UDP is left to the engine\n"
+		"  --ignore-bind     no bind bypass: the engine forwards ports\n"
+		"  --ready-fd=N      write \"1\" to fd N once listening\n"
+		"  --pid-file=F      write our pid to F once listening\n"
+		"  --log-file=F      append log lines to F instead of stderr\n"
+		"  --log-level=LVL   error, warn (default), info or debug\n"
+		"  -h, --help        show this help\n"
+		"  --version         show the version\n"
+		"\n"
+		"Per container, the profile's listenerMetadata\n"
+		"(\"ignore=CIDR,...;publish=SPEC,...;ignore-bind=true\") and the\n"
+		"annotations nsbypass.ignore, nsbypass.publish and\n"
+		"nsbypass.ignore-bind replace these defaults, key by key.\n");
+}
+
+static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'L' },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "ignore-bind", no_argument, NULL, 'B' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "log-file", required_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct publish pub;
+	struct cidr c;
+	int o, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'L':
+			d->listen_path = optarg;
+			break;
+		case 'i':
+			if (cidr_parse(optarg, &c) < 0)
+				return nb_usage_error(
+					"oci: --ignore=%s: not an IPv4 or IPv6 CIDR",
+					optarg);
+			if (policy_add_ignore(&d->defaults.policy, &c) < 0)
+				return nb_usage_error(
+					"oci: too many --ignore (at most %d)",
+					POLICY_LIST_MAX);
+			break;
+		case 'p':
+			if (publish_parse(optarg, &pub) < 0)
+				return nb_usage_error(
+					"oci: --publish=%s: want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
+					optarg);
+			r = publish_add(&d->defaults.publish, &pub);
+			if (r < 0)
+				return nb_usage_error(
+					"oci: --publish=%s: %s", optarg,
+					r == -EEXIST ? "that host port is published twice" :
+						       "too many --publish");
+			break;
+		case 'B':
+			d->defaults.ignore_bind = true;
+			break;
+		case 'r':
+			if (parse_int(optarg, 0, INT32_MAX, &d->ready_fd) < 0 ||
+			    fcntl(d->ready_fd, F_GETFD) < 0)
+				return nb_usage_error(
+					"oci: --ready-fd=%s: not an open fd", optarg);
+			break;
+		case 'P':
+			d->pid_file = optarg;
+			break;
+		case 'f':
+			d->log_file = optarg;
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &log_max_level) < 0)
+				return nb_usage_error(
+					"oci: --log-level=%s: want error, warn, info or debug",
+					optarg);
+			break;
+		case 'h':
+			oci_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("nsbypass %s\n", NB_VERSION);
+			exit(0);
+		default:
+			if (optopt)
+				return nb_usage_error("oci: bad option '-%c'",
+						      optopt);
+			return nb_usage_error("oci: bad option '%s'",
+					      argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return nb_usage_error("oci: unexpected argument '%s'",
+				      argv[optind]);
+	if (!d->listen_path || !*d->listen_path)
+		return nb_usage_error("oci: --listen=PATH is required (see 'nsbypass oci --help')");
+	return 0;
+}
+
+/* Is @fd a seccomp user-notification fd? */
+static bool is_notify_fd(int fd)
+{
+	static const char want[] = "anon_inode:seccomp notify";
+	char path[64], target[sizeof(want) + 1];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target));
+	return n == (ssize_t)strlen(want) && memcmp(target, want, (size_t)n) == 0;
+}
+
+static void close_fds(int *fds, size_t n, size_t keep)
+{
+	for (size_t i = 0; i < n; i++)
+		if (i != keep)
+			close(fds[i]);
+}
+
+/*
+ * The agent process: only the notify fd and stdio stay open, the signals
+ * libuv handles in the daemon are back to their defaults.  Never returns.
+ */
+static void __attribute__((noreturn))
+agent_child(const struct oci_config *cfg, int notify_fd,
+	    const struct oci_state *st, const sigset_t *mask)
+{
+	static char prefix[32];
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (notify_fd != 3) {
+		if (dup3(notify_fd, 3, O_CLOEXEC) < 0)
+			_exit(125);
+		notify_fd = 3;
+	}
+	if (syscall(SYS_close_range, 4U, ~0U, 0) < 0)
+		for (long fd = 4, max = sysconf(_SC_OPEN_MAX); fd < max; fd++)
+			close((int)fd);
+	prctl(PR_SET_NAME, "nsbypass-agent");
+	snprintf(prefix, sizeof(prefix), "nsbypass agent %.12s", st->id);
+	log_set_prefix(prefix);
+	_exit(oci_agent_run(cfg, notify_fd, st->pid));
+}
+
+static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
+			int notify_fd, const struct oci_state *st)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	if (d->n_children == ARRAY_SIZE(d->children)) {
+		log_warn("container %.*s: refused: %d agents run already",
+			 OCI_LOG_ID, st->id, OCI_AGENTS_MAX);
+		close(notify_fd);
+		return;
+	}
+	/* No libuv signal handler may run in the child before it resets
+	 * them: it would write to the daemon's loop. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		agent_child(cfg, notify_fd, st, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(notify_fd);
+	if (pid < 0) {
+		log_errno(-errno, "container %.*s: cannot fork its agent",
+			  OCI_LOG_ID, st->id);
+		return;
+	}
+	d->children[d->n_children].pid = pid;
+	snprintf(d->children[d->n_children].id, OCI_LOG_ID + 1, "%s", st->id);
+	d->n_children++;
+	log_info("container %.*s: agent pid %d serves pid %d", OCI_LOG_ID,
+		 st->id, (int)pid, (int)st->pid);
+}
+
+/* implements oci_payload_cb */
+static void on_payload(struct oci_listener *l, const char *buf, size_t len,
+		       int *fds, size_t n_fds)
+{
+	struct oci_daemon *d = container_of(l, struct oci_daemon, listener);
+	static struct oci_config cfg;
+	struct oci_state st;
+	const char *why;
+	char cwhy[160];
+	int nfd;
+
+	if (n_fds == 0) {
+		log_warn("refused a state (%zu bytes): no fd came with it", len);
+		return;
+	}
+	if (oci_state_parse(buf, len, &st, &why) < 0) {
+		log_warn("refused a state (%zu bytes, %zu fds): %s", len, n_fds,
+			 why);
+		close_fds(fds, n_fds, n_fds);
+		return;
+	}
+	nfd = st.n_fds == n_fds ? fds[st.seccomp_fd] : -1;
+	if (nfd < 0) {
+		log_warn("container %.*s: refused: %zu fds came, fds names %zu",
+			 OCI_LOG_ID, st.id, n_fds, st.n_fds);
+		close_fds(fds, n_fds, n_fds);
+	} else if (!is_notify_fd(nfd)) {
+		log_warn("container %.*s: refused: seccompFd is not a seccomp "
+			 "notify fd", OCI_LOG_ID, st.id);
+		close_fds(fds, n_fds, n_fds);
+	} else {
+		close_fds(fds, n_fds, st.seccomp_fd);
+		cfg = d->defaults;
+		if (oci_config_apply(&cfg, &st, cwhy, sizeof(cwhy)) < 0) {
+			log_warn("container %.*s: refused: %s", OCI_LOG_ID,
+				 st.id, cwhy);
+			close(nfd);
+		} else {
+			start_agent(d, &cfg, nfd, &st);
+		}
+	}
+	oci_state_clear(&st);
+}
+
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+	struct oci_daemon *d = container_of(h, struct oci_daemon, sigchld);
+	int status;
+	pid_t p;
+
+	(void)signum;
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < d->n_children; i++) {
+			struct oci_child *c = &d->children[i];
+
+			if (c->pid != p)
+				continue;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				log_info("container %s: agent pid %d ended",
+					 c->id, (int)p);
+			else if (WIFEXITED(status))
+				log_warn("container %s: agent pid %d failed "
+					 "(exit status %d)", c->id, (int)p,
+					 WEXITSTATUS(status));
+			else
+				log_warn("container %s: agent pid %d killed "
+					 "by signal %d", c->id, (int)p,
+					 WTERMSIG(status));
+			*c = d->children[--d->n_children];
+			break;
+		}
+	}
+}
+
+static void on_stop(uv_signal_t *h, int signum)
+{
+	struct oci_daemon *d = h->data;
+
+	log_info("signal %d: stopping; %zu agents go on until their "
+		 "containers end", signum, d->n_children);
+	oci_listener_stop(&d->listener);
+	uv_close((uv_handle_t *)&d->sigchld, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+static int write_pid_file(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+					    O_CLOEXEC | O_NOFOLLOW, 0644);
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	return write(fd, buf, (size_t)n) == n ? 0 : -EIO;
+}
+
+static int open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+int nb_cmd_oci(int argc, char **argv)
+{
+	static struct oci_daemon d;
+	int r;
+
+	d.ready_fd = -1;
+	policy_init(&d.defaults.policy);
+	r = parse_oci_args(argc, argv, &d);
+	if (r)
+		return r;
+	if (d.log_file) {
+		r = open_log_file(d.log_file);
+		if (r < 0)
+			return log_errno(r, "oci: --log-file=%s", d.log_file), 1;
+	}
+	log_set_prefix("nsbypass oci");
+	/* A runtime that hangs up must not kill us in a write. */
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&d.loop);
+	r = oci_listener_start(&d.listener, &d.loop, d.listen_path, on_payload);
+	if (r < 0)
+		return log_errno(r, "cannot listen on %s", d.listen_path), 1;
+	uv_signal_init(&d.loop, &d.sigchld);
+	uv_signal_start(&d.sigchld, on_sigchld, SIGCHLD);
+	uv_signal_init(&d.loop, &d.sigterm);
+	uv_signal_init(&d.loop, &d.sigint);
+	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sigterm, on_stop, SIGTERM);
+	uv_signal_start(&d.sigint, on_stop, SIGINT);
+	if (d.pid_file) {
+		r = write_pid_file(d.pid_file);
+		if (r < 0)
+			log_warn_errno(r, "cannot write --pid-file=%s, ignoring",
+				       d.pid_file);
+	}
+	if (d.ready_fd >= 0) {
+		if (write(d.ready_fd, "1", 1) != 1)
+			log_warn_errno(-errno, "--ready-fd=%d, ignoring",
+				       d.ready_fd);
+		close(d.ready_fd);
+	}
+	log_info("listening on %s: %zu ignored CIDRs, %zu published ports%s",
+		 d.listen_path, d.defaults.policy.n_ignore,
+		 d.defaults.publish.n,
+		 d.defaults.ignore_bind ? ", no bind bypass" : "");
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&d.loop);
+	if (d.pid_file)
+		unlink(d.pid_file);
+	return 0;
+}

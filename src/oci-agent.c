@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * oci-agent.c - the per-container process of `nsbypass oci`.
+ *
+ * It runs the same single-loop agent as `nsbypass run` (agent.h), with
+ * the container's namespaces found from the state's pid instead of made
+ * by us: a short-lived child joins them to make a probe socket (its
+ * SO_NETNS_COOKIE names the container's netns), and nsbypass-nsagent,
+ * started there through nsjoin.c, reports the container's subnets
+ * (10.0.2.0/24 under slirp4netns, say) so that they are never bypassed.
+ * nsagent exits when this process does (its report socket hangs up).
+ * It runs without --kill-on-hangup: the user namespace of a rootless
+ * podman container is shared by every container of the user.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "agent.h"
+#include "fdpass.h"
+#include "log.h"
+#include "nsagent-client.h"
+#include "nsjoin.h"
+#include "oci-agent.h"
+#include "sockinfo.h"
+#include "util.h"
+
+struct oci_agent {
+	uv_loop_t loop;
+	struct agent agent;
+	struct nsagent_client nsagent;
+	pid_t nsagent_pid;		/* 0: none */
+};
+
+/* A socket made in the namespaces of @j, by a child that joins them. */
+static int probe_socket(const struct nsjoin *j)
+{
+	int sp[2], s = -1, r, status;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if ((j->userns_fd >= 0 && setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
+		    setns(j->netns_fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		_exit(s >= 0 && fdpass_send(sp[1], &s, 1) == 0 ? 0 : 1);
+	}
+	close(sp[1]);
+	/* The child's exit closes its end: no hang without a socket. */
+	r = fdpass_recv(sp[0], &s, 1);
+	close(sp[0]);
+	waitpid(pid, &status, 0);
+	return r < 0 ? r : s;
+}
+
+/* Wait for nsagent's first report on @fd, which nsagent_client reads. */
+static int wait_first_report(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+	int r;
+
+	do
+		r = poll(&p, 1, OCI_AGENT_REPORT_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (r < 0)
+		return -errno;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1 ? 0 : -EPIPE;
+}
+
+/* nsagent in the container's namespaces; its report socket, or -errno. */
+static int start_nsagent(const struct nsjoin *j, pid_t *ret_pid)
+{
+	char *argv[] = { (char *)"nsbypass-nsagent", (char *)"--report-fd",
+			 (char *)"3", NULL };
+	_cleanup_free_ char *path = nsagent_find();
+	_cleanup_close_ int theirs = -1;
+	int sp[2], r;
+	pid_t pid;
+
+	if (!path)
+		return -ENOENT;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	theirs = sp[1];
+	pid = nsjoin_spawn(j, path, argv, theirs);
+	if (pid < 0) {
+		close(sp[0]);
+		return pid;
+	}
+	r = wait_first_report(sp[0]);
+	if (r < 0) {
+		close(sp[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return r;
+	}
+	*ret_pid = pid;
+	return sp[0];
+}
+
+/*
+ * nsagent exits once its report socket hangs up (closed by now): reap it,
+ * or an init that does not reap orphans would keep it as a zombie.
+ */
+static void reap_nsagent(pid_t pid)
+{
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	log_warn("nsbypass-nsagent (pid %d) did not exit, killed", (int)pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* The container's netns cookie and nsagent's reports, as far as known. */
+static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
+			    pid_t *ret_nsagent)
+{
+	char net[64], user[64];
+	struct nsjoin j;
+	int r, s;
+
+	*ret_cookie = 0;
+	*ret_report = -1;
+	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
+	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)pid);
+	r = nsjoin_open(&j, net, user);
+	if (r < 0) {
+		log_warn_errno(r, "cannot open the namespaces of pid %d, "
+			       "ignoring", (int)pid);
+		return;
+	}
+	s = probe_socket(&j);
+	if (s >= 0) {
+		*ret_cookie = sockinfo_netns_cookie(s);
+		close(s);
+	} else {
+		log_warn_errno(s, "no socket in the container's netns: any "
+			       "netns but the host's counts as its own");
+	}
+	r = start_nsagent(&j, ret_nsagent);
+	if (r >= 0)
+		*ret_report = r;
+	else
+		log_warn_errno(r, "no subnet reports from nsbypass-nsagent: "
+			       "only the built-in ranges and the ignore list "
+			       "stay inside");
+	nsjoin_close(&j);
+}
+
+/* implements agent_done_cb: the container is gone */
+static void on_done(struct agent *a)
+{
+	struct oci_agent *oa = container_of(a, struct oci_agent, agent);
+
+	nsagent_client_stop(&oa->nsagent);
+}
+
+int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
+{
+	static struct oci_agent oa;
+	uint64_t cookie;
+	int report, r, status = 0;
+
+	uv_loop_init(&oa.loop);
+	oa.nsagent.fd = -1;
+	learn_container(pid, &cookie, &report, &oa.nsagent_pid);
+	r = agent_init(&oa.agent, &oa.loop, &cfg->policy);
+	if (r < 0) {
+		close(notify_fd);
+		log_errno(r, "cannot start the agent");
+		status = 1;
+		goto out_agent;
+	}
+	oa.agent.publish = &cfg->publish;
+	oa.agent.bind_bypass = !cfg->ignore_bind;
+	r = agent_start(&oa.agent, notify_fd, cookie, on_done);
+	if (r < 0) {
+		log_errno(r, "cannot watch the notify fd");
+		status = 1;
+		goto out_agent;
+	}
+	if (report >= 0) {
+		r = nsagent_client_start(&oa.nsagent, &oa.loop, report,
+					 &oa.agent.policy);
+		report = -1;	/* owned by the client, even on failure */
+		if (r < 0)
+			log_warn("cannot watch nsagent reports, ignoring");
+	}
+	uv_run(&oa.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&oa.loop);
+out_agent:
+	agent_fini(&oa.agent);
+	closep(&report);
+	if (oa.nsagent_pid > 0)
+		reap_nsagent(oa.nsagent_pid);
+	return status;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * oci-agent.h - one container's agent under `nsbypass oci`: the process
+ * the daemon forks for each seccomp notify fd it accepts.
+ */
+#ifndef NB_OCI_AGENT_H
+#define NB_OCI_AGENT_H
+
+#include <sys/types.h>
+
+#include "oci-config.h"
+
+/* How long the agent waits for nsagent's first subnet report. */
+#define OCI_AGENT_REPORT_TIMEOUT_MS 5000
+
+/**
+ * oci_agent_run() - serve @notify_fd until no process uses the filter
+ * @cfg:	the container's settings
+ * @notify_fd:	its seccomp notify fd (owned)
+ * @pid:	a process of the container (the state's pid): its
+ *		/proc/PID/ns/{user,net} name the container's namespaces
+ *
+ * Before the first notification is served, the agent learns the
+ * container's network namespace (a socket made there gives its
+ * SO_NETNS_COOKIE) and its own subnets (nsbypass-nsagent, started in the
+ * container's user and network namespaces, reports them, then every
+ * change).  Either failing is not fatal: without the cookie every netns
+ * but the host's counts as the container's, without nsagent only the
+ * built-in ranges and the ignore list stay inside.  Trapped calls wait
+ * meanwhile, at most OCI_AGENT_REPORT_TIMEOUT_MS.
+ *
+ * Return: the exit status for the agent process (0: the container ended)
+ */
+int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid);
+
+#endif /* NB_OCI_AGENT_H */

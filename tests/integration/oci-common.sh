@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# oci-common.sh - helpers for the tests of `nsbypass oci`, sourced after
+# common.sh.  The caller sets SOCK, LOG and PIDF (paths in a directory
+# NB_USER owns).
+#
+#   oci_agents                  how many agent processes the daemon (DPID)
+#                               runs (other tests may run agents too)
+#   oci_nsagents                the pids of their nsagent helpers
+#   oci_wait_no_agents          bounded wait until none is left (5 s)
+#   oci_stop_daemon             SIGTERM the daemon (DPID); it must exit,
+#                               and every agent it started must have ended
+
+oci_agents() {
+	pgrep -P "$DPID" -x nsbypass-agent | wc -l
+}
+
+oci_nsagents() {
+	local a
+	for a in $(pgrep -P "$DPID" -x nsbypass-agent); do
+		pgrep -P "$a" -f "^nsbypass-nsagent " || true
+	done
+}
+
+oci_wait_no_agents() {
+	local _i
+	for _i in $(seq 1 50); do
+		[ "$(oci_agents)" -eq 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+oci_stop_daemon() {
+	local started ended _i
+	kill "$DPID"
+	for _i in $(seq 1 50); do
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$DPID" 2>/dev/null && nb_error "the daemon ignored SIGTERM"
+	started=$(grep -c ": agent pid [0-9]* serves" "$LOG" || true)
+	ended=$(grep -c ": agent pid [0-9]* ended" "$LOG" || true)
+	if [ "$started" = "$ended" ]; then
+		nb_pass "$started agents started, $ended ended"
+	else
+		nb_error "$started agents started, $ended ended"
+	fi
+}

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-oci-podman.sh - `nsbypass oci` as the seccomp listenerPath agent of
+# rootless podman 4.3 (runc, then crun), all run by the unprivileged
+# NB_USER, with a profile that notifies what nsbypass handles and names
+# the daemon's socket.  The profile comes from `nsbypass profile
+# --listener SOCK`; a build without that command gets an equivalent made
+# here from /usr/share/containers/seccomp.json (connect, bind, listen and
+# setsockopt moved to one SCMP_ACT_NOTIFY rule).  Podman's state lives in
+# the test's temp dir; the container root is a busybox-static rootfs dir
+# (--rootfs), as in test-podman-slirp4netns.sh.  Checks:
+#   - --network none: busybox wget and nc in the container reach an HTTP
+#     and an echo server on the test host 10.99.0.1 (negative control:
+#     the same without the profile cannot);
+#   - --network slirp4netns: the same works and is bypassed, while the
+#     container's own subnet stays inside (nsagent reports it from the
+#     container's namespaces; slirp4netns:cidr=10.99.0.0/24 makes it the
+#     test host's); with the
+#     annotation nsbypass.ignore=10.99.0.0/24 it goes through slirp4netns
+#     instead (the agent's per-container count: 0 switched, 1 kept; the
+#     server sees slirp4netns's connection);
+#   - two containers at once and `podman exec` into each: every exec gets
+#     its own agent and is bypassed;
+#   - the agents end with their containers (podman rm), each logged once,
+#     no warnings;
+#   - crun (pretty-printed state) when it is installed and runs here
+#     (tests/setup.sh mounts the hugetlb v1 cgroup crun needs), else a
+#     SKIP note with the reason.
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/oci-common.sh"
+
+setup_rootless_test
+require_cmd podman runc busybox newuidmap newgidmap python3
+setup_subids
+H4=$NB_HOST4
+PD=$NB_TMP/podman
+XDG=$NB_TMP/r
+ROOTFS=$PD/rootfs
+D=$PD/oci
+SOCK=$D/oci.sock
+LOG=$D/oci.log
+PIDF=$D/oci.pid
+PROFILE=$D/profile.json
+mkdir -p "$PD/home" "$PD/root" "$PD/runroot" "$XDG" "$D" \
+	"$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" "$ROOTFS/sys" \
+	"$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run"
+cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
+for a in $(busybox --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
+done
+cat >"$PD/containers.conf" <<EOC
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+EOC
+chown -R "$NB_USER:" "$PD" "$XDG"
+chmod 700 "$XDG" "$D"
+
+# pm ARGS...: podman ARGS as NB_USER, all state in PD, bounded in time.
+pm() {
+	runuser -u "$NB_USER" -- env -i -C / HOME="$PD/home" USER="$NB_USER" \
+		LOGNAME="$NB_USER" XDG_RUNTIME_DIR="$XDG" \
+		CONTAINERS_CONF="$PD/containers.conf" \
+		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+		LANG=C.UTF-8 timeout -k 5 60 \
+		podman --root "$PD/root" --runroot "$PD/runroot" \
+		--storage-driver vfs "$@"
+}
+
+pm_cleanup() {
+	local rc=$? p
+	set +e
+	pm rm -a -f -t 0 >/dev/null 2>&1
+	for p in $([ -z "${DPID:-}" ] || pgrep -P "$DPID" -x nsbypass-agent); do
+		echo "cleanup: agent pid $p still runs"
+		kill -9 "$p"
+	done
+	p=$(cat "$PIDF" 2>/dev/null)
+	[ -z "$p" ] || kill "$p" 2>/dev/null
+	p=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null)
+	[ -z "$p" ] || kill "$p" 2>/dev/null
+	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
+	(exit "$rc")
+	cleanup
+}
+trap pm_cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+start_test_echo
+EP=$NB_ECHO_PORT
+SLOG=$NB_TMP/server.peers
+EP2=$(free_port)
+start_echo echo4log "$H4" "$EP2" "$SLOG"
+mkdir -p "$NB_TMP/www"
+echo "token-$EP" >"$NB_TMP/www/token.txt"
+HTP=$(free_port)
+start_http http4 "$H4" "$HTP" "$NB_TMP/www"
+
+# The profile: nsbypass's own, or the fallback made from podman's default.
+if as_user "$NSBYPASS" profile --help >/dev/null 2>&1; then
+	as_user "$NSBYPASS" profile --listener "$SOCK" >"$PROFILE" ||
+		nb_fail "nsbypass profile --listener failed"
+	echo "profile: from nsbypass profile"
+else
+	[ -r /usr/share/containers/seccomp.json ] ||
+		nb_skip "no nsbypass profile command and no /usr/share/containers/seccomp.json"
+	"$NB_PYTHON" - "$SOCK" >"$PROFILE" <<'EOP'
+import json, sys
+notified = ["connect", "bind", "listen", "setsockopt"]
+p = json.load(open("/usr/share/containers/seccomp.json"))
+rules = []
+for r in p["syscalls"]:
+    r["names"] = [n for n in r["names"] if n not in notified]
+    if r["names"]:
+        rules.append(r)
+rules.insert(0, {"names": notified, "action": "SCMP_ACT_NOTIFY"})
+p["syscalls"] = rules
+p["listenerPath"] = sys.argv[1]
+json.dump(p, sys.stdout, indent=1)
+EOP
+	echo "profile: fallback from /usr/share/containers/seccomp.json" \
+		"(no 'nsbypass profile' in this build)"
+fi
+chown "$NB_USER:" "$PROFILE"
+grep -q "\"listenerPath\": *\"$SOCK\"" "$PROFILE" || nb_fail "the profile names no listenerPath"
+
+start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
+	--log-file "$LOG" --pid-file "$PIDF"
+for _ in $(seq 1 100); do [ -S "$SOCK" ] && [ -s "$PIDF" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || nb_fail "nsbypass oci does not listen on $SOCK"
+DPID=$(cat "$PIDF")
+
+t0=$SECONDS
+nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
+[ "$NB_RC" -eq 0 ] || nb_fail "rootless podman cannot run the busybox rootfs" \
+	"(exit $NB_RC): $NB_ERR"
+echo "TIME: podman set-up took $((SECONDS - t0)) s"
+
+# agent_stats MARK: wait until an agent started after log line MARK has
+# ended; print the stats line of that agent.
+agent_stats() {
+	local mark=$1 _i
+	for _i in $(seq 1 100); do
+		if tail -n +"$((mark + 1))" "$LOG" | grep -q ": agent pid [0-9]* ended"; then
+			break
+		fi
+		sleep 0.1
+	done
+	tail -n +"$((mark + 1))" "$LOG" | grep -m1 "info: agent: " || true
+}
+
+# pm_check DESC WANT_STATS RUNTIME OPTS... -- CMD...: "podman run --rm
+# OPTS --security-opt seccomp=PROFILE --rootfs ROOTFS CMD" must print a
+# last line "OK ..."; the agent must log WANT_STATS (an ERE).
+pm_check() {
+	local desc=$1 want=$2 rt=$3 opts=() mark st
+	shift 3
+	while [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	mark=$(wc -l <"$LOG")
+	nb_expect_ok "$rt: $desc" pm --runtime "$rt" run --rm "${opts[@]}" \
+		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" "$@"
+	st=$(agent_stats "$mark")
+	if grep -Eq -- "$want" <<<"$st"; then
+		nb_pass "$rt: $desc: agent '$st'"
+	else
+		nb_error "$rt: $desc: agent stats '$st', want /$want/"
+	fi
+}
+
+WGET="wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$EP && echo OK wget token-$EP"
+NC="echo nc-hello-\$\$ | nc -w 5 $H4 $EP | grep -q nc-hello && echo OK nc"
+
+nb_expect_fail "negative control: --network none without the profile" "" \
+	pm run --rm --network none --rootfs "$ROOTFS" sh -c "$WGET"
+
+# runtime_checks RUNTIME: the single-container checks with RUNTIME.
+runtime_checks() {
+	local rt=$1
+	pm_check "--network none: busybox wget from $H4" \
+		"1 switched, 0 kept" "$rt" --network none -- sh -c "$WGET"
+	pm_check "--network none: busybox nc to $H4" \
+		"1 switched, 0 kept" "$rt" --network none -- sh -c "$NC"
+	pm_check "--network slirp4netns: wget bypassed" \
+		"1 switched, 0 kept" "$rt" --network slirp4netns -- sh -c "$WGET"
+	# Its subnet made the test host's, so that a wrong bypass would
+	# still stay on this machine.
+	pm_check "--network slirp4netns:cidr=10.99.0.0/24: its own subnet stays inside" \
+		"0 switched, 1 kept" "$rt" --network slirp4netns:cidr=10.99.0.0/24 -- \
+		sh -c "nc -w 2 $H4 $EP </dev/null; echo OK tried $H4"
+	local before
+	before=$(grep -c '^tcp ' "$SLOG" 2>/dev/null || true)
+	pm_check "--network slirp4netns + nsbypass.ignore=10.99.0.0/24: through slirp" \
+		"0 switched, 1 kept" "$rt" --network slirp4netns \
+		--annotation nsbypass.ignore=10.99.0.0/24 -- \
+		sh -c "echo via-slirp | nc -w 5 $H4 $EP2 | grep -q via-slirp && echo OK via slirp"
+	[ "$(grep -c '^tcp ' "$SLOG" 2>/dev/null || true)" -gt "$before" ] ||
+		nb_error "$rt: the server saw no connection through slirp"
+}
+
+runtime_checks runc
+
+# Two containers at once, and an exec into each.
+mark=$(wc -l <"$LOG")
+for n in a b; do
+	nb_exec pm run -d --name "two-$n" --network none \
+		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" sleep 120
+	[ "$NB_RC" -eq 0 ] || nb_error "podman run -d two-$n: exit $NB_RC: $NB_ERR"
+done
+for _ in $(seq 1 50); do
+	[ "$(oci_agents)" -ge 2 ] && break
+	sleep 0.1
+done
+n=$(oci_agents)
+[ "$n" -ge 2 ] && nb_pass "two containers: $n agent processes" ||
+	nb_error "two containers: $n agent processes"
+pm exec two-a sh -c "sleep 1; $WGET" >"$NB_TMP/exec-a.out" 2>&1 &
+XA=$!
+pm exec two-b sh -c "sleep 1; $NC" >"$NB_TMP/exec-b.out" 2>&1 &
+XB=$!
+wait "$XA" && grep -q '^OK' "$NB_TMP/exec-a.out" && nb_pass "exec into two-a: wget bypassed" ||
+	nb_error "exec into two-a: $(cat "$NB_TMP/exec-a.out")"
+wait "$XB" && grep -q '^OK' "$NB_TMP/exec-b.out" && nb_pass "exec into two-b: nc bypassed" ||
+	nb_error "exec into two-b: $(cat "$NB_TMP/exec-b.out")"
+for n in a b; do
+	id=$(pm inspect -f '{{.Id}}' "two-$n" || true)
+	c=$(tail -n +"$((mark + 1))" "$LOG" | grep -c "container $id: agent pid [0-9]* serves" || true)
+	[ "$c" -eq 2 ] && nb_pass "two-$n: one agent for the container, one for the exec" ||
+		nb_error "two-$n: $c agents for id '$id', want 2"
+	s=$(tail -n +"$((mark + 1))" "$LOG" | grep "agent ${id:0:12}: info: agent: 1 switched" || true)
+	[ -n "$s" ] && nb_pass "two-$n: the exec was bypassed: $s" ||
+		nb_error "two-$n: no agent of the exec switched a socket"
+done
+nb_exec pm rm -f -t 0 two-a two-b
+oci_wait_no_agents && nb_pass "podman rm: every agent ended" ||
+	nb_error "agents left after podman rm: $(pgrep -a -P "$DPID" -x nsbypass-agent)"
+
+# crun: needs the hugetlb v1 cgroup in this VM's hybrid mode.
+if ! command -v crun >/dev/null; then
+	echo "SKIP: crun part: crun is not installed"
+elif ! pm --runtime crun run --rm --network none --rootfs "$ROOTFS" true \
+	>"$NB_TMP/crun.out" 2>&1; then
+	echo "SKIP: crun part: crun cannot run a container here:" \
+		"$(tail -n 2 "$NB_TMP/crun.out")"
+else
+	runtime_checks crun
+fi
+
+oci_stop_daemon
+if grep -E ": (warn|error):" "$LOG"; then
+	nb_error "warnings or errors in the daemon's log"
+fi
+echo "TIME: test-oci-podman.sh took $SECONDS s"
+nb_done
