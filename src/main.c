@@ -21,6 +21,8 @@ static const struct nb_command commands[] = {
 	{ "run", nb_cmd_run, "run a command with bypassed networking" },
 	{ "slirp4netns", nb_cmd_slirp4netns,
 	  "slirp4netns drop-in (for rootlesskit and podman)" },
+	{ "daemon", nb_cmd_daemon,
+	  "bypass4netnsd-compatible REST API (for nerdctl)" },
 };
 
 int nb_usage_error(const char *fmt, ...)
