@@ -74,7 +74,7 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			if (optarg[0] == '\0')
@@ -94,6 +94,9 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 		case 'V':
 			printf("nsbypass %s\n", NB_VERSION);
 			exit(0);
+		case ':':
+			return nb_usage_error("daemon: option '%s' needs a value",
+					      argv[optind - 1]);
 		default:
 			if (optopt)
 				return nb_usage_error("daemon: bad option '-%c'",

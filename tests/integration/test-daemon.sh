@@ -132,6 +132,30 @@ start_daemon() {
 	nb_fail "nsbypass daemon did not start"
 }
 
+# --- the command line ------------------------------------------------
+nb_exec "$NSBYPASS" daemon --help
+[ "$NB_RC" -eq 0 ] && grep -q '^Usage: nsbypass daemon' <<<"$NB_OUT" &&
+	nb_pass "daemon --help" || nb_error "daemon --help: exit $NB_RC"
+# expect_usage DESC ARGS...: exit 2 with one "nsbypass: " line.
+expect_usage() {
+	local desc=$1
+	shift
+	nb_exec timeout -k 5 20 env -u XDG_RUNTIME_DIR "$NSBYPASS" daemon "$@"
+	if [ "$NB_RC" -eq 2 ] && [ "$(printf '%s\n' "$NB_ERR" | grep -c '')" -eq 1 ] &&
+	   [[ "$NB_ERR" == "nsbypass: daemon: "* ]]; then
+		nb_pass "$desc: $NB_ERR"
+	else
+		nb_error "$desc: exit $NB_RC, stderr '$NB_ERR', want 2 and one line"
+	fi
+}
+expect_usage "bad option" --bogus
+expect_usage "an argument" "$D/x.sock"
+expect_usage "--socket without a value" --socket
+expect_usage "empty --socket" --socket ""
+expect_usage "no --socket and no XDG_RUNTIME_DIR"
+expect_usage "bad --log-level" --socket "$D/x.sock" --log-level loud
+[ ! -e "$D/x.sock" ] || nb_error "a usage error created a socket"
+
 # A socket left by a daemon that died: the new one takes it over.
 as_user "$NB_PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK"
 [ -S "$SOCK" ] || nb_fail "could not leave a stale socket at $SOCK"
