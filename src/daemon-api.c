@@ -199,20 +199,32 @@ static int take_int(json_object *obj, const char *key, json_object *out,
 	return 0;
 }
 
-/* Member @key as an array: *@ret NULL when absent or null (the copy in
- * @out is null then too, as Go marshals a nil slice). */
-static int take_array(json_object *obj, const char *key, const char *where,
-		      struct parse_err *e, json_object **ret)
+/*
+ * Member @key as an array: *@ret NULL when absent or null.  Adds an empty
+ * array under @key to @out for the copies (*@ret_copy), or null when
+ * absent, as Go marshals a nil slice.
+ */
+static int take_array(json_object *obj, const char *key, json_object *out,
+		      const char *where, struct parse_err *e,
+		      json_object **ret, json_object **ret_copy)
 {
-	json_object *v = NULL;
+	json_object *v = NULL, *copy = NULL;
 
-	*ret = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_array))
-		return fail(e, FIELD_FMT ": want an array",
-			    FIELD(where, key));
+	*ret = *ret_copy = NULL;
+	if (json_object_object_get_ex(obj, key, &v) && v) {
+		if (!json_object_is_type(v, json_type_array))
+			return fail(e, FIELD_FMT ": want an array",
+				    FIELD(where, key));
+		copy = json_object_new_array();
+		if (!copy)
+			return -ENOMEM;
+	}
+	if (json_object_object_add(out, key, copy) < 0) {
+		json_object_put(copy);
+		return -ENOMEM;
+	}
 	*ret = v;
+	*ret_copy = copy;
 	return 0;
 }
 
@@ -312,7 +324,7 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 {
 	char where[48], text[PUBLISH_SPEC_MAX];
 	const char *parent_ip, *child_ip;
-	json_object *out, *arr, *list = NULL;
+	json_object *out, *arr, *list;
 	int64_t parent_port, child_port;
 	int family, child_family, r;
 	size_t n;
@@ -327,18 +339,9 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 		json_object_put(out);
 		return -ENOMEM;
 	}
-	r = take_array(in, "protos", where, e, &arr);
-	if (r < 0)
-		return r;
-	if (arr) {
-		list = json_object_new_array();
-		if (!list)
-			return -ENOMEM;
-	}
-	r = add_member(out, "protos", list);
-	if (r < 0)
-		return r;
-	r = take_string(in, "parentIP", out, where, e, &parent_ip);
+	r = take_array(in, "protos", out, where, e, &arr, &list);
+	if (r == 0)
+		r = take_string(in, "parentIP", out, where, e, &parent_ip);
 	if (r == 0)
 		r = take_int(in, "parentPort", out, where, e, &parent_port);
 	if (r == 0)
@@ -400,18 +403,10 @@ static int take_ports(struct daemon_spec *s, json_object *in,
 		      json_object *out, struct parse_err *e)
 {
 	_cleanup_free_ struct publish_table *tab = NULL;
-	json_object *arr, *list = NULL;
+	json_object *arr, *list;
 	int r;
 
-	r = take_array(in, "portMapping", "", e, &arr);
-	if (r < 0)
-		return r;
-	if (arr) {
-		list = json_object_new_array();
-		if (!list)
-			return -ENOMEM;
-	}
-	r = add_member(out, "portMapping", list);
+	r = take_array(in, "portMapping", out, "", e, &arr, &list);
 	if (r < 0 || !arr)
 		return r;
 	tab = calloc(1, sizeof(*tab));
@@ -429,19 +424,11 @@ static int take_ports(struct daemon_spec *s, json_object *in,
 static int take_subnets(struct daemon_spec *s, json_object *in,
 			json_object *out, struct parse_err *e)
 {
-	json_object *arr, *list = NULL;
+	json_object *arr, *list;
 	size_t n;
 	int r;
 
-	r = take_array(in, "ignoreSubnets", "", e, &arr);
-	if (r < 0)
-		return r;
-	if (arr) {
-		list = json_object_new_array();
-		if (!list)
-			return -ENOMEM;
-	}
-	r = add_member(out, "ignoreSubnets", list);
+	r = take_array(in, "ignoreSubnets", out, "", e, &arr, &list);
 	if (r < 0 || !arr)
 		return r;
 	n = json_object_array_length(arr);

@@ -100,25 +100,36 @@ static void expect_json(int line, json_object *got, const char *want)
 
 #define EXPECT_JSON(got, want) expect_json(__LINE__, got, want)
 
-/* The argv of @s must be exactly @want (NULL-terminated). */
+/* @got (@n strings) must be exactly @want (NULL-terminated). */
+static bool same_strings(char *const *got, size_t n, const char *const *want,
+			 const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < n && want[i]; i++)
+		if (strcmp(got[i], want[i]) != 0)
+			break;
+	if (i == n && !want[i])
+		return true;
+	printf("# %s[%zu]: got '%s', want '%s'\n", what, i,
+	       i < n ? got[i] : "(end)", want[i] ? want[i] : "(end)");
+	return false;
+}
+
 static void expect_argv(int line, const struct daemon_spec *s,
 			const char *const *want)
 {
 	char **argv = daemon_spec_oci_argv(s, "nsbypass");
-	size_t i;
+	size_t n = 0;
+	bool same;
 
 	ASSERT_TRUE(argv != NULL);
-	for (i = 0; want[i] && argv[i]; i++)
-		if (strcmp(argv[i], want[i]) != 0)
-			break;
-	if (want[i] || argv[i]) {
-		printf("# argv[%zu]: got '%s', want '%s'\n", i,
-		       argv[i] ? argv[i] : "(end)",
-		       want[i] ? want[i] : "(end)");
-		free(argv);
-		nbtest_fail(__FILE__, line, "argv differs");
-	}
+	while (argv[n])
+		n++;
+	same = same_strings(argv, n, want, "argv");
 	free(argv);
+	if (!same)
+		nbtest_fail(__FILE__, line, "argv differs");
 }
 
 #define EXPECT_ARGV(s, ...)                                          \
@@ -206,28 +217,19 @@ NBTEST(defaults_and_unknown_fields)
 static void expect_publish(int line, const char *port, const char *const *want)
 {
 	_cleanup_free_ char *body = NULL;
+	char *got[DAEMON_PUBLISH_MAX];
 	struct daemon_spec *s;
-	size_t n = 0;
+	bool same;
 
 	ASSERT_TRUE(asprintf(&body, "{\"id\":\"p\",\"socketPath\":\"/s\","
 				    "\"portMapping\":[%s]}", port) > 0);
 	s = parse_ok(line, body);
-	while (want[n])
-		n++;
-	if (s->npublish != n) {
-		printf("# %s: %zu specs, want %zu\n", port, s->npublish, n);
-		daemon_spec_free(s);
-		nbtest_fail(__FILE__, line, "wrong number of --publish");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(s->publish[i], want[i]) != 0) {
-			printf("# %s: got '%s', want '%s'\n", port,
-			       s->publish[i], want[i]);
-			daemon_spec_free(s);
-			nbtest_fail(__FILE__, line, "wrong --publish");
-		}
-	}
+	for (size_t i = 0; i < s->npublish; i++)
+		got[i] = s->publish[i];
+	same = same_strings(got, s->npublish, want, port);
 	daemon_spec_free(s);
+	if (!same)
+		nbtest_fail(__FILE__, line, "wrong --publish");
 }
 
 #define EXPECT_PUBLISH(port, ...)                                    \
