@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "daemon-api.h"
+#include "jsontext.h"
 #include "policy.h"
 #include "util.h"
 
@@ -108,44 +109,6 @@ static int fail(struct parse_err *e, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
-}
-
-/* Parse @len bytes of @body as exactly one JSON value. */
-static json_object *parse_json(const char *body, size_t len, int *ret_err)
-{
-	_cleanup_free_ char *text = malloc(len + 1);
-	struct json_tokener *tok;
-	json_object *o;
-	size_t end;
-
-	*ret_err = -ENOMEM;
-	if (!text)
-		return NULL;
-	memcpy(text, body, len);
-	text[len] = '\0';
-	tok = json_tokener_new_ex(DAEMON_JSON_DEPTH);
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	/* The final NUL tells json-c the input ends there. */
-	o = json_tokener_parse_ex(tok, text, (int)len + 1);
-	end = json_tokener_get_parse_end(tok);
-	*ret_err = -EINVAL;
-	if (json_tokener_get_error(tok) != json_tokener_success || !o)
-		goto out_fail;
-	/* Whitespace may follow (a Go json.Encoder ends with a newline). */
-	for (; end < len; end++)
-		if (!strchr(" \t\r\n", text[end]))
-			goto out_fail;
-	json_tokener_free(tok);
-	*ret_err = 0;
-	return o;
-
-out_fail:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return NULL;
 }
 
 /*
@@ -523,9 +486,10 @@ int daemon_spec_parse(const char *body, size_t len, struct daemon_spec **ret,
 	if (len > DAEMON_BODY_MAX)
 		return fail(&e, "the body is longer than %d bytes",
 			    DAEMON_BODY_MAX);
-	in = parse_json(body, len, &r);
+	/* Out of memory looks the same: the client may try again. */
+	in = jsontext_parse(body, len, DAEMON_JSON_DEPTH);
 	if (!in)
-		return r == -EINVAL ? fail(&e, "the body is not valid JSON") : r;
+		return fail(&e, "the body is not valid JSON");
 	s = calloc(1, sizeof(*s));
 	if (s)
 		s->json = json_object_new_object();
