@@ -50,6 +50,7 @@ struct child {
 	int ready_fd;			/* read end, until ready is closed */
 	bool polling;			/* ready is open */
 	bool spawned;			/* there is a process */
+	bool was_ready;			/* it listened on socketPath */
 	bool reaped;
 	int open_handles;
 	daemon_reply_cb cb;		/* the request that waits, or NULL */
@@ -227,6 +228,7 @@ static void on_ready(uv_poll_t *p, int status, int events)
 	stop_ready(ch);
 	uv_timer_stop(&ch->timer);
 	ch->state = CHILD_RUNNING;
+	ch->was_ready = true;
 	log_info("daemon: bypass %s: nsbypass oci (pid %d) listens on %s",
 		 short_id(ch), ch->proc.pid, ch->spec->socket_path);
 	reply(ch, 201, daemon_json_text(daemon_status_json(ch->spec,
@@ -235,7 +237,9 @@ static void on_ready(uv_poll_t *p, int status, int events)
 
 /*
  * What a child that died without its cleanup (SIGKILL) left: its socket,
- * if a socket is there, and its pid file, if it holds its pid.
+ * if it ever listened there (one that never did may have failed because
+ * another process listens there) and a socket is there, and its pid
+ * file, if it holds its pid.
  */
 static void remove_leftovers(struct child *ch)
 {
@@ -244,7 +248,8 @@ static void remove_leftovers(struct child *ch)
 	ssize_t n;
 	int fd;
 
-	if (lstat(ch->spec->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (ch->was_ready && lstat(ch->spec->socket_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
 		unlink(ch->spec->socket_path);
 	if (!ch->spec->pid_file)
 		return;

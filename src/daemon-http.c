@@ -214,10 +214,15 @@ static enum MHD_Result handle_create(struct request *req)
 
 static enum MHD_Result handle(struct request *req, const char *id)
 {
+	char *list;
+
 	switch (req->route) {
 	case DAEMON_ROUTE_LIST:
-		return queue_reply(req, MHD_HTTP_OK,
-				   daemon_children_list(req->h->children));
+		list = daemon_children_list(req->h->children);
+		if (!list)
+			return queue_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "out of memory");
+		return queue_reply(req, MHD_HTTP_OK, list);
 	case DAEMON_ROUTE_CREATE:
 		return handle_create(req);
 	case DAEMON_ROUTE_DELETE:

@@ -270,6 +270,13 @@ if [ -n "$CHILD" ]; then
 	expect_list "list after create" "$ID"
 	expect_error "a second create with the same id" 400 POST "$API" "$good"
 	expect_list "the duplicate changed nothing" "$ID"
+	# A socketPath where another server listens (the daemon's own):
+	# nsbypass oci refuses it, the POST fails, the socket stays.
+	expect_error "a socketPath taken by a live server" 500 POST "$API" \
+		"$(body taken "{\"id\":\"taken\",\"socketPath\":\"$SOCK\"}")"
+	[ -S "$SOCK" ] && nb_pass "the taken socket is still there" ||
+		nb_error "a failed create removed the socket at its socketPath"
+	expect_list "still serving after the failed create" "$ID"
 fi
 
 # --- a container started against the created socketPath ---------------
