@@ -20,9 +20,13 @@
  * SO_PEERCRED uid must be ours; any other (root can connect whatever the
  * mode) is logged and shut down before a byte of it is read.
  *
- * The request body (POST) is collected up to DAEMON_BODY_MAX bytes: a
- * Content-Length above that gets 413 at once, a chunked body that grows
- * past it is read to its end, dropped, and gets 413.
+ * The request body (POST) is collected up to DAEMON_BODY_MAX bytes.  A
+ * longer one is read to its end and dropped, then gets 413: answering
+ * before it is read would close a socket with unread data, and the
+ * client would see a reset instead of the answer.  Only past
+ * DAEMON_HTTP_DISCARD_MAX is it cut short: a Content-Length above that
+ * gets 413 at once, a chunked body that grows past it a closed
+ * connection.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -41,6 +45,8 @@
 #include "util.h"
 
 #define DAEMON_HTTP_BACKLOG 16
+/* Bytes of a body that is too large read and dropped, to answer it. */
+#define DAEMON_HTTP_DISCARD_MAX (1024 * 1024)
 
 /* Sent when even an error reply could not be allocated. */
 static const char oom_body[] = "{\"message\":\"out of memory\"}\n";
@@ -67,6 +73,7 @@ struct request {
 	const char *allow;	/* Allow header of a 405 */
 	char *body;
 	size_t len;
+	size_t seen;		/* body bytes, kept or not */
 	bool too_large;
 	bool suspended;
 };
@@ -264,11 +271,10 @@ static enum MHD_Result start_request(struct daemon_http *h,
 	*req_cls = req;
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (req->route == DAEMON_ROUTE_CREATE && cl &&
-	    strtoull(cl, NULL, 10) > DAEMON_BODY_MAX) {
-		req->too_large = true;
-		return handle_create(req);
-	}
+	if (cl && strtoull(cl, NULL, 10) > DAEMON_HTTP_DISCARD_MAX)
+		return queue_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "the body is longer than %d bytes",
+				   DAEMON_BODY_MAX);
 	return MHD_YES;
 }
 
@@ -287,6 +293,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (n) {
 		/* Only a POST's body is kept, and only up to the limit. */
 		*upload_data_size = 0;
+		if (n > DAEMON_HTTP_DISCARD_MAX - req->seen)
+			return MHD_NO;
+		req->seen += n;
 		if (req->route != DAEMON_ROUTE_CREATE || req->too_large)
 			return MHD_YES;
 		if (n > DAEMON_BODY_MAX - req->len) {

@@ -210,6 +210,19 @@ expect_error "ignoreBind a string" 400 POST "$API" "$(body b11 "{\"id\":\"$ID\",
 head -c 70000 /dev/zero | tr '\0' ' ' >"$D/big.json"
 chmod 644 "$D/big.json"
 expect_error "a 70000-byte body" 413 POST "$API" "$D/big.json"
+saved=("${GO_HEADERS[@]}")
+GO_HEADERS+=(-H 'Transfer-Encoding: chunked')
+expect_error "a 70000-byte chunked body" 413 POST "$API" "$D/big.json"
+GO_HEADERS=("${saved[@]}")
+# Past 1 MiB the daemon stops reading: an answer (413) or a closed
+# connection, and it goes on serving.
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$D/huge.json"
+chmod 644 "$D/huge.json"
+api user POST "$API" "$D/huge.json"
+case "$API_CODE" in
+413 | 000) nb_pass "a 2 MB body: HTTP $API_CODE" ;;
+*) nb_error "a 2 MB body: HTTP $API_CODE, want 413 or no answer" ;;
+esac
 expect_error "unknown path" 404 GET http://bypass4netnsd/v2/bypass
 expect_error "unknown path under /v1" 404 GET "$API/a/b"
 expect_error "PUT /v1/bypass" 405 PUT "$API"
