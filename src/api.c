@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "jsontext.h"
 #include "util.h"
 
 /* Deep enough for the protocol, shallow enough to stop silly input. */
@@ -298,42 +299,6 @@ static char *remove_hostfwd(struct hostfwd_table *t, json_object *args)
 	return return_reply(json_object_new_object());
 }
 
-/* Parse @len bytes of @req as exactly one JSON object. */
-static json_object *parse_request(const char *req, size_t len)
-{
-	_cleanup_free_ char *text = malloc(len + 1);
-	struct json_tokener *tok;
-	json_object *o;
-	size_t end;
-
-	if (!text)
-		return NULL;
-	memcpy(text, req, len);
-	text[len] = '\0';
-	tok = json_tokener_new_ex(API_JSON_DEPTH);
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	/* The final NUL tells json-c the input ends there. */
-	o = json_tokener_parse_ex(tok, text, (int)len + 1);
-	end = json_tokener_get_parse_end(tok);
-	if (json_tokener_get_error(tok) != json_tokener_success)
-		goto out_fail;
-	/* Only whitespace may follow, up to the final NUL. */
-	for (; end < len; end++)
-		if (text[end] != ' ' && text[end] != '\t' &&
-		    text[end] != '\r' && text[end] != '\n')
-			goto out_fail;
-	json_tokener_free(tok);
-	return o;
-
-out_fail:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return NULL;
-}
-
 char *api_handle(struct hostfwd_table *t, const char *req, size_t len)
 {
 	json_object *o, *args = NULL, *exec;
@@ -343,7 +308,7 @@ char *api_handle(struct hostfwd_table *t, const char *req, size_t len)
 	if (len >= API_REQUEST_MAX)
 		return error_reply("bad request: the request must be shorter "
 				   "than %d bytes", API_REQUEST_MAX);
-	o = parse_request(req, len);
+	o = jsontext_parse(req, len, API_JSON_DEPTH);
 	if (!o)
 		return error_reply("bad request: cannot parse JSON");
 	if (!json_object_is_type(o, json_type_object)) {

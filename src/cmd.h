@@ -35,6 +35,13 @@ int nb_cmd_profile(int argc, char **argv);
  */
 int nb_cmd_oci(int argc, char **argv);
 
+/**
+ * nb_cmd_daemon() - `nsbypass daemon [--socket PATH]`: bypass4netnsd's
+ * REST API, starting `nsbypass oci` per container
+ * Return: the process exit status
+ */
+int nb_cmd_daemon(int argc, char **argv);
+
 /** nb_usage_error() - print "nsbypass: MSG" and return NB_EXIT_USAGE */
 int nb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

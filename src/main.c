@@ -24,6 +24,8 @@ static const struct nb_command commands[] = {
 	{ "profile", nb_cmd_profile,
 	  "print a seccomp profile for podman/Docker (listenerPath)" },
 	{ "oci", nb_cmd_oci, "seccomp listenerPath daemon for runc/crun" },
+	{ "daemon", nb_cmd_daemon,
+	  "bypass4netnsd-compatible REST API (for nerdctl)" },
 };
 
 int nb_usage_error(const char *fmt, ...)

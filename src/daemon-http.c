@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * daemon-http.c - libmicrohttpd glue of `nsbypass daemon`.
+ *
+ * libmicrohttpd (MHD) parses HTTP/1.1: request line, headers, chunked
+ * and Content-Length bodies, keep-alive, "Expect: 100-continue".  It runs
+ * in "external polling" mode with epoll: its single epoll fd is watched
+ * by a uv_poll_t and MHD_get_timeout() sets a uv_timer_t, and both call
+ * MHD_run().  So the whole daemon is one thread on one libuv loop, the
+ * same loop on which daemon-children.c spawns and reaps children: no
+ * locks, and no request blocks another.
+ *
+ * A request that must wait for a child (POST until the child's ready
+ * byte, DELETE until it has exited) suspends its connection
+ * (MHD_suspend_connection()); the child's callback queues the reply and
+ * resumes it, and MHD's inter-thread channel, which is in its epoll set,
+ * wakes the loop up.
+ *
+ * The peer check: the socket file is 0600, and every connection's
+ * SO_PEERCRED uid must be ours; any other (root can connect whatever the
+ * mode) is logged and shut down before a byte of it is read.
+ *
+ * The request body (POST) is collected up to DAEMON_BODY_MAX bytes.  A
+ * longer one is read to its end and dropped, then gets 413: answering
+ * before it is read would close a socket with unread data, and the
+ * client would see a reset instead of the answer.  Only past
+ * DAEMON_HTTP_DISCARD_MAX is it cut short: a Content-Length above that
+ * gets 413 at once, a chunked body that grows past it a closed
+ * connection.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon-api.h"
+#include "daemon-http.h"
+#include "log.h"
+#include "util.h"
+
+#define DAEMON_HTTP_BACKLOG 16
+/* Bytes of a body that is too large read and dropped, to answer it. */
+#define DAEMON_HTTP_DISCARD_MAX (1024 * 1024)
+
+/* Sent when even an error reply could not be allocated. */
+static const char oom_body[] = "{\"message\":\"out of memory\"}\n";
+
+/* The socket_context of a connection whose peer was refused. */
+static int refused_peer;
+
+struct daemon_http {
+	uv_loop_t *loop;
+	struct MHD_Daemon *mhd;
+	struct daemon_children *children;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	uid_t uid;
+	int open_handles;
+	bool stopping;
+};
+
+/* One request, from its headers until MHD completes it. */
+struct request {
+	struct daemon_http *h;
+	struct MHD_Connection *conn;
+	enum daemon_route route;
+	const char *allow;	/* Allow header of a 405 */
+	char *body;
+	size_t len;
+	size_t seen;		/* body bytes, kept or not */
+	bool too_large;
+	bool suspended;
+};
+
+static void run_mhd(struct daemon_http *h);
+
+static void on_timer(uv_timer_t *t)
+{
+	run_mhd(container_of(t, struct daemon_http, timer));
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	run_mhd(container_of(p, struct daemon_http, poll));
+}
+
+/* Let MHD do its work, then wait no longer than it allows. */
+static void run_mhd(struct daemon_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (h->stopping)
+		return;
+	MHD_run(h->mhd);
+	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+		uv_timer_start(&h->timer, on_timer, ms, 0);
+	else
+		uv_timer_stop(&h->timer);
+}
+
+/*
+ * Queue @status with @body (malloc'd JSON text, taken; NULL: empty).
+ * Errors are JSON, and so is everything with a body, as in bypass4netnsd.
+ */
+static enum MHD_Result queue_reply(struct request *req, unsigned int status,
+				   char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (body)
+		resp = MHD_create_response_from_buffer_with_free_callback(
+			strlen(body), body, free);
+	else if (status >= 300)
+		resp = MHD_create_response_from_buffer(
+			sizeof(oom_body) - 1, (void *)oom_body,
+			MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_buffer(0, NULL,
+						       MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	if ((body || status >= 300) &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "application/json") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && req->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+	ret = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result queue_error(struct request *req, unsigned int status,
+				   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result queue_error(struct request *req, unsigned int status,
+				   const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return queue_reply(req, status, daemon_error_json(msg));
+}
+
+/* implements daemon_reply_cb: the answer to a suspended request */
+static void on_reply(void *opaque, unsigned int status, char *body)
+{
+	struct request *req = opaque;
+
+	ASSERT(req->suspended);
+	req->suspended = false;
+	queue_reply(req, status, body);
+	MHD_resume_connection(req->conn);
+	/* MHD's channel wakes the poll up too; this is sooner. */
+	if (!req->h->stopping)
+		uv_timer_start(&req->h->timer, on_timer, 0, 0);
+}
+
+static enum MHD_Result wait_reply(struct request *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+	return MHD_YES;
+}
+
+static enum MHD_Result handle_create(struct request *req)
+{
+	struct daemon_spec *spec;
+	char err[256];
+	int r;
+
+	if (req->too_large)
+		return queue_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "the body is longer than %d bytes",
+				   DAEMON_BODY_MAX);
+	r = daemon_spec_parse(req->body ? req->body : "", req->len, &spec,
+			      err, sizeof(err));
+	if (r == -EINVAL)
+		return queue_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (r < 0)
+		return queue_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory");
+	r = daemon_children_create(req->h->children, spec, on_reply, req);
+	switch (r) {
+	case 0:
+		return wait_reply(req);
+	case -EEXIST:
+		return queue_error(req, MHD_HTTP_BAD_REQUEST,
+				   "id: a bypass with this id exists");
+	case -EADDRINUSE:
+		return queue_error(req, MHD_HTTP_BAD_REQUEST,
+				   "socketPath: another bypass uses it");
+	case -ENOSPC:
+		return queue_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "too many bypasses (at most %d)",
+				   DAEMON_CHILDREN_MAX);
+	case -ESHUTDOWN:
+		return queue_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "the daemon is shutting down");
+	default:
+		return queue_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "cannot start nsbypass oci: %s",
+				   strerror(-r));
+	}
+}
+
+static enum MHD_Result handle(struct request *req, const char *id)
+{
+	char *list;
+
+	switch (req->route) {
+	case DAEMON_ROUTE_LIST:
+		list = daemon_children_list(req->h->children);
+		if (!list)
+			return queue_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "out of memory");
+		return queue_reply(req, MHD_HTTP_OK, list);
+	case DAEMON_ROUTE_CREATE:
+		return handle_create(req);
+	case DAEMON_ROUTE_DELETE:
+		/* bypass4netnsd answers an unknown id with 400. */
+		if (daemon_children_delete(req->h->children, id, on_reply,
+					   req) < 0)
+			return queue_error(req, MHD_HTTP_BAD_REQUEST,
+					   "no bypass with this id");
+		return wait_reply(req);
+	case DAEMON_ROUTE_BAD_METHOD:
+		return queue_error(req, MHD_HTTP_METHOD_NOT_ALLOWED,
+				   "method not allowed");
+	default:
+		return queue_error(req, MHD_HTTP_NOT_FOUND, "no such path");
+	}
+}
+
+/* The first call for a request: its headers are in. */
+static enum MHD_Result start_request(struct daemon_http *h,
+				     struct MHD_Connection *conn,
+				     const char *url, const char *method,
+				     void **req_cls)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct request *req;
+	const char *cl, *id;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || ci->socket_context == &refused_peer)
+		return MHD_NO;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return MHD_NO;
+	req->h = h;
+	req->conn = conn;
+	req->route = daemon_route(method, url, &id);
+	if (req->route == DAEMON_ROUTE_BAD_METHOD)
+		req->allow = daemon_route_allow(url);
+	*req_cls = req;
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > DAEMON_HTTP_DISCARD_MAX)
+		return queue_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "the body is longer than %d bytes",
+				   DAEMON_BODY_MAX);
+	return MHD_YES;
+}
+
+/* implements MHD_AccessHandlerCallback */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct request *req = *req_cls;
+	const char *id;
+	size_t n = *upload_data_size;
+
+	if (!req)
+		return start_request(cls, conn, url, method, req_cls);
+	if (n) {
+		/* Only a POST's body is kept, and only up to the limit. */
+		*upload_data_size = 0;
+		if (n > DAEMON_HTTP_DISCARD_MAX - req->seen)
+			return MHD_NO;
+		req->seen += n;
+		if (req->route != DAEMON_ROUTE_CREATE || req->too_large)
+			return MHD_YES;
+		if (n > DAEMON_BODY_MAX - req->len) {
+			req->too_large = true;
+			free(req->body);
+			req->body = NULL;
+			return MHD_YES;
+		}
+		char *b = realloc(req->body, req->len + n + 1);
+
+		if (!b)
+			return MHD_NO;
+		memcpy(b + req->len, upload_data, n);
+		req->body = b;
+		req->len += n;
+		return MHD_YES;
+	}
+	daemon_route(method, url, &id);
+	return handle(req, id);
+}
+
+/* implements MHD_RequestCompletedCallback */
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *req_cls;
+
+	if (!req)
+		return;
+	ASSERT(!req->suspended);
+	free(req->body);
+	free(req);
+	*req_cls = NULL;
+}
+
+/* implements MHD_NotifyConnectionCallback: the peer check */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct daemon_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred,
+			      &len) < 0) {
+		log_warn("daemon: cannot tell who connected (%s), "
+			 "refusing the connection", strerror(errno));
+	} else if (cred.uid != h->uid) {
+		log_warn("daemon: refused a connection from uid %u (pid %d): "
+			 "only uid %u is served", (unsigned int)cred.uid,
+			 (int)cred.pid, (unsigned int)h->uid);
+	} else {
+		return;
+	}
+	*socket_context = &refused_peer;
+	/* MHD reads EOF and closes it, without a byte of it parsed. */
+	if (ci)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+/* MHD's own messages: at debug level. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	if (!log_enabled(LOG_LEVEL_DEBUG))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	log_debug("daemon: libmicrohttpd: %s", msg);
+}
+
+/* The unix socket: bound with our umask out of the way, then checked. */
+static int bind_socket(int fd, const struct sockaddr_un *sun)
+{
+	mode_t old = umask(0177);
+	int r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+
+	umask(old);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * bind() found something at the path: if it is a socket that nobody
+ * answers on, a daemon died and left it, and it goes.
+ */
+static int take_over(int fd, const struct sockaddr_un *sun)
+{
+	_cleanup_close_ int probe = -1;
+	struct stat st;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    errno != ECONNREFUSED)
+		return -EADDRINUSE;
+	if (unlink(sun->sun_path) < 0)
+		return -errno;
+	return bind_socket(fd, sun);
+}
+
+int daemon_http_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!*path)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = bind_socket(fd, &sun);
+	if (r == -EADDRINUSE)
+		r = take_over(fd, &sun);
+	if (r < 0)
+		return r;
+	if (chmod(path, 0600) < 0 || listen(fd, DAEMON_HTTP_BACKLOG) < 0) {
+		r = -errno;
+		unlink(path);
+		return r;
+	}
+	return take_fd(&fd);
+}
+
+int daemon_http_start(uv_loop_t *loop, int listen_fd,
+		      struct daemon_children *children,
+		      struct daemon_http **ret)
+{
+	const union MHD_DaemonInfo *di;
+	struct daemon_http *h;
+	int r;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(listen_fd);
+		return -ENOMEM;
+	}
+	h->loop = loop;
+	h->children = children;
+	h->uid = geteuid();
+	/* MHD owns the socket from here, even when it fails. */
+	h->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, h,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)DAEMON_HTTP_CONN_MAX,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)DAEMON_HTTP_IDLE_TIMEOUT,
+		MHD_OPTION_END);
+	if (!h->mhd) {
+		free(h);
+		return -EIO;
+	}
+	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	r = di ? uv_poll_init(loop, &h->poll, di->epoll_fd) : -ENOTSUP;
+	if (r < 0) {
+		MHD_stop_daemon(h->mhd);
+		free(h);
+		return r;
+	}
+	uv_timer_init(loop, &h->timer);
+	h->open_handles = 2;
+	uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	run_mhd(h);
+	*ret = h;
+	return 0;
+}
+
+/* MHD goes once libuv no longer watches its epoll fd. */
+static void on_closed(uv_handle_t *handle)
+{
+	struct daemon_http *h = handle->data;
+
+	if (--h->open_handles > 0)
+		return;
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}
+
+void daemon_http_stop(struct daemon_http *h)
+{
+	if (!h || h->stopping)
+		return;
+	h->stopping = true;
+	/* Send what is queued, where the sockets take it at once. */
+	MHD_run(h->mhd);
+	h->poll.data = h;
+	h->timer.data = h;
+	uv_close((uv_handle_t *)&h->poll, on_closed);
+	uv_close((uv_handle_t *)&h->timer, on_closed);
+}
