@@ -24,8 +24,11 @@
 # workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
 # udp crr rr redis syscall;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
-# (nsbypass-slirp: the target --ignore'd, so that traffic goes through
-# nsbypass's own libslirp fallback).
+# podman-nsbypass podman-slirp4netns (nsbypass-slirp: the target --ignore'd,
+# so that traffic goes through nsbypass's own libslirp fallback; the podman
+# paths are rootless podman with runc and --network slirp4netns, with and
+# without nsbypass's profile and `nsbypass oci`; they run in --full mode or
+# when --only names them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -69,7 +72,8 @@ esac
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
 all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall)
-all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta)
+all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
+	podman-nsbypass podman-slirp4netns)
 workloads=()
 paths=()
 if [ -n "$only" ]; then
@@ -89,7 +93,11 @@ if [ "$mode" = smoke ]; then
 	[ "${#paths[@]}" -gt 0 ] || paths=(host nsbypass)
 fi
 [ "${#workloads[@]}" -gt 0 ] || workloads=("${all_workloads[@]}")
-[ "${#paths[@]}" -gt 0 ] || paths=("${all_paths[@]}")
+if [ "${#paths[@]}" -eq 0 ]; then
+	paths=("${all_paths[@]}")
+	# Container starts cost seconds: the podman paths are --full's.
+	[ "$mode" = full ] || paths=("${paths[@]:0:6}")
+fi
 
 ### Setup.
 NB_SETUP_WHO=benchmarks
@@ -141,6 +149,56 @@ if [[ " ${workloads[*]} " == *" redis "* ]]; then
 	fi
 fi
 
+# Rootless podman (runc, a busybox-static rootfs with the host's /usr
+# mounted read-only for iperf3 and redis-benchmark), for the podman paths:
+# the same engine and network, with nsbypass (its profile, `nsbypass oci`
+# as the test user) and without.
+podman_ready=0
+if [[ " ${paths[*]} " == *" podman-"* ]]; then
+	if command -v podman >/dev/null && command -v runc >/dev/null; then
+		. tests/integration/podman-env.sh
+		podman_env_setup
+		mkdir -p "$ROOTFS/opt/nb"
+		ln -sfn usr/lib "$ROOTFS/lib"
+		ln -sfn usr/lib64 "$ROOTFS/lib64"
+		cp "$BENCH_TCP" "$BENCH_SYSCALL" "$ROOTFS/opt/nb/"
+		chown -R "$NB_USER:" "$ROOTFS"
+		OCI_SOCK=$XDG/nsbypass-oci.sock
+		PROFILE=$PD/profile.json
+		as_user "$NSBYPASS" profile --listener "$OCI_SOCK" >"$PROFILE"
+		start_bg oci as_user "$NSBYPASS" oci --listen "$OCI_SOCK"
+		for _ in $(seq 100); do [ -S "$OCI_SOCK" ] && break; sleep 0.1; done
+		if [ -S "$OCI_SOCK" ] &&
+			PM_TIMEOUT=60 pm run --rm --network none --rootfs "$ROOTFS" true; then
+			podman_ready=1
+		else
+			echo "benchmarks: rootless podman does not run here: no podman paths"
+		fi
+	else
+		echo "benchmarks: podman or runc missing: no podman paths"
+	fi
+fi
+
+# pm_run NSBYPASS? ARGS... CMD...: a podman container for one run.  The
+# benchmark programs are in /opt/nb inside; $udir is mounted at its own
+# path for the results.
+pm_run() {
+	local with=$1 prof=()
+	shift
+	[ "$with" = 1 ] && prof=(--security-opt "seccomp=$PROFILE")
+	PM_TIMEOUT=$((time_s * 4 + 60)) pm run --rm --network slirp4netns \
+		"${prof[@]}" -v /usr:/usr:ro -v "$udir:$udir" \
+		--rootfs "$ROOTFS" "$@"
+}
+
+# bench_bin PATH PROGRAM: where PROGRAM is seen from behind PATH.
+bench_bin() {
+	case $1 in
+	podman-*) echo "/opt/nb/${2##*/}" ;;
+	*) echo "$2" ;;
+	esac
+}
+
 # in_path PATH CMD...: run CMD as the test user behind PATH, bounded: a
 # stuck run is recorded as failed within seconds, not minutes.
 in_path() {
@@ -154,6 +212,8 @@ in_path() {
 	slirp4netns) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
 	slirp4netns-1500) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet -- "$@" ;;
+	podman-nsbypass) pm_run 1 "$@" ;;
+	podman-slirp4netns) pm_run 0 "$@" ;;
 	esac
 }
 
@@ -177,6 +237,8 @@ in_path_published() {
 		--publish="$H:$hp:$cp" "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet \
 		-t "$H/$hp:$cp" -- "$@" ;;
+	podman-nsbypass) pm_run 1 --annotation "nsbypass.publish=$H:$hp:$cp" "$@" ;;
+	podman-slirp4netns) pm_run 0 -p "$H:$hp:$cp" "$@" ;;
 	esac
 }
 
@@ -185,6 +247,9 @@ in_path_published() {
 # user-space paths to the headline workloads (to stay under 3 minutes).
 runs_on() {
 	local w=$1 p=$2
+	case $p in
+	podman-*) [ "$podman_ready" = 1 ] || return 1 ;;
+	esac
 	case $w in
 	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
 	bulk-tcp) true ;;
@@ -317,7 +382,7 @@ w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
 	# ports (slirp then reports ENETUNREACH).  More runs, not longer ones.
 	# rr: 1 s is about 30,000 round trips, plenty for p50 and p99.
 	local secs=1
-	if in_path "$1" sh -c '"$@" >"$0"' "$f" "$BENCH_TCP" "$3" "$H" \
+	if in_path "$1" sh -c '"$@" >"$0"' "$f" "$(bench_bin "$1" "$BENCH_TCP")" "$3" "$H" \
 		"$port" "$secs" 2>"$NB_TMP/bench.err"; then
 		if [ "$3" = crr ]; then
 			record crr "$1" "$2" "$(last_value "$f" crr)" conn/s
@@ -349,7 +414,7 @@ w_redis() {	# redis-benchmark GET and SET against the host's redis
 w_syscall() {	# nanoseconds per trapped setsockopt(), and an untrapped call
 	local f=$udir/syscall.out n=$((time_s * 20000))
 	if in_path "$1" sh -c '"$1" setsockopt "$2" >"$0" && "$1" untrapped "$2" >>"$0"' \
-		"$f" "$BENCH_SYSCALL" "$n" 2>"$NB_TMP/syscall.err"; then
+		"$f" "$(bench_bin "$1" "$BENCH_SYSCALL")" "$n" 2>"$NB_TMP/syscall.err"; then
 		record syscall-trapped "$1" "$2" \
 			"$(awk -v ns="$(last_value "$f" setsockopt)" 'BEGIN { printf "%.2f", ns / 1000 }')" us
 		record syscall-untrapped "$1" "$2" \
