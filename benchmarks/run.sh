@@ -134,9 +134,6 @@ H=$NB_HOST4
 iperf_port=$(free_port)
 start_bg iperf3 iperf3 -s -B "$H" -p "$iperf_port"
 wait_for_port "$H" "$iperf_port" tcp
-tcp_port=$(free_port)
-start_bg bench-tcp "$BENCH_TCP" server "$H" "$tcp_port"
-wait_for_port "$H" "$tcp_port" tcp
 if [[ " ${workloads[*]} " == *" redis "* ]]; then
 	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
 		redis_port=$(free_port)
@@ -366,16 +363,15 @@ w_udp() {	# UDP at a fixed offered rate: received rate and loss
 }
 
 w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
-	local f=$udir/bench.out v port=$tcp_port pid=
-	if [ "$3" = crr ]; then
-		# Every connection leaves a TIME_WAIT socket for 60 s: on one
-		# server port they pile up and the source-port search in
-		# connect() slows every later run.  A fresh port per run.
-		port=$(free_port)
-		start_bg "crr-server-$1-$2" "$BENCH_TCP" server "$H" "$port"
-		pid=$NB_LAST_PID
-		wait_for_port "$H" "$port" tcp
-	fi
+	local f=$udir/bench.out v port pid
+	# A server per run.  crr: every connection leaves a TIME_WAIT socket
+	# for 60 s; on one server port they pile up and the source-port
+	# search in connect() slows every later run.  rr: a shared server
+	# would end after its 600 s bound, halfway through a --full run.
+	port=$(free_port)
+	start_bg "$3-server-$1-$2" "$BENCH_TCP" server "$H" "$port"
+	pid=$NB_LAST_PID
+	wait_for_port "$H" "$port" tcp
 	# crr runs 1 s whatever --time says: client and server share this
 	# host's port space, and a TIME_WAIT holds its 4-tuple for 60 s, so
 	# about 28,000 connections to one server port exhaust the ephemeral
@@ -395,7 +391,7 @@ w_bench_tcp() {	# w_bench_tcp PATH REP MODE: crr or rr through bench-tcp
 		if [ "$3" = crr ]; then record crr "$1" "$2" fail conn/s
 		else record rr-p50 "$1" "$2" fail us; fi
 	fi
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
 }
 
 w_redis() {	# redis-benchmark GET and SET against the host's redis
