@@ -176,15 +176,16 @@ if [[ " ${paths[*]} " == *" podman-"* ]]; then
 	fi
 fi
 
-# pm_run NSBYPASS? ARGS... CMD...: a podman container for one run.  The
-# benchmark programs are in /opt/nb inside; $udir is mounted at its own
-# path for the results.
+# pm_run NSBYPASS? CMD...: a podman container for one run, with the
+# podman options of the array pm_extra.  The benchmark programs are in
+# /opt/nb inside; $udir is mounted at its own path for the results.
+pm_extra=()
 pm_run() {
 	local with=$1 prof=()
 	shift
 	[ "$with" = 1 ] && prof=(--security-opt "seccomp=$PROFILE")
 	PM_TIMEOUT=$((time_s * 4 + 60)) pm run --rm --network slirp4netns \
-		"${prof[@]}" -v /usr:/usr:ro -v "$udir:$udir" \
+		"${prof[@]}" "${pm_extra[@]}" -v /usr:/usr:ro -v "$udir:$udir" \
 		--rootfs "$ROOTFS" "$@"
 }
 
@@ -234,8 +235,10 @@ in_path_published() {
 		--publish="$H:$hp:$cp" "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet \
 		-t "$H/$hp:$cp" -- "$@" ;;
-	podman-nsbypass) pm_run 1 --annotation "nsbypass.publish=$H:$hp:$cp" "$@" ;;
-	podman-slirp4netns) pm_run 0 -p "$H:$hp:$cp" "$@" ;;
+	podman-nsbypass) pm_extra=(--annotation "nsbypass.publish=$H:$hp:$cp")
+		pm_run 1 "$@"; local rc=$?; pm_extra=(); return $rc ;;
+	podman-slirp4netns) pm_extra=(-p "$H:$hp:$cp")
+		pm_run 0 "$@"; local rc=$?; pm_extra=(); return $rc ;;
 	esac
 }
 
@@ -317,7 +320,7 @@ w_bulk() {	# w_bulk PATH REP NAME STREAMS
 }
 
 w_bulk_in() {	# w_bulk_in PATH REP NAME STREAMS: host -> container, published port
-	local hp cp v=fail spid i
+	local hp cp v=fail got spid i
 	hp=$(free_port)
 	cp=$hp
 	[ "$1" = host ] || cp=5201
@@ -335,7 +338,8 @@ w_bulk_in() {	# w_bulk_in PATH REP NAME STREAMS: host -> container, published po
 	for i in $(seq 50); do
 		if as_user timeout $((time_s + 20)) iperf3 -c "$H" -p "$hp" \
 			-t "$time_s" -P "$4" -J >"$udir/iperf-in.json" 2>"$NB_TMP/iperf.err" &&
-			v=$(jget "$udir/iperf-in.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' 2>/dev/null); then
+			got=$(jget "$udir/iperf-in.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' 2>/dev/null); then
+			v=$got
 			break
 		fi
 		kill -0 "$spid" 2>/dev/null || break
