@@ -163,7 +163,13 @@ if [[ " ${paths[*]} " == *" podman-"* ]]; then
 		OCI_SOCK=$XDG/nsbypass-oci.sock
 		PROFILE=$PD/profile.json
 		as_user "$NSBYPASS" profile --listener "$OCI_SOCK" >"$PROFILE"
-		start_bg oci as_user "$NSBYPASS" oci --listen "$OCI_SOCK"
+		OCI_PIDF=$PD/oci.pid
+		start_bg oci as_user "$NSBYPASS" oci --listen "$OCI_SOCK" \
+			--pid-file "$OCI_PIDF"
+		# Killing runuser (start_bg's pid) does not reach the daemon:
+		# stop it by its own pid at exit, before podman's cleanup.
+		trap 'rc=$?; kill "$(cat "$OCI_PIDF" 2>/dev/null)" 2>/dev/null
+			(exit $rc); _pm_env_cleanup' EXIT
 		for _ in $(seq 100); do [ -S "$OCI_SOCK" ] && break; sleep 0.1; done
 		if [ -S "$OCI_SOCK" ] &&
 			PM_TIMEOUT=60 pm run --rm --network none --rootfs "$ROOTFS" true; then
