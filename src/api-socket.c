@@ -35,6 +35,7 @@
 #include "api-socket.h"
 #include "api.h"
 #include "log.h"
+#include "unix-path.h"
 #include "util.h"
 
 #define API_SOCKET_BACKLOG 16
@@ -251,30 +252,15 @@ static void on_server_closed(uv_handle_t *h)
 		free_socket(s);
 }
 
-/*
- * A socket left at @path by a server that died is in the way of bind():
- * remove it, as slirp4netns does, but only if nobody answers on it, and
- * never anything that is not a socket (slirp4netns would unlink that too).
- */
+/* A socket left at @path by a server that died is in the way of bind():
+ * removed, as slirp4netns does, but only if nobody answers on it, and
+ * never anything that is not a socket (slirp4netns would unlink that too). */
 static int remove_stale(const char *path, const char *short_path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	struct stat st;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	memcpy(sun.sun_path, short_path, strlen(short_path) + 1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		return -EADDRINUSE;
-	if (errno != ECONNREFUSED)
-		return -EADDRINUSE;
-	return unlink(path) < 0 ? -errno : 0;
+	return unix_remove_stale(path, &sun);
 }
 
 /*

@@ -42,6 +42,7 @@
 #include "daemon-api.h"
 #include "daemon-http.h"
 #include "log.h"
+#include "unix-path.h"
 #include "util.h"
 
 #define DAEMON_HTTP_BACKLOG 16
@@ -376,40 +377,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("daemon: libmicrohttpd: %s", msg);
 }
 
-/* The unix socket: bound with our umask out of the way, then checked. */
-static int bind_socket(int fd, const struct sockaddr_un *sun)
-{
-	mode_t old = umask(0177);
-	int r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
-
-	umask(old);
-	return r < 0 ? -errno : 0;
-}
-
-/*
- * bind() found something at the path: if it is a socket that nobody
- * answers on, a daemon died and left it, and it goes.
- */
-static int take_over(int fd, const struct sockaddr_un *sun)
-{
-	_cleanup_close_ int probe = -1;
-	struct stat st;
-
-	if (lstat(sun->sun_path, &st) < 0)
-		return -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
-	    errno != ECONNREFUSED)
-		return -EADDRINUSE;
-	if (unlink(sun->sun_path) < 0)
-		return -errno;
-	return bind_socket(fd, sun);
-}
-
 int daemon_http_listen(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -424,12 +391,10 @@ int daemon_http_listen(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	r = bind_socket(fd, &sun);
-	if (r == -EADDRINUSE)
-		r = take_over(fd, &sun);
+	r = unix_bind_private(fd, &sun);
 	if (r < 0)
 		return r;
-	if (chmod(path, 0600) < 0 || listen(fd, DAEMON_HTTP_BACKLOG) < 0) {
+	if (listen(fd, DAEMON_HTTP_BACKLOG) < 0) {
 		r = -errno;
 		unlink(path);
 		return r;

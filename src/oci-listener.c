@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "oci-listener.h"
+#include "unix-path.h"
 #include "util.h"
 
 #define OCI_LISTENER_BACKLOG 64
@@ -296,41 +297,6 @@ static void listener_resume(struct oci_listener *l)
 		log_warn("listener: cannot watch the socket again");
 }
 
-/*
- * Bind @fd to @sun.  A socket file in the way whose server is gone
- * (connect() is refused) is removed first, never anything else.
- */
-static int bind_path(int fd, const struct sockaddr_un *sun)
-{
-	_cleanup_close_ int probe = -1;
-	struct stat st;
-	mode_t old;
-	int r;
-
-	for (int tries = 0; tries < 2; tries++) {
-		old = umask(0177);	/* born 0600: no window for others */
-		r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
-		umask(old);
-		if (r == 0)
-			return chmod(sun->sun_path, 0600) < 0 ? -errno : 0;
-		if (errno != EADDRINUSE || tries)
-			return -errno;
-		if (lstat(sun->sun_path, &st) < 0)
-			return -errno;
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe < 0)
-			return -errno;
-		if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
-		    errno != ECONNREFUSED)
-			return -EADDRINUSE;
-		if (unlink(sun->sun_path) < 0)
-			return -errno;
-	}
-	return -EADDRINUSE;
-}
-
 int oci_listener_start(struct oci_listener *l, uv_loop_t *loop,
 		       const char *path, oci_payload_cb cb)
 {
@@ -348,7 +314,7 @@ int oci_listener_start(struct oci_listener *l, uv_loop_t *loop,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	r = bind_path(fd, &sun);
+	r = unix_bind_private(fd, &sun);
 	if (r < 0)
 		return r;
 	if (listen(fd, OCI_LISTENER_BACKLOG) < 0) {
