@@ -17,6 +17,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cmd-opts.h"
 #include "cmd.h"
 #include "config.h"
 #include "daemon-children.h"
@@ -70,7 +71,7 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 		{ 0 },
 	};
 	const char *xdg;
-	int o;
+	int o, r;
 
 	optind = 1;
 	opterr = 0;
@@ -83,10 +84,9 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 			ctx->socket_path = strdup(optarg);
 			break;
 		case 'l':
-			if (log_level_parse(optarg, &log_max_level) < 0)
-				return nb_usage_error(
-					"daemon: --log-level=%s: want error, warn, info or debug",
-					optarg);
+			r = cmd_opt_log_level("daemon", optarg);
+			if (r)
+				return r;
 			break;
 		case 'h':
 			daemon_usage(stdout);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cmd-opts.h"
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
@@ -109,8 +110,6 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct publish pub;
-	struct cidr c;
 	int o, r;
 
 	optind = 1;
@@ -121,26 +120,14 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			d->listen_path = optarg;
 			break;
 		case 'i':
-			if (cidr_parse(optarg, &c) < 0)
-				return nb_usage_error(
-					"oci: --ignore=%s: not an IPv4 or IPv6 CIDR",
-					optarg);
-			if (policy_add_ignore(&d->defaults.policy, &c) < 0)
-				return nb_usage_error(
-					"oci: too many --ignore (at most %d)",
-					POLICY_LIST_MAX);
+			r = cmd_opt_ignore("oci", optarg, &d->defaults.policy);
+			if (r)
+				return r;
 			break;
 		case 'p':
-			if (publish_parse(optarg, &pub) < 0)
-				return nb_usage_error(
-					"oci: --publish=%s: want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
-					optarg);
-			r = publish_add(&d->defaults.publish, &pub);
-			if (r < 0)
-				return nb_usage_error(
-					"oci: --publish=%s: %s", optarg,
-					r == -EEXIST ? "that host port is published twice" :
-						       "too many --publish");
+			r = cmd_opt_publish("oci", optarg, &d->defaults.publish);
+			if (r)
+				return r;
 			break;
 		case 'B':
 			d->defaults.ignore_bind = true;
@@ -158,10 +145,9 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			d->log_file = optarg;
 			break;
 		case 'l':
-			if (log_level_parse(optarg, &log_max_level) < 0)
-				return nb_usage_error(
-					"oci: --log-level=%s: want error, warn, info or debug",
-					optarg);
+			r = cmd_opt_log_level("oci", optarg);
+			if (r)
+				return r;
 			break;
 		case 'h':
 			oci_usage(stdout);

@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "agent.h"
+#include "cmd-opts.h"
 #include "cmd.h"
 #include "fallback.h"
 #include "config.h"
@@ -468,8 +469,6 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct publish pub;
-	struct cidr c;
 	int o, v, r;
 
 	optind = 1;
@@ -509,38 +508,22 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 			ctx->fb_cfg.enable_host_loopback = false;
 			break;
 		case 'i':
-			if (cidr_parse(optarg, &c) < 0)
-				return nb_usage_error(
-					"run: --ignore=%s: not an IPv4 or IPv6 CIDR",
-					optarg);
-			if (policy_add_ignore(pol, &c) < 0)
-				return nb_usage_error(
-					"run: too many --ignore (at most %d)",
-					POLICY_LIST_MAX);
+			r = cmd_opt_ignore("run", optarg, pol);
+			if (r)
+				return r;
 			break;
 		case 'p':
-			if (publish_parse(optarg, &pub) < 0)
-				return nb_usage_error(
-					"run: --publish=%s: want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
-					optarg);
-			r = publish_add(&ctx->publish, &pub);
-			if (r == -EEXIST)
-				return nb_usage_error(
-					"run: --publish=%s: that host port is published twice",
-					optarg);
-			if (r < 0)
-				return nb_usage_error(
-					"run: too many --publish (at most %d)",
-					PUBLISH_MAX);
+			r = cmd_opt_publish("run", optarg, &ctx->publish);
+			if (r)
+				return r;
 			break;
 		case 'B':
 			ctx->ignore_bind = true;
 			break;
 		case 'l':
-			if (log_level_parse(optarg, &log_max_level) < 0)
-				return nb_usage_error(
-					"run: --log-level=%s: want error, warn, info or debug",
-					optarg);
+			r = cmd_opt_log_level("run", optarg);
+			if (r)
+				return r;
 			break;
 		case 'h':
 			run_usage(stdout);
