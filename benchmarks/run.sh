@@ -19,8 +19,8 @@
 # directory (default bench-out/).
 #
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
-# workload on every path), --smoke (about 10 s: host and nsbypass only,
-# used by the test suite to keep the harness working).  --only takes
+# workload on every path), --smoke (about 15 s: host, nsbypass and
+# slirp4netns only, used by the test suite to keep the harness working).  --only takes
 # workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
 # udp crr rr redis syscall;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
@@ -90,7 +90,9 @@ if [ -n "$only" ]; then
 fi
 if [ "$mode" = smoke ]; then
 	[ "${#workloads[@]}" -gt 0 ] || workloads=(bulk-tcp bulk-tcp-in crr rr syscall)
-	[ "${#paths[@]}" -gt 0 ] || paths=(host nsbypass)
+	# slirp4netns too: its wrapper script is the harness's own part that
+	# the test user runs (a checkout out of the user's reach broke it).
+	[ "${#paths[@]}" -gt 0 ] || paths=(host nsbypass slirp4netns)
 fi
 [ "${#workloads[@]}" -gt 0 ] || workloads=("${all_workloads[@]}")
 if [ "${#paths[@]}" -eq 0 ]; then
@@ -107,21 +109,19 @@ if [ "$setup" -eq 1 ]; then
 	nb_machine_fixups
 	nb_build build -Dwerror=true >/dev/null
 fi
+nb_user_preflight "${NB_USER:-nbtest}" || exit 1
 . tests/integration/common.sh
 BENCH_TCP=${BENCH_TCP:-$repo/build/benchmarks/bench-tcp}
 BENCH_SYSCALL=${BENCH_SYSCALL:-$repo/build/benchmarks/bench-syscall}
 setup_testhost
 setup_user
-# The user must be able to run the benchmark programs too.
-for v in BENCH_TCP BENCH_SYSCALL; do
-	b=${!v}
+# The user runs the benchmark programs and the slirp4netns wrapper too:
+# staged copies (nb_stage), whatever the checkout's folder.
+for b in "$BENCH_TCP" "$BENCH_SYSCALL"; do
 	[ -x "$b" ] || nb_fail "$b is not built"
-	if ! as_user test -x "$b"; then
-		mkdir -p "$NB_TMP/bin"
-		cp "$b" "$NB_TMP/bin/" && chmod 755 "$NB_TMP/bin" "$NB_TMP/bin/${b##*/}"
-		printf -v "$v" '%s' "$NB_TMP/bin/${b##*/}"
-	fi
 done
+IN_SLIRP4NETNS=$repo/benchmarks/in-slirp4netns.sh
+nb_stage_vars BENCH_TCP BENCH_SYSCALL IN_SLIRP4NETNS
 # A directory the user can write (iperf3 output, the agent's numbers).
 udir=$NB_TMP/user
 install -d -m 0700 -o "$NB_USER" "$udir"
@@ -213,8 +213,8 @@ in_path() {
 	nsbypass) as_user timeout "$t" "$NSBYPASS" run --net=none -- "$@" ;;
 	nsbypass-slirp) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
 		--ignore="$H/32" -- "$@" ;;
-	slirp4netns) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 65520 "$@" ;;
-	slirp4netns-1500) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 1500 "$@" ;;
+	slirp4netns) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 "$@" ;;
+	slirp4netns-1500) as_user timeout "$t" "$IN_SLIRP4NETNS" 1500 "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet -- "$@" ;;
 	podman-nsbypass) pm_run 1 "$@" ;;
 	podman-slirp4netns) pm_run 0 "$@" ;;
@@ -235,9 +235,9 @@ in_path_published() {
 		--publish="$H:$hp:$cp" -- "$@" ;;
 	nsbypass-slirp) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
 		--ignore-bind --publish="$H:$hp:$cp" -- "$@" ;;
-	slirp4netns) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 65520 \
+	slirp4netns) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 \
 		--publish="$H:$hp:$cp" "$@" ;;
-	slirp4netns-1500) as_user timeout "$t" "$repo/benchmarks/in-slirp4netns.sh" 1500 \
+	slirp4netns-1500) as_user timeout "$t" "$IN_SLIRP4NETNS" 1500 \
 		--publish="$H:$hp:$cp" "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet \
 		-t "$H/$hp:$cp" -- "$@" ;;

@@ -30,7 +30,8 @@ rows = json.load(open(sys.argv[1]))["results"]
 have = {(r["metric"], r["path"]) for r in rows if r["median"] is not None}
 want = [(m, p) for m in ("bulk-tcp", "bulk-tcp-in", "crr", "rr-p50",
                   "syscall-trapped")
-        for p in ("host", "nsbypass")] + [("agent-rss", "nsbypass")]
+        for p in ("host", "nsbypass")] + [("agent-rss", "nsbypass"),
+                                          ("bulk-tcp", "slirp4netns")]
 missing = [w for w in want if w not in have]
 if missing:
     sys.exit("FAIL: no measurement for %s" % missing)

@@ -77,6 +77,7 @@ if [ "${#need_missing[@]}" -ne 0 ]; then
 	exit 1
 fi
 nb_machine_fixups
+nb_user_preflight "${NB_USER:-nbtest}" || exit 1
 [ "$(id -u)" -eq 0 ] ||
 	log "note: not root: the integration tests need root and will be skipped"
 

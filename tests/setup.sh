@@ -89,3 +89,38 @@ nb_build() {
 	fi
 	ninja -C "$dir"
 }
+
+# nb_user_preflight USER: as root, before any test or benchmark: create
+# USER if missing (useradd -m) and check that it can run a program staged
+# in ${NB_TMPDIR:-/tmp}, where the suite and the benchmarks put everything
+# the unprivileged side runs (the checkout itself may be out of its reach:
+# /root is 0700 on Debian).  Fails with one line naming the folder and
+# what to do; notes when the checkout is out of USER's reach.
+nb_user_preflight() {
+	local user=$1 dir=${NB_TMPDIR:-/tmp} t rc=0
+	[ "$(id -u)" -eq 0 ] || return 0
+	if ! id -u "$user" >/dev/null 2>&1; then
+		useradd -m -s /bin/sh "$user" || {
+			nb_setup_log "cannot create the test user $user (useradd -m)"
+			return 1
+		}
+	fi
+	t=$(mktemp -d "$dir/nbpreflight.XXXXXX") || {
+		nb_setup_log "cannot make a folder in $dir: set NB_TMPDIR to a" \
+			"writable folder that $user can enter"
+		return 1
+	}
+	chmod 0755 "$t" && install -m 0755 "$(type -P true)" "$t/true" &&
+		runuser -u "$user" -- "$t/true" 2>/dev/null || rc=$?
+	rm -rf "$t"
+	if [ "$rc" -ne 0 ]; then
+		nb_setup_log "the test user $user cannot run programs in $dir" \
+			"(a folder above it is not searchable, or it is mounted" \
+			"noexec): set NB_TMPDIR to a folder it can enter and run from"
+		return 1
+	fi
+	if ! runuser -u "$user" -- test -r "$PWD/README.md" 2>/dev/null; then
+		nb_setup_log "note: $user cannot read this checkout ($PWD):" \
+			"what it runs is staged in $dir"
+	fi
+}

@@ -164,44 +164,76 @@ as_user() {
 	)
 }
 
-# setup_user: create NB_USER (with a subuid range) and make sure it can
-# execute NSBYPASS, SOCKPROBE and SOCKPROBE_STATIC: if it cannot reach
-# them (a repo under /root, say), copy them to a world-readable temp dir.
+# nb_stage SRC [NAME]: print the path of a copy of SRC that NB_USER can
+# read (and, if SRC is executable, run), in NB_TMP/stage.  Everything the
+# test user runs goes through here: the checkout may sit in a folder only
+# root can enter (/root is 0700 on Debian), so nothing the user touches may
+# be named by its path in the checkout.  Copies once per script.
+nb_stage() {
+	local src=$1 name=${2:-${1##*/}} dst
+	_nb_tmp
+	dst=$NB_TMP/stage/$name
+	if [ -e "$dst" ]; then
+		cmp -s "$src" "$dst" ||
+			nb_fail "nb_stage: $dst is staged already, from another file than $src"
+	else
+		[ -e "$src" ] || nb_fail "nb_stage: no such file: $src"
+		install -d -m 0755 "$NB_TMP/stage" || nb_fail "cannot make $NB_TMP/stage"
+		if [ -x "$src" ]; then
+			install -m 0755 "$src" "$dst"
+		else
+			install -m 0644 "$src" "$dst"
+		fi || nb_fail "cannot stage $src"
+	fi
+	printf '%s\n' "$dst"
+}
+
+# nb_stage_vars VAR...: replace the path in each variable VAR by its
+# staged copy (see nb_stage); an empty variable stays empty.
+nb_stage_vars() {
+	local v staged
+	for v in "$@"; do
+		[ -n "${!v:-}" ] || continue
+		staged=$(nb_stage "${!v}") || exit 1
+		printf -v "$v" '%s' "$staged"
+	done
+}
+
+# _nb_stage_nsbypass: stage NSBYPASS with what it finds next to itself
+# (nsbypass-nsagent) and the slirp4netns name for it, and SOCKPROBE(_STATIC).
+_nb_stage_nsbypass() {
+	local b dir
+	dir=$(dirname "$NSBYPASS")
+	for b in "$dir/nsbypass-nsagent" "$dir/../nsagent/nsbypass-nsagent"; do
+		if [ -x "$b" ]; then
+			nb_stage "$b" nsbypass-nsagent >/dev/null
+			break
+		fi
+	done
+	nb_stage_vars NSBYPASS SOCKPROBE SOCKPROBE_STATIC
+	ln -sfn nsbypass "$NB_TMP/stage/slirp4netns"
+	NB_STAGED_SLIRP4NETNS=$NB_TMP/stage/slirp4netns
+	export NSBYPASS SOCKPROBE SOCKPROBE_STATIC
+}
+
+# setup_user: create NB_USER (with a subuid range) and stage NSBYPASS,
+# SOCKPROBE and SOCKPROBE_STATIC where that user can run them (nb_stage).
+# Stops with one line naming the folder if the user cannot run programs
+# there (NB_TMPDIR sets it; /tmp by default).
 setup_user() {
 	require_root
-	require_cmd runuser useradd unshare
+	require_cmd runuser useradd unshare install
 	_nb_locked _nb_user_create || nb_fail "cannot create user $NB_USER"
 	export NB_USER
 	_nb_tmp
-	local b ok=1
+	local b
 	for b in "$NSBYPASS" "$SOCKPROBE" "$SOCKPROBE_STATIC"; do
 		[ -x "$b" ] || nb_fail "binary $b not built"
-		as_user test -x "$b" || ok=0
 	done
-	if [ "$ok" -eq 1 ] && ! as_user "$NSBYPASS" --version >/dev/null; then
-		ok=0
-	fi
-	if [ "$ok" -eq 0 ]; then
-		echo "note: $NB_USER cannot run the build dir, copying binaries"
-		mkdir -p "$NB_TMP/bin"
-		cp "$NSBYPASS" "$NB_TMP/bin/nsbypass"
-		cp "$SOCKPROBE" "$NB_TMP/bin/sockprobe"
-		cp "$SOCKPROBE_STATIC" "$NB_TMP/bin/sockprobe-static"
-		# nsbypass looks for its nsagent helper next to itself.
-		for b in "$(dirname "$NSBYPASS")/nsbypass-nsagent" \
-			 "$(dirname "$NSBYPASS")/../nsagent/nsbypass-nsagent"; do
-			if [ -x "$b" ]; then
-				cp "$b" "$NB_TMP/bin/nsbypass-nsagent"
-				break
-			fi
-		done
-		chmod 755 "$NB_TMP/bin" "$NB_TMP/bin"/*
-		NSBYPASS=$NB_TMP/bin/nsbypass
-		SOCKPROBE=$NB_TMP/bin/sockprobe
-		SOCKPROBE_STATIC=$NB_TMP/bin/sockprobe-static
-		as_user "$NSBYPASS" --version >/dev/null ||
-			nb_fail "$NB_USER cannot run $NSBYPASS --version"
-	fi
+	_nb_stage_nsbypass
+	as_user "$NSBYPASS" --version >/dev/null ||
+		nb_fail "$NB_USER cannot run $NSBYPASS: ${NB_TMPDIR:-/tmp} must be" \
+			"searchable by $NB_USER and not mounted noexec (set NB_TMPDIR)"
 	# Unprivileged user namespaces must work, or nothing here can.
 	as_user unshare -r -n true ||
 		nb_skip "unprivileged user+net namespaces do not work here"
@@ -267,7 +299,7 @@ nb_isolated() {
 # _nb_tmp: create NB_TMP (world-readable, removed by cleanup) once.
 _nb_tmp() {
 	if [ -z "$NB_TMP" ]; then
-		NB_TMP=$(mktemp -d /tmp/nbtest.XXXXXX)
+		NB_TMP=$(mktemp -d "${NB_TMPDIR:-/tmp}/nbtest.XXXXXX")
 		chmod 755 "$NB_TMP"
 	fi
 }

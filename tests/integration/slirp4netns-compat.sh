@@ -44,28 +44,23 @@ s4nn_setup() {
 	chown "$NB_USER:" "$S4NN_DIR"
 	chmod 755 "$S4NN_DIR"
 	# The users run the binary as NB_USER (podman: as root of its rootless
-	# user namespace, which is NB_USER too): copy what NB_USER cannot
-	# reach (a build dir under /root, say), keeping the name slirp4netns,
-	# and nsbypass's nsagent helper with it.
-	if ! as_user test -x "$S4NN_BIN" ||
-	   ! as_user "$S4NN_BIN" --help >/dev/null 2>&1; then
-		local real b
-		real=$(readlink -f "$S4NN_BIN")
-		echo "note: $NB_USER cannot run $S4NN_BIN, copying $real"
-		mkdir -p "$S4NN_DIR/bin"
-		cp "$real" "$S4NN_DIR/bin/slirp4netns"
-		for b in "$(dirname "$real")/nsbypass-nsagent" \
-			 "$(dirname "$real")/../nsagent/nsbypass-nsagent"; do
-			if [ -x "$b" ]; then
-				cp "$b" "$S4NN_DIR/bin/nsbypass-nsagent"
-				break
-			fi
-		done
-		chmod -R a+rX "$S4NN_DIR/bin"
-		S4NN_BIN=$S4NN_DIR/bin/slirp4netns
-		as_user "$S4NN_BIN" --help >/dev/null 2>&1 ||
-			nb_fail "$NB_USER cannot run $S4NN_BIN --help"
-	fi
+	# user namespace, which is NB_USER too): a copy NB_USER can reach,
+	# whatever the checkout's folder (see nb_stage), keeping the name
+	# slirp4netns, with nsbypass's nsagent helper beside it.
+	local real b
+	real=$(readlink -f "$S4NN_BIN")
+	install -d -m 0755 "$S4NN_DIR/bin"
+	install -m 0755 "$real" "$S4NN_DIR/bin/slirp4netns"
+	for b in "$(dirname "$real")/nsbypass-nsagent" \
+		 "$(dirname "$real")/../nsagent/nsbypass-nsagent"; do
+		if [ -x "$b" ]; then
+			install -m 0755 "$b" "$S4NN_DIR/bin/nsbypass-nsagent"
+			break
+		fi
+	done
+	S4NN_BIN=$S4NN_DIR/bin/slirp4netns
+	as_user "$S4NN_BIN" --help >/dev/null 2>&1 ||
+		nb_fail "$NB_USER cannot run $S4NN_BIN --help"
 	# In NB_TMP, named *.log: cleanup prints them when the test fails.
 	S4NN_ARGV_LOG=$NB_TMP/s4nn-argv.log
 	S4NN_API_LOG=$NB_TMP/s4nn-api.log
@@ -76,7 +71,7 @@ s4nn_setup() {
 	local run
 	run=$(printf '%q' "$S4NN_BIN")
 	if [ "${NB_S4NN_API_TRACE:-0}" = 1 ]; then
-		cp "$NB_ITEST_DIR/slirp4netns-api-trace.py" "$S4NN_DIR/"
+		install -m 0644 "$NB_ITEST_DIR/slirp4netns-api-trace.py" "$S4NN_DIR/"
 		run="$(printf '%q' "$NB_PYTHON") $(printf '%q' "$S4NN_DIR/slirp4netns-api-trace.py") $(printf '%q' "$S4NN_API_LOG") $run"
 	fi
 	cat >"$S4NN_WRAP" <<EOF

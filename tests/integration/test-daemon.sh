@@ -297,11 +297,7 @@ if [ -n "$CHILD" ]; then
 	if [ ! -x "$OCI_SIM" ]; then
 		echo "SKIP (part): the bypassed container: $OCI_SIM is not built (the oci helper's test runtime)"
 	else
-		if ! as_user test -x "$OCI_SIM"; then
-			cp "$OCI_SIM" "$NB_TMP/oci-sim"
-			chmod 755 "$NB_TMP/oci-sim"
-			OCI_SIM=$NB_TMP/oci-sim
-		fi
+		nb_stage_vars OCI_SIM
 		start_test_echo
 		H4=$NB_HOST4 H6=$NB_HOST6 P=$NB_ECHO_PORT
 		nb_expect_fail "negative control: no network in unshare -r -n" "" \

@@ -58,9 +58,7 @@ fi
 
 NAME=probe.nsbypass.test
 WANT=198.51.100.7	# TEST-NET-2: only ever an answer, never contacted
-QUERY=$NB_TMP/dns-query.py
-cp "$NB_ITEST_DIR/dns-query.py" "$QUERY"
-chmod 755 "$QUERY"
+QUERY=$(nb_stage "$NB_ITEST_DIR/dns-query.py")
 
 # The agent reads /etc/resolv.conf: ours, in this mount namespace only.
 # It is rewritten in place (same inode) for each upstream.

@@ -24,16 +24,9 @@ setup_rootless_test
 require_cmd ip
 require_tun "nsagent --tap"
 
-# The user must reach nsagent and the check script: copy both if needed.
-CHECK=$NB_TMP/nsagent-tap-check.py
-cp "$NB_ITEST_DIR/nsagent-tap-check.py" "$CHECK"
-chmod 755 "$CHECK"
-if ! as_user test -x "$NSAGENT"; then
-	mkdir -p "$NB_TMP/bin"
-	cp "$NSAGENT" "$NB_TMP/bin/nsbypass-nsagent"
-	chmod 755 "$NB_TMP/bin" "$NB_TMP/bin/nsbypass-nsagent"
-	NSAGENT=$NB_TMP/bin/nsbypass-nsagent
-fi
+# The user runs nsagent and the check script: staged copies (nb_stage).
+CHECK=$(nb_stage "$NB_ITEST_DIR/nsagent-tap-check.py")
+nb_stage_vars NSAGENT
 
 # in_netns CMD...: as NB_USER, CMD in a fresh rootless user+net namespace.
 # shellcheck disable=SC2317 # called through nb_exec

@@ -34,11 +34,8 @@ setup_rootless_test
 require_cmd curl python3 ip nsenter
 OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
 [ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
-if ! as_user test -x "$OCI_SIM"; then
-	cp "$OCI_SIM" "$NB_TMP/oci-sim" && chmod 755 "$NB_TMP/oci-sim"
-	OCI_SIM=$NB_TMP/oci-sim
-fi
-FUZZ=$NB_ITEST_DIR/oci-fuzz.py
+nb_stage_vars OCI_SIM
+FUZZ=$(nb_stage "$NB_ITEST_DIR/oci-fuzz.py")
 H4=$NB_HOST4
 D=$NB_TMP/oci
 mkdir -p "$D"

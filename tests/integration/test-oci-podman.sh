@@ -46,7 +46,7 @@ PROFILE=$D/profile.json
 mkdir -p "$PD/home" "$PD/root" "$PD/runroot" "$XDG" "$D" \
 	"$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" "$ROOTFS/sys" \
 	"$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run"
-cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
+install -m 0755 "$(command -v busybox)" "$ROOTFS/bin/busybox"
 for a in $(busybox --list); do
 	[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
 done

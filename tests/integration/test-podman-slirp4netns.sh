@@ -50,7 +50,7 @@ cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
 for a in $(busybox --list); do
 	[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
 done
-cp "$SOCKPROBE_STATIC" "$ROOTFS/sockprobe"
+install -m 0755 "$SOCKPROBE_STATIC" "$ROOTFS/sockprobe"
 printf '#!/bin/sh\nread l\necho "from-container: $l"\n' >"$ROOTFS/srv.sh"
 chmod 755 "$ROOTFS/srv.sh" "$ROOTFS/sockprobe"
 cat >"$PD/containers.conf" <<EOF

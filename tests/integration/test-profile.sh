@@ -254,10 +254,8 @@ require_cmd newuidmap newgidmap setpriv
 H4=$NB_HOST4
 . "$NB_ITEST_DIR/podman-env.sh"
 podman_env_setup
-cp "$PROFILE_PROBE" "$ROOTFS/profile-probe"
-chmod 755 "$ROOTFS/profile-probe"
-cp "$NB_ITEST_DIR/profile-listener.py" "$PD/profile-listener.py"
-chown "$NB_USER:" "$PD/profile-listener.py"
+install -m 0755 "$PROFILE_PROBE" "$ROOTFS/profile-probe"
+install -m 0755 -o "$NB_USER" "$NB_ITEST_DIR/profile-listener.py" "$PD/profile-listener.py"
 chmod 755 "$NB_TMP"
 LSOCK=$XDG/nsbypass-test.sock
 LLOG=$PD/listener.log

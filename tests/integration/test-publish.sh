@@ -19,9 +19,7 @@ set -xeuo pipefail
 setup_rootless_test
 require_tun "the fallback"
 _nb_tmp
-SRV=$NB_TMP/publish-server.py
-cp "$NB_ITEST_DIR/publish-server.py" "$SRV"
-chmod 644 "$SRV"
+SRV=$(nb_stage "$NB_ITEST_DIR/publish-server.py")
 H4=$NB_HOST4
 H6=$NB_HOST6
 

@@ -46,7 +46,7 @@ XDG=$NB_TMP/xdg
 mkdir -p "$XDG"
 chown "$NB_USER:" "$XDG"
 chmod 700 "$XDG"
-cp "$NB_ITEST_DIR/echo-server.py" "$S4NN_DIR/"
+install -m 0644 "$NB_ITEST_DIR/echo-server.py" "$S4NN_DIR/"
 start_test_echo
 EP=$NB_ECHO_PORT
 SLOG=$NB_TMP/server.peers

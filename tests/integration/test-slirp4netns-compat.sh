@@ -34,20 +34,10 @@ setup_rootless_test
 require_cmd nsenter ip mkfifo python3
 require_tun "slirp"
 
-# The symlink must lead the user to the nsbypass setup_user settled on.
-SLIRP4NETNS=${SLIRP4NETNS:-$(dirname "$NSBYPASS")/slirp4netns}
-if [ "$(readlink -f "$SLIRP4NETNS" 2>/dev/null)" != "$(readlink -f "$NSBYPASS")" ] ||
-	! as_user test -x "$SLIRP4NETNS"; then
-	mkdir -p "$NB_TMP/s4n"
-	ln -sf "$NSBYPASS" "$NB_TMP/s4n/slirp4netns"
-	chmod 755 "$NB_TMP/s4n"
-	SLIRP4NETNS=$NB_TMP/s4n/slirp4netns
-fi
-API=$NB_TMP/slirp4netns-api.py
-ECHO=$NB_TMP/echo-server.py
-cp "$NB_ITEST_DIR/slirp4netns-api.py" "$API"
-cp "$NB_ITEST_DIR/echo-server.py" "$ECHO"
-chmod 755 "$API" "$ECHO"
+# The name slirp4netns beside the staged nsbypass (setup_user).
+SLIRP4NETNS=$NB_STAGED_SLIRP4NETNS
+API=$(nb_stage "$NB_ITEST_DIR/slirp4netns-api.py")
+ECHO=$(nb_stage "$NB_ITEST_DIR/echo-server.py")
 # The user's own directory: pid files, ready files, API sockets.
 U=$NB_TMP/u
 mkdir -p "$U"
