@@ -44,6 +44,7 @@
 
 struct oci_child {
 	pid_t pid;
+	pid_t container_pid;		/* the pid it serves; 0: not known */
 	char id[OCI_LOG_ID + 1];
 };
 
@@ -218,8 +219,26 @@ agent_child(const struct oci_config *cfg, int notify_fd,
 	_exit(oci_agent_run(cfg, notify_fd, st->pid));
 }
 
+/*
+ * A pid in the container @id, for a state that names none: crun sends
+ * "pid": 0 with the state of an exec.  The exec joins the namespaces of
+ * the container, whose own state (its init's pid) came first; its agent
+ * is alive as long as a process of the container is.  Ids longer than
+ * what a child keeps never match.  0 if no agent serves @id.
+ */
+static pid_t container_pid_of(const struct oci_daemon *d, const char *id)
+{
+	if (strlen(id) > OCI_LOG_ID)
+		return 0;
+	for (size_t i = 0; i < d->n_children; i++)
+		if (d->children[i].container_pid > 0 &&
+		    strcmp(d->children[i].id, id) == 0)
+			return d->children[i].container_pid;
+	return 0;
+}
+
 static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
-			int notify_fd, const struct oci_state *st)
+			int notify_fd, struct oci_state *st)
 {
 	sigset_t all, old;
 	pid_t pid;
@@ -229,6 +248,17 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 			 OCI_LOG_ID, st->id, OCI_AGENTS_MAX);
 		close(notify_fd);
 		return;
+	}
+	if (st->pid == 0) {
+		st->pid = container_pid_of(d, st->id);
+		if (st->pid > 0)
+			log_info("container %.*s: a state without a pid (an "
+				 "exec under crun): the container's is %d",
+				 OCI_LOG_ID, st->id, (int)st->pid);
+		else
+			log_warn("container %.*s: a state without a pid, and "
+				 "no agent serves the container: its "
+				 "namespaces are not known", OCI_LOG_ID, st->id);
 	}
 	/* No libuv signal handler may run in the child before it resets
 	 * them: it would write to the daemon's loop. */
@@ -245,6 +275,7 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 		return;
 	}
 	d->children[d->n_children].pid = pid;
+	d->children[d->n_children].container_pid = st->pid;
 	snprintf(d->children[d->n_children].id, OCI_LOG_ID + 1, "%s", st->id);
 	d->n_children++;
 	log_info("container %.*s: agent pid %d serves pid %d", OCI_LOG_ID,

@@ -2,7 +2,7 @@
 /*
  * fallback.c - libslirp on libuv: all the glue between the two lives here.
  *
- * libslirp (4.x, SLIRP_CONFIG_VERSION_MAX <= 4) is driven the pollfds way:
+ * libslirp 4.x is driven the pollfds way:
  * before the application sleeps it asks slirp which fds to watch
  * (slirp_pollfds_fill()) and afterwards tells it what happened
  * (slirp_pollfds_poll(), which also runs slirp's TCP timers).  slirp's set
@@ -20,6 +20,14 @@
  * as they arrive; frames from slirp are written to the tap and dropped if
  * it is full (slirp's TCP retransmits).  slirp's own timers (IPv6 router
  * advertisements) are uv_timer_t.  No thread besides the loop's.
+ *
+ * libslirp 4.9 (SLIRP_CONFIG_VERSION_MAX 6) types its sockets
+ * (slirp_os_socket, an int on Linux) and deprecates the int-typed
+ * slirp_pollfds_fill() and {,un}register_poll_fd callbacks; it calls the
+ * socket-typed ones only for a configuration of version 6.  So the version
+ * asked for, the fill function and the callbacks go together: 6 and the
+ * socket-typed API where the headers have it, 4 and the int API before
+ * (Debian 12's 4.7 and 13's 4.8).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +46,16 @@
 #define FRAME_MAX 65536		/* MTU 65520 plus the Ethernet header */
 
 #define EVENTS_MAX 256
+
+#if SLIRP_CONFIG_VERSION_MAX >= 6
+#define SLIRP_SOCKET_API 1
+#define SLIRP_CONFIG_VERSION 6
+typedef slirp_os_socket slirp_fd;
+#else
+#define SLIRP_SOCKET_API 0
+#define SLIRP_CONFIG_VERSION 4
+typedef int slirp_fd;
+#endif
 
 struct fallback {
 	Slirp *slirp;
@@ -154,8 +172,9 @@ static int to_slirp(uint32_t ev)
 	       ((ev & EPOLLHUP) ? SLIRP_POLL_HUP : 0);
 }
 
-/* implements SlirpAddPollCb: the index is the fd itself */
-static int add_poll(int fd, int events, void *opaque)
+/* implements SlirpAddPollSocketCb (SlirpAddPollCb before libslirp 4.9):
+ * the index is the fd itself */
+static int add_poll(slirp_fd fd, int events, void *opaque)
 {
 	struct fallback *f = opaque;
 	struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
@@ -263,13 +282,15 @@ static void timer_mod(void *timer, int64_t expire, void *opaque)
 			       expire > now ? (uint64_t)(expire - now) : 0, 0);
 }
 
-/* implements SlirpCb.register_poll_fd: slirp_pollfds_fill() adds it */
-static void register_poll_fd(int fd, void *opaque)
+/* implements SlirpCb.register_poll_socket (register_poll_fd before
+ * libslirp 4.9): slirp_pollfds_fill() adds it */
+static void register_poll(slirp_fd fd, void *opaque)
 {
 }
 
-/* implements SlirpCb.unregister_poll_fd: slirp is about to close @fd */
-static void unregister_poll_fd(int fd, void *opaque)
+/* implements SlirpCb.unregister_poll_socket (unregister_poll_fd before
+ * libslirp 4.9): slirp is about to close @fd */
+static void unregister_poll(slirp_fd fd, void *opaque)
 {
 	struct fallback *f = opaque;
 
@@ -305,9 +326,14 @@ static const SlirpCb slirp_callbacks = {
 	.timer_new = timer_new,
 	.timer_free = timer_free,
 	.timer_mod = timer_mod,
-	.register_poll_fd = register_poll_fd,
-	.unregister_poll_fd = unregister_poll_fd,
 	.notify = notify,
+#if SLIRP_SOCKET_API
+	.register_poll_socket = register_poll,
+	.unregister_poll_socket = unregister_poll,
+#else
+	.register_poll_fd = register_poll,
+	.unregister_poll_fd = unregister_poll,
+#endif
 };
 
 /*
@@ -332,7 +358,11 @@ static void on_prepare(uv_prepare_t *p)
 	uint32_t timeout = UINT32_MAX;
 
 	f->turn++;
+#if SLIRP_SOCKET_API
+	slirp_pollfds_fill_socket(f->slirp, &timeout, add_poll, f);
+#else
 	slirp_pollfds_fill(f->slirp, &timeout, add_poll, f);
+#endif
 	drop_unasked(f);
 	if (timeout != UINT32_MAX)
 		uv_timer_start(&f->timeout, on_timeout, timeout, 0);
@@ -442,7 +472,7 @@ void fallback_stop(struct fallback *f)
 static void fill_slirp_config(const struct fallback_config *c, SlirpConfig *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->version = MIN(4, SLIRP_CONFIG_VERSION_MAX);
+	s->version = SLIRP_CONFIG_VERSION;	/* see the top of this file */
 	s->in_enabled = true;
 	s->vnetwork = c->network;
 	s->vnetmask.s_addr = htonl(~((1U << (32 - c->prefix)) - 1));

@@ -145,6 +145,8 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
 
 	*ret_cookie = 0;
 	*ret_report = -1;
+	if (pid <= 0)
+		return;		/* not known: the daemon said so */
 	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
 	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)pid);
 	r = nsjoin_open(&j, net, user);

@@ -71,7 +71,7 @@ static pid_t get_pid(json_object *o, const char *key)
 	if (!json_object_is_type(v, json_type_int))
 		return -1;
 	n = json_object_get_int64(v);
-	return n > 0 && n <= INT_MAX ? (pid_t)n : -1;
+	return n >= 0 && n <= INT_MAX ? (pid_t)n : -1;
 }
 
 /* The index of "seccompFd" in the fds array of @o. */
@@ -181,10 +181,12 @@ static int parse_object(json_object *o, struct oci_state *st, const char **why)
 	r = get_id(state, st, why);
 	if (r < 0)
 		return r;
+	/* 0 or absent: not known.  crun sends "pid": 0 with the state of an
+	 * exec (1.8 and 1.28 alike); the daemon knows the container's. */
 	pid = get_pid(o, "pid");
 	if (pid == 0)
 		pid = get_pid(state, "pid");
-	if (pid <= 0) {
+	if (pid < 0) {
 		*why = "no valid pid";
 		return -EINVAL;
 	}

@@ -30,7 +30,8 @@
 /**
  * struct oci_state - what nsbypass takes from the state
  * @id:			state.id: 1 to OCI_ID_MAX of [A-Za-z0-9_+.-]
- * @pid:		pid (or state.pid when pid is absent), > 0
+ * @pid:		pid (or state.pid when pid is absent or 0); 0 when
+ *			neither says (crun's exec states)
  * @seccomp_fd:		the index of "seccompFd" in fds
  * @n_fds:		how many names fds has
  * @metadata:		metadata, NULL when absent

@@ -5,7 +5,8 @@
 # integration.  This is the project's one test command, for developers and
 # CI alike (a fresh Debian 12 machine, as root):
 #
-#   tests/run.sh [--sanitize] [--build-dir DIR] [-- MESON-TEST-ARGS...]
+#   tests/run.sh [--sanitize] [--build-dir DIR] [--release-tier R]
+#                [-- MESON-TEST-ARGS...]
 #
 # As root it first installs the missing Debian packages listed in
 # tests/packages.txt and applies the machine fix-ups the tests need (see
@@ -14,6 +15,14 @@
 # reason of every skipped test, and as the very last line
 # "N passed, N failed, N skipped".  It exits non-zero if any test failed
 # or none passed.  --sanitize builds in build-sanitize with ASan+UBSan.
+#
+# Then the release tier: the same suite, built with -Dwerror=true, in a
+# root of Debian testing (forky: podman 5.8 with pasta, crun 1.28, runc
+# 1.3, Docker 28; tests/release-root.sh), made once and cached.  Its tests
+# count in the last line as "forky/NAME".  If no forky root can be made
+# (the mirror's testing moved or broke), trixie (Debian 13) runs instead,
+# and the log says which.  Not with --sanitize, MESON-TEST-ARGS or
+# NB_RELEASE_TIER=off; --release-tier trixie|forky|off chooses.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,6 +37,8 @@ Options:
   --sanitize        build with -Db_sanitize=address,undefined (default
                     build dir: build-sanitize)
   --build-dir DIR   meson build directory (default: build)
+  --release-tier R  forky (default), trixie or off: the suite again in a
+                    root of that Debian release (tests/release-root.sh)
   -h, --help        show this help
 
 MESON-TEST-ARGS are passed to "meson test", e.g. -- --suite integration.
@@ -37,18 +48,34 @@ EOF
 sanitize=0
 build_dir=
 test_args=()
+tier=${NB_RELEASE_TIER:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sanitize) sanitize=1 ;;
 	--build-dir) [ $# -ge 2 ] || { usage >&2; exit 2; }
 		build_dir=$2; shift ;;
 	--build-dir=*) build_dir=${1#--build-dir=} ;;
+	--release-tier) [ $# -ge 2 ] || { usage >&2; exit 2; }
+		tier=$2; shift ;;
+	--release-tier=*) tier=${1#--release-tier=} ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; test_args=("$@"); break ;;
 	*) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 	shift
 done
+case $tier in
+'')
+	# The default: the tier with the full plain run, as root.
+	tier=forky
+	if [ "$sanitize" -eq 1 ] || [ "${#test_args[@]}" -ne 0 ] ||
+	   [ "$(id -u)" -ne 0 ]; then
+		tier=off
+	fi ;;
+forky | trixie | off) ;;
+*) echo "run.sh: --release-tier wants forky, trixie or off, not '$tier'" >&2
+	exit 2 ;;
+esac
 if [ -z "$build_dir" ]; then
 	if [ "$sanitize" -eq 1 ]; then
 		build_dir=build-sanitize
@@ -103,27 +130,61 @@ meson test -C "$build_dir" --print-errorlogs --num-processes 2 \
 log "meson test exit status $meson_rc; tests took $(($(date +%s) - built)) s," \
 	"$(($(date +%s) - start)) s in all"
 
+### The release tier: the suite in a root of a newer Debian release.
+# tier_ran: the release whose suite ran; tier_note: why none did.
+tier_ran=
+tier_note=
+tier_rc=0
+if [ "$tier" != off ]; then
+	tier_start=$(date +%s)
+	for r in "$tier" trixie; do
+		log "release tier: the suite in a Debian $r root (tests/release-root.sh $r)"
+		tier_rc=0
+		bash tests/release-root.sh "$r" || tier_rc=$?
+		if [ "$tier_rc" -ne 3 ]; then
+			tier_ran=$r
+			break
+		fi
+		tier_note="no $r root could be made (see above)"
+		[ "$r" != trixie ] || break
+		log "release tier: no $r root; trying trixie, the stable fallback"
+	done
+	log "release tier: ${tier_ran:-none} ran, exit status $tier_rc," \
+		"$(($(date +%s) - tier_start)) s"
+fi
+
 ### Summary: skip reasons, then the one last line.
 summary_rc=0
-python3 - "$testlog" "$meson_rc" <<'EOF' || summary_rc=$?
+tier_log=
+[ -z "$tier_ran" ] ||
+	tier_log=${NB_RELEASE_ROOTS:-/var/cache/nsbypass/roots}/$tier_ran/src/nsbypass/build/meson-logs/testlog.json
+python3 - "$testlog" "$meson_rc" "$tier" "$tier_ran" "$tier_log" "$tier_rc" \
+	"$tier_note" <<'EOF' || summary_rc=$?
 import json
 import os
 import re
 import sys
 
 path, meson_rc = sys.argv[1], int(sys.argv[2])
+tier, tier_ran, tier_log, tier_rc, tier_note = sys.argv[3:8]
+tier_rc = int(tier_rc)
 passed = failed = skipped = 0
 skip_re = re.compile(r"^(?:SKIP:\s*(.*)|.*#\s*SKIP\b\s*(.*))$")
-if not os.path.exists(path):
-    print("run.sh: no %s: meson test did not run" % path)
-else:
+
+
+def count(path, prefix):
+    """Count the tests of one testlog.json; False if there is none."""
+    global passed, failed, skipped
+    if not os.path.exists(path):
+        return False
     with open(path) as f:
         for line in f:
             line = line.strip()
             if not line:
                 continue
             t = json.loads(line)
-            name, result = t.get("name", "?"), t.get("result", "?")
+            name = prefix + t.get("name", "?")
+            result = t.get("result", "?")
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
@@ -138,9 +199,28 @@ else:
             else:
                 failed += 1
                 print("FAIL %s: %s" % (name, result))
+    return True
+
+
+if not count(path, ""):
+    print("run.sh: no %s: meson test did not run" % path)
 if meson_rc != 0 and failed == 0:
     print("run.sh: meson test failed (exit status %d) without a failed test"
           % meson_rc)
+if tier != "off":
+    if not tier_ran:
+        skipped += 1
+        print("SKIP release-tier: %s" % (tier_note or "did not run"))
+    elif not count(tier_log, tier_ran + "/"):
+        # The root was there but its suite did not get to testing (its
+        # build failed, say): that is a failure, not a skip.
+        failed += 1
+        print("FAIL release-tier: the %s suite ended (exit status %d) "
+              "before any test ran" % (tier_ran, tier_rc))
+    elif tier_rc != 0 and failed == 0:
+        failed += 1
+        print("FAIL release-tier: the %s suite exited %d without a failed "
+              "test" % (tier_ran, tier_rc))
 print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
 sys.exit(1 if failed or passed == 0 or meson_rc != 0 else 0)
 EOF

@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "hostfwd.h"
+#include "json-probe.h"
 #include "nbtest.h"
 #include "util.h"
 
@@ -395,6 +396,10 @@ NBTEST(bad_ports)
 		"null", "[80]", "{}", "99999999999999999999",
 		"18446744073709551617", "-9223372036854775809",
 	};
+	/* Beyond 64 bits: refused by the field's name, or (newer json-c)
+	 * as a document that cannot be parsed; see json-probe.h. */
+	const size_t first_huge = ARRAY_SIZE(bad) - 3;
+	const bool by_name = json_reads_huge_integers();
 	struct backend b = { 0 };
 	struct hostfwd_table *t = new_table(&b);
 	char args[256];
@@ -403,11 +408,13 @@ NBTEST(bad_ports)
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_port\":%s,\"guest_port\":80}",
 			 bad[i]);
-		EXPECT_ADD_ERROR(t, args, "host_port");
+		EXPECT_ADD_ERROR(t, args, i < first_huge || by_name ?
+				 "host_port" : "cannot parse JSON");
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_port\":8080,\"guest_port\":%s}",
 			 bad[i]);
-		EXPECT_ADD_ERROR(t, args, "guest_port");
+		EXPECT_ADD_ERROR(t, args, i < first_huge || by_name ?
+				 "guest_port" : "cannot parse JSON");
 	}
 	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"guest_port\":80}", "host_port");
 	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"host_port\":80}", "guest_port");

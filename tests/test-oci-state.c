@@ -9,6 +9,7 @@
 #include "nbtest.h"
 #include "oci-config.h"
 #include "oci-state.h"
+#include "util.h"
 
 /* As runc sends it: compact. */
 static const char runc_state[] =
@@ -165,9 +166,24 @@ NBTEST(too_many_fds)
 
 NBTEST(pid_and_id)
 {
-	refused("{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"a\"}}", "pid");
-	refused("{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"a\"}}",
-		"pid");
+	/* No pid, or 0 (crun's exec states): taken, the pid not known. */
+	static const char *const unknown[] = {
+		"{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"a\"}}",
+		"{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"a\"}}",
+		"{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"a\","
+		"\"pid\":0}}",
+	};
+	struct oci_state st;
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
+		ASSERT_EQ(oci_state_parse(unknown[i], strlen(unknown[i]), &st,
+					  &why), 0);
+		ASSERT_EQ(st.pid, 0);
+		oci_state_clear(&st);
+	}
+	refused("{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"a\","
+		"\"pid\":-1}}", "pid");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":-5,\"state\":{\"id\":\"a\"}}",
 		"pid");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":4294967297,\"state\":{\"id\":\"a\"}}",

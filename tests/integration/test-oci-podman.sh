@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test-oci-podman.sh - `nsbypass oci` as the seccomp listenerPath agent of
-# rootless podman 4.3 (runc, then crun), all run by the unprivileged
+# rootless podman (4.3 on Debian 12, 5.8 in the release tier; runc, then
+# crun), all run by the unprivileged
 # NB_USER, with a profile that notifies what nsbypass handles and names
 # the daemon's socket.  The profile comes from `nsbypass profile
 # --listener SOCK`; a build without that command gets an equivalent made
@@ -20,10 +21,17 @@
 #     annotation nsbypass.ignore=10.99.0.0/24 it goes through slirp4netns
 #     instead (the agent's per-container count: 0 switched, 1 kept; the
 #     server sees slirp4netns's connection);
-#   - two containers at once and `podman exec` into each: every exec gets
-#     its own agent and is bypassed;
+#   - two containers at once and `podman exec` into each, with runc and
+#     crun: every exec gets its own agent and is bypassed (crun's exec
+#     state says "pid": 0: the daemon uses the container's);
 #   - the agents end with their containers (podman rm), each logged once,
 #     no warnings;
+#   - podman 5 and later: its default network (pasta) and --network pasta
+#     are bypassed; a port published by podman (-p, its own forwarder) and
+#     one by nsbypass (annotation nsbypass.publish) both answer on the
+#     test host;
+#   - containers.conf [containers] seccomp_profile naming the profile: a
+#     container with no per-container option is bypassed;
 #   - crun (pretty-printed state) when it is installed and runs here
 #     (tests/setup.sh mounts the hugetlb v1 cgroup crun needs), else a
 #     SKIP note with the reason.
@@ -133,6 +141,11 @@ start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && [ -s "$PIDF" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || nb_fail "nsbypass oci does not listen on $SOCK"
 DPID=$(cat "$PIDF")
+PODMAN_MAJOR=$(pm --version | awk '{ split($3, v, "."); print v[1] + 0 }')
+echo "podman: $(pm --version); pasta checks: $([ "$PODMAN_MAJOR" -ge 5 ] && echo yes || echo "no (podman < 5 has no pasta network)")"
+mkdir -p "$ROOTFS/www"
+echo "www-$EP" >"$ROOTFS/www/token.txt"
+chown -R "$NB_USER:" "$ROOTFS/www"
 
 t0=$SECONDS
 nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
@@ -203,44 +216,115 @@ runtime_checks() {
 		sh -c "echo via-slirp | nc -w 5 $H4 $EP2 | grep -q via-slirp && echo OK via slirp"
 	[ "$(grep -c '^tcp ' "$SLOG" 2>/dev/null || true)" -gt "$before" ] ||
 		nb_error "$rt: the server saw no connection through slirp"
+	[ "$PODMAN_MAJOR" -lt 5 ] || pasta_checks "$rt"
+	profile_route_check "$rt"
+}
+
+# pasta_checks RUNTIME: podman 5's default network, pasta, and a port
+# published by podman's forwarder next to one published by nsbypass.
+pasta_checks() {
+	local rt=$1 hp1 hp2 mark got st
+	pm_check "default network (pasta): wget bypassed" \
+		"1 switched, 0 kept" "$rt" -- sh -c "$WGET"
+	pm_check "--network pasta: nc bypassed" \
+		"1 switched, 0 kept" "$rt" --network pasta -- sh -c "$NC"
+	hp1=$(free_port)
+	hp2=$(free_port)
+	# busybox httpd on 8080 inside: once published with podman -p (its
+	# own forwarder), once with nsbypass.publish (the bind moves to the
+	# host; no -p).
+	nb_exec pm --runtime "$rt" run -d --name "pub-pm-$rt" -p "$H4:$hp1:8080" \
+		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" \
+		httpd -f -p 8080 -h /www
+	[ "$NB_RC" -eq 0 ] || nb_error "$rt: podman run -p: exit $NB_RC: $NB_ERR"
+	mark=$(wc -l <"$LOG")
+	nb_exec pm --runtime "$rt" run -d --name "pub-nb-$rt" \
+		--annotation "nsbypass.publish=$H4:$hp2:8080" \
+		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" \
+		httpd -f -p 8080 -h /www
+	[ "$NB_RC" -eq 0 ] || nb_error "$rt: podman run nsbypass.publish: exit $NB_RC: $NB_ERR"
+	for hp in "$hp1" "$hp2"; do
+		got=
+		for _ in $(seq 1 50); do
+			got=$(curl -s --max-time 2 "http://$H4:$hp/token.txt" || true)
+			[ -n "$got" ] && break
+			sleep 0.2
+		done
+		[ "$got" = "www-$EP" ] &&
+			nb_pass "$rt: pasta: $H4:$hp answers from the container" ||
+			nb_error "$rt: pasta: $H4:$hp answered '$got', want www-$EP"
+	done
+	st=$(tail -n +"$((mark + 1))" "$LOG" | grep -m1 "published $H4:$hp2:8080/tcp" || true)
+	[ -n "$st" ] && nb_pass "$rt: nsbypass.publish under pasta: $st" ||
+		nb_error "$rt: no agent published $H4:$hp2:8080/tcp"
+	nb_exec pm rm -f -t 0 "pub-pm-$rt" "pub-nb-$rt"
+	oci_wait_no_agents ||
+		nb_error "$rt: agents left after podman rm of the published containers"
+}
+
+# profile_route_check RUNTIME: containers.conf [containers]
+# seccomp_profile names the profile: a container with no per-container
+# option is bypassed (the route that stays when podman 6 drops
+# network_cmd_path).
+profile_route_check() {
+	local rt=$1 mark st
+	cp "$PD/containers.conf" "$PD/containers.conf.orig"
+	printf '[containers]\nseccomp_profile = "%s"\n' "$PROFILE" >>"$PD/containers.conf"
+	mark=$(wc -l <"$LOG")
+	nb_expect_ok "$rt: containers.conf seccomp_profile, no option: wget" \
+		pm --runtime "$rt" run --rm --network none --rootfs "$ROOTFS" sh -c "$WGET"
+	st=$(agent_stats "$mark")
+	grep -q "1 switched, 0 kept" <<<"$st" &&
+		nb_pass "$rt: containers.conf seccomp_profile: agent '$st'" ||
+		nb_error "$rt: containers.conf seccomp_profile: agent stats '$st'"
+	mv "$PD/containers.conf.orig" "$PD/containers.conf"
 }
 
 runtime_checks runc
 
-# Two containers at once, and an exec into each.
-mark=$(wc -l <"$LOG")
-for n in a b; do
-	nb_exec pm run -d --name "two-$n" --network none \
-		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" sleep 120
-	[ "$NB_RC" -eq 0 ] || nb_error "podman run -d two-$n: exit $NB_RC: $NB_ERR"
-done
-for _ in $(seq 1 50); do
-	[ "$(oci_agents)" -ge 2 ] && break
-	sleep 0.1
-done
-n=$(oci_agents)
-[ "$n" -ge 2 ] && nb_pass "two containers: $n agent processes" ||
-	nb_error "two containers: $n agent processes"
-pm exec two-a sh -c "sleep 1; $WGET" >"$NB_TMP/exec-a.out" 2>&1 &
-XA=$!
-pm exec two-b sh -c "sleep 1; $NC" >"$NB_TMP/exec-b.out" 2>&1 &
-XB=$!
-wait "$XA" && grep -q '^OK' "$NB_TMP/exec-a.out" && nb_pass "exec into two-a: wget bypassed" ||
-	nb_error "exec into two-a: $(cat "$NB_TMP/exec-a.out")"
-wait "$XB" && grep -q '^OK' "$NB_TMP/exec-b.out" && nb_pass "exec into two-b: nc bypassed" ||
-	nb_error "exec into two-b: $(cat "$NB_TMP/exec-b.out")"
-for n in a b; do
-	id=$(pm inspect -f '{{.Id}}' "two-$n" || true)
-	c=$(tail -n +"$((mark + 1))" "$LOG" | grep -c "container $id: agent pid [0-9]* serves" || true)
-	[ "$c" -eq 2 ] && nb_pass "two-$n: one agent for the container, one for the exec" ||
-		nb_error "two-$n: $c agents for id '$id', want 2"
-	s=$(tail -n +"$((mark + 1))" "$LOG" | grep "agent ${id:0:12}: info: agent: 1 switched" || true)
-	[ -n "$s" ] && nb_pass "two-$n: the exec was bypassed: $s" ||
-		nb_error "two-$n: no agent of the exec switched a socket"
-done
-nb_exec pm rm -f -t 0 two-a two-b
-oci_wait_no_agents && nb_pass "podman rm: every agent ended" ||
-	nb_error "agents left after podman rm: $(pgrep -a -P "$DPID" -x nsbypass-agent)"
+# exec_checks RUNTIME: two containers at once, and an exec into each.
+# crun sends "pid": 0 with an exec's state: the daemon gives that agent
+# the container's pid from the container's own state.
+exec_checks() {
+	local rt=$1 mark n id c s XA XB
+	mark=$(wc -l <"$LOG")
+	for n in a b; do
+		nb_exec pm --runtime "$rt" run -d --name "two-$n" --network none \
+			--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" sleep 120
+		[ "$NB_RC" -eq 0 ] || nb_error "$rt: podman run -d two-$n: exit $NB_RC: $NB_ERR"
+	done
+	for _ in $(seq 1 50); do
+		[ "$(oci_agents)" -ge 2 ] && break
+		sleep 0.1
+	done
+	n=$(oci_agents)
+	[ "$n" -ge 2 ] && nb_pass "$rt: two containers: $n agent processes" ||
+		nb_error "$rt: two containers: $n agent processes"
+	pm exec two-a sh -c "sleep 1; $WGET" >"$NB_TMP/exec-a.out" 2>&1 &
+	XA=$!
+	pm exec two-b sh -c "sleep 1; $NC" >"$NB_TMP/exec-b.out" 2>&1 &
+	XB=$!
+	wait "$XA" && grep -q '^OK' "$NB_TMP/exec-a.out" &&
+		nb_pass "$rt: exec into two-a: wget bypassed" ||
+		nb_error "$rt: exec into two-a: $(cat "$NB_TMP/exec-a.out")"
+	wait "$XB" && grep -q '^OK' "$NB_TMP/exec-b.out" &&
+		nb_pass "$rt: exec into two-b: nc bypassed" ||
+		nb_error "$rt: exec into two-b: $(cat "$NB_TMP/exec-b.out")"
+	for n in a b; do
+		id=$(pm inspect -f '{{.Id}}' "two-$n" || true)
+		c=$(tail -n +"$((mark + 1))" "$LOG" | grep -c "container $id: agent pid [0-9]* serves pid [1-9]" || true)
+		[ "$c" -eq 2 ] && nb_pass "$rt: two-$n: one agent for the container, one for the exec" ||
+			nb_error "$rt: two-$n: $c agents serving a known pid for id '$id', want 2"
+		s=$(tail -n +"$((mark + 1))" "$LOG" | grep "agent ${id:0:12}: info: agent: 1 switched" || true)
+		[ -n "$s" ] && nb_pass "$rt: two-$n: the exec was bypassed: $s" ||
+			nb_error "$rt: two-$n: no agent of the exec switched a socket"
+	done
+	nb_exec pm rm -f -t 0 two-a two-b
+	oci_wait_no_agents && nb_pass "$rt: podman rm: every agent ended" ||
+		nb_error "$rt: agents left after podman rm: $(pgrep -a -P "$DPID" -x nsbypass-agent)"
+}
+
+exec_checks runc
 
 # crun: needs the hugetlb v1 cgroup in this VM's hybrid mode.
 if ! command -v crun >/dev/null; then
@@ -251,6 +335,7 @@ elif ! pm --runtime crun run --rm --network none --rootfs "$ROOTFS" true \
 		"$(tail -n 2 "$NB_TMP/crun.out")"
 else
 	runtime_checks crun
+	exec_checks crun
 fi
 
 oci_stop_daemon
