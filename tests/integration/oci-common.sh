@@ -11,6 +11,11 @@
 #   oci_wait_no_agents          bounded wait until none is left (5 s)
 #   oci_stop_daemon             SIGTERM the daemon (DPID); it must exit,
 #                               and every agent it started must have ended
+#   oci_test_servers            echo servers (port EP) and an HTTP server
+#                               (port HTP) serving token.txt = "token-EP"
+#                               on the test host
+#   oci_daemon_cleanup          for EXIT traps: stop the daemon of PIDF,
+#                               print LOG
 
 oci_agents() {
 	pgrep -P "$DPID" -x nsbypass-agent | wc -l
@@ -47,4 +52,20 @@ oci_stop_daemon() {
 	else
 		nb_error "$started agents started, $ended ended"
 	fi
+}
+
+oci_test_servers() {
+	start_test_echo
+	EP=$NB_ECHO_PORT
+	mkdir -p "$NB_TMP/www"
+	echo "token-$EP" >"$NB_TMP/www/token.txt"
+	HTP=$(free_port)
+	start_http http4 "$NB_HOST4" "$HTP" "$NB_TMP/www"
+}
+
+oci_daemon_cleanup() {
+	local p
+	p=$(cat "$PIDF" 2>/dev/null)
+	[ -z "$p" ] || kill "$p" 2>/dev/null
+	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
 }

@@ -44,12 +44,10 @@ PROFILE=$D/profile.json
 install -d -m 0700 -o "$NB_USER" "$D"
 
 dk_cleanup() {
-	local rc=$? p
+	local rc=$?
 	set +e
 	stop_dockerd
-	p=$(cat "$PIDF" 2>/dev/null)
-	[ -z "$p" ] || kill "$p" 2>/dev/null
-	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
+	oci_daemon_cleanup
 	(exit "$rc")
 	cleanup
 }
@@ -57,12 +55,7 @@ trap dk_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-start_test_echo
-EP=$NB_ECHO_PORT
-mkdir -p "$NB_TMP/www"
-echo "token-$EP" >"$NB_TMP/www/token.txt"
-HTP=$(free_port)
-start_http http4 "$H4" "$HTP" "$NB_TMP/www"
+oci_test_servers
 
 as_user "$NSBYPASS" profile --listener "$SOCK" >"$PROFILE" ||
 	nb_fail "nsbypass profile --listener failed"

@@ -45,12 +45,7 @@ SOCK=$D/oci.sock
 LOG=$D/oci.log
 PIDF=$D/oci.pid
 
-start_test_echo
-EP=$NB_ECHO_PORT
-mkdir -p "$NB_TMP/www"
-echo "token-$EP" >"$NB_TMP/www/token.txt"
-HTP=$(free_port)
-start_http http4 "$H4" "$HTP" "$NB_TMP/www"
+oci_test_servers
 LP=$(free_port)
 LLOG=$NB_TMP/loopback.peers
 start_echo loop4 127.0.0.1 "$LP" "$LLOG"

@@ -86,11 +86,9 @@ pm_cleanup() {
 		echo "cleanup: agent pid $p still runs"
 		kill -9 "$p"
 	done
-	p=$(cat "$PIDF" 2>/dev/null)
-	[ -z "$p" ] || kill "$p" 2>/dev/null
+	oci_daemon_cleanup
 	p=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null)
 	[ -z "$p" ] || kill "$p" 2>/dev/null
-	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
 	(exit "$rc")
 	cleanup
 }
@@ -98,15 +96,10 @@ trap pm_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-start_test_echo
-EP=$NB_ECHO_PORT
+oci_test_servers
 SLOG=$NB_TMP/server.peers
 EP2=$(free_port)
 start_echo echo4log "$H4" "$EP2" "$SLOG"
-mkdir -p "$NB_TMP/www"
-echo "token-$EP" >"$NB_TMP/www/token.txt"
-HTP=$(free_port)
-start_http http4 "$H4" "$HTP" "$NB_TMP/www"
 
 # The profile: nsbypass's own, or the fallback made from podman's default.
 if as_user "$NSBYPASS" profile --help >/dev/null 2>&1; then
