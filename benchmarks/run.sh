@@ -24,11 +24,14 @@
 # workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
 # udp crr rr redis syscall;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
-# podman-nsbypass podman-slirp4netns (nsbypass-slirp: the target --ignore'd,
-# so that traffic goes through nsbypass's own libslirp fallback; the podman
-# paths are rootless podman with runc and --network slirp4netns, with and
-# without nsbypass's profile and `nsbypass oci`; they run in --full mode or
-# when --only names them).
+# podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
+# docker-nsbypass docker (nsbypass-slirp: the target --ignore'd, so that
+# traffic goes through nsbypass's own libslirp fallback; the engine paths,
+# benchmarks/engines.sh, are rootless podman (runc and slirp4netns; podman
+# 5's pasta and crun) and rootless Docker, with and without nsbypass's
+# profile and `nsbypass oci`; they run in --full mode or when --only names
+# them, each where its engine runs: podman 5 and Docker 28 in the release
+# tier's root, `tests/release-root.sh forky --run benchmarks/run.sh ...`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -73,7 +76,8 @@ esac
 
 all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall)
 all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
-	podman-nsbypass podman-slirp4netns)
+	podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
+	docker-nsbypass docker)
 workloads=()
 paths=()
 if [ -n "$only" ]; then
@@ -146,59 +150,14 @@ if [[ " ${workloads[*]} " == *" redis "* ]]; then
 	fi
 fi
 
-# Rootless podman (runc, a busybox-static rootfs with the host's /usr
-# mounted read-only for iperf3 and redis-benchmark), for the podman paths:
-# the same engine and network, with nsbypass (its profile, `nsbypass oci`
-# as the test user) and without.
-podman_ready=0
-if [[ " ${paths[*]} " == *" podman-"* ]]; then
-	if command -v podman >/dev/null && command -v runc >/dev/null; then
-		. tests/integration/podman-env.sh
-		podman_env_setup
-		mkdir -p "$ROOTFS/opt/nb"
-		ln -sfn usr/lib "$ROOTFS/lib"
-		ln -sfn usr/lib64 "$ROOTFS/lib64"
-		cp "$BENCH_TCP" "$BENCH_SYSCALL" "$ROOTFS/opt/nb/"
-		chown -R "$NB_USER:" "$ROOTFS"
-		OCI_SOCK=$XDG/nsbypass-oci.sock
-		PROFILE=$PD/profile.json
-		as_user "$NSBYPASS" profile --listener "$OCI_SOCK" >"$PROFILE"
-		OCI_PIDF=$PD/oci.pid
-		start_bg oci as_user "$NSBYPASS" oci --listen "$OCI_SOCK" \
-			--pid-file "$OCI_PIDF"
-		# Killing runuser (start_bg's pid) does not reach the daemon:
-		# stop it by its own pid at exit, before podman's cleanup.
-		trap 'rc=$?; kill "$(cat "$OCI_PIDF" 2>/dev/null)" 2>/dev/null
-			(exit $rc); _pm_env_cleanup' EXIT
-		for _ in $(seq 100); do [ -S "$OCI_SOCK" ] && break; sleep 0.1; done
-		if [ -S "$OCI_SOCK" ] &&
-			PM_TIMEOUT=60 pm run --rm --network none --rootfs "$ROOTFS" true; then
-			podman_ready=1
-		else
-			echo "benchmarks: rootless podman does not run here: no podman paths"
-		fi
-	else
-		echo "benchmarks: podman or runc missing: no podman paths"
-	fi
-fi
-
-# pm_run NSBYPASS? CMD...: a podman container for one run, with the
-# podman options of the array pm_extra.  The benchmark programs are in
-# /opt/nb inside; $udir is mounted at its own path for the results.
-pm_extra=()
-pm_run() {
-	local with=$1 prof=()
-	shift
-	[ "$with" = 1 ] && prof=(--security-opt "seccomp=$PROFILE")
-	PM_TIMEOUT=$((time_s * 4 + 60)) pm run --rm --network slirp4netns \
-		"${prof[@]}" "${pm_extra[@]}" -v /usr:/usr:ro -v "$udir:$udir" \
-		--rootfs "$ROOTFS" "$@"
-}
+# The container engine paths (benchmarks/engines.sh).
+. benchmarks/engines.sh
+engines_setup "${paths[@]}"
 
 # bench_bin PATH PROGRAM: where PROGRAM is seen from behind PATH.
 bench_bin() {
 	case $1 in
-	podman-*) echo "/opt/nb/${2##*/}" ;;
+	podman-* | docker*) echo "/opt/nb/${2##*/}" ;;
 	*) echo "$2" ;;
 	esac
 }
@@ -216,8 +175,7 @@ in_path() {
 	slirp4netns) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 "$@" ;;
 	slirp4netns-1500) as_user timeout "$t" "$IN_SLIRP4NETNS" 1500 "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet -- "$@" ;;
-	podman-nsbypass) pm_run 1 "$@" ;;
-	podman-slirp4netns) pm_run 0 "$@" ;;
+	podman-* | docker*) engine_run "$path" "$@" ;;
 	esac
 }
 
@@ -241,10 +199,7 @@ in_path_published() {
 		--publish="$H:$hp:$cp" "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet \
 		-t "$H/$hp:$cp" -- "$@" ;;
-	podman-nsbypass) pm_extra=(--annotation "nsbypass.publish=$H:$hp:$cp")
-		pm_run 1 "$@"; local rc=$?; pm_extra=(); return $rc ;;
-	podman-slirp4netns) pm_extra=(-p "$H:$hp:$cp")
-		pm_run 0 "$@"; local rc=$?; pm_extra=(); return $rc ;;
+	podman-* | docker*) engine_run_published "$path" "$hp" "$cp" "$@" ;;
 	esac
 }
 
@@ -254,7 +209,7 @@ in_path_published() {
 runs_on() {
 	local w=$1 p=$2
 	case $p in
-	podman-*) [ "$podman_ready" = 1 ] || return 1 ;;
+	podman-* | docker*) engine_ready "$p" || return 1 ;;
 	esac
 	case $w in
 	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
@@ -458,10 +413,11 @@ for rep in $(seq 1 "$reps"); do
 done
 
 {
-	echo "nsbypass $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')," \
+	echo "nsbypass ${NB_DESCRIBE:-$(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')}," \
 		"$(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) cores," \
 		"$mode mode: $reps x ${time_s}s per path, interleaved," \
 		"servers on $H (veth); took $(($(date +%s) - started)) s"
+	echo "$(. /etc/os-release && echo "$PRETTY_NAME")${ENGINE_VERSIONS:+; ${ENGINE_VERSIONS%; }}"
 	python3 benchmarks/summary.py "$results" "$out"
 } | tee "$out/table.txt"
 if command -v gnuplot >/dev/null; then

@@ -81,6 +81,14 @@ TARGETS = [
 ]
 
 
+# An engine path with nsbypass, and the same engine without it.
+ENGINE_BASE = {
+    "podman-nsbypass": "podman-slirp4netns",
+    "podman-pasta-nsbypass": "podman-pasta",
+    "docker-nsbypass": "docker",
+}
+
+
 def load(path):
     data, units, order = {}, {}, []
     with open(path) as f:
@@ -121,12 +129,19 @@ def summarise(data, units, order):
             b = med.get((m, base))
             r["vs_" + base] = (r["median"] / b
                                if r["median"] is not None and b else None)
+        # The speedup nsbypass brings to an engine: against the same
+        # engine without it.
+        b = med.get((m, ENGINE_BASE.get(p, "")))
+        r["vs_engine"] = (r["median"] / b
+                          if r["median"] is not None and b else None)
         rows.append(r)
     return rows, med
 
 
 def print_table(rows):
     cur = None
+    w = max([18] + [len(r["path"]) for r in rows])
+    engines = any(r["path"] in ENGINE_BASE for r in rows)
     for r in rows:
         if r["metric"] != cur:
             cur = r["metric"]
@@ -134,17 +149,19 @@ def print_table(rows):
             print("\n%s (%s%s, median of %d)" % (
                 cur, r["unit"], ", lower is better" if r["lower_is_better"]
                 else "", n))
-            print("  %-18s %10s  %-21s %9s %15s" % (
-                "path", "median", "min-max", "vs host", "vs slirp4netns"))
+            print("  %-*s %10s  %-21s %9s %15s%s" % (
+                w, "path", "median", "min-max", "vs host", "vs slirp4netns",
+                "  vs engine alone" if engines else ""))
         if r["median"] is None:
-            print("  %-18s %10s" % (r["path"], "failed"))
+            print("  %-*s %10s" % (w, r["path"], "failed"))
             continue
 
         def ratio(k):
             return "%.2fx" % r[k] if r[k] is not None else "-"
-        print("  %-18s %10.2f  %-21s %9s %15s" % (
-            r["path"], r["median"], "%.2f-%.2f" % (r["min"], r["max"]),
-            ratio("vs_host"), ratio("vs_slirp4netns")))
+        print("  %-*s %10.2f  %-21s %9s %15s%s" % (
+            w, r["path"], r["median"], "%.2f-%.2f" % (r["min"], r["max"]),
+            ratio("vs_host"), ratio("vs_slirp4netns"),
+            "  %16s" % ratio("vs_engine") if engines else ""))
 
 
 def main():
@@ -164,11 +181,11 @@ def main():
     with open(outdir + "/results.csv", "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["metric", "path", "unit", "median", "min", "max",
-                     "vs_host", "vs_slirp4netns", "samples"])
+                     "vs_host", "vs_slirp4netns", "vs_engine", "samples"])
         for r in rows:
             wr.writerow([r["metric"], r["path"], r["unit"], r["median"],
                          r["min"], r["max"], r["vs_host"],
-                         r["vs_slirp4netns"],
+                         r["vs_slirp4netns"], r["vs_engine"],
                          " ".join("%g" % v for v in r["samples"])])
 
 

@@ -56,6 +56,9 @@ done
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, mount namespaces)" 2
 
 roots=${NB_RELEASE_ROOTS:-/var/cache/nsbypass/roots}
+# What the copy inside is (it has no .git): benchmarks/run.sh prints it.
+NB_DESCRIBE=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')
+export NB_DESCRIBE
 root=$roots/$release
 lock=$roots/.$release.lock
 
@@ -93,7 +96,7 @@ in_root() {
 		umount -l /.old
 		exec env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			CI="${CI:-}" NB_RELEASE_TIER=off "$@"
+			CI="${CI:-}" NB_RELEASE_TIER=off NB_DESCRIBE="$NB_DESCRIBE" "$@"
 	' in-root "$root" "$@"
 }
 

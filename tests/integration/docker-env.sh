@@ -4,8 +4,8 @@
 # docker-env.sh - a private rootless Docker (dockerd-rootless.sh:
 # rootlesskit, slirp4netns, runc) for a test or a benchmark, sourced after
 # common.sh.  docker_env_setup SCRIPT makes, in NB_TMP:
-#   DD        its HOME, --data-root and a busybox-static rootfs (ROOTFS)
-#   XDG       its XDG_RUNTIME_DIR (docker.sock lives there)
+#   DD        its HOME, --data-root and a busybox-static rootfs (DK_ROOTFS)
+#   DK_XDG    its XDG_RUNTIME_DIR (docker.sock lives there)
 # and defines as_docker_user, dk (the client, bounded in time),
 # start_dockerd [DOCKERD-OPTION...], stop_dockerd and docker_import_rootfs.
 # The caller's EXIT trap calls stop_dockerd.
@@ -25,7 +25,7 @@ docker_rootless_script() {
 as_docker_user() {
 	${DOCKER_EXEC:+exec} setpriv --reuid="$NB_USER" --regid="$NB_USER" --init-groups \
 		env -i -C / HOME="$DD/home" USER="$NB_USER" LOGNAME="$NB_USER" \
-		XDG_RUNTIME_DIR="$XDG" DOCKER_HOST="unix://$XDG/docker.sock" \
+		XDG_RUNTIME_DIR="$DK_XDG" DOCKER_HOST="unix://$DK_XDG/docker.sock" \
 		PATH=/usr/share/docker.io/contrib:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 		LANG=C.UTF-8 "$@"
 }
@@ -93,7 +93,7 @@ stop_dockerd() {
 # docker_import_rootfs NAME: ROOTFS as the image NAME (no registry here).
 docker_import_rootfs() {
 	as_docker_user sh -c 'tar -C "$1" -c . | docker import - "$2"' sh \
-		"$ROOTFS" "$1" >/dev/null
+		"$DK_ROOTFS" "$1" >/dev/null
 }
 
 # docker_env_setup SCRIPT: the folders, with SCRIPT as dockerd-rootless.sh.
@@ -101,15 +101,15 @@ docker_env_setup() {
 	local a
 	DOCKER_ROOTLESS_SH=$1
 	DD=$NB_TMP/docker
-	XDG=$NB_TMP/x
-	ROOTFS=$DD/rootfs
-	mkdir -p "$DD/home" "$DD/data" "$XDG" "$ROOTFS/bin" "$ROOTFS/etc" \
-		"$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/tmp"
-	install -m 0755 "$(command -v busybox)" "$ROOTFS/bin/busybox"
+	DK_XDG=$NB_TMP/x
+	DK_ROOTFS=$DD/rootfs
+	mkdir -p "$DD/home" "$DD/data" "$DK_XDG" "$DK_ROOTFS/bin" "$DK_ROOTFS/etc" \
+		"$DK_ROOTFS/proc" "$DK_ROOTFS/sys" "$DK_ROOTFS/dev" "$DK_ROOTFS/tmp"
+	install -m 0755 "$(command -v busybox)" "$DK_ROOTFS/bin/busybox"
 	for a in $(busybox --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
+		[ "$a" = busybox ] || ln -sf busybox "$DK_ROOTFS/bin/$a"
 	done
 	touch "$NB_TMP/dockerd.log"
-	chown -R "$NB_USER:" "$DD" "$XDG" "$NB_TMP/dockerd.log"
-	chmod 700 "$XDG"
+	chown -R "$NB_USER:" "$DD" "$DK_XDG" "$NB_TMP/dockerd.log"
+	chmod 700 "$DK_XDG"
 }

@@ -127,7 +127,7 @@ oci_wait_no_agents && nb_pass "docker rm: every agent ended" ||
 dockerd_stopped() {
 	local pid=$DOCKERD_PID left
 	stop_dockerd
-	left=$(pgrep -a -f "$DD/data|$XDG/" || true)
+	left=$(pgrep -a -f "$DD/data|$DK_XDG/" || true)
 	[ -z "$left" ] && nb_pass "dockerd stopped, nothing of it left (rootlesskit was $pid)" ||
 		nb_error "left after dockerd stopped: $left"
 }
