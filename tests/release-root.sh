@@ -134,7 +134,8 @@ update_root() {
 	# shellcheck disable=SC2086 # a list of package names
 	in_root /bin/sh -c 'apt-get -q update >/dev/null &&
 		DEBIAN_FRONTEND=noninteractive apt-get -q -y install "$@" >/var/log/nsbypass-apt.log 2>&1 ||
-		{ tail -n 20 /var/log/nsbypass-apt.log; exit 1; }' sh $want ||
+		{ tail -n 20 /var/log/nsbypass-apt.log; exit 1; }
+		apt-get clean' sh $want ||
 		die "apt-get install failed in the $release root (see $root/var/log/nsbypass-apt.log)"
 	printf '%s' "$want" >"$root/.nsbypass-packages"
 }
