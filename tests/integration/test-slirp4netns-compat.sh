@@ -51,7 +51,11 @@ s4n_cleanup() {
 	for p in "${S4N_PIDS[@]}" "${HOLDERS[@]}"; do
 		kill -9 "$p" 2>/dev/null || true
 	done
-	[ -z "$PODMAN_DIR" ] || rm -rf "$PODMAN_DIR"
+	if [ -n "$PODMAN_DIR" ]; then
+		p=$(cat "$PODMAN_DIR/xdg/libpod/tmp/pause.pid" 2>/dev/null)
+		[ -z "$p" ] || kill -9 "$p" 2>/dev/null
+		rm -rf "$PODMAN_DIR"
+	fi
 }
 # common.sh's cleanup reads the exit status from $?: keep it for it.
 s4n_exit() {
@@ -528,6 +532,17 @@ print("OK got %r" % data.strip().decode() if data.strip() == b"served" else "FAI
 	else
 		nb_pass "podman: our slirp4netns ended with the container"
 	fi
+	# Rootless podman leaves its pause process (it holds the user
+	# namespace) running for the next command: ours is the test's to end.
+	p=$(cat "$D/xdg/libpod/tmp/pause.pid" 2>/dev/null || true)
+	[ -z "$p" ] || kill "$p" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		left=$(grep -lsa -- "XDG_RUNTIME_DIR=$D/xdg" /proc/[0-9]*/environ || true)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	[ -z "$left" ] && nb_pass "podman: no process of its state dir left (pause ended)" ||
+		nb_error "podman: processes left: $left"
 else
 	echo "note: no podman, runc, busybox or subuid range: podman skipped"
 fi
