@@ -238,7 +238,25 @@ last_value() {
 	sed -n "s/^$2: \([0-9.]*\) .*/\1/p" "$1" | tail -n 1
 }
 
-iperf() {	# iperf PATH REP NAME ARGS...: one iperf3 run, JSON in $udir
+# iperf PATH REP NAME ARGS...: one iperf3 measurement, JSON in $udir.
+# The server runs one test at a time and answers "the server is busy"
+# while it tears the last one down, and a user-space stack can lose the
+# control connection's first packets: up to three tries, each failure
+# said with its reason, so a cell reads "failed" only when the path is
+# broken.
+iperf() {
+	local try why
+	for try in 1 2 3; do
+		iperf_once "$@" && return 0
+		why=$({ jget "$udir/iperf.json" 'j.get("error", "")' 2>/dev/null
+			tail -n 2 "$NB_TMP/iperf.err"; } | tr '\n' ' ')
+		echo "  $1: $3 try $try failed: ${why:-no output}"
+		sleep 1
+	done
+	return 1
+}
+
+iperf_once() {	# iperf_once PATH REP NAME ARGS...
 	local p=$1 rep=$2 name=$3
 	shift 3
 	rm -f "$udir/iperf.json"
