@@ -23,6 +23,68 @@
 #define ARG32_EQ(i, v) SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, \
 				  (uint32_t)(v))
 
+const char *const filter_denied[] = {
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+};
+const size_t filter_denied_len = ARRAY_SIZE(filter_denied);
+const char *const filter_notified[] = { "connect", "bind", "listen" };
+const size_t filter_notified_len = ARRAY_SIZE(filter_notified);
+
+/* The 32-bit ABIs a process of this architecture can call. */
+static const uint32_t foreign_arches[] = {
+#if defined(__x86_64__)
+	SCMP_ARCH_X86, SCMP_ARCH_X32,
+#elif defined(__aarch64__)
+	SCMP_ARCH_ARM,
+#endif
+};
+
+/* The rules every ABI shares: the notified calls whole, io_uring denied. */
+static int add_common_rules(scmp_filter_ctx ctx)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < filter_notified_len; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				     seccomp_syscall_resolve_name(
+					     filter_notified[i]), 0);
+	for (size_t i = 0; r == 0 && i < filter_denied_len; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				     seccomp_syscall_resolve_name(
+					     filter_denied[i]), 0);
+	return r;
+}
+
+/*
+ * The foreign ABIs in a filter of their own, merged into @ctx: the
+ * recorded setsockopt() pairs stay native-only (libseccomp cannot compare
+ * socketcall()'s arguments, which are in memory), and a kernel without
+ * one of them (x32 is off by default) loses nothing.
+ */
+static int add_foreign_abis(scmp_filter_ctx ctx)
+{
+	scmp_filter_ctx f;
+	int r;
+
+	if (ARRAY_SIZE(foreign_arches) == 0)
+		return 0;
+	f = seccomp_init(SCMP_ACT_ALLOW);
+	if (!f)
+		return -ENOMEM;
+	r = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+	if (r == 0)
+		r = seccomp_arch_remove(f, SCMP_ARCH_NATIVE);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(foreign_arches); i++)
+		r = seccomp_arch_add(f, foreign_arches[i]);
+	if (r == 0)
+		r = add_common_rules(f);
+	if (r == 0)
+		r = seccomp_merge(ctx, f);	/* takes f, on success only */
+	if (r < 0)
+		seccomp_release(f);
+	return r;
+}
+
 int filter_build(scmp_filter_ctx *ret)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -31,29 +93,23 @@ int filter_build(scmp_filter_ctx *ret)
 	if (!ctx)
 		return -ENOMEM;
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
-	if (r < 0)
-		goto fail;
-	r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0);
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(listen), 0);
-	if (r < 0)
-		goto fail;
-	for (size_t i = 0; i < sockopt_recorded_len; i++) {
+		r = add_common_rules(ctx);
+	for (size_t i = 0; r == 0 && i < sockopt_recorded_len; i++) {
 		const struct sockopt_desc *d = &sockopt_recorded[i];
 
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt),
 				     2, ARG32_EQ(1, d->level),
 				     ARG32_EQ(2, d->name));
-		if (r < 0)
-			goto fail;
+	}
+	if (r == 0)
+		r = add_foreign_abis(ctx);
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
 	}
 	*ret = ctx;
 	return 0;
-fail:
-	seccomp_release(ctx);
-	return r;
 }
 
 /* Export @ctx as a BPF program through a memfd. */

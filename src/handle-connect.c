@@ -405,7 +405,7 @@ static int handle_disconnect(struct agent *a,
  * replaced: answer what Linux answers for a second connect().  Only a
  * closed one (its non-blocking connect failed) may be switched again.
  */
-static int host_tcp_busy(int sock, const struct sockinfo *si)
+int host_tcp_busy(int sock, const struct sockinfo *si)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);

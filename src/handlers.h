@@ -20,6 +20,12 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req);
 int handle_setsockopt(struct agent *a, const struct seccomp_notif *req);
 int handle_listen(struct agent *a, const struct seccomp_notif *req);
 int handle_bind(struct agent *a, const struct seccomp_notif *req);
+/* handle-foreign.c: the three inet calls from a foreign ABI */
+int handle_foreign(struct agent *a, const struct seccomp_notif *req);
+
+/* handle-connect.c: what Linux answers a connect() on a host TCP socket
+ * that is connecting (-EALREADY) or connected (-EISCONN); 0 if closed */
+int host_tcp_busy(int sock, const struct sockinfo *si);
 
 /* handle-publish.c: bind() of a published TCP port, done on the host */
 int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,

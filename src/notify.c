@@ -22,9 +22,8 @@
  * so that a recycled thread id cannot feed them another process's data.
  *
  * A notification from another ABI than the agent's own (a 32-bit process
- * on a 64-bit host) is never produced: the filter lets foreign ABIs run
- * untrapped (their sockets stay in the container's namespace).  Should one
- * arrive anyway it gets CONTINUE.
+ * on a 64-bit host, or int $0x80) goes to handle-foreign.c, which answers
+ * CONTINUE for anything it does not know.
  *
  * When the last process using the filter exits the fd reports POLLHUP and
  * NOTIF_RECV would fail with ENOENT forever: the watcher stops and calls
@@ -139,6 +138,8 @@ static void dispatch(struct notify *n)
 	n->stats.received++;
 	if (req->data.arch == n->native_arch)
 		h = handler_for(n, req->data.nr);
+	if (!h)
+		h = handle_foreign;	/* CONTINUE for what it does not know */
 	if (h)
 		r = h(n->agent, req);
 	finish(n, req->id, r);

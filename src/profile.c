@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "default-profile.h"
+#include "filter.h"
 #include "profile.h"
 #include "sockopt.h"
 #include "util.h"
@@ -26,20 +27,25 @@
 #define SETSOCKOPT "setsockopt"
 #define ACT_ALLOW "SCMP_ACT_ALLOW"
 #define ACT_NOTIFY "SCMP_ACT_NOTIFY"
+#define ACT_ERRNO "SCMP_ACT_ERRNO"
 #define COMMENT "nsbypass: "
 
-/* What filter_build() traps whole; setsockopt() is split by arguments. */
-const char *const profile_notified[] = { "connect", "bind", "listen" };
-const size_t profile_notified_len = ARRAY_SIZE(profile_notified);
-
-static bool is_notified(const char *name)
+static bool in_list(const char *name, const char *const *list, size_t n)
 {
-	if (strcmp(name, SETSOCKOPT) == 0)
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(profile_notified); i++)
-		if (strcmp(name, profile_notified[i]) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
 			return true;
 	return false;
+}
+
+/* A name whose rules are ours alone: the notified calls (filter_build()
+ * traps them whole; setsockopt() is split by arguments) and the denied
+ * ones (io_uring), whatever the base profile says of them. */
+static bool is_ours(const char *name)
+{
+	return strcmp(name, SETSOCKOPT) == 0 ||
+	       in_list(name, filter_notified, filter_notified_len) ||
+	       in_list(name, filter_denied, filter_denied_len);
 }
 
 /* Add @v under @key, taking the reference even on failure. */
@@ -362,8 +368,66 @@ static int add_setsockopt_rules(json_object *rules)
 
 /* --- rewriting a profile --- */
 
-/* Remove the notified names from @rules; drop the rules left empty. */
-static void strip_notified(json_object *rules)
+/* An unconditional ALLOW rule: no "args", or an empty array. */
+static bool allows_always(json_object *rule)
+{
+	json_object *action, *args;
+
+	if (!json_object_object_get_ex(rule, "action", &action) ||
+	    strcmp(json_object_get_string(action), ACT_ALLOW) != 0)
+		return false;
+	return !json_object_object_get_ex(rule, "args", &args) ||
+	       !json_object_is_type(args, json_type_array) ||
+	       json_object_array_length(args) == 0;
+}
+
+/*
+ * i386's socketcall(): libseccomp traps its CONNECT, BIND and LISTEN codes
+ * for the connect/bind/listen rules, but an argument-free ALLOW rule for
+ * "socketcall" (podman's default has one) swallows them, and int $0x80
+ * would then rebind a host socket unseen.  Such a rule is replaced by ALLOW
+ * rules for the other codes (@socketcall_allowed); any other rule for it
+ * stays as the base wrote it.
+ */
+#define SOCKETCALL "socketcall"
+
+static bool takes_name(json_object *rule, const char *name,
+		       bool *socketcall_allowed)
+{
+	if (is_ours(name))
+		return true;
+	if (strcmp(name, SOCKETCALL) != 0 || !allows_always(rule))
+		return false;
+	*socketcall_allowed = true;
+	return true;
+}
+
+/* socketcall() for every code but SYS_BIND (2), SYS_CONNECT, SYS_LISTEN:
+ * codes up to 1, and from 5. */
+static int add_socketcall_rules(json_object *rules)
+{
+	static const char *const name[] = { SOCKETCALL };
+	static const struct {
+		uint64_t value;
+		const char *op;
+	} bounds[] = { { 1, "SCMP_CMP_LE" }, { 5, "SCMP_CMP_GE" } };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bounds); i++) {
+		json_object *rule = rule_new(name, 1, ACT_ALLOW, COMMENT
+					     "socketcall but bind, connect, listen");
+
+		r = arr_add(rules, rule);
+		if (r == 0)
+			r = rule_add_arg(rule, 0, bounds[i].value, 0,
+					 bounds[i].op);
+	}
+	return r;
+}
+
+/* Remove our names (is_ours()) from @rules, and an always-allowed
+ * socketcall (noted in @socketcall_allowed); drop the rules left empty. */
+static void strip_notified(json_object *rules, bool *socketcall_allowed)
 {
 	for (size_t i = json_object_array_length(rules); i-- > 0;) {
 		json_object *rule = json_object_array_get_idx(rules, i);
@@ -371,7 +435,8 @@ static void strip_notified(json_object *rules)
 		size_t n;
 
 		if (json_object_object_get_ex(rule, "name", &name) &&
-		    is_notified(json_object_get_string(name))) {
+		    takes_name(rule, json_object_get_string(name),
+			       socketcall_allowed)) {
 			json_object_array_del_idx(rules, i, 1);
 			continue;
 		}
@@ -381,8 +446,9 @@ static void strip_notified(json_object *rules)
 		if (n == 0)
 			continue;
 		for (size_t j = n; j-- > 0;)
-			if (is_notified(json_object_get_string(
-				    json_object_array_get_idx(names, j))))
+			if (takes_name(rule, json_object_get_string(
+					json_object_array_get_idx(names, j)),
+				       socketcall_allowed))
 				json_object_array_del_idx(names, j, 1);
 		if (json_object_array_length(names) == 0 &&
 		    !json_object_object_get_ex(rule, "name", NULL))
@@ -390,18 +456,36 @@ static void strip_notified(json_object *rules)
 	}
 }
 
+/* io_uring: ENOSYS, as podman's default profile and filter_build(). */
+static json_object *denied_rule(void)
+{
+	json_object *r = rule_new(filter_denied, filter_denied_len, ACT_ERRNO,
+				  COMMENT "io_uring would operate sockets "
+				  "behind the agent's back");
+
+	if (r && obj_add(r, "errnoRet", json_object_new_int(ENOSYS)) < 0) {
+		json_object_put(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* Our rules, then @old's (stripped). */
-static json_object *notify_rules(json_object *old)
+static json_object *notify_rules(json_object *old, bool socketcall_allowed)
 {
 	json_object *rules = json_object_new_array();
 	int r = rules ? 0 : -ENOMEM;
 
 	if (r == 0)
-		r = arr_add(rules, rule_new(profile_notified,
-					    profile_notified_len, ACT_NOTIFY,
+		r = arr_add(rules, rule_new(filter_notified,
+					    filter_notified_len, ACT_NOTIFY,
 					    COMMENT "the agent decides"));
 	if (r == 0)
+		r = arr_add(rules, denied_rule());
+	if (r == 0)
 		r = add_setsockopt_rules(rules);
+	if (r == 0 && socketcall_allowed)
+		r = add_socketcall_rules(rules);
 	for (size_t i = 0; r == 0 && old && i < json_object_array_length(old);
 	     i++)
 		r = arr_add(rules,
@@ -417,13 +501,13 @@ int profile_add_notify(json_object *p, const char *listener,
 		       const char *metadata)
 {
 	json_object *tmp = json_object_new_object(), *old = NULL, *rules;
-	bool added = false;
+	bool added = false, socketcall_allowed = false;
 	int r = tmp ? 0 : -ENOMEM;
 
 	if (json_object_object_get_ex(p, "syscalls", &old) &&
 	    json_object_is_type(old, json_type_array))
-		strip_notified(old);
-	rules = r == 0 ? notify_rules(old) : NULL;
+		strip_notified(old, &socketcall_allowed);
+	rules = r == 0 ? notify_rules(old, socketcall_allowed) : NULL;
 	if (!rules)
 		r = -ENOMEM;
 

@@ -29,10 +29,6 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-/** profile_notified - the syscalls notified whole, @profile_notified_len */
-extern const char *const profile_notified[];
-extern const size_t profile_notified_len;
-
 /**
  * profile_default() - the built-in base profile (default-profile.h):
  * defaultAction, defaultErrnoRet, archMap for x86_64 and aarch64, syscalls
@@ -65,9 +61,11 @@ int profile_parse(const char *text, json_object **ret, char *err,
  * @metadata:	"listenerMetadata", or NULL for none (any in @p is dropped:
  *		it was meant for another listener)
  *
- * Strips the notified names (profile_notified and setsockopt) from every
- * rule of @p, drops the rules left without a name, and puts first the
- * SCMP_ACT_NOTIFY rules and the setsockopt() rules described above.
+ * Strips the notified names (filter_notified and setsockopt) and the
+ * denied ones (filter_denied: io_uring) from every rule of @p, drops the
+ * rules left without a name, and puts first the SCMP_ACT_NOTIFY rules,
+ * an SCMP_ACT_ERRNO rule giving io_uring ENOSYS (whatever @p allowed),
+ * and the setsockopt() rules described above.
  * "listenerPath" and "listenerMetadata" go before "syscalls".
  *
  * Return: 0 or -ENOMEM

@@ -26,6 +26,7 @@
 
 #include "default-profile.h"
 #include "nbtest.h"
+#include "filter.h"
 #include "profile.h"
 #include "sockopt.h"
 #include "util.h"
@@ -94,8 +95,8 @@ static bool is_ours(const char *name)
 {
 	if (strcmp(name, "setsockopt") == 0)
 		return true;
-	for (size_t i = 0; i < profile_notified_len; i++)
-		if (strcmp(name, profile_notified[i]) == 0)
+	for (size_t i = 0; i < filter_notified_len; i++)
+		if (strcmp(name, filter_notified[i]) == 0)
 			return true;
 	return false;
 }
@@ -141,7 +142,7 @@ NBTEST(notified_only_in_our_rules)
 			ASSERT_TRUE(!rule_has_name(rule, "close"));
 		}
 	}
-	ASSERT_EQ(whole, profile_notified_len);
+	ASSERT_EQ(whole, filter_notified_len);
 	ASSERT_EQ(pairs, sockopt_recorded_len);
 	json_object_put(p);
 }
@@ -414,11 +415,74 @@ NBTEST(merge_base)
 				err, sizeof(err)));
 	ASSERT_OK(profile_add_notify(p, "/x", NULL));
 	q = notify_profile();
+	/* (q's socketcall is replaced by our two rules: the base has none.) */
 	ASSERT_EQ(json_object_array_length(get(p, "syscalls")),
 		  json_object_array_length(get(q, "syscalls")) - 1 -
-			  default_rules_len);
+			  default_rules_len - 2);
 	json_object_put(p);
 	json_object_put(q);
+}
+
+/* socketcall() is allowed only with an argument: its BIND, CONNECT and
+ * LISTEN codes are left to the connect/bind/listen rules. */
+NBTEST(socketcall_split)
+{
+	json_object *p = notify_profile(), *rules = get(p, "syscalls");
+	size_t n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *rule = json_object_array_get_idx(rules, i);
+		json_object *arg;
+
+		if (!rule_has_name(rule, "socketcall"))
+			continue;
+		ASSERT_EQ(json_object_array_length(get(rule, "names")), 1);
+		ASSERT_EQ(json_object_array_length(get(rule, "args")), 1);
+		arg = json_object_array_get_idx(get(rule, "args"), 0);
+		ASSERT_EQ(json_object_get_int(get(arg, "index")), 0);
+		if (strcmp(get_str(arg, "op"), "SCMP_CMP_LE") == 0)
+			ASSERT_EQ(json_object_get_int(get(arg, "value")), 1);
+		else
+			ASSERT_EQ(json_object_get_int(get(arg, "value")), 5);
+		n++;
+	}
+	ASSERT_EQ(n, 2);
+	json_object_put(p);
+}
+
+/* A base that allows io_uring gets it back as ENOSYS, in one rule only. */
+NBTEST(io_uring_denied)
+{
+	static const char base[] =
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+		"{\"names\": [\"io_uring_setup\", \"read\"],"
+		" \"action\": \"SCMP_ACT_ALLOW\"},"
+		"{\"names\": [\"io_uring_enter\", \"io_uring_register\"],"
+		" \"action\": \"SCMP_ACT_ALLOW\"}]}";
+	json_object *p, *rules;
+	char err[256];
+	size_t seen = 0;
+
+	ASSERT_OK(profile_parse(base, &p, err, sizeof(err)));
+	ASSERT_OK(profile_add_notify(p, "/l.sock", NULL));
+	rules = get(p, "syscalls");
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *rule = json_object_array_get_idx(rules, i);
+
+		for (size_t j = 0; j < filter_denied_len; j++) {
+			if (!rule_has_name(rule, filter_denied[j]))
+				continue;
+			ASSERT_STREQ(get_str(rule, "action"), "SCMP_ACT_ERRNO");
+			ASSERT_EQ(json_object_get_int(get(rule, "errnoRet")),
+				  ENOSYS);
+			seen++;
+		}
+		/* The base's rule keeps what was not ours. */
+		if (rule_has_name(rule, "read"))
+			ASSERT_STREQ(get_str(rule, "action"), "SCMP_ACT_ALLOW");
+	}
+	ASSERT_EQ(seen, filter_denied_len);
+	json_object_put(p);
 }
 
 NBTEST(parse_errors)
@@ -467,6 +531,8 @@ int main(void)
 		NBTEST_ENTRY(libseccomp_in_order),
 		NBTEST_ENTRY(libseccomp_reversed),
 		NBTEST_ENTRY(merge_base),
+		NBTEST_ENTRY(io_uring_denied),
+		NBTEST_ENTRY(socketcall_split),
 		NBTEST_ENTRY(parse_errors),
 		NBTEST_ENTRY(to_string),
 	};

@@ -128,6 +128,20 @@ EOP
 fi
 chown "$NB_USER:" "$PROFILE"
 grep -q "\"listenerPath\": *\"$SOCK\"" "$PROFILE" || nb_fail "the profile names no listenerPath"
+# A base that allows io_uring (as some engines' defaults do): the
+# profile made from it must deny it all the same.
+python3 - "$PROFILE" >"$D/base-iou.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["syscalls"].insert(0, {"names": ["io_uring_setup", "io_uring_enter",
+                                   "io_uring_register"],
+                         "action": "SCMP_ACT_ALLOW"})
+json.dump(p, sys.stdout)
+PY
+IOU_PROFILE=$D/profile-iou.json
+as_user "$NSBYPASS" profile --listener "$SOCK" --base "$D/base-iou.json" \
+	>"$IOU_PROFILE" || nb_fail "nsbypass profile --base base-iou.json failed"
+install -m 0755 "$ESCAPE_PROBE" "$ROOTFS/escape-probe"
 
 start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
 	--log-file "$LOG" --pid-file "$PIDF"
@@ -161,7 +175,8 @@ agent_stats() {
 
 # pm_check DESC WANT_STATS RUNTIME OPTS... -- CMD...: "podman run --rm
 # OPTS --security-opt seccomp=PROFILE --rootfs ROOTFS CMD" must print a
-# last line "OK ..."; the agent must log WANT_STATS (an ERE).
+# last line "OK ..."; the agent must log WANT_STATS (an ERE).  PM_PROFILE
+# names another profile than PROFILE.
 pm_check() {
 	local desc=$1 want=$2 rt=$3 opts=() mark st
 	shift 3
@@ -172,7 +187,7 @@ pm_check() {
 	shift
 	mark=$(wc -l <"$LOG")
 	nb_expect_ok "$rt: $desc" pm --runtime "$rt" run --rm "${opts[@]}" \
-		--security-opt "seccomp=$PROFILE" --rootfs "$ROOTFS" "$@"
+		--security-opt "seccomp=${PM_PROFILE:-$PROFILE}" --rootfs "$ROOTFS" "$@"
 	st=$(agent_stats "$mark")
 	if grep -Eq -- "$want" <<<"$st"; then
 		nb_pass "$rt: $desc: agent '$st'"
@@ -210,7 +225,37 @@ runtime_checks() {
 	[ "$(grep -c '^tcp ' "$SLOG" 2>/dev/null || true)" -gt "$before" ] ||
 		nb_error "$rt: the server saw no connection through slirp"
 	[ "$PODMAN_MAJOR" -lt 5 ] || pasta_checks "$rt"
+	escape_checks "$rt"
 	profile_route_check "$rt"
+}
+
+# escape_checks RUNTIME: under a profile made with --base from one that
+# allows io_uring, a switched socket can be neither rebound nor
+# disconnected through io_uring or the i386 ABI (test-escape.sh has the
+# details); the host port stays free.
+escape_checks() {
+	local rt=$1 proto way bp probe want
+	for proto in tcp udp; do
+		for way in uring socketcall; do
+			bp=$(free_port)
+			probe="/escape-probe $way $proto $H4 $EP $bp 0"
+			if [ "$way" = uring ]; then
+				want="io_uring_setup -ENOSYS"
+			else
+				want="bind -EINVAL"
+			fi
+			PM_PROFILE=$IOU_PROFILE pm_check \
+				"--base allowing io_uring: $way $proto on a switched socket" \
+				"1 switched" "$rt" --network none -- \
+				sh -c "$probe >/tmp/o; cat /tmp/o; grep -qx 'connect 0' /tmp/o &&
+					grep -qx '$want' /tmp/o && echo OK $way $proto"
+			python3 -c "import socket,sys; socket.socket(socket.AF_INET,
+				socket.SOCK_STREAM if sys.argv[1] == 'tcp' else
+				socket.SOCK_DGRAM).bind(('0.0.0.0', int(sys.argv[2])))" \
+				"$proto" "$bp" && nb_pass "$rt: $way $proto: port $bp free" ||
+				nb_error "$rt: $way $proto: the host holds port $bp"
+		done
+	done
 }
 
 # pasta_checks RUNTIME: podman 5's default network, pasta, and a port
