@@ -222,6 +222,14 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	r = notify_start(&a->notify, a->loop, notify_fd, a, on_notify_hup);
 	if (r < 0)
 		return r;
+	if (container_netns && container_netns == a->host_netns) {
+		/* The container uses our network (podman --network host): it
+		 * has nothing to accelerate, and its own sockets are host
+		 * sockets, which the handlers would refuse. */
+		a->notify.continue_all = true;
+		log_info("the container shares our network namespace: "
+			 "every trapped call continues");
+	}
 	uv_timer_init(a->loop, &a->sweep_timer);
 	uv_timer_start(&a->sweep_timer, on_sweep, SWEEP_INTERVAL_MS,
 		       SWEEP_INTERVAL_MS);

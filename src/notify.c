@@ -136,6 +136,10 @@ static void dispatch(struct notify *n)
 	int r = HANDLER_CONTINUE;
 
 	n->stats.received++;
+	if (n->continue_all) {
+		finish(n, req->id, HANDLER_CONTINUE);
+		return;
+	}
 	if (req->data.arch == n->native_arch)
 		h = handler_for(n, req->data.nr);
 	if (!h)

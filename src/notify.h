@@ -37,6 +37,7 @@ struct notify {
 	int nr_listen;
 	notify_hup_cb on_hup;
 	struct notify_stats stats;
+	bool continue_all;		/* answer CONTINUE, call no handler */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -135,7 +136,31 @@ static void reap_nsagent(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* The container's netns cookie and nsagent's reports, as far as known. */
+/* Is @net (a /proc/PID/ns/net) the network namespace we run in? */
+static bool is_our_netns(const char *net)
+{
+	struct stat theirs, ours;
+
+	return stat(net, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+	       theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+/* SO_NETNS_COOKIE of our own network namespace, 0 on error. */
+static uint64_t our_netns_cookie(void)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	return s < 0 ? 0 : sockinfo_netns_cookie(s);
+}
+
+/*
+ * The container's netns cookie and nsagent's reports, as far as known.  A
+ * container in our own network namespace (podman --network host) has
+ * nothing to switch and nothing of its own to report: its cookie is ours,
+ * which makes the agent let every call through (agent_start()), and no
+ * nsagent is started (joining would fail anyway: the namespace belongs to
+ * a user namespace above the container's).
+ */
 static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
 			    pid_t *ret_nsagent)
 {
@@ -149,6 +174,11 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
 		return;		/* not known: the daemon said so */
 	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
 	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)pid);
+	if (is_our_netns(net)) {
+		*ret_cookie = our_netns_cookie();
+		if (*ret_cookie)
+			return;
+	}
 	r = nsjoin_open(&j, net, user);
 	if (r < 0) {
 		log_warn_errno(r, "cannot open the namespaces of pid %d, "

@@ -226,7 +226,32 @@ runtime_checks() {
 		nb_error "$rt: the server saw no connection through slirp"
 	[ "$PODMAN_MAJOR" -lt 5 ] || pasta_checks "$rt"
 	escape_checks "$rt"
+	hostnet_checks "$rt"
 	profile_route_check "$rt"
+}
+
+# hostnet_checks RUNTIME: a container in the host's network namespace
+# (--network host) has nothing to accelerate: every trapped call behaves
+# as without nsbypass (a loopback server and client, a bind, an outside
+# connect), no nsagent is started (it cannot join that namespace, and
+# waited 5 s for reports before), nothing is switched.
+hostnet_checks() {
+	local rt=$1 lp mark
+	lp=$(free_port)
+	mark=$(wc -l <"$LOG")
+	pm_check "--network host: loopback httpd + wget, bind, outside nc" \
+		"0 switched, 0 kept, 0 refused" "$rt" --network host -- \
+		sh -c "httpd -p 127.0.0.1:$lp -h /www && sleep 0.3 &&
+			wget -q -O - http://127.0.0.1:$lp/token.txt | grep -qx www-$EP &&
+			$NC"
+	if tail -n +"$((mark + 1))" "$LOG" | grep -q "shares our network namespace"; then
+		nb_pass "$rt: --network host: the agent let every call through"
+	else
+		nb_error "$rt: --network host: the agent did not see the host's netns"
+	fi
+	if tail -n +"$((mark + 1))" "$LOG" | grep -E "nsagent|cannot join|warn"; then
+		nb_error "$rt: --network host: nsagent was started or a warning logged"
+	fi
 }
 
 # escape_checks RUNTIME: under a profile made with --base from one that
