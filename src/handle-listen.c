@@ -25,6 +25,7 @@
  *                      which the agent does not share.  (A racing swap to a
  *                      host socket there meets the device pin, route.h.)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include "agent.h"
 #include "handlers.h"
+#include "log.h"
 #include "procmem.h"
 #include "sockinfo.h"
 #include "util.h"
@@ -55,6 +57,33 @@ static bool publishable(struct agent *a, int sock, uint64_t netns_cookie,
 	if (sockinfo_query_kind(sock, si) < 0)
 		return false;
 	return si->type == SOCK_STREAM && si->protocol == IPPROTO_TCP;
+}
+
+/*
+ * A server that binds a published port on a loopback address stays
+ * private (a 127.0.0.1 server means it), so the port is not published:
+ * say so, once per bind, since the user asked for that port.
+ */
+static void log_loopback_publish(struct agent *a,
+				 const struct sockaddr_storage *ss,
+				 socklen_t len)
+{
+	const struct publish *p = publish_match_loopback(
+		a->publish, (const struct sockaddr *)ss, len);
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (!p || !a->bind_bypass)
+		return;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+			  addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
+			  sizeof(addr));
+	log_info("port %u is published, but its server binds %s, a loopback "
+		 "address: it stays inside (bind 0.0.0.0 or :: to publish it)",
+		 (unsigned int)p->container_port, addr);
 }
 
 int handle_listen(struct agent *a, const struct seccomp_notif *req)
@@ -114,6 +143,8 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 				 (socklen_t)addrlen);
 	if (pub && publishable(a, sock, netns, &si))
 		return publish_bind(a, req, sock, &si, pub);
+	if (!pub)
+		log_loopback_publish(a, &ss, (socklen_t)addrlen);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
 	return 0;

@@ -124,9 +124,10 @@ static bool is_loopback(const struct sockaddr *addr)
 	return false;
 }
 
-const struct publish *publish_match_bind(const struct publish_table *t,
-					 const struct sockaddr *addr,
-					 socklen_t len)
+/* The TCP entry for a bind() of @addr's port, whatever its address. */
+static const struct publish *match_port(const struct publish_table *t,
+					const struct sockaddr *addr,
+					socklen_t len)
 {
 	uint16_t port;
 
@@ -139,7 +140,7 @@ const struct publish *publish_match_bind(const struct publish_table *t,
 		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
 	else
 		return NULL;
-	if (port == 0 || is_loopback(addr))
+	if (port == 0)
 		return NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct publish *p = &t->p[i];
@@ -151,6 +152,20 @@ const struct publish *publish_match_bind(const struct publish_table *t,
 		return p;
 	}
 	return NULL;
+}
+
+const struct publish *publish_match_bind(const struct publish_table *t,
+					 const struct sockaddr *addr,
+					 socklen_t len)
+{
+	return is_loopback(addr) ? NULL : match_port(t, addr, len);
+}
+
+const struct publish *publish_match_loopback(const struct publish_table *t,
+					     const struct sockaddr *addr,
+					     socklen_t len)
+{
+	return is_loopback(addr) ? match_port(t, addr, len) : NULL;
 }
 
 int publish_host_addr(const struct publish *p, int domain,

@@ -73,6 +73,15 @@ const struct publish *publish_match_bind(const struct publish_table *t,
 					 socklen_t len);
 
 /**
+ * publish_match_loopback() - the entry a bind() of @addr would have taken
+ * had its address not been loopback, or NULL: such a server stays
+ * private, which the agent says in one log line
+ */
+const struct publish *publish_match_loopback(const struct publish_table *t,
+					     const struct sockaddr *addr,
+					     socklen_t len);
+
+/**
  * publish_host_addr() - the host address and port of @p for a socket of
  * @domain: the entry's address, or the wildcard of @domain; an IPv4 one
  * on an IPv6 socket as ::ffff:a.b.c.d.

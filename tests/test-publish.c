@@ -120,6 +120,14 @@ NBTEST(match_bind)
 	ASSERT_TRUE(publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
 	a4 = v4("127.0.0.1", 80);	/* private to the container */
 	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	m = publish_match_loopback(&t, (struct sockaddr *)&a4, sizeof(a4));
+	ASSERT_TRUE(m && m->container_port == 80);	/* logged */
+	a4 = v4("0.0.0.0", 80);
+	ASSERT_TRUE(!publish_match_loopback(&t, (struct sockaddr *)&a4,
+					    sizeof(a4)));
+	a4 = v4("127.0.0.1", 81);
+	ASSERT_TRUE(!publish_match_loopback(&t, (struct sockaddr *)&a4,
+					    sizeof(a4)));
 	a4 = v4("0.0.0.0", 53);		/* UDP entries go through slirp */
 	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
 	a4 = v4("0.0.0.0", 0);

@@ -10,7 +10,8 @@
 #   host client's own address (slirp would show 10.0.2.2 or its own).
 #   UDP, and TCP with --ignore-bind: through slirp; the host listener
 #   belongs to nsbypass.
-#   A server bound to the container's loopback is not published; a taken
+#   A server bound to the container's loopback is not published (one log
+#   line says why); a taken
 #   host port gives the container EADDRINUSE and the agent a log line;
 #   --net=none keeps TCP publishing and refuses UDP with a usage error.
 set -xeuo pipefail
@@ -104,6 +105,9 @@ expect "a server on the container's loopback is not published" "error" \
 grep -q "^bound tcp:127.0.0.1:$CP2 $CP2\$" "$L" &&
 	nb_pass "it is bound inside, at its own port" ||
 	nb_error "the loopback server did not bind $CP2 inside: $(cat "$L")"
+grep -q "port $CP2 is published, but its server binds 127.0.0.1, a loopback address" "$L" &&
+	nb_pass "the agent says why $CP2 is not published" ||
+	nb_error "no log line for the loopback server of $CP2: $(cat "$L")"
 expect "UDP through slirp" "udp peer $H4" udp "$H4" "$HP3"
 case "$(owner udp "$HP3")" in
 "nsbypass ") nb_pass "the host socket of UDP $HP3 is slirp's (nsbypass)" ;;
