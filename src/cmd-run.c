@@ -171,7 +171,7 @@ static int start_nsagent(const char *path, char *const *argv)
 
 /* The child: namespaces, filter, hand-over, exec.  Never returns. */
 static void __attribute__((noreturn))
-run_child(int sock, uid_t uid, gid_t gid, const char *nsagent,
+run_child(int sock, uid_t uid, gid_t gid, bool net_none, const char *nsagent,
 	  char *const *nsagent_argv, char **argv)
 {
 	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
@@ -186,6 +186,15 @@ run_child(int sock, uid_t uid, gid_t gid, const char *nsagent,
 	r = netns_lo_up();
 	if (r < 0)
 		log_warn_errno(r, "cannot bring up lo, ignoring");
+	/* Only lo: glibc's getaddrinfo(AI_ADDRCONFIG) would answer "Name or
+	 * service not known" without asking, though the bypass reaches the
+	 * resolver.  Addresses that route nowhere satisfy its check. */
+	if (net_none) {
+		r = netns_add_addrconfig_addrs();
+		if (r < 0)
+			log_warn_errno(r, "cannot add the AI_ADDRCONFIG addresses "
+				       "to lo, ignoring");
+	}
 	probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (probe < 0) {
 		log_errno(-errno, "socket");
@@ -377,6 +386,21 @@ static int ignore_fallback_subnets(const struct fallback_config *cfg,
 	return r;
 }
 
+/* --net=none: the addresses on lo for AI_ADDRCONFIG stay inside. */
+static int ignore_addrconfig_addrs(struct policy *pol)
+{
+	static const char *const cidrs[] = NETNS_ADDRCONFIG_CIDRS;
+	struct cidr c;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(cidrs); i++) {
+		r = cidr_parse(cidrs[i], &c);
+		if (r == 0)
+			r = policy_add_ignore(pol, &c);
+	}
+	return r;
+}
+
 static int exit_status(int status)
 {
 	if (WIFEXITED(status))
@@ -549,7 +573,8 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 				"run: --publish=%s goes through slirp: not with --net=none",
 				publish_to_string(&ctx->publish.p[i], spec));
 	}
-	if (ctx->slirp && ignore_fallback_subnets(&ctx->fb_cfg, pol) < 0)
+	if (ctx->slirp ? ignore_fallback_subnets(&ctx->fb_cfg, pol) < 0 :
+			 ignore_addrconfig_addrs(pol) < 0)
 		return nb_usage_error("run: too many --ignore (at most %d)",
 				      POLICY_LIST_MAX);
 	*ret_optind = optind;
@@ -592,8 +617,8 @@ int nb_cmd_run(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(125);
-		run_child(sv[1], uid, gid, ctx.nsagent_path, ctx.nsagent_argv,
-			  argv + first);
+		run_child(sv[1], uid, gid, !ctx.slirp, ctx.nsagent_path,
+			  ctx.nsagent_argv, argv + first);
 	}
 	close(sv[1]);
 	r = run_parent(&ctx, sv[0], &pol);

@@ -11,11 +11,14 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "netns.h"
 #include "util.h"
@@ -66,6 +69,63 @@ int netns_lo_up(void)
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		return -errno;
 	return 0;
+}
+
+/* One RTM_NEWADDR on lo, acknowledged. */
+static int lo_add_addr(int family, const void *addr, size_t len,
+		       unsigned char prefixlen)
+{
+	_cleanup_close_ int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+				       NETLINK_ROUTE);
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		struct rtattr rta;
+		unsigned char addr[16];
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	unsigned int lo = if_nametoindex("lo");
+	ssize_t n;
+
+	if (s < 0)
+		return -errno;
+	if (lo == 0)
+		return -ENODEV;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof(req.ifa)) +
+				      RTA_LENGTH(len));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+			     NLM_F_EXCL;
+	req.ifa.ifa_family = (unsigned char)family;
+	req.ifa.ifa_prefixlen = prefixlen;
+	req.ifa.ifa_scope = RT_SCOPE_HOST;
+	req.ifa.ifa_index = lo;
+	req.rta.rta_type = IFA_LOCAL;
+	req.rta.rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(req.addr, addr, len);
+	if (send(s, &req, req.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(s, &ack, sizeof(ack), 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(ack) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		return -EIO;
+	return ack.err.error;
+}
+
+int netns_add_addrconfig_addrs(void)
+{
+	const unsigned char v4[4] = NETNS_ADDRCONFIG_V4;
+	const unsigned char v6[16] = NETNS_ADDRCONFIG_V6;
+	int r = lo_add_addr(AF_INET, v4, sizeof(v4), 32);
+
+	if (r == 0)
+		r = lo_add_addr(AF_INET6, v6, sizeof(v6), 128);
+	return r;
 }
 
 int userns_id(pid_t pid, dev_t *ret_dev, ino_t *ret_ino)

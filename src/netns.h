@@ -18,6 +18,26 @@ int netns_unshare_rootless(uid_t uid, gid_t gid);
 /** netns_lo_up() - bring up the loopback device. Return: 0 or -errno */
 int netns_lo_up(void);
 
+/*
+ * The addresses `--net=none` puts on lo so that glibc's AI_ADDRCONFIG
+ * check (any IPv4 address but 127.0.0.1, any IPv6 address but ::1) sees
+ * both families configured and getaddrinfo() asks the resolver: IANA's
+ * "IPv4 dummy address" 192.0.0.8 (RFC 7600) and 100::8 from the IPv6
+ * discard-only prefix 100::/64 (RFC 6666).  Host-scoped, on lo: no route
+ * out comes with them, and the agent never bypasses them (cmd-run.c).
+ */
+#define NETNS_ADDRCONFIG_V4 { 192, 0, 0, 8 }
+#define NETNS_ADDRCONFIG_V6 { 0x01, 0x00, 0, 0, 0, 0, 0, 0, \
+			      0, 0, 0, 0, 0, 0, 0, 0x08 }
+#define NETNS_ADDRCONFIG_CIDRS { "192.0.0.8/32", "100::8/128" }
+
+/**
+ * netns_add_addrconfig_addrs() - put NETNS_ADDRCONFIG_V4 and _V6 on lo
+ * (host scope, full-length prefixes)
+ * Return: 0 or -errno
+ */
+int netns_add_addrconfig_addrs(void);
+
 /**
  * userns_id() - the identity (device, inode) of @pid's user namespace
  * Return: 0 or -errno

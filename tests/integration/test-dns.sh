@@ -30,7 +30,9 @@
 #   - 10.0.2.3 on another port than 53 reaches nothing, although a
 #     responder listens on that port of the upstream address;
 #   - negative control: --net=none has no route to 10.0.2.3 (ENETUNREACH)
-#     and the responder sees nothing.
+#     and the responder sees nothing;
+#   - --net=none: getaddrinfo(AI_ADDRCONFIG) (python, getent ahostsv4)
+#     asks the resolver on the test host through the bypass.
 # Skips (77) when no private mount namespace can be made.
 set -xeuo pipefail
 
@@ -130,4 +132,31 @@ nb_expect_fail "--net=none: no route to 10.0.2.3" "ENETUNREACH" \
 	nb_bypass --net=none -- "$NB_PYTHON" "$QUERY" 10.0.2.3 53 "$NAME"
 expect_queries "--net=none: the responder saw nothing" \
 	"$NB_TMP/dns4.queries" 0
+
+# 5. --net=none: glibc's getaddrinfo(AI_ADDRCONFIG) asks the resolver (on
+# the test host, reached through the bypass).  With only lo it answered
+# "Name or service not known" and sent nothing: the addresses nsbypass
+# puts on lo (192.0.0.8, 100::8) satisfy its check and route nowhere.
+nb_expect_ok "--net=none: python getaddrinfo(AI_ADDRCONFIG) resolves $NAME" \
+	nb_bypass --net=none -- python3 -c "
+import socket
+a = socket.getaddrinfo('$NAME', 80, socket.AF_INET, socket.SOCK_STREAM, 0,
+                       socket.AI_ADDRCONFIG)
+print('OK', a[0][4][0])"
+nb_expect_last "--net=none: python getaddrinfo(AI_ADDRCONFIG) resolves $NAME" \
+	"OK $WANT"
+nb_expect_ok "--net=none: getent ahostsv4 $NAME" \
+	nb_bypass --net=none -- sh -c "getent ahostsv4 $NAME | head -n 1 &&
+		echo OK getent"
+grep -q "^$WANT " <<<"$NB_OUT" && nb_pass "getent ahostsv4 gave $WANT" ||
+	nb_error "getent ahostsv4 gave: $NB_OUT"
+expect_queries "--net=none: the queries came through the bypass" \
+	"$NB_TMP/dns4.queries" 2
+nb_expect_fail "--net=none: 192.0.0.8 is the container's own (refused on lo, not switched)" \
+	"Connection refused" \
+	nb_bypass --net=none -- python3 -c "
+import socket, sys
+s = socket.socket()
+s.settimeout(3)
+s.connect(('192.0.0.8', 9))"
 nb_done
