@@ -24,7 +24,9 @@
  *   0, or answers the error and installs nothing (the container keeps its
  *   own, still unconnected, socket).  SO_SNDTIMEO is honoured: when it
  *   runs out the socket is installed still connecting and the call fails
- *   with EINPROGRESS, as Linux does.
+ *   with EINPROGRESS, as Linux does.  A signal the thread catches ends the
+ *   wait the same way, with -ERESTARTSYS (EINTR, or a restart under
+ *   SA_RESTART, which then waits again: wait_again()).
  *
  * Everything the agent does not switch gets CONTINUE, so the kernel
  * produces its own errno for bad input (EFAULT, EINVAL, EBADF, ...).  A
@@ -49,14 +51,23 @@
 #include "target.h"
 #include "util.h"
 
-/* How often a pending connect checks that its caller still waits. */
-#define PENDING_TICK_MS 200
+/*
+ * How often a pending connect checks that its caller still waits and has
+ * no signal to handle: a caught signal must interrupt it within 50 ms.
+ */
+#define PENDING_TICK_MS 25
+
+/* The kernel's "restart the call, or EINTR without SA_RESTART" code
+ * (include/linux/errno.h: not in the uapi headers). */
+#define ERESTARTSYS 512
 
 struct pending_connect {
 	struct agent *agent;
 	uint64_t id;		/* the notification */
+	pid_t tid;		/* the trapped thread */
 	int fd;			/* the container's fd number */
-	int hs;			/* our host socket */
+	int hs;			/* our host socket, or our copy of it */
+	bool installed;		/* the container has it already */
 	bool cloexec;
 	uint64_t old_cookie;	/* the container socket's, for sockstate */
 	uint64_t deadline;	/* uv_now() ms, 0: none */
@@ -148,10 +159,28 @@ static void pending_done(struct pending_connect *p, int err)
 
 	if (err == 0) {
 		settle_connected(p->hs, &p->dst, p->dst_len);
-		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
-			    p->old_cookie);
+		if (!p->installed)
+			r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
+				    p->old_cookie);
 	}
 	answer(a, p->id, r, 0);
+	pending_free(p);
+}
+
+/*
+ * Give the container the socket still connecting, and answer @err: what
+ * a blocking connect() returns when its wait ends early.  The handshake
+ * goes on, as on Linux.
+ */
+static void pending_cut_short(struct pending_connect *p, int err)
+{
+	struct agent *a = p->agent;
+	int r = 0;
+
+	if (!p->installed)
+		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
+			    p->old_cookie);
+	answer(a, p->id, r, err);
 	pending_free(p);
 }
 
@@ -183,18 +212,28 @@ static void pending_on_tick(uv_timer_t *t)
 	int r;
 
 	if (!notify_id_valid(&a->notify, p->id)) {
-		/* Killed or interrupted: a restarted connect() will come
-		 * as a new notification. */
+		/* Killed: nobody waits any more. */
 		pending_free(p);
+		return;
+	}
+	/*
+	 * A signal with a handler: Linux's connect() returns -ERESTARTSYS,
+	 * which becomes EINTR, or a restart under SA_RESTART (the restarted
+	 * call finds the socket connecting and waits again, see
+	 * wait_again()).  The answer carries that code: the kernel's
+	 * signal delivery does the rest exactly as for its own connect().
+	 */
+	r = target_caught_signal(p->tid);
+	if (r > 0) {
+		/* sock_intr_errno(): a socket with SO_SNDTIMEO gets EINTR,
+		 * never a restart. */
+		pending_cut_short(p, p->deadline ? -EINTR : -ERESTARTSYS);
 		return;
 	}
 	if (p->deadline && uv_now(a->loop) >= p->deadline) {
 		/* SO_SNDTIMEO ran out: Linux returns EINPROGRESS and lets
 		 * the handshake go on. */
-		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
-			    p->old_cookie);
-		answer(a, p->id, r, -EINPROGRESS);
-		pending_free(p);
+		pending_cut_short(p, -EINPROGRESS);
 	}
 }
 
@@ -208,9 +247,10 @@ static uint64_t timeval_ms(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
 }
 
-/* Wait on the loop for a blocking connect; owns @hs from here. */
+/* Wait on the loop for a blocking connect; owns @hs from here.  With
+ * @installed, @hs is our copy of the host socket the container has. */
 static int pending_start(struct agent *a, const struct connect_req *c,
-			 int sock, int hs)
+			 int sock, int hs, bool installed)
 {
 	struct pending_connect *p = calloc(1, sizeof(*p));
 	struct timeval sndtimeo = sockinfo_sndtimeo(sock);
@@ -223,8 +263,10 @@ static int pending_start(struct agent *a, const struct connect_req *c,
 	}
 	p->agent = a;
 	p->id = c->id;
+	p->tid = c->tid;
 	p->fd = c->fd;
 	p->hs = hs;
+	p->installed = installed;
 	p->cloexec = c->cloexec;
 	p->old_cookie = c->si.cookie;
 	p->dst = c->ss;
@@ -361,7 +403,28 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 	}
 	if (r < 0)
 		return r;
-	return pending_start(a, c, sock, take_fd(&hs));
+	return pending_start(a, c, sock, take_fd(&hs), false);
+}
+
+/*
+ * connect() on a host TCP socket still connecting: what Linux does on a
+ * restarted (SA_RESTART) or repeated connect() in SS_CONNECTING: a
+ * non-blocking socket gets EALREADY, a blocking one waits for the
+ * handshake again and gets its outcome (the address is not looked at).
+ */
+static int wait_again(struct agent *a, struct connect_req *c, int *sock)
+{
+	int r = target_fd_flags(c->tid, c->fd);
+
+	if (r < 0)
+		return -ENOBUFS;
+	if (r & O_NONBLOCK)
+		return -EALREADY;
+	if (a->n_pending >= a->pending_max)
+		return -ENOBUFS;
+	c->cloexec = r & O_CLOEXEC;
+	r = *sock;	/* for SO_SNDTIMEO; the copy is the pending's now */
+	return pending_start(a, c, r, take_fd(sock), true);
 }
 
 /* Read the destination: exactly addrlen bytes, or leave it to the kernel. */
@@ -474,6 +537,8 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return HANDLER_CONTINUE;	/* bound in the container */
 	if (host) {
 		r = host_tcp_busy(sock, &c.si);
+		if (r == -EALREADY)
+			return wait_again(a, &c, &sock);
 		if (r < 0)
 			return r;
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,39 @@ int target_fd_cloexec(pid_t tid, int fd)
 	if (flags < 0)
 		return flags;
 	return (flags & O_CLOEXEC) ? 1 : 0;
+}
+
+/* A hex signal set field of /proc/TID/status; 0 when absent. */
+static uint64_t sigset_field(const char *buf, const char *name)
+{
+	const char *v = find_field(buf, name);
+
+	return v ? strtoull(v, NULL, 16) : 0;
+}
+
+int target_caught_signal(pid_t tid)
+{
+	char path[64], buf[4096];
+	uint64_t caught, blocked, thread, shared;
+	const char *v;
+	long tgid, threads;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	r = read_small(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	caught = sigset_field(buf, "SigCgt");
+	blocked = sigset_field(buf, "SigBlk");
+	thread = sigset_field(buf, "SigPnd") & caught & ~blocked;
+	if (thread)
+		return 1;
+	shared = sigset_field(buf, "ShdPnd") & caught & ~blocked;
+	if (!shared)
+		return 0;
+	v = find_field(buf, "Tgid");
+	tgid = v ? strtol(v, NULL, 10) : 0;
+	v = find_field(buf, "Threads");
+	threads = v ? strtol(v, NULL, 10) : 0;
+	return tgid == tid || threads == 1;
 }

@@ -53,6 +53,20 @@ int target_fd_cloexec(pid_t tid, int fd);
  */
 int target_fd_flags(pid_t tid, int fd);
 
+/**
+ * target_caught_signal() - will thread @tid run a signal handler as soon
+ * as it leaves the kernel?
+ *
+ * True for a signal that is pending, caught (SigCgt) and not blocked: sent
+ * to the thread (SigPnd), or to the process (ShdPnd) when the thread is
+ * its main thread or its only one, which is where Linux sends it then
+ * (complete_signal() tries the main thread first), so that the thread's
+ * TIF_SIGPENDING is set.  Read from /proc/TID/status.
+ *
+ * Return: 1, 0, or -errno
+ */
+int target_caught_signal(pid_t tid);
+
 /** target_tgid() - the thread group id of @tid from /proc; -errno on error */
 pid_t target_tgid(pid_t tid);
 

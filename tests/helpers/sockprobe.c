@@ -1288,6 +1288,81 @@ static int mode_fdpass_dup(char **av)
 	return 0;
 }
 
+static volatile sig_atomic_t intr_handled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	intr_handled++;
+}
+
+static void *intr_thread(void *arg)
+{
+	(void)arg;
+	sleep_ms(700);
+	kill(getpid(), SIGUSR1);	/* process-directed, as kill(1) */
+	return NULL;
+}
+
+/*
+ * Mode intr: a blocking connect to LATE (a listener that takes
+ * connections only after a while) is hit by a caught SIGUSR1 after 0.7 s.
+ * norestart: connect() fails with EINTR at once; a second connect() waits
+ * for the handshake and returns 0; a third gets EISCONN.  restart
+ * (SA_RESTART): the handler runs, the call goes on and returns 0; a second
+ * connect() gets EISCONN.  As Linux does.
+ */
+static int mode_intr(char **av)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	int restart = strcmp(av[2], "restart") == 0;
+	struct addr a;
+	pthread_t thr;
+	long t0, took;
+	int fd, r, err;
+
+	if (!restart && strcmp(av[2], "norestart") != 0)
+		usage("intr: want 'restart' or 'norestart', got '%s'", av[2]);
+	parse_addr(av[0], av[1], &a);
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		fail_errno("sigaction", errno);
+	fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		fail_errno("socket", errno);
+	r = pthread_create(&thr, NULL, intr_thread, NULL);
+	if (r)
+		fail_errno("pthread_create", r);
+	t0 = now_ms();
+	r = connect(fd, (const void *)&a.ss, a.len);
+	err = r < 0 ? errno : 0;
+	took = now_ms() - t0;
+	pthread_join(thr, NULL);
+	if (intr_handled != 1)
+		fail("the handler ran %d times, want 1", (int)intr_handled);
+	if (!restart) {
+		if (err != EINTR)
+			fail("connect: got %s after %ld ms, want EINTR",
+			     errno_name(err), took);
+		r = connect(fd, (const void *)&a.ss, a.len);
+		if (r < 0)
+			fail("second connect: got %s, want 0 (it waits)",
+			     errno_name(errno));
+	} else if (err) {
+		fail("connect: got %s after %ld ms, want 0 (restarted)",
+		     errno_name(err), took);
+	}
+	r = connect(fd, (const void *)&a.ss, a.len);
+	if (r == 0 || errno != EISCONN)
+		fail("last connect: got %s, want EISCONN",
+		     r == 0 ? "0" : errno_name(errno));
+	close(fd);
+	printf("OK intr %s: first connect %s after %ld ms\n", av[2],
+	       err ? errno_name(err) : "0", took);
+	return 0;
+}
+
 /* One entry of the mode table. */
 struct mode {
 	const char *name;
@@ -1313,6 +1388,7 @@ static const struct mode modes[] = {
 	{ "sndtimeo", 3, mode_sndtimeo, "SLOWHOST PORT MS" },
 	{ "slow-fast", 4, mode_slow_fast, "SLOWHOST PORT FASTHOST PORT" },
 	{ "killed-pending", 2, mode_killed_pending, "SLOWHOST PORT" },
+	{ "intr", 3, mode_intr, "LATEHOST PORT restart|norestart" },
 	{ "host-socket", 4, mode_host_socket, "HOST PORT CLOSEDPORT LOOPPORT" },
 	{ "race-host", 5, mode_race_host,
 	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
