@@ -271,6 +271,12 @@ void agent_stop(struct agent *a)
 		 (unsigned long long)a->stats.refused,
 		 (unsigned long long)a->stats.opts,
 		 (unsigned long long)a->stats.published);
+	log_debug("notifications: %llu received, %llu continued, %llu "
+		  "answered, %llu gone",
+		  (unsigned long long)a->notify.stats.received,
+		  (unsigned long long)a->notify.stats.continued,
+		  (unsigned long long)a->notify.stats.answered,
+		  (unsigned long long)a->notify.stats.gone);
 }
 
 void agent_fini(struct agent *a)

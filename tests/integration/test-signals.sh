@@ -17,7 +17,10 @@
 #   - python, signal.alarm(1) with a raising handler, and SIGINT
 #     (KeyboardInterrupt): the connect to a host that never answers ends
 #     with the handler's exception, not after the TCP timeout (~2 min;
-#     before, not even timeout's SIGTERM ended it).
+#     before, not even timeout's SIGTERM ended it);
+#   - Go: 400 dials beside CPU-bound goroutines, which the runtime preempts
+#     with SIGURG: none fails, and the agent gets as many notifications as
+#     without them (no call trapped twice).
 # The listeners take no connection at first (full accept queue: SYNs are
 # dropped, nothing leaves the machine); blackhole-server.py's late one
 # opens after 2 s.
@@ -90,4 +93,36 @@ where "python: signal.alarm(1) interrupts a connect that hangs" \
 	python3 -c "$PYINTR" alarm
 where "python: SIGINT (KeyboardInterrupt) interrupts a connect that hangs" \
 	python3 -c "$PYINTR" sigint
+# Go: dials (non-blocking connects) from goroutines while others burn CPU
+# and the runtime preempts them with SIGURG.  No dial may fail, and the
+# agent must get one notification per connect: no EINTR loop.
+if ! command -v go >/dev/null; then
+	echo "SKIP: Go part: no go compiler (golang-go)"
+else
+	GOTMP=$NB_TMP/go
+	mkdir -p "$GOTMP"
+	HOME=$GOTMP GOCACHE=$GOTMP/cache GOPATH=$GOTMP/path \
+		go build -o "$GOTMP/go-dial" "$NB_REPO/tests/helpers/go-dial.go" ||
+		nb_fail "go build go-dial.go failed"
+	GODIAL=$(nb_stage "$GOTMP/go-dial")
+	start_test_echo
+	N=400
+	# dials N SPIN: sets NOTES to the agent's notification count.
+	dials() {
+		nb_expect_ok "Go: $N dials beside $2 busy goroutines" \
+			nb_bypass --net=none --log-level=debug -- \
+			"$GODIAL" "$H4:$NB_ECHO_PORT" "$N" "$2"
+		grep -q "agent: $N switched" <<<"$NB_ERR" ||
+			nb_error "Go: want $N switched: $(grep 'agent:' <<<"$NB_ERR")"
+		NOTES=$(sed -n 's/.*notifications: \([0-9]*\) received.*/\1/p' <<<"$NB_ERR")
+	}
+	dials "$N" 0
+	quiet=$NOTES
+	dials "$N" 4
+	if [ -n "$quiet" ] && [ "$NOTES" = "$quiet" ]; then
+		nb_pass "Go: $NOTES notifications with SIGURG preemption, as many as without"
+	else
+		nb_error "Go: $NOTES notifications beside busy goroutines, $quiet without"
+	fi
+fi
 nb_done
