@@ -382,52 +382,27 @@ static bool allows_always(json_object *rule)
 }
 
 /*
- * i386's socketcall(): libseccomp traps its CONNECT, BIND and LISTEN codes
- * for the connect/bind/listen rules, but an argument-free ALLOW rule for
- * "socketcall" (podman's default has one) swallows them, and int $0x80
- * would then rebind a host socket unseen.  Such a rule is replaced by ALLOW
- * rules for the other codes (@socketcall_allowed); any other rule for it
- * stays as the base wrote it.
+ * i386's socketcall(): libseccomp turns every rule for a multiplexed name
+ * (connect, sendmsg, socket, ...) into a rule for its socketcall() code
+ * too, so the connect/bind/listen rules trap those codes.  But an
+ * argument-free ALLOW rule for "socketcall" itself (podman's default has
+ * one) swallows them, and int $0x80 would then rebind a host socket
+ * unseen.  Such a rule loses that name: the other codes stay allowed
+ * through their own names' rules.  (ALLOW rules for the other codes
+ * instead collide with those: runc 1.3 with libseccomp 2.6 refuses the
+ * profile, "error adding seccomp rule for syscall socket: file exists".)
  */
 #define SOCKETCALL "socketcall"
 
-static bool takes_name(json_object *rule, const char *name,
-		       bool *socketcall_allowed)
+static bool takes_name(json_object *rule, const char *name)
 {
-	if (is_ours(name))
-		return true;
-	if (strcmp(name, SOCKETCALL) != 0 || !allows_always(rule))
-		return false;
-	*socketcall_allowed = true;
-	return true;
+	return is_ours(name) ||
+	       (strcmp(name, SOCKETCALL) == 0 && allows_always(rule));
 }
 
-/* socketcall() for every code but SYS_BIND (2), SYS_CONNECT, SYS_LISTEN:
- * codes up to 1, and from 5. */
-static int add_socketcall_rules(json_object *rules)
-{
-	static const char *const name[] = { SOCKETCALL };
-	static const struct {
-		uint64_t value;
-		const char *op;
-	} bounds[] = { { 1, "SCMP_CMP_LE" }, { 5, "SCMP_CMP_GE" } };
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bounds); i++) {
-		json_object *rule = rule_new(name, 1, ACT_ALLOW, COMMENT
-					     "socketcall but bind, connect, listen");
-
-		r = arr_add(rules, rule);
-		if (r == 0)
-			r = rule_add_arg(rule, 0, bounds[i].value, 0,
-					 bounds[i].op);
-	}
-	return r;
-}
-
-/* Remove our names (is_ours()) from @rules, and an always-allowed
- * socketcall (noted in @socketcall_allowed); drop the rules left empty. */
-static void strip_notified(json_object *rules, bool *socketcall_allowed)
+/* Remove our names (is_ours()) and an always-allowed socketcall from
+ * @rules; drop the rules left empty. */
+static void strip_notified(json_object *rules)
 {
 	for (size_t i = json_object_array_length(rules); i-- > 0;) {
 		json_object *rule = json_object_array_get_idx(rules, i);
@@ -435,8 +410,7 @@ static void strip_notified(json_object *rules, bool *socketcall_allowed)
 		size_t n;
 
 		if (json_object_object_get_ex(rule, "name", &name) &&
-		    takes_name(rule, json_object_get_string(name),
-			       socketcall_allowed)) {
+		    takes_name(rule, json_object_get_string(name))) {
 			json_object_array_del_idx(rules, i, 1);
 			continue;
 		}
@@ -447,8 +421,7 @@ static void strip_notified(json_object *rules, bool *socketcall_allowed)
 			continue;
 		for (size_t j = n; j-- > 0;)
 			if (takes_name(rule, json_object_get_string(
-					json_object_array_get_idx(names, j)),
-				       socketcall_allowed))
+					json_object_array_get_idx(names, j))))
 				json_object_array_del_idx(names, j, 1);
 		if (json_object_array_length(names) == 0 &&
 		    !json_object_object_get_ex(rule, "name", NULL))
@@ -471,7 +444,7 @@ static json_object *denied_rule(void)
 }
 
 /* Our rules, then @old's (stripped). */
-static json_object *notify_rules(json_object *old, bool socketcall_allowed)
+static json_object *notify_rules(json_object *old)
 {
 	json_object *rules = json_object_new_array();
 	int r = rules ? 0 : -ENOMEM;
@@ -484,8 +457,6 @@ static json_object *notify_rules(json_object *old, bool socketcall_allowed)
 		r = arr_add(rules, denied_rule());
 	if (r == 0)
 		r = add_setsockopt_rules(rules);
-	if (r == 0 && socketcall_allowed)
-		r = add_socketcall_rules(rules);
 	for (size_t i = 0; r == 0 && old && i < json_object_array_length(old);
 	     i++)
 		r = arr_add(rules,
@@ -501,13 +472,13 @@ int profile_add_notify(json_object *p, const char *listener,
 		       const char *metadata)
 {
 	json_object *tmp = json_object_new_object(), *old = NULL, *rules;
-	bool added = false, socketcall_allowed = false;
+	bool added = false;
 	int r = tmp ? 0 : -ENOMEM;
 
 	if (json_object_object_get_ex(p, "syscalls", &old) &&
 	    json_object_is_type(old, json_type_array))
-		strip_notified(old, &socketcall_allowed);
-	rules = r == 0 ? notify_rules(old, socketcall_allowed) : NULL;
+		strip_notified(old);
+	rules = r == 0 ? notify_rules(old) : NULL;
 	if (!rules)
 		r = -ENOMEM;
 
