@@ -368,40 +368,15 @@ static int add_setsockopt_rules(json_object *rules)
 
 /* --- rewriting a profile --- */
 
-/* An unconditional ALLOW rule: no "args", or an empty array. */
-static bool allows_always(json_object *rule)
-{
-	json_object *action, *args;
-
-	if (!json_object_object_get_ex(rule, "action", &action) ||
-	    strcmp(json_object_get_string(action), ACT_ALLOW) != 0)
-		return false;
-	return !json_object_object_get_ex(rule, "args", &args) ||
-	       !json_object_is_type(args, json_type_array) ||
-	       json_object_array_length(args) == 0;
-}
-
 /*
- * i386's socketcall(): libseccomp turns every rule for a multiplexed name
- * (connect, sendmsg, socket, ...) into a rule for its socketcall() code
- * too, so the connect/bind/listen rules trap those codes.  But an
- * argument-free ALLOW rule for "socketcall" itself (podman's default has
- * one) swallows them, and int $0x80 would then rebind a host socket
- * unseen.  Such a rule loses that name: the other codes stay allowed
- * through their own names' rules.  (ALLOW rules for the other codes
- * instead collide with those: runc 1.3 with libseccomp 2.6 refuses the
- * profile, "error adding seccomp rule for syscall socket: file exists".)
+ * Remove our names (is_ours()) from @rules; drop the rules left empty.
+ * An unconditional "socketcall" ALLOW stays although it swallows the
+ * socketcall() codes libseccomp makes from the connect/bind/listen rules
+ * (i386 only): without it libseccomp 2.6 refuses podman's own socket()
+ * rules, whose socketcall() forms collide ("error adding seccomp rule for
+ * syscall socket: file exists", runc 1.3), and ALLOW rules for the other
+ * codes collide the same way.  docs/design.md, section 8.
  */
-#define SOCKETCALL "socketcall"
-
-static bool takes_name(json_object *rule, const char *name)
-{
-	return is_ours(name) ||
-	       (strcmp(name, SOCKETCALL) == 0 && allows_always(rule));
-}
-
-/* Remove our names (is_ours()) and an always-allowed socketcall from
- * @rules; drop the rules left empty. */
 static void strip_notified(json_object *rules)
 {
 	for (size_t i = json_object_array_length(rules); i-- > 0;) {
@@ -410,7 +385,7 @@ static void strip_notified(json_object *rules)
 		size_t n;
 
 		if (json_object_object_get_ex(rule, "name", &name) &&
-		    takes_name(rule, json_object_get_string(name))) {
+		    is_ours(json_object_get_string(name))) {
 			json_object_array_del_idx(rules, i, 1);
 			continue;
 		}
@@ -420,8 +395,8 @@ static void strip_notified(json_object *rules)
 		if (n == 0)
 			continue;
 		for (size_t j = n; j-- > 0;)
-			if (takes_name(rule, json_object_get_string(
-					json_object_array_get_idx(names, j))))
+			if (is_ours(json_object_get_string(
+				    json_object_array_get_idx(names, j))))
 				json_object_array_del_idx(names, j, 1);
 		if (json_object_array_length(names) == 0 &&
 		    !json_object_object_get_ex(rule, "name", NULL))

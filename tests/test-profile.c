@@ -422,23 +422,6 @@ NBTEST(merge_base)
 	json_object_put(q);
 }
 
-/* No rule allows socketcall() whole: its BIND, CONNECT and LISTEN codes
- * are left to the connect/bind/listen rules (libseccomp multiplexes). */
-NBTEST(socketcall_not_whole)
-{
-	json_object *p = notify_profile(), *rules = get(p, "syscalls");
-
-	for (size_t i = 0; i < json_object_array_length(rules); i++) {
-		json_object *rule = json_object_array_get_idx(rules, i);
-
-		if (rule_has_name(rule, "socketcall"))
-			ASSERT_TRUE(strcmp(get_str(rule, "action"),
-					   "SCMP_ACT_ALLOW") != 0 ||
-				    get(rule, "args") != NULL);
-	}
-	json_object_put(p);
-}
-
 /* A base that allows io_uring gets it back as ENOSYS, in one rule only. */
 NBTEST(io_uring_denied)
 {
@@ -521,7 +504,6 @@ int main(void)
 		NBTEST_ENTRY(libseccomp_reversed),
 		NBTEST_ENTRY(merge_base),
 		NBTEST_ENTRY(io_uring_denied),
-		NBTEST_ENTRY(socketcall_not_whole),
 		NBTEST_ENTRY(parse_errors),
 		NBTEST_ENTRY(to_string),
 	};

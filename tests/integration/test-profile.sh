@@ -49,7 +49,7 @@ p = json.load(open(path))
 notify = {"connect", "bind", "listen", "setsockopt"}
 denied = {"io_uring_setup", "io_uring_enter", "io_uring_register"}
 ours = notify | denied
-split_ok = {"setsockopt", "socket", "personality", "socketcall"}
+split_ok = {"setsockopt", "socket", "personality"}
 errs = []
 if p.get("listenerPath") != listener:
     errs.append("listenerPath %r" % p.get("listenerPath"))
@@ -89,11 +89,6 @@ for r in rules:
             errs.append("%s: %r" % (n, r))
         if n in denied and (r["action"] != "SCMP_ACT_ERRNO" or r.get("errnoRet") != 38):
             errs.append("%s not ENOSYS: %r" % (n, r))
-        # socketcall's BIND, CONNECT and LISTEN codes are notified
-        # (libseccomp, from the connect/bind/listen rules): no rule may
-        # allow socketcall whole.
-        if n == "socketcall" and r["action"] == "SCMP_ACT_ALLOW" and not r.get("args"):
-            errs.append("socketcall allowed whole: %r" % r)
         if n == "setsockopt" and len(r.get("args") or []) == 0:
             errs.append("setsockopt rule without args: %r" % r)
         if n == "setsockopt":
@@ -137,10 +132,8 @@ else:
     want = []
     for r in b.get("syscalls") or []:
         r = dict(r)
-        whole = r.get("action") == "SCMP_ACT_ALLOW" and not r.get("args")
         if "names" in r and r["names"]:
-            r["names"] = [n for n in r["names"] if n not in ours and
-                          not (n == "socketcall" and whole)]
+            r["names"] = [n for n in r["names"] if n not in ours]
             if not r["names"]:
                 continue
         want.append(r)
