@@ -16,9 +16,25 @@
  * resumes it, and MHD's inter-thread channel, which is in its epoll set,
  * wakes the loop up.
  *
+ * The listening socket is ours, not MHD's: a uv_poll_t watches it, we
+ * accept() and hand each connection to MHD_add_connection(), up to
+ * DAEMON_HTTP_CONN_MAX at once.  MHD, left to accept by itself, takes
+ * the listening socket out of its epoll set at its connection limit and
+ * puts it back only at the start of a later MHD_run(): if the last
+ * connections all closed within one MHD_run(), nothing ran it again and
+ * the daemon never accepted again (0.9.75 and 1.0.x alike).  Here the
+ * socket is watched again as soon as a connection closes.
+ *
+ * At the limit, a client that waits in the backlog makes room: the
+ * connection that has gone without a request the longest (a partial
+ * request, or an idle keep-alive) is shut down, MHD reads EOF and closes
+ * it.  One that is being answered, or waits for a child, is never taken.
+ * So a flood of connections that send nothing delays a client by a
+ * round of the loop, not by the 30 s idle timeout.
+ *
  * The peer check: the socket file is 0600, and every connection's
  * SO_PEERCRED uid must be ours; any other (root can connect whatever the
- * mode) is logged and shut down before a byte of it is read.
+ * mode) is logged and closed before MHD sees it.
  *
  * The request body (POST) is collected up to DAEMON_BODY_MAX bytes.  A
  * longer one is read to its end and dropped, then gets 413: answering
@@ -31,6 +47,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,20 +65,36 @@
 #define DAEMON_HTTP_BACKLOG 16
 /* Bytes of a body that is too large read and dropped, to answer it. */
 #define DAEMON_HTTP_DISCARD_MAX (1024 * 1024)
+/* accept() out of fds or memory: the next try, this much later. */
+#define DAEMON_HTTP_ACCEPT_RETRY_MS 100
 
 /* Sent when even an error reply could not be allocated. */
 static const char oom_body[] = "{\"message\":\"out of memory\"}\n";
 
-/* The socket_context of a connection whose peer was refused. */
-static int refused_peer;
+/* One connection MHD serves, from its STARTED to its CLOSED notice. */
+struct slot {
+	struct MHD_Connection *conn;	/* NULL: free */
+	int fd;
+	uint64_t idle_since;	/* uv_now() when it last had no request */
+	bool busy;		/* a whole request is being answered */
+	bool evicted;		/* shut down to make room */
+};
 
 struct daemon_http {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
 	struct daemon_children *children;
-	uv_poll_t poll;
-	uv_timer_t timer;
+	uv_poll_t poll;		/* MHD's epoll fd */
+	uv_timer_t timer;	/* MHD_get_timeout() */
+	uv_poll_t listen_poll;	/* the listening socket */
+	uv_timer_t retry;	/* accept() again after running out */
+	int listen_fd;
 	uid_t uid;
+	struct slot slots[DAEMON_HTTP_CONN_MAX];
+	unsigned int conns;	/* slots in use */
+	unsigned int adding;	/* handed to MHD, not STARTED yet */
+	bool evicting;		/* an evicted connection is not closed yet */
+	bool accept_failing;	/* logged once until accept() works */
 	int open_handles;
 	bool stopping;
 };
@@ -70,6 +103,7 @@ struct daemon_http {
 struct request {
 	struct daemon_http *h;
 	struct MHD_Connection *conn;
+	struct slot *slot;
 	enum daemon_route route;
 	const char *allow;	/* Allow header of a 405 */
 	char *body;
@@ -99,10 +133,151 @@ static void run_mhd(struct daemon_http *h)
 	if (h->stopping)
 		return;
 	MHD_run(h->mhd);
+	/* MHD 1.0 queues an added connection until its next run: it has
+	 * been STARTED now, or dropped without a notice. */
+	h->adding = 0;
 	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
 		uv_timer_start(&h->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&h->timer);
+}
+
+static void on_listen(uv_poll_t *p, int status, int events);
+
+/* Watch the listening socket again, unless accept() waits to retry. */
+static void listen_resume(struct daemon_http *h)
+{
+	if (h->stopping || uv_is_active((uv_handle_t *)&h->retry))
+		return;
+	uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	listen_resume(container_of(t, struct daemon_http, retry));
+}
+
+static bool is_full(const struct daemon_http *h)
+{
+	return h->conns + h->adding >= DAEMON_HTTP_CONN_MAX;
+}
+
+/* Is the peer on @fd of our uid?  Logs the refusal. */
+static bool peer_allowed(struct daemon_http *h, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("daemon: cannot tell who connected (%s), "
+			 "refusing the connection", strerror(errno));
+		return false;
+	}
+	if (cred.uid != h->uid) {
+		log_warn("daemon: refused a connection from uid %u (pid %d): "
+			 "only uid %u is served", (unsigned int)cred.uid,
+			 (int)cred.pid, (unsigned int)h->uid);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Take one client from the backlog and hand it to MHD (a refused peer is
+ * closed unanswered).  Return: 0, -EAGAIN if none waits, or the -errno
+ * of accept().
+ */
+static int accept_one(struct daemon_http *h)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	int fd;
+
+	fd = accept4(h->listen_fd, (struct sockaddr *)&sun, &len,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (!peer_allowed(h, fd)) {
+		close(fd);
+		return 0;
+	}
+	/* MHD closes the fd when it fails. */
+	if (MHD_add_connection(h->mhd, fd, (struct sockaddr *)&sun, len) !=
+	    MHD_YES) {
+		log_debug("daemon: libmicrohttpd refused a connection (%s)",
+			  strerror(errno));
+		return 0;
+	}
+	h->adding++;
+	return 0;
+}
+
+/*
+ * Make room for a client that waits: shut down the connection that has
+ * gone without a request the longest.  MHD reads EOF and closes it, and
+ * its CLOSED notice watches the listening socket again.
+ */
+static void evict_idlest(struct daemon_http *h)
+{
+	struct slot *s, *idlest = NULL;
+
+	if (h->evicting)
+		return;
+	for (s = h->slots; s < h->slots + DAEMON_HTTP_CONN_MAX; s++)
+		if (s->conn && !s->busy && !s->evicted &&
+		    (!idlest || s->idle_since < idlest->idle_since))
+			idlest = s;
+	/* Every connection is being answered: the client waits for one. */
+	if (!idlest)
+		return;
+	log_debug("daemon: %d connections, one waits: closing one idle "
+		  "for %llu ms", DAEMON_HTTP_CONN_MAX,
+		  (unsigned long long)(uv_now(h->loop) - idlest->idle_since));
+	idlest->evicted = true;
+	h->evicting = true;
+	shutdown(idlest->fd, SHUT_RDWR);
+}
+
+/* The listening socket is readable: a client waits in the backlog. */
+static void on_listen(uv_poll_t *p, int status, int events)
+{
+	struct daemon_http *h = container_of(p, struct daemon_http,
+					     listen_poll);
+	bool full = is_full(h);
+	int i, n = 0, r = 0;
+
+	/* Bounded: refused peers could keep the backlog full forever. */
+	for (i = 0; i < 2 * DAEMON_HTTP_CONN_MAX && !is_full(h); i++) {
+		r = accept_one(h);
+		if (r == -ECONNABORTED || r == -EINTR || r == -EPROTO ||
+		    r == -EPERM)
+			continue;
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r == 0 || r == -EAGAIN) {
+		h->accept_failing = false;
+	} else {
+		/* Out of fds or memory: try again a little later (the
+		 * socket stays readable, watching it would spin). */
+		if (!h->accept_failing)
+			log_warn_errno(r, "daemon: cannot accept a connection, "
+				       "retrying every %d ms",
+				       DAEMON_HTTP_ACCEPT_RETRY_MS);
+		h->accept_failing = true;
+		uv_poll_stop(&h->listen_poll);
+		uv_timer_start(&h->retry, on_retry,
+			       DAEMON_HTTP_ACCEPT_RETRY_MS, 0);
+	}
+	if (full) {
+		/* Called at the limit: someone waits.  Until a slot frees,
+		 * the readable socket would only call us again. */
+		uv_poll_stop(&h->listen_poll);
+		evict_idlest(h);
+	}
+	if (n)
+		run_mhd(h);
 }
 
 /*
@@ -258,14 +433,16 @@ static enum MHD_Result start_request(struct daemon_http *h,
 	struct request *req;
 	const char *cl, *id;
 
+	/* A connection without a slot is not ours to serve. */
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (!ci || ci->socket_context == &refused_peer)
+	if (!ci || !ci->socket_context)
 		return MHD_NO;
 	req = calloc(1, sizeof(*req));
 	if (!req)
 		return MHD_NO;
 	req->h = h;
 	req->conn = conn;
+	req->slot = ci->socket_context;
 	req->route = daemon_route(method, url, &id);
 	if (req->route == DAEMON_ROUTE_BAD_METHOD)
 		req->allow = daemon_route_allow(url);
@@ -314,6 +491,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req->len += n;
 		return MHD_YES;
 	}
+	/* The whole request is in: it is not evicted to make room. */
+	req->slot->busy = true;
 	daemon_route(method, url, &id);
 	return handle(req, id);
 }
@@ -327,39 +506,73 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (!req)
 		return;
 	ASSERT(!req->suspended);
+	if (req->slot->conn == conn) {
+		req->slot->busy = false;
+		req->slot->idle_since = uv_now(req->h->loop);
+		/* Room for a client that waited while all were busy. */
+		listen_resume(req->h);
+	}
 	free(req->body);
 	free(req);
 	*req_cls = NULL;
 }
 
-/* implements MHD_NotifyConnectionCallback: the peer check */
+/* A connection starts: give it a slot. */
+static void slot_take(struct daemon_http *h, struct MHD_Connection *conn,
+		      void **socket_context)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct slot *s;
+
+	if (h->adding)
+		h->adding--;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (s = h->slots; s < h->slots + DAEMON_HTTP_CONN_MAX; s++)
+		if (!s->conn)
+			break;
+	if (!ci || s == h->slots + DAEMON_HTTP_CONN_MAX) {
+		/* Not one of ours (cannot happen): MHD reads EOF and
+		 * closes it, and start_request() refuses it meanwhile. */
+		log_warn("daemon: a connection beyond the limit, closing it");
+		if (ci)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	*s = (struct slot){
+		.conn = conn,
+		.fd = ci->connect_fd,
+		.idle_since = uv_now(h->loop),
+	};
+	*socket_context = s;
+	h->conns++;
+}
+
+/* A connection is gone: free its slot, and accept again. */
+static void slot_release(struct daemon_http *h, void **socket_context)
+{
+	struct slot *s = *socket_context;
+
+	if (!s)
+		return;
+	if (s->evicted)
+		h->evicting = false;
+	*s = (struct slot){ .fd = -1 };
+	*socket_context = NULL;
+	h->conns--;
+	listen_resume(h);
+}
+
+/* implements MHD_NotifyConnectionCallback */
 static void on_connection(void *cls, struct MHD_Connection *conn,
 			  void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	struct daemon_http *h = cls;
-	const union MHD_ConnectionInfo *ci;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
-	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
-		return;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred,
-			      &len) < 0) {
-		log_warn("daemon: cannot tell who connected (%s), "
-			 "refusing the connection", strerror(errno));
-	} else if (cred.uid != h->uid) {
-		log_warn("daemon: refused a connection from uid %u (pid %d): "
-			 "only uid %u is served", (unsigned int)cred.uid,
-			 (int)cred.pid, (unsigned int)h->uid);
-	} else {
-		return;
-	}
-	*socket_context = &refused_peer;
-	/* MHD reads EOF and closes it, without a byte of it parsed. */
-	if (ci)
-		shutdown(ci->connect_fd, SHUT_RDWR);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		slot_take(h, conn, socket_context);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		slot_release(h, socket_context);
 }
 
 /* MHD's own messages: at debug level. */
@@ -402,6 +615,18 @@ int daemon_http_listen(const char *path)
 	return take_fd(&fd);
 }
 
+/* MHD goes once libuv no longer watches its epoll fd. */
+static void on_closed(uv_handle_t *handle)
+{
+	struct daemon_http *h = handle->data;
+
+	if (--h->open_handles > 0)
+		return;
+	MHD_stop_daemon(h->mhd);
+	close(h->listen_fd);
+	free(h);
+}
+
 int daemon_http_start(uv_loop_t *loop, int listen_fd,
 		      struct daemon_children *children,
 		      struct daemon_http **ret)
@@ -417,13 +642,13 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 	}
 	h->loop = loop;
 	h->children = children;
+	h->listen_fd = listen_fd;
 	h->uid = geteuid();
-	/* MHD owns the socket from here, even when it fails. */
 	h->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)DAEMON_HTTP_CONN_MAX,
@@ -431,33 +656,37 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 		(unsigned int)DAEMON_HTTP_IDLE_TIMEOUT,
 		MHD_OPTION_END);
 	if (!h->mhd) {
-		free(h);
-		return -EIO;
+		r = -EIO;
+		goto out_free;
 	}
 	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	r = di ? uv_poll_init(loop, &h->poll, di->epoll_fd) : -ENOTSUP;
+	if (r < 0)
+		goto out_stop_mhd;
+	r = uv_poll_init(loop, &h->listen_poll, listen_fd);
 	if (r < 0) {
-		MHD_stop_daemon(h->mhd);
-		free(h);
+		/* h goes in on_closed(), with MHD and the socket. */
+		h->stopping = true;
+		h->open_handles = 1;
+		h->poll.data = h;
+		uv_close((uv_handle_t *)&h->poll, on_closed);
 		return r;
 	}
 	uv_timer_init(loop, &h->timer);
-	h->open_handles = 2;
+	uv_timer_init(loop, &h->retry);
+	h->open_handles = 4;
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	listen_resume(h);
 	run_mhd(h);
 	*ret = h;
 	return 0;
-}
 
-/* MHD goes once libuv no longer watches its epoll fd. */
-static void on_closed(uv_handle_t *handle)
-{
-	struct daemon_http *h = handle->data;
-
-	if (--h->open_handles > 0)
-		return;
+out_stop_mhd:
 	MHD_stop_daemon(h->mhd);
+out_free:
+	close(listen_fd);
 	free(h);
+	return r;
 }
 
 void daemon_http_stop(struct daemon_http *h)
@@ -469,6 +698,10 @@ void daemon_http_stop(struct daemon_http *h)
 	MHD_run(h->mhd);
 	h->poll.data = h;
 	h->timer.data = h;
+	h->listen_poll.data = h;
+	h->retry.data = h;
 	uv_close((uv_handle_t *)&h->poll, on_closed);
 	uv_close((uv_handle_t *)&h->timer, on_closed);
+	uv_close((uv_handle_t *)&h->listen_poll, on_closed);
+	uv_close((uv_handle_t *)&h->retry, on_closed);
 }

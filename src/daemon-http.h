@@ -11,7 +11,8 @@
 
 #include "daemon-children.h"
 
-/* Connections served at once; more wait in the listen backlog. */
+/* Connections served at once; more wait in the listen backlog, and one
+ * that waits makes the idlest of them (no request in progress) close. */
 #define DAEMON_HTTP_CONN_MAX 64
 /* Seconds a connection may stay idle (not while its request waits for
  * a child). */
@@ -39,7 +40,8 @@ int daemon_http_listen(const char *path);
  * @ret:	the server
  *
  * Only peers of our own effective uid are served (SO_PEERCRED); any
- * other, root included, is logged and disconnected unanswered.
+ * other, root included, is logged and closed unanswered.  The socket
+ * is closed with the server.
  *
  * Return: 0 or -errno
  */

@@ -242,6 +242,40 @@ else
 fi
 expect_list "still serving after the root client"
 
+# --- a flood of idle connections (issue 10, point 2) ------------------
+# 80 connections (the limit is 64) send a partial request line, stay 2 s
+# and close.  A client is served within 1 s during the flood (an idle
+# connection makes room for it) and after it.  The second round stops
+# the daemon while the flood closes, so that it sees all 64 closes in
+# one libmicrohttpd run: before the fix, its listening socket was then
+# never watched again and every later client timed out.
+FLOOD=$(nb_stage "$NB_ITEST_DIR/daemon-flood.py")
+fds_before=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+for round in plain stopped; do
+	args=("$SOCK" 80 2)
+	[ "$round" = plain ] || args+=(--stop "$DAEMON_PID")
+	nb_exec as_user "$NB_PYTHON" "$FLOOD" "${args[@]}"
+	# runuser stops itself when its child stops, and waits for a
+	# SIGCONT of its own.
+	[ "$round" = plain ] || kill -CONT "$(ps -o ppid= -p "$DAEMON_PID")"
+	if [ "$NB_RC" -eq 0 ]; then
+		nb_pass "a flood of 80 idle connections ($round): $(tr '\n' ' ' <<<"$NB_OUT")"
+	else
+		nb_error "a flood of 80 idle connections ($round): $(tr '\n' ' ' <<<"$NB_OUT")"
+	fi
+done
+for _i in $(seq 1 50); do
+	fds=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+	[ "$fds" -le "$fds_before" ] && break
+	sleep 0.1
+done
+if [ "$fds" -le "$fds_before" ]; then
+	nb_pass "the floods left no fd open in the daemon ($fds)"
+else
+	nb_error "the daemon has $fds fds after the floods, $fds_before before"
+fi
+expect_list "still serving after the floods"
+
 # --- create, list, delete: needs `nsbypass oci` -----------------------
 OCI_OK=0
 if as_user "$NSBYPASS" oci --help >/dev/null 2>&1; then
