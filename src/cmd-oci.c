@@ -35,6 +35,7 @@
 #include "oci-config.h"
 #include "oci-listener.h"
 #include "oci-state.h"
+#include "pid-file.h"
 #include "util.h"
 
 /* Agents running at once; past it a container is refused. */
@@ -368,19 +369,6 @@ static void on_stop(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
-static int write_pid_file(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-					    O_CLOEXEC | O_NOFOLLOW, 0644);
-	char buf[32];
-	int n;
-
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	return write(fd, buf, (size_t)n) == n ? 0 : -EIO;
-}
-
 static int open_log_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -398,6 +386,7 @@ static int open_log_file(const char *path)
 int nb_cmd_oci(int argc, char **argv)
 {
 	static struct oci_daemon d;
+	bool wrote_pid_file = false;
 	int r;
 
 	d.ready_fd = -1;
@@ -425,10 +414,14 @@ int nb_cmd_oci(int argc, char **argv)
 	uv_signal_start(&d.sigterm, on_stop, SIGTERM);
 	uv_signal_start(&d.sigint, on_stop, SIGINT);
 	if (d.pid_file) {
-		r = write_pid_file(d.pid_file);
-		if (r < 0)
+		r = pid_file_write(d.pid_file, getpid());
+		if (r == -EEXIST)
+			log_warn("--pid-file=%s is not a regular file: not "
+				 "written, ignoring", d.pid_file);
+		else if (r < 0)
 			log_warn_errno(r, "cannot write --pid-file=%s, ignoring",
 				       d.pid_file);
+		wrote_pid_file = r == 0;
 	}
 	if (d.ready_fd >= 0) {
 		if (write(d.ready_fd, "1", 1) != 1)
@@ -442,7 +435,8 @@ int nb_cmd_oci(int argc, char **argv)
 		 d.defaults.ignore_bind ? ", no bind bypass" : "");
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);
-	if (d.pid_file)
-		unlink(d.pid_file);
+	/* Ours only if we wrote it and no one wrote another pid since. */
+	if (wrote_pid_file)
+		pid_file_remove(d.pid_file, getpid());
 	return 0;
 }

@@ -27,6 +27,7 @@
 
 #include "daemon-children.h"
 #include "log.h"
+#include "pid-file.h"
 #include "util.h"
 
 /* After EOF on the ready pipe, how long to wait for the exit status. */
@@ -244,25 +245,12 @@ static void on_ready(uv_poll_t *p, int status, int events)
 static void remove_leftovers(struct child *ch)
 {
 	struct stat st;
-	char buf[32];
-	ssize_t n;
-	int fd;
 
 	if (ch->was_ready && lstat(ch->spec->socket_path, &st) == 0 &&
 	    S_ISSOCK(st.st_mode))
 		unlink(ch->spec->socket_path);
-	if (!ch->spec->pid_file)
-		return;
-	fd = open(ch->spec->pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (strtol(buf, NULL, 10) == ch->proc.pid)
-		unlink(ch->spec->pid_file);
+	if (ch->spec->pid_file)
+		pid_file_remove(ch->spec->pid_file, ch->proc.pid);
 }
 
 static void unlink_child(struct child *ch)

@@ -412,6 +412,72 @@ if [ -n "$CHILD" ]; then
 	fi
 fi
 
+# --- pid files the child did not write (issue 10, point 3) ------------
+# `nsbypass oci --pid-file` writes only a regular file, without blocking,
+# and at exit removes only a file that still holds its own pid.
+if [ "$OCI_OK" = 1 ]; then
+	BD=$D/run/bypass4netns
+	# pidspec ID PIDFILE: a spec with its own socketPath.
+	pidspec() {
+		body "$1" "{\"id\":\"$1\",\"socketPath\":\"$BD/$1.sock\",\"pidFilePath\":\"$2\",\"logFilePath\":\"$D/state/$1.log\"}"
+	}
+	# A fifo as the pid file: opening it to write would block for
+	# ever (no reader); the bypass starts and the fifo stays.
+	as_user mkfifo "$BD/fifo.pid"
+	api user POST "$API" "$(pidspec pidfifo "$BD/fifo.pid")"
+	if [ "$API_CODE" = 201 ]; then
+		api user DELETE "$API/pidfifo"
+		[ "$API_CODE" = 200 ] && [ -p "$BD/fifo.pid" ] &&
+			nb_pass "pidFilePath = a fifo: started, deleted, the fifo left alone" ||
+			nb_error "pidFilePath = a fifo: DELETE: HTTP $API_CODE; $(ls -l "$BD/fifo.pid" 2>&1)"
+	else
+		nb_error "pidFilePath = a fifo: POST: HTTP $API_CODE '$API_BODY', want 201"
+	fi
+	rm -f "$BD/fifo.pid"
+
+	# Two bypasses with one pid file: the second's pid is in it, and
+	# the first's exit leaves it.
+	SHARED=$BD/shared.pid
+	api user POST "$API" "$(pidspec pida "$SHARED")"
+	PIDA=
+	[ "$API_CODE" = 201 ] && PIDA=$(pyjson 'd["pid"]')
+	api user POST "$API" "$(pidspec pidb "$SHARED")"
+	PIDB=
+	[ "$API_CODE" = 201 ] && PIDB=$(pyjson 'd["pid"]')
+	if [ -n "$PIDA" ] && [ -n "$PIDB" ]; then
+		api user DELETE "$API/pida"
+		if [ "$(cat "$SHARED" 2>/dev/null)" = "$PIDB" ]; then
+			nb_pass "one pid file for two bypasses: the first's exit leaves the second's pid file"
+		else
+			nb_error "one pid file for two bypasses: after the first's exit, $SHARED holds '$(cat "$SHARED" 2>&1)', want $PIDB"
+		fi
+		api user DELETE "$API/pidb"
+		[ ! -e "$SHARED" ] &&
+			nb_pass "the second's exit removes its pid file" ||
+			nb_error "the second's exit left $SHARED: '$(cat "$SHARED")'"
+	else
+		nb_error "two bypasses with one pid file: POST: HTTP $API_CODE '$API_BODY'"
+	fi
+
+	# The daemon's own API socket as the pid file (last: before the
+	# fix, its DELETE removed the socket).
+	api user POST "$API" "$(pidspec pidsock "$SOCK")"
+	if [ "$API_CODE" = 201 ]; then
+		api user DELETE "$API/pidsock"
+		if [ "$API_CODE" = 200 ] && [ -S "$SOCK" ]; then
+			nb_pass "pidFilePath = the API socket: after DELETE the socket is still there"
+		else
+			nb_error "pidFilePath = the API socket: DELETE: HTTP $API_CODE; $(ls -l "$SOCK" 2>&1)"
+		fi
+		grep -q "not a regular file" "$D/state/pidsock.log" &&
+			nb_pass "the child says why it wrote no pid file: $(grep "not a regular file" "$D/state/pidsock.log")" ||
+			nb_error "the child's log does not say why it wrote no pid file: $(cat "$D/state/pidsock.log")"
+	else
+		nb_error "pidFilePath = the API socket: POST: HTTP $API_CODE '$API_BODY', want 201"
+	fi
+	expect_list "still serving after the pid-file checks (the API socket as one)" ${CHILD:+"$ID"}
+fi
+
 # --- SIGTERM: children stopped, socket removed, exit 0 ----------------
 kill -TERM "$DAEMON_PID"
 rc=0
