@@ -38,6 +38,41 @@
 
 static const char *const route_path = "/v1/bypass";
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int daemon_path_decode(char *path)
+{
+	const char *in = path;
+	char *out = path;
+	int hi, lo;
+
+	while (*in) {
+		if (*in != '%') {
+			*out++ = *in++;
+			continue;
+		}
+		hi = hex_digit(in[1]);
+		lo = hi < 0 ? -1 : hex_digit(in[2]);
+		if (lo < 0)
+			return -EINVAL;
+		if (hi == 0 && lo == 0)
+			return -EILSEQ;
+		*out++ = (char)(hi << 4 | lo);
+		in += 3;
+	}
+	*out = '\0';
+	return 0;
+}
+
 enum daemon_route daemon_route(const char *method, const char *url,
 			       const char **ret_id)
 {

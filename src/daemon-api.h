@@ -54,6 +54,21 @@ enum daemon_route {
 };
 
 /**
+ * daemon_path_decode() - percent-decode the path of a request target, in
+ * place, as Go's net/http does before gorilla/mux routes it
+ * @path:	the path as sent, without the query; on error, undefined
+ *
+ * Go answers a malformed escape with 400.  An escape that decodes to a
+ * NUL byte is refused too: Go keeps the byte, but here the path is a C
+ * string, and "/v1/bypass/victim%00junk" would end at the NUL and name
+ * "victim".
+ *
+ * Return: 0, -EINVAL ('%' not followed by two hex digits) or -EILSEQ
+ * (an escape that decodes to a NUL byte)
+ */
+int daemon_path_decode(char *path);
+
+/**
  * daemon_route() - what a request is, as gorilla/mux routes it in
  * bypass4netnsd: exact paths, no trailing slash, {id} one non-empty path
  * segment; a known path with another method is 405.

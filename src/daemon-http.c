@@ -104,7 +104,10 @@ struct request {
 	struct daemon_http *h;
 	struct MHD_Connection *conn;
 	struct slot *slot;
+	char *path;		/* decoded */
+	int path_err;		/* of daemon_path_decode() */
 	enum daemon_route route;
+	const char *id;		/* of a DELETE, in @path */
 	const char *allow;	/* Allow header of a 405 */
 	char *body;
 	size_t len;
@@ -431,7 +434,7 @@ static enum MHD_Result start_request(struct daemon_http *h,
 {
 	const union MHD_ConnectionInfo *ci;
 	struct request *req;
-	const char *cl, *id;
+	const char *cl;
 
 	/* A connection without a slot is not ours to serve. */
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -443,10 +446,19 @@ static enum MHD_Result start_request(struct daemon_http *h,
 	req->h = h;
 	req->conn = conn;
 	req->slot = ci->socket_context;
-	req->route = daemon_route(method, url, &id);
-	if (req->route == DAEMON_ROUTE_BAD_METHOD)
-		req->allow = daemon_route_allow(url);
 	*req_cls = req;
+	/* The path as sent (on_unescape()): decoded here, and a NUL in
+	 * it is refused rather than cut short. */
+	req->path = strdup(url);
+	if (!req->path)
+		return MHD_NO;
+	req->path_err = daemon_path_decode(req->path);
+	if (req->path_err < 0)
+		req->route = DAEMON_ROUTE_NOT_FOUND;
+	else
+		req->route = daemon_route(method, req->path, &req->id);
+	if (req->route == DAEMON_ROUTE_BAD_METHOD)
+		req->allow = daemon_route_allow(req->path);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > DAEMON_HTTP_DISCARD_MAX)
@@ -463,7 +475,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct request *req = *req_cls;
-	const char *id;
 	size_t n = *upload_data_size;
 
 	if (!req)
@@ -493,8 +504,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	/* The whole request is in: it is not evicted to make room. */
 	req->slot->busy = true;
-	daemon_route(method, url, &id);
-	return handle(req, id);
+	if (req->path_err == -EILSEQ)
+		return queue_error(req, MHD_HTTP_BAD_REQUEST,
+				   "the path has an escape that decodes to "
+				   "a NUL byte");
+	if (req->path_err < 0)
+		return queue_error(req, MHD_HTTP_BAD_REQUEST,
+				   "the path has a malformed escape ('%%' "
+				   "and two hex digits)");
+	return handle(req, req->id);
+}
+
+/*
+ * implements MHD_UnescapeCallback: leaves the path (and the query) as
+ * sent.  MHD's own decoding writes a %00 as a NUL into a C string, which
+ * then ends there; start_request() decodes it with daemon_path_decode().
+ */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	return strlen(s);
 }
 
 /* implements MHD_RequestCompletedCallback */
@@ -506,6 +534,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (!req)
 		return;
 	ASSERT(!req->suspended);
+	free(req->path);
 	if (req->slot->conn == conn) {
 		req->slot->busy = false;
 		req->slot->idle_since = uv_now(req->h->loop);
@@ -649,6 +678,7 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)DAEMON_HTTP_CONN_MAX,

@@ -412,6 +412,22 @@ if [ -n "$CHILD" ]; then
 	fi
 fi
 
+# --- a path that decodes to a NUL (issue 10, point 4) -----------------
+# The path was decoded into a C string, so %00 ended it: DELETE
+# /v1/bypass/victim%00junk deleted "victim".
+if [ "$OCI_OK" = 1 ]; then
+	api user POST "$API" "$(body victim "{\"id\":\"victim\",\"socketPath\":\"$D/run/bypass4netns/victim.sock\"}")"
+	[ "$API_CODE" = 201 ] || nb_error "create victim: HTTP $API_CODE '$API_BODY'"
+	expect_error "DELETE of victim%00junk" 400 DELETE "$API/victim%00junk"
+	expect_error "DELETE of victim%00" 400 DELETE "$API/victim%00"
+	expect_error "DELETE of a malformed escape" 400 DELETE "$API/victim%zz"
+	expect_list "victim is still there" victim ${CHILD:+"$ID"}
+	api user DELETE "$API/%76ictim"
+	[ "$API_CODE" = 200 ] && nb_pass "DELETE of %76ictim (decoded: victim): 200" ||
+		nb_error "DELETE of %76ictim: HTTP $API_CODE '$API_BODY', want 200"
+	expect_list "victim is gone" ${CHILD:+"$ID"}
+fi
+
 # --- pid files the child did not write (issue 10, point 3) ------------
 # `nsbypass oci --pid-file` writes only a regular file, without blocking,
 # and at exit removes only a file that still holds its own pid.
