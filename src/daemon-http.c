@@ -30,7 +30,8 @@
  * request, or an idle keep-alive) is shut down, MHD reads EOF and closes
  * it.  One that is being answered, or waits for a child, is never taken.
  * So a flood of connections that send nothing delays a client by a
- * round of the loop, not by the 30 s idle timeout.
+ * round of the loop, not by the 30 s idle timeout.  Running out of fds
+ * below the limit counts as reaching it.
  *
  * The peer check: the socket file is 0600, and every connection's
  * SO_PEERCRED uid must be ours; any other (root can connect whatever the
@@ -233,8 +234,8 @@ static void evict_idlest(struct daemon_http *h)
 	/* Every connection is being answered: the client waits for one. */
 	if (!idlest)
 		return;
-	log_debug("daemon: %d connections, one waits: closing one idle "
-		  "for %llu ms", DAEMON_HTTP_CONN_MAX,
+	log_debug("daemon: %u connections, a client waits: closing one "
+		  "idle for %llu ms", h->conns,
 		  (unsigned long long)(uv_now(h->loop) - idlest->idle_since));
 	idlest->evicted = true;
 	h->evicting = true;
@@ -252,12 +253,14 @@ static void on_listen(uv_poll_t *p, int status, int events)
 	/* Bounded: refused peers could keep the backlog full forever. */
 	for (i = 0; i < 2 * DAEMON_HTTP_CONN_MAX && !is_full(h); i++) {
 		r = accept_one(h);
+		/* That client gave up, or was refused: the next one. */
 		if (r == -ECONNABORTED || r == -EINTR || r == -EPROTO ||
 		    r == -EPERM)
-			continue;
-		if (r < 0)
+			r = 0;
+		else if (r < 0)
 			break;
-		n++;
+		else
+			n++;
 	}
 	if (r == 0 || r == -EAGAIN) {
 		h->accept_failing = false;
@@ -272,6 +275,9 @@ static void on_listen(uv_poll_t *p, int status, int events)
 		uv_poll_stop(&h->listen_poll);
 		uv_timer_start(&h->retry, on_retry,
 			       DAEMON_HTTP_ACCEPT_RETRY_MS, 0);
+		/* Out of fds below the limit: the limit is reached. */
+		if (r == -EMFILE || r == -ENFILE)
+			full = true;
 	}
 	if (full) {
 		/* Called at the limit: someone waits.  Until a slot frees,
@@ -588,6 +594,9 @@ static void slot_release(struct daemon_http *h, void **socket_context)
 	*s = (struct slot){ .fd = -1 };
 	*socket_context = NULL;
 	h->conns--;
+	/* Its fd is free again: no need to wait for the retry. */
+	if (!h->stopping)
+		uv_timer_stop(&h->retry);
 	listen_resume(h);
 }
 

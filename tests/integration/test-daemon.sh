@@ -275,6 +275,26 @@ else
 	nb_error "the daemon has $fds fds after the floods, $fds_before before"
 fi
 expect_list "still serving after the floods"
+# The same flood against a daemon with 32 fds: accept() fails with
+# EMFILE long before 64 connections, which counts as the limit.
+SOCK2=$D/run/fds.sock
+start_bg daemon-fds as_user prlimit --nofile=32 "$NSBYPASS" daemon \
+	--socket "$SOCK2" --log-level debug
+FDS_JOB=$NB_LAST_PID FDS_PID=
+for _i in $(seq 1 100); do
+	FDS_PID=$(sed -n 's/.*serving the bypass4netnsd API on .* (pid \([0-9]*\)).*/\1/p' \
+		  "$NB_TMP/daemon-fds.log")
+	[ -n "$FDS_PID" ] && break
+	sleep 0.1
+done
+nb_exec as_user "$NB_PYTHON" "$FLOOD" "$SOCK2" 80 2
+if [ "$NB_RC" -eq 0 ] && grep -q "Too many open files" "$NB_TMP/daemon-fds.log"; then
+	nb_pass "a flood of 80 against 32 fds: $(tr '\n' ' ' <<<"$NB_OUT")"
+else
+	nb_error "a flood of 80 against 32 fds (EMFILE): $(tr '\n' ' ' <<<"$NB_OUT"); log: $(grep "^nsbypass: " "$NB_TMP/daemon-fds.log" | grep -v libmicrohttpd | tail -n 3)"
+fi
+[ -z "$FDS_PID" ] || kill -TERM "$FDS_PID"
+wait "$FDS_JOB" || nb_error "the daemon with 32 fds: exit $?, want 0"
 
 # --- create, list, delete: needs `nsbypass oci` -----------------------
 OCI_OK=0
