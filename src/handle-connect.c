@@ -51,6 +51,11 @@
 #include "target.h"
 #include "util.h"
 
+/* The shortest sockaddr_in6 the kernel takes (no sin6_scope_id). */
+#ifndef SIN6_LEN_RFC2133
+#define SIN6_LEN_RFC2133 24
+#endif
+
 /*
  * How often a pending connect checks that its caller still waits and has
  * no signal to handle: a caught signal must interrupt it within 50 ms.
@@ -488,6 +493,45 @@ int host_tcp_busy(int sock, const struct sockinfo *si)
 	}
 }
 
+/*
+ * A destination of the other family than the socket's, as Linux takes it:
+ * an IPv6 UDP socket without IPV6_V6ONLY connects to an AF_INET address
+ * as to its v4-mapped form (__ip6_datagram_connect()), so @c's copy is
+ * rewritten to that form, which the policy, the pin and the host socket's
+ * connect() then all see (getpeername() shows it too, as Linux does).
+ * Everything else fails: the length is checked first, then the family
+ * (tcp_v6_connect(), tcp_v4_connect(), __ip4_datagram_connect()).
+ *
+ * Return: 0 if @c now holds an address of the socket's family, else the
+ * errno Linux gives
+ */
+static int dest_to_socket_family(struct connect_req *c, int sock)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->ss;
+	struct sockaddr_in s4;
+
+	if (c->si.domain == AF_INET6 && c->si.type == SOCK_DGRAM &&
+	    c->ss.ss_family == AF_INET) {
+		if (sockinfo_is_v6only(sock))
+			return -EAFNOSUPPORT;
+		if (c->len < sizeof(s4))
+			return -EINVAL;
+		memcpy(&s4, &c->ss, sizeof(s4));
+		memset(&c->ss, 0, sizeof(c->ss));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = s4.sin_port;
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &s4.sin_addr, 4);
+		c->len = sizeof(*s6);
+		return 0;
+	}
+	if (c->len < (c->si.domain == AF_INET6 ? SIN6_LEN_RFC2133 :
+						 sizeof(struct sockaddr_in)))
+		return -EINVAL;
+	return -EAFNOSUPPORT;
+}
+
 int handle_connect(struct agent *a, const struct seccomp_notif *req)
 {
 	struct connect_req c = { .id = req->id, .tid = req->pid };
@@ -518,30 +562,37 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	host = agent_is_host_socket(a, c.si.netns_cookie);
 	if (!host && !agent_is_container_socket(a, c.si.netns_cookie))
 		return HANDLER_CONTINUE;	/* a netns nested inside */
-
-	dest = policy_classify(&a->policy, (struct sockaddr *)&c.ss, c.len);
-	if (dest != POLICY_DEST_BYPASS || c.ss.ss_family != c.si.domain) {
-		if (!host) {
-			a->stats.kept++;
-			return HANDLER_CONTINUE;
-		}
-		/* A host socket must never be connected to the host's own
-		 * loopback or to what the container considers local. */
-		a->stats.refused++;
-		log_debug("host socket to %s destination: ENETUNREACH",
-			  policy_dest_to_string(dest));
-		return dest != POLICY_DEST_BYPASS ? -ENETUNREACH :
-						    -EAFNOSUPPORT;
-	}
-	if (!host && (c.si.bound || c.si.bound_ifindex))
-		return HANDLER_CONTINUE;	/* bound in the container */
 	if (host) {
+		/* Linux answers a busy TCP socket before reading the
+		 * address. */
 		r = host_tcp_busy(sock, &c.si);
 		if (r == -EALREADY)
 			return wait_again(a, &c, &sock);
 		if (r < 0)
 			return r;
 	}
+	if (c.ss.ss_family != c.si.domain) {
+		r = dest_to_socket_family(&c, sock);
+		if (r < 0)
+			return host ? r : HANDLER_CONTINUE;
+	}
+
+	dest = policy_classify(&a->policy, (struct sockaddr *)&c.ss, c.len);
+	if (dest != POLICY_DEST_BYPASS) {
+		if (!host) {
+			a->stats.kept++;
+			return HANDLER_CONTINUE;
+		}
+		/* A host socket must never be connected to the host's own
+		 * loopback or to what the container considers local.  An
+		 * address too short for its family is the kernel's EINVAL. */
+		a->stats.refused++;
+		log_debug("host socket to %s destination: refused",
+			  policy_dest_to_string(dest));
+		return dest == POLICY_DEST_INVALID ? -EINVAL : -ENETUNREACH;
+	}
+	if (!host && (c.si.bound || c.si.bound_ifindex))
+		return HANDLER_CONTINUE;	/* bound in the container */
 	c.host = host;
 	/* Close-on-exec is the fd's, O_NONBLOCK the file's: one read. */
 	r = target_fd_flags(req->pid, c.fd);

@@ -113,6 +113,13 @@ struct timeval sockinfo_sndtimeo(int fd)
 	return tv;
 }
 
+bool sockinfo_is_v6only(int fd)
+{
+	int v = 0;
+
+	return get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v) == 0 && v;
+}
+
 void sockinfo_copy_v6only(int from, int to)
 {
 	socklen_t len = sizeof(int);

@@ -54,6 +54,9 @@ struct timeval sockinfo_sndtimeo(int fd);
  */
 void sockinfo_copy_v6only(int from, int to);
 
+/** sockinfo_is_v6only() - is IPV6_V6ONLY set on @fd? false on error */
+bool sockinfo_is_v6only(int fd);
+
 /** sockinfo_cookie() - SO_COOKIE of @fd, 0 on error */
 uint64_t sockinfo_cookie(int fd);
 

@@ -1363,6 +1363,113 @@ static int mode_intr(char **av)
 	return 0;
 }
 
+/* connect() of @fd to @sa, @len: 0 or the errno. */
+static int try_connect(int fd, const void *sa, socklen_t len)
+{
+	return connect(fd, sa, len) < 0 ? errno : 0;
+}
+
+/* Send a ping on connected UDP socket @fd and wait for the echo. */
+static void udp_ping(int fd, const char *what)
+{
+	char buf[64];
+
+	if (send(fd, "ping", 4, 0) != 4)
+		fail("%s: send: %s", what, errno_name(errno));
+	if (wait_fd(fd, POLLIN) < 0)
+		fail("%s: no echo: %s", what, errno_name(errno));
+	if (recv(fd, buf, sizeof(buf), 0) != 4 || memcmp(buf, "ping", 4))
+		fail("%s: bad echo", what);
+}
+
+/* Fail unless connect() of a new @family/@type socket (@v6only: -1 to
+ * leave it) to @sa, @len fails with @want. */
+static void want_connect(int family, int type, int v6only, const void *sa,
+			 socklen_t len, int want, const char *what)
+{
+	int fd = must_socket(family, type), err;
+
+	if (v6only >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+				      sizeof(v6only)) < 0)
+		fail_errno("IPV6_V6ONLY", errno);
+	err = try_connect(fd, sa, len);
+	if (err != want)
+		fail("%s: got %s, want %s", what, errno_name(err),
+		     errno_name(want));
+	close(fd);
+}
+
+/* Mode v4-on-v6: an IPv6 UDP socket takes an AF_INET destination as its
+ * v4-mapped form (Linux's __ip6_datagram_connect()), also once it is a
+ * host socket; everything else with the other family fails as Linux
+ * fails it, the length checked before the family. */
+static int mode_v4_on_v6(char **av)
+{
+	struct sockaddr_in6 peer, want6 = { .sin6_family = AF_INET6 };
+	socklen_t plen = sizeof(peer);
+	struct sockaddr_in sin;
+	struct addr a6;
+	char buf[INET6_ADDRSTRLEN + 16];
+	int fd, err;
+
+	parse_addr4(av[0], av[2], &sin);
+	parse_addr(av[1], av[2], &a6);
+	want6.sin6_port = sin.sin_port;
+	want6.sin6_addr.s6_addr[10] = want6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&want6.sin6_addr.s6_addr[12], &sin.sin_addr, 4);
+
+	fd = must_socket(AF_INET6, SOCK_DGRAM);
+	err = try_connect(fd, &sin, sizeof(sin));
+	if (err)
+		fail("v6 udp to AF_INET: %s", errno_name(err));
+	if (getpeername(fd, (void *)&peer, &plen) < 0)
+		fail_errno("getpeername", errno);
+	fmt_addr((void *)&peer, buf, sizeof(buf));
+	if (plen != sizeof(peer) || peer.sin6_family != AF_INET6 ||
+	    peer.sin6_port != want6.sin6_port ||
+	    memcmp(&peer.sin6_addr, &want6.sin6_addr, 16) != 0)
+		fail("v6 udp to AF_INET: peer %s, want the v4-mapped form", buf);
+	udp_ping(fd, "v6 udp to AF_INET");
+	/* Again, now on the switched socket, and a short one. */
+	err = try_connect(fd, &sin, sizeof(sin));
+	if (err)
+		fail("v6 udp re-connect to AF_INET: %s", errno_name(err));
+	udp_ping(fd, "v6 udp re-connect to AF_INET");
+	err = try_connect(fd, &sin, 8);
+	if (err != EINVAL)
+		fail("switched v6 udp, AF_INET of 8 bytes: got %s, want EINVAL",
+		     errno_name(err));
+	close(fd);
+
+	want_connect(AF_INET6, SOCK_DGRAM, 1, &sin, sizeof(sin), EAFNOSUPPORT,
+		     "v6only udp to AF_INET");
+	want_connect(AF_INET6, SOCK_DGRAM, 0, &sin, 8, EINVAL,
+		     "v6 udp to AF_INET of 8 bytes");
+	want_connect(AF_INET6, SOCK_STREAM, 0, &sin, sizeof(sin), EINVAL,
+		     "v6 tcp to AF_INET of 16 bytes");
+	want_connect(AF_INET6, SOCK_STREAM, 0, &sin, sizeof(want6),
+		     EAFNOSUPPORT, "v6 tcp to AF_INET of 28 bytes");
+	want_connect(AF_INET, SOCK_DGRAM, -1, &want6, sizeof(want6),
+		     EAFNOSUPPORT, "v4 udp to AF_INET6");
+	want_connect(AF_INET, SOCK_STREAM, -1, &want6, 8, EINVAL,
+		     "v4 tcp to AF_INET6 of 8 bytes");
+
+	/* A connected (switched) v6 TCP socket: EISCONN comes first. */
+	fd = must_socket(AF_INET6, SOCK_STREAM);
+	if (set_timeouts(fd) < 0)
+		fail_errno("setsockopt timeouts", errno);
+	err = try_connect(fd, &a6.ss, a6.len);
+	if (err)
+		fail("v6 tcp to %s: %s", av[1], errno_name(err));
+	err = try_connect(fd, &sin, sizeof(sin));
+	if (err != EISCONN)
+		fail("connected v6 tcp to AF_INET: got %s, want EISCONN",
+		     errno_name(err));
+	close(fd);
+	printf("OK v4-on-v6 peer %s\n", buf);
+	return 0;
+}
+
 /* One entry of the mode table. */
 struct mode {
 	const char *name;
@@ -1390,6 +1497,7 @@ static const struct mode modes[] = {
 	{ "killed-pending", 2, mode_killed_pending, "SLOWHOST PORT" },
 	{ "intr", 3, mode_intr, "LATEHOST PORT restart|norestart" },
 	{ "host-socket", 4, mode_host_socket, "HOST PORT CLOSEDPORT LOOPPORT" },
+	{ "v4-on-v6", 3, mode_v4_on_v6, "HOST4 HOST6 PORT" },
 	{ "race-host", 5, mode_race_host,
 	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
 };
