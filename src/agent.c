@@ -80,6 +80,28 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 	return 0;
 }
 
+int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
+			uint64_t cookie, struct sockstate **ret)
+{
+	int fd = (int)req->data.args[0];
+	struct sockstate *s;
+	int r;
+
+	r = sockstate_get(a->socks, cookie, &s);
+	if (r < 0)
+		return r;
+	/* The sweep looks for the socket in the thread group: a thread that
+	 * exits must not take the record with it. */
+	if (s->pid == 0 || s->fd != fd) {
+		pid_t tgid = target_tgid(req->pid);
+
+		s->pid = tgid > 0 ? tgid : (pid_t)req->pid;
+		s->fd = fd;
+	}
+	*ret = s;
+	return 0;
+}
+
 int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
 			      bool cloexec, bool nonblock, uint64_t old_cookie)
 {

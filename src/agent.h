@@ -137,6 +137,19 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
 			      bool cloexec, bool nonblock, uint64_t old_cookie);
 
+/**
+ * agent_sockstate_get() - the record of the trapped call's socket, made
+ * if missing, with the (thread group, fd) the sweep checks updated
+ * @a:		the agent
+ * @req:	the notification; args[0] is the fd
+ * @cookie:	SO_COOKIE of that socket
+ * @ret:	the entry
+ *
+ * Return: 0 or -ENOMEM
+ */
+int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
+			uint64_t cookie, struct sockstate **ret);
+
 /** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
 

@@ -90,6 +90,8 @@ struct connect_req {
 	int fd;
 	bool cloexec;
 	bool host;		/* the socket is already a host socket */
+	bool bind_any;		/* bind the host socket to the wildcard, port 0 */
+	struct sockstate *state;	/* its record, or NULL */
 	struct sockinfo si;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -363,21 +365,38 @@ static int handshake_now(int hs)
 	return -err;
 }
 
+/*
+ * The container's socket took its port at bind(), from the wildcard with
+ * port 0, as Linux's bind() does: so does the host socket, after the
+ * replay, so that IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, SO_REUSEPORT and
+ * IPV6_V6ONLY act on it as they did inside.  The port is the host's.
+ */
+static int bind_wildcard(int hs, int domain)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = domain == AF_INET ? sizeof(struct sockaddr_in) :
+					    sizeof(struct sockaddr_in6);
+
+	memset(&ss, 0, sizeof(ss));	/* INADDR_ANY, in6addr_any, port 0 */
+	ss.ss_family = (sa_family_t)domain;
+	if (bind(hs, (struct sockaddr *)&ss, len) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Make, configure and connect the host socket, then install it. */
 static int switch_socket(struct agent *a, const struct connect_req *c,
 			 int sock)
 {
 	_cleanup_close_ int hs = -1;
-	struct sockstate *s;
 	int r;
 
 	hs = socket(c->si.domain, c->si.type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    c->si.protocol);
 	if (hs < 0)
 		return -errno;
-	s = sockstate_lookup(a->socks, c->si.cookie);
-	if (s)
-		sockstate_replay(s, hs);
+	if (c->state)
+		sockstate_replay(c->state, hs);
 	if (c->si.domain == AF_INET6)
 		sockinfo_copy_v6only(sock, hs);
 	r = pin_to_route_device(a, hs, c);
@@ -385,6 +404,14 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 		log_debug("destination not pinnable (%s): %s", strerror(-r),
 			  c->host ? "ENETUNREACH" : "kept inside");
 		return c->host ? -ENETUNREACH : HANDLER_CONTINUE;
+	}
+	if (c->bind_any) {
+		r = bind_wildcard(hs, c->si.domain);
+		if (r < 0) {
+			log_debug("host socket not bound (%s): %s",
+				  strerror(-r), c->host ? "failed" : "kept inside");
+			return c->host ? r : HANDLER_CONTINUE;
+		}
 	}
 
 	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
@@ -468,6 +495,16 @@ static int handle_disconnect(struct agent *a,
 	return HANDLER_CONTINUE;
 }
 
+static int tcp_info_of(int sock, struct tcp_info *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	memset(ret, 0, sizeof(*ret));
+	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, ret, &len) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * A host TCP socket that is connected, connecting or listening must not be
  * replaced: answer what Linux answers for a second connect().  Only a
@@ -476,13 +513,13 @@ static int handle_disconnect(struct agent *a,
 int host_tcp_busy(int sock, const struct sockinfo *si)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
+	int r;
 
 	if (si->type != SOCK_STREAM)
 		return 0;
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		return -errno;
+	r = tcp_info_of(sock, &ti);
+	if (r < 0)
+		return r;
 	switch (ti.tcpi_state) {
 	case TCP_CLOSE:
 		return 0;
@@ -491,6 +528,28 @@ int host_tcp_busy(int sock, const struct sockinfo *si)
 	default:
 		return -EISCONN;
 	}
+}
+
+/*
+ * Is a container socket bound only by the agent's bind() to the wildcard
+ * address with port 0 (note_wildcard_bind() in handle-listen.c), and
+ * still idle: no peer, not listening, not connecting?  Then it is switched
+ * as an unbound socket is, and its host socket is bound the same way.
+ * Any other bound socket stays inside, and so does one that has a peer
+ * there: Linux answers its connect() from that state.
+ */
+static bool is_wildcard_bound(int sock, const struct connect_req *c)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	struct tcp_info ti;
+
+	if (!c->bind_any || !c->si.any_addr || c->si.bound_ifindex)
+		return false;
+	if (c->si.type == SOCK_STREAM)
+		return tcp_info_of(sock, &ti) == 0 && ti.tcpi_state == TCP_CLOSE;
+	return getpeername(sock, (struct sockaddr *)&peer, &len) < 0 &&
+	       errno == ENOTCONN;
 }
 
 /*
@@ -591,7 +650,10 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			  policy_dest_to_string(dest));
 		return dest == POLICY_DEST_INVALID ? -EINVAL : -ENETUNREACH;
 	}
-	if (!host && (c.si.bound || c.si.bound_ifindex))
+	c.state = sockstate_lookup(a->socks, c.si.cookie);
+	c.bind_any = c.state && c.state->wildcard_bind;
+	if (!host && (c.si.bound || c.si.bound_ifindex) &&
+	    !is_wildcard_bound(sock, &c))
 		return HANDLER_CONTINUE;	/* bound in the container */
 	c.host = host;
 	/* Close-on-exec is the fd's, O_NONBLOCK the file's: one read. */

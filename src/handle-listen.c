@@ -20,6 +20,10 @@
  *                      the kernel's.  The agent owns the container's user
  *                      namespace, so privileged ports behave as inside.
  *   bind() of a published port: see handle-publish.c.
+ *   bind() to the wildcard address with port 0: remembered on the
+ *                      socket's record, so that connect() still switches
+ *                      it (see handle-connect.c).  Any other bound socket
+ *                      stays in the container.
  *   non-inet bind():   CONTINUE.  A unix socket path must be resolved in
  *                      the caller's mount namespace and working directory,
  *                      which the agent does not share.  (A racing swap to a
@@ -103,6 +107,49 @@ int handle_listen(struct agent *a, const struct seccomp_notif *req)
 	return 0;
 }
 
+/* Did a successful bind() of a @domain socket ask for no address and no
+ * port?  (An AF_INET socket takes AF_UNSPEC with INADDR_ANY as well.) */
+static bool is_wildcard_any_port(int domain, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+
+	if (domain == AF_INET)
+		return s4->sin_port == 0 && s4->sin_addr.s_addr == INADDR_ANY;
+	return s6->sin6_port == 0 && IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+}
+
+/*
+ * Remember on the socket's record whether the bind() just done asked for
+ * the wildcard address and port 0 (dig, libuv's UDP connect, Java's
+ * DatagramSocket do that before connect()): such a socket is still
+ * switched at connect(), and its host socket is bound the same way
+ * (handle-connect.c).  Any other bind forgets it: a socket with
+ * IP_BIND_ADDRESS_NO_PORT may be bound again.  Without memory for the
+ * record the socket stays in the container, as every bound socket does.
+ */
+static void note_wildcard_bind(struct agent *a,
+			       const struct seccomp_notif *req, int sock,
+			       int domain, const struct sockaddr_storage *ss)
+{
+	struct sockinfo si;
+	struct sockstate *s;
+
+	if (!is_wildcard_any_port(domain, ss)) {
+		s = sockstate_lookup(a->socks, sockinfo_cookie(sock));
+		if (s)
+			s->wildcard_bind = false;
+		return;
+	}
+	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
+		return;
+	if (agent_sockstate_get(a, req, si.cookie, &s) < 0) {
+		log_debug("no record of a wildcard bind: out of memory");
+		return;
+	}
+	s->wildcard_bind = true;
+}
+
 int handle_bind(struct agent *a, const struct seccomp_notif *req)
 {
 	struct sockaddr_storage ss;
@@ -147,5 +194,6 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 		log_loopback_publish(a, &ss, (socklen_t)addrlen);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
+	note_wildcard_bind(a, req, sock, domain, &ss);
 	return 0;
 }

@@ -25,12 +25,10 @@
 #include "procmem.h"
 #include "sockinfo.h"
 #include "sockopt.h"
-#include "target.h"
 #include "util.h"
 
 int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 {
-	int fd = (int)req->data.args[0];
 	int level = (int)req->data.args[1];
 	int name = (int)req->data.args[2];
 	uint64_t uval = req->data.args[3];
@@ -61,18 +59,9 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	if (setsockopt(sock, level, name, val, (socklen_t)got) < 0)
 		return -errno;
 
-	r = sockstate_get(a->socks, si.cookie, &s);
-	if (r == 0) {
-		/* The sweep looks for the socket in the thread group: a
-		 * thread that exits must not take the record with it. */
-		if (s->pid == 0 || s->fd != fd) {
-			pid_t tgid = target_tgid(req->pid);
-
-			s->pid = tgid > 0 ? tgid : (pid_t)req->pid;
-			s->fd = fd;
-		}
+	r = agent_sockstate_get(a, req, si.cookie, &s);
+	if (r == 0)
 		r = sockstate_record(s, level, name, val, (size_t)got);
-	}
 	if (r < 0)
 		log_debug("not recording %s: %s",
 			  sockopt_name(level, name), strerror(-r));

@@ -45,20 +45,20 @@ uint64_t sockinfo_netns_cookie(int fd)
  * the same getsockname(), the domain: every family fills in sa_family,
  * which spares a getsockopt(SO_DOMAIN).
  */
-static bool is_bound(const struct sockaddr_storage *ss)
+static void query_local(const struct sockaddr_storage *ss,
+			struct sockinfo *ret)
 {
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ss;
 
-		return s->sin_port || s->sin_addr.s_addr != INADDR_ANY;
-	}
-	if (ss->ss_family == AF_INET6) {
+		ret->any_addr = s->sin_addr.s_addr == INADDR_ANY;
+		ret->bound = s->sin_port || !ret->any_addr;
+	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)ss;
 
-		return s->sin6_port ||
-		       !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
+		ret->any_addr = IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
+		ret->bound = s->sin6_port || !ret->any_addr;
 	}
-	return false;
 }
 
 int sockinfo_query_kind(int fd, struct sockinfo *ret)
@@ -76,7 +76,7 @@ int sockinfo_query_kind(int fd, struct sockinfo *ret)
 		ss.ss_family = AF_UNSPEC;
 	}
 	ret->domain = ss.ss_family;
-	ret->bound = is_bound(&ss);
+	query_local(&ss, ret);
 	r = get_int(fd, SOL_SOCKET, SO_TYPE, &ret->type);
 	if (r < 0)
 		return r;

@@ -19,6 +19,7 @@ struct sockinfo {
 				 * caller (target_fd_flags() reads it with
 				 * close-on-exec), not by sockinfo_query() */
 	bool bound;		/* local port or address set (or listening) */
+	bool any_addr;		/* the local address is the wildcard */
 	int bound_ifindex;	/* SO_BINDTOIFINDEX, 0 if not bound */
 };
 

@@ -13,11 +13,15 @@
  *   (no entry)  A socket the agent has not seen, or that set no recorded
  *               option.  connect() to an outside destination switches it.
  *   RECORDING   A container-netns socket that set recorded options (see
- *               sockopt.h).  setsockopt() is applied by the agent on the
- *               container's socket and appended here; connect() to an
- *               outside destination creates the host socket, replays the
- *               options in order, connects it, injects it at the same fd
- *               number and moves the entry to the new socket's cookie.
+ *               sockopt.h), or that the agent bound to the wildcard
+ *               address with port 0 (@wildcard_bind).  setsockopt() is
+ *               applied by the agent on the container's socket and
+ *               appended here; connect() to an outside destination creates
+ *               the host socket, replays the options in order, binds it to
+ *               the wildcard with port 0 if @wildcard_bind, connects it,
+ *               injects it at the same fd number and moves the entry to the
+ *               new socket's cookie.  A socket bound in any other way is
+ *               never switched.
  *   SWITCHED    A host-netns socket the agent injected.  Its options are
  *               kept so that a second switch (UDP re-connect, TCP connect
  *               after a failed non-blocking attempt) replays them again.
@@ -66,6 +70,8 @@ struct sockstate {
 	pid_t pid;		/* where it was last seen, for the sweep */
 	int fd;
 	uint64_t last_used;	/* table clock, for LRU eviction */
+	bool wildcard_bind;	/* its last bind(), done by the agent, asked for
+				 * the wildcard address and port 0 */
 	size_t n_opts;
 	struct sockopt_rec *opts;
 	struct sockstate *next;	/* hash chain */

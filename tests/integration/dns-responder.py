@@ -4,7 +4,7 @@
 
 Usage: dns-responder.py ADDR PORT NAME IPV4 LOG
 
-Listens on UDP ADDR:PORT.  A query for NAME (type A or ANY, class IN)
+Listens on UDP ADDR:PORT (IPv6 if ADDR contains ':').  A query for NAME (type A or ANY, class IN)
 gets one A record, IPV4, with TTL 60; any other query gets NXDOMAIN, and
 a datagram that is not a DNS query is dropped.  Every datagram appends
 one line to LOG before the answer goes out:
@@ -66,7 +66,8 @@ def answer(data, q, name, ip):
 def main():
     addr, port, name, ip, log = sys.argv[1:6]
     name = name.lower().rstrip(".")
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.bind((addr, int(port)))
     s.settimeout(1)
     end = time.time() + LIFETIME_S
@@ -81,7 +82,7 @@ def main():
                 f.write("query %s %d from %s:%d\n" % (q[2] or ".", q[3],
                                                       peer[0], peer[1]))
             else:
-                f.write("junk from %s:%d\n" % peer)
+                f.write("junk from %s:%d\n" % peer[:2])
         if q:
             s.sendto(answer(data, q, name, ip), peer)
 
