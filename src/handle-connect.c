@@ -524,7 +524,10 @@ int host_tcp_busy(int sock, const struct sockinfo *si)
 	case TCP_CLOSE:
 		return 0;
 	case TCP_SYN_SENT:
-		return -EALREADY;
+		/* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the
+		 * first write, nothing is in flight, and Linux calls the
+		 * socket connected until then. */
+		return ti.tcpi_unacked == 0 ? -EISCONN : -EALREADY;
 	default:
 		return -EISCONN;
 	}

@@ -57,12 +57,15 @@ NBTEST(recorded_list_consistent)
 		     "SOL_SOCKET/SO_KEEPALIVE");
 }
 
+/* A socket option, named for the messages. */
+struct optname {
+	int level, name;
+	const char *str;
+};
+
 NBTEST(privileged_not_recorded)
 {
-	static const struct {
-		int level, name;
-		const char *str;
-	} never[] = {
+	static const struct optname never[] = {
 		{ SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE" },
 		{ SOL_SOCKET, SO_BINDTOIFINDEX, "SO_BINDTOIFINDEX" },
 		{ SOL_SOCKET, SO_MARK, "SO_MARK" },
@@ -74,6 +77,7 @@ NBTEST(privileged_not_recorded)
 		{ IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT" },
 		{ IPPROTO_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT" },
 		{ IPPROTO_TCP, TCP_CONGESTION, "TCP_CONGESTION" },
+		{ SOL_SOCKET, SO_BUSY_POLL, "SO_BUSY_POLL" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(never); i++) {
@@ -86,6 +90,47 @@ NBTEST(privileged_not_recorded)
 	ASSERT_TRUE(!sockopt_is_recorded(IPPROTO_UDP, SO_KEEPALIVE));
 	ASSERT_TRUE(!sockopt_is_recorded(-1, SO_KEEPALIVE));
 	ASSERT_TRUE(sockopt_name(9999, TCP_NODELAY) == NULL);
+}
+
+/* What common clients set before connect() (docs/design.md section 4's
+ * review) is recorded, so that it survives the switch. */
+NBTEST(client_options_recorded)
+{
+	static const struct optname want[] = {
+		/* curl */
+		{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY" },
+		{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE" },
+		{ IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE" },
+		{ IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL" },
+		{ IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT" },
+		{ IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT" },
+		{ IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE,
+		  "TCP_FASTOPEN_NO_COOKIE" },
+		/* OpenSSH, curl --ip-tos, Java's setTrafficClass */
+		{ IPPROTO_IP, IP_TOS, "IP_TOS" },
+		{ IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS" },
+		/* glibc's resolver */
+		{ IPPROTO_IP, IP_RECVERR, "IP_RECVERR" },
+		{ IPPROTO_IPV6, IPV6_RECVERR, "IPV6_RECVERR" },
+		/* Go, Java, node */
+		{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY" },
+		{ SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST" },
+		{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO" },
+		{ IPPROTO_IPV6, IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS" },
+		{ IPPROTO_IP, IP_MULTICAST_ALL, "IP_MULTICAST_ALL" },
+		/* nginx, dig */
+		{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF" },
+		{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR" },
+		{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT" },
+		{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+		  "IP_BIND_ADDRESS_NO_PORT" },
+		{ IPPROTO_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!sockopt_is_recorded(want[i].level, want[i].name))
+			nbtest_fail(__FILE__, __LINE__, "%s is not recorded",
+				    want[i].str);
 }
 
 /* The filter as libseccomp's pseudo filter code, NUL-terminated. */
@@ -308,6 +353,7 @@ NBTEST(filter_install_traps)
 static const struct nbtest tests[] = {
 	NBTEST_ENTRY(recorded_list_consistent),
 	NBTEST_ENTRY(privileged_not_recorded),
+	NBTEST_ENTRY(client_options_recorded),
 	NBTEST_ENTRY(filter_build_pfc),
 	NBTEST_ENTRY(filter_install_traps),
 };

@@ -1470,6 +1470,61 @@ static int mode_v4_on_v6(char **av)
 	return 0;
 }
 
+/* Read int option @level/@name of @fd, or fail. */
+static int get_int_opt(int fd, int level, int name, const char *what)
+{
+	socklen_t l = sizeof(int);
+	int v;
+
+	if (getsockopt(fd, level, name, &v, &l) < 0)
+		fail_errno(what, errno);
+	return v;
+}
+
+/* Mode tfo: TCP_FASTOPEN_CONNECT (curl --tcp-fastopen), and with
+ * NOCOOKIE 1 TCP_FASTOPEN_NO_COOKIE too, set before connect, survive it;
+ * with both the SYN waits for the first write, and a second connect()
+ * meanwhile gets Linux's EISCONN.  The echo still works. */
+static int mode_tfo(char **av)
+{
+	int nocookie = (int)parse_num(av[2], 0, 1, "NOCOOKIE"), one = 1;
+	char buf[16];
+	struct addr a;
+	int fd, err, v;
+
+	parse_addr(av[0], av[1], &a);
+	fd = must_socket(a.ss.ss_family, SOCK_STREAM);
+	if (set_timeouts(fd) < 0)
+		fail_errno("setsockopt timeouts", errno);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one,
+		       sizeof(one)) < 0)
+		fail_errno("TCP_FASTOPEN_CONNECT", errno);
+	if (nocookie && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE,
+				   &one, sizeof(one)) < 0)
+		fail_errno("TCP_FASTOPEN_NO_COOKIE", errno);
+	err = try_connect(fd, &a.ss, a.len);
+	if (err)
+		fail("connect: %s", errno_name(err));
+	v = get_int_opt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT,
+			"TCP_FASTOPEN_CONNECT");
+	if (v != 1)
+		fail("TCP_FASTOPEN_CONNECT before=1 after=%d", v);
+	v = get_int_opt(fd, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE,
+			"TCP_FASTOPEN_NO_COOKIE");
+	if (v != nocookie)
+		fail("TCP_FASTOPEN_NO_COOKIE before=%d after=%d", nocookie, v);
+	err = try_connect(fd, &a.ss, a.len);
+	if (err != EISCONN)
+		fail("second connect: got %s, want EISCONN", errno_name(err));
+	if (send(fd, PING, strlen(PING), 0) != (ssize_t)strlen(PING))
+		fail_errno("send", errno);
+	if (recv(fd, buf, sizeof(buf), MSG_WAITALL) != (ssize_t)strlen(PING))
+		fail("no echo: %s", errno_name(errno));
+	close(fd);
+	printf("OK tfo nocookie=%d\n", nocookie);
+	return 0;
+}
+
 /* One entry of the mode table. */
 struct mode {
 	const char *name;
@@ -1498,6 +1553,7 @@ static const struct mode modes[] = {
 	{ "intr", 3, mode_intr, "LATEHOST PORT restart|norestart" },
 	{ "host-socket", 4, mode_host_socket, "HOST PORT CLOSEDPORT LOOPPORT" },
 	{ "v4-on-v6", 3, mode_v4_on_v6, "HOST4 HOST6 PORT" },
+	{ "tfo", 3, mode_tfo, "HOST PORT NOCOOKIE" },
 	{ "race-host", 5, mode_race_host,
 	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
 };
