@@ -1525,6 +1525,56 @@ static int mode_tfo(char **av)
 	return 0;
 }
 
+struct bound_job {
+	const struct addr *a;
+	int err;
+};
+
+static void *bound_thread(void *arg)
+{
+	struct bound_job *job = arg;
+	long took;
+
+	job->err = timed_connect(job->a, 3000, &took);
+	return NULL;
+}
+
+/* Mode pending-bound: COUNT threads at once start a blocking connect to
+ * SLOW (never answered, SO_SNDTIMEO 3 s).  Prints how many failed with
+ * ENOBUFS at once (the agent's bound on in-flight connects), how many
+ * ran into the timeout (EINPROGRESS) and how many got anything else. */
+static int mode_pending_bound(char **av)
+{
+	int n = (int)parse_num(av[2], 1, 256, "COUNT"), i, rc;
+	int enobufs = 0, inprogress = 0, other = 0, other_err = 0;
+	struct bound_job jobs[256];
+	pthread_t thr[256];
+	struct addr a;
+
+	parse_addr(av[0], av[1], &a);
+	for (i = 0; i < n; i++) {
+		jobs[i].a = &a;
+		jobs[i].err = -1;
+		rc = pthread_create(&thr[i], NULL, bound_thread, &jobs[i]);
+		if (rc)
+			fail_errno("pthread_create", rc);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(thr[i], NULL);
+		if (jobs[i].err == ENOBUFS)
+			enobufs++;
+		else if (jobs[i].err == EINPROGRESS)
+			inprogress++;
+		else
+			other++, other_err = jobs[i].err;
+	}
+	if (other)
+		fail("%d connects got neither ENOBUFS nor EINPROGRESS, e.g. %s",
+		     other, errno_name(other_err));
+	printf("OK enobufs=%d inprogress=%d\n", enobufs, inprogress);
+	return 0;
+}
+
 /* One entry of the mode table. */
 struct mode {
 	const char *name;
@@ -1554,6 +1604,7 @@ static const struct mode modes[] = {
 	{ "host-socket", 4, mode_host_socket, "HOST PORT CLOSEDPORT LOOPPORT" },
 	{ "v4-on-v6", 3, mode_v4_on_v6, "HOST4 HOST6 PORT" },
 	{ "tfo", 3, mode_tfo, "HOST PORT NOCOOKIE" },
+	{ "pending-bound", 3, mode_pending_bound, "SLOWHOST PORT COUNT" },
 	{ "race-host", 5, mode_race_host,
 	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
 };

@@ -9,7 +9,11 @@
 # as Linux does; a connect that hangs does not hold up another thread's
 # connect (answers go out of order); a caller killed while its connect
 # hangs leaves nothing behind in the agent (its fd count returns to the
-# value before).
+# value before).  In-flight blocking connects are bounded: with the
+# agent's fd limit at 200 the bound is (200 - 64) / 2 = 68 (agent.c), so
+# of 72 simultaneous connects to SLOW, 4 fail at once with ENOBUFS, the
+# errno docs/design.md section 3 names (issue 10, point 12), and the rest
+# run into SO_SNDTIMEO.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -52,5 +56,18 @@ if [ "$NB_OK" = 1 ]; then
 	else
 		nb_pass "agent fds $before before, $after after"
 	fi
+fi
+# The bound on in-flight connects, and the errno past it.
+nb_expect_ok "72 connects at once, bound 68" \
+	as_user prlimit --nofile=200:200 timeout -k 5 "$NB_CMD_TIMEOUT" \
+	"$NSBYPASS" run --net=none -- "$SOCKPROBE" pending-bound "$H4" "$SP" 72
+nb_expect_last "72 connects at once, bound 68" "OK enobufs=4 inprogress=68"
+# docs/design.md must name the errno a program gets there.
+bound_doc=$(grep -A1 'In-flight connects are bounded' "$NB_REPO/docs/design.md" |
+	tr '\n' ' ')
+if grep -q 'past that `ENOBUFS`' <<<"$bound_doc"; then
+	nb_pass "design.md names ENOBUFS for the bound"
+else
+	nb_error "design.md says: $bound_doc"
 fi
 nb_done
