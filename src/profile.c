@@ -368,16 +368,49 @@ static int add_setsockopt_rules(json_object *rules)
 
 /* --- rewriting a profile --- */
 
+/* An unconditional ALLOW rule: no "args", or an empty array. */
+static bool allows_always(json_object *rule)
+{
+	json_object *action, *args;
+
+	if (!json_object_object_get_ex(rule, "action", &action) ||
+	    strcmp(json_object_get_string(action), ACT_ALLOW) != 0)
+		return false;
+	return !json_object_object_get_ex(rule, "args", &args) ||
+	       !json_object_is_type(args, json_type_array) ||
+	       json_object_array_length(args) == 0;
+}
+
 /*
- * Remove our names (is_ours()) from @rules; drop the rules left empty.
- * An unconditional "socketcall" ALLOW stays although it swallows the
- * socketcall() codes libseccomp makes from the connect/bind/listen rules
- * (i386 only): without it libseccomp 2.6 refuses podman's own socket()
- * rules, whose socketcall() forms collide ("error adding seccomp rule for
- * syscall socket: file exists", runc 1.3), and ALLOW rules for the other
- * codes collide the same way.  docs/design.md, section 8.
+ * i386's socketcall().  libseccomp turns the connect/bind/listen NOTIFY
+ * rules into rules for socketcall()'s CONNECT, BIND and LISTEN codes, but
+ * an unconditional "socketcall" ALLOW (podman's and Docker's defaults have
+ * one) swallows them, and int $0x80 would rebind a host socket unseen.
+ * The unconditional rule cannot simply go: libseccomp also makes
+ * socketcall() rules from the base's socket() rules, whose arguments it
+ * cannot see there, and without an unconditional rule to absorb them they
+ * collide (runc 1.3 with libseccomp 2.6: "error adding seccomp rule for
+ * syscall socket: file exists"); ALLOW rules for the other codes collide
+ * the same way.  So its action becomes NOTIFY, first among the rules:
+ * every socketcall() of a 32-bit program reaches the agent, which
+ * continues all but CONNECT, BIND and LISTEN (handle-foreign.c).
  */
-static void strip_notified(json_object *rules)
+#define SOCKETCALL "socketcall"
+
+static bool takes_name(json_object *rule, const char *name,
+		       bool *socketcall_allowed)
+{
+	if (is_ours(name))
+		return true;
+	if (strcmp(name, SOCKETCALL) != 0 || !allows_always(rule))
+		return false;
+	*socketcall_allowed = true;
+	return true;
+}
+
+/* Remove our names (is_ours()) and an always-allowed socketcall (noted in
+ * @socketcall_allowed) from @rules; drop the rules left empty. */
+static void strip_notified(json_object *rules, bool *socketcall_allowed)
 {
 	for (size_t i = json_object_array_length(rules); i-- > 0;) {
 		json_object *rule = json_object_array_get_idx(rules, i);
@@ -385,7 +418,8 @@ static void strip_notified(json_object *rules)
 		size_t n;
 
 		if (json_object_object_get_ex(rule, "name", &name) &&
-		    is_ours(json_object_get_string(name))) {
+		    takes_name(rule, json_object_get_string(name),
+			       socketcall_allowed)) {
 			json_object_array_del_idx(rules, i, 1);
 			continue;
 		}
@@ -395,8 +429,9 @@ static void strip_notified(json_object *rules)
 		if (n == 0)
 			continue;
 		for (size_t j = n; j-- > 0;)
-			if (is_ours(json_object_get_string(
-				    json_object_array_get_idx(names, j))))
+			if (takes_name(rule, json_object_get_string(
+					json_object_array_get_idx(names, j)),
+				       socketcall_allowed))
 				json_object_array_del_idx(names, j, 1);
 		if (json_object_array_length(names) == 0 &&
 		    !json_object_object_get_ex(rule, "name", NULL))
@@ -419,11 +454,16 @@ static json_object *denied_rule(void)
 }
 
 /* Our rules, then @old's (stripped). */
-static json_object *notify_rules(json_object *old)
+static json_object *notify_rules(json_object *old, bool socketcall_allowed)
 {
+	static const char *const socketcall[] = { SOCKETCALL };
 	json_object *rules = json_object_new_array();
 	int r = rules ? 0 : -ENOMEM;
 
+	if (r == 0 && socketcall_allowed)
+		r = arr_add(rules, rule_new(socketcall, 1, ACT_NOTIFY,
+					    COMMENT "i386: the agent continues "
+					    "all but bind, connect, listen"));
 	if (r == 0)
 		r = arr_add(rules, rule_new(filter_notified,
 					    filter_notified_len, ACT_NOTIFY,
@@ -447,13 +487,13 @@ int profile_add_notify(json_object *p, const char *listener,
 		       const char *metadata)
 {
 	json_object *tmp = json_object_new_object(), *old = NULL, *rules;
-	bool added = false;
+	bool added = false, socketcall_allowed = false;
 	int r = tmp ? 0 : -ENOMEM;
 
 	if (json_object_object_get_ex(p, "syscalls", &old) &&
 	    json_object_is_type(old, json_type_array))
-		strip_notified(old);
-	rules = r == 0 ? notify_rules(old) : NULL;
+		strip_notified(old, &socketcall_allowed);
+	rules = r == 0 ? notify_rules(old, socketcall_allowed) : NULL;
 	if (!rules)
 		r = -ENOMEM;
 

@@ -415,11 +415,30 @@ NBTEST(merge_base)
 				err, sizeof(err)));
 	ASSERT_OK(profile_add_notify(p, "/x", NULL));
 	q = notify_profile();
+	/* (q also has the socketcall NOTIFY rule: its base allows socketcall
+	 * whole; this base has none.) */
 	ASSERT_EQ(json_object_array_length(get(p, "syscalls")),
 		  json_object_array_length(get(q, "syscalls")) - 1 -
-			  default_rules_len);
+			  default_rules_len - 1);
 	json_object_put(p);
 	json_object_put(q);
+}
+
+/* The default allows socketcall() whole: it becomes one argument-free
+ * NOTIFY rule, first, and no other rule names it. */
+NBTEST(socketcall_notified)
+{
+	json_object *p = notify_profile(), *rules = get(p, "syscalls");
+	json_object *first = json_object_array_get_idx(rules, 0);
+
+	ASSERT_TRUE(rule_has_name(first, "socketcall"));
+	ASSERT_EQ(json_object_array_length(get(first, "names")), 1);
+	ASSERT_STREQ(get_str(first, "action"), "SCMP_ACT_NOTIFY");
+	ASSERT_TRUE(get(first, "args") == NULL);
+	for (size_t i = 1; i < json_object_array_length(rules); i++)
+		ASSERT_TRUE(!rule_has_name(json_object_array_get_idx(rules, i),
+					   "socketcall"));
+	json_object_put(p);
 }
 
 /* A base that allows io_uring gets it back as ENOSYS, in one rule only. */
@@ -504,6 +523,7 @@ int main(void)
 		NBTEST_ENTRY(libseccomp_reversed),
 		NBTEST_ENTRY(merge_base),
 		NBTEST_ENTRY(io_uring_denied),
+		NBTEST_ENTRY(socketcall_notified),
 		NBTEST_ENTRY(parse_errors),
 		NBTEST_ENTRY(to_string),
 	};

@@ -256,14 +256,12 @@ hostnet_checks() {
 
 # escape_checks RUNTIME: under a profile made with --base from one that
 # allows io_uring, a switched socket can be neither rebound nor
-# disconnected through io_uring or the i386 ABI's direct calls
+# disconnected through io_uring or the i386 ABI, socketcall() included
 # (test-escape.sh has the details); the host port stays free.
 escape_checks() {
 	local rt=$1 proto way bp probe want
 	for proto in tcp udp; do
-		# i386's socketcall() is left out: the profile cannot notify
-		# it (docs/design.md, section 8); its direct calls are.
-		for way in uring ia32; do
+		for way in uring ia32 socketcall; do
 			bp=$(free_port)
 			probe="/escape-probe $way $proto $H4 $EP $bp 0"
 			if [ "$way" = uring ]; then

@@ -79,7 +79,8 @@ notified = set()
 for r in rules:
     if r["action"] == "SCMP_ACT_NOTIFY":
         notified |= set(names(r))
-if notified != notify:
+# socketcall (i386) is notified whole when the base allowed it whole.
+if notified - {"socketcall"} != notify:
     errs.append("notified names %s" % sorted(notified))
 for r in rules:
     for n in names(r):
@@ -132,8 +133,10 @@ else:
     want = []
     for r in b.get("syscalls") or []:
         r = dict(r)
+        whole = r.get("action") == "SCMP_ACT_ALLOW" and not r.get("args")
         if "names" in r and r["names"]:
-            r["names"] = [n for n in r["names"] if n not in ours]
+            r["names"] = [n for n in r["names"] if n not in ours and
+                          not (n == "socketcall" and whole)]
             if not r["names"]:
                 continue
         want.append(r)
