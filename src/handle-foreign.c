@@ -121,7 +121,7 @@ static int unpack_socketcall(struct agent *a, const struct seccomp_notif *req,
 			return HANDLER_GONE;
 		return -EFAULT;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(args); i++)
 		nat->data.args[i] = args[i];
 	/* Vouched for by agent_copy_fd() in the handler, as for addresses. */
 	return call;
