@@ -186,7 +186,6 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	a->socks = sockstate_table_new(SOCKSTATE_MAX);
 	if (!a->socks) {
 		closep(&a->route_fd);
-		a->route_fd = -1;
 		return -ENOMEM;
 	}
 	return 0;
@@ -304,7 +303,6 @@ void agent_stop(struct agent *a)
 void agent_fini(struct agent *a)
 {
 	closep(&a->route_fd);
-	a->route_fd = -1;
 	route_cache_fini(&a->routes);
 	pidfd_cache_clear(&a->pidfds);
 	a->socks = sockstate_table_free(a->socks);

@@ -223,7 +223,6 @@ run_child(int sock, uid_t uid, gid_t gid, bool net_none, const char *nsagent,
 	closep(&nfd);
 	closep(&probe);
 	closep(&report);
-	nfd = probe = report = -1;
 	/* Wait until the agent serves the fd: EOF means it failed. */
 	if (read(sock, &go, 1) != 1)
 		_exit(125);

@@ -424,7 +424,6 @@ static int get_tap(const struct s4n_args *a, int pidfd)
 	if (pid < 0)
 		return log_errno(pid, "cannot start %s", path);
 	closep(&theirs);
-	theirs = -1;
 	r = nsagent_recv_tap(mine, S4N_TAP_TIMEOUT_MS, &tap, name);
 	if (r < 0)
 		kill(pid, SIGKILL);

@@ -551,11 +551,6 @@ void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
 	f->gone_data = data;
 }
 
-struct in_addr fallback_guest(const struct fallback *f)
-{
-	return f->guest;
-}
-
 /* slirp sets errno from the failed socket call; keep a sane default. */
 static int slirp_errno(int fallback)
 {

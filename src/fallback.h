@@ -83,8 +83,6 @@ typedef void (*fallback_gone_cb)(struct fallback *f, void *data);
 void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
 			  void *data);
 
-/** fallback_guest() - the container's address on the slirp network */
-struct in_addr fallback_guest(const struct fallback *f);
 
 /** fallback_stop() - close every handle; frees itself once they are closed */
 void fallback_stop(struct fallback *f);

@@ -187,7 +187,6 @@ static void on_closed(uv_handle_t *h)
 
 	/* Only now: never close an fd a uv_poll_t is still watching. */
 	closep(&n->fd);
-	n->fd = -1;
 	free(n->req);
 	free(n->resp);
 	n->req = NULL;

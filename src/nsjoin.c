@@ -64,7 +64,6 @@ int nsjoin_open(struct nsjoin *j, const char *netns_path,
 			return r;
 		if (is_own_userns(j->userns_fd)) {
 			closep(&j->userns_fd);
-			j->userns_fd = -1;
 		}
 	}
 	r = open_ns(netns_path, CLONE_NEWNET, &j->netns_fd);
@@ -79,7 +78,6 @@ void nsjoin_close(struct nsjoin *j)
 {
 	closep(&j->userns_fd);
 	closep(&j->netns_fd);
-	j->userns_fd = j->netns_fd = -1;
 }
 
 /*

@@ -355,7 +355,6 @@ static void on_listener_closed(uv_handle_t *h)
 	struct oci_listener *l = h->data;
 
 	closep(&l->fd);
-	l->fd = -1;
 	if (l->n_conns == 0)
 		free_listener_memory(l);
 }

@@ -61,7 +61,6 @@ void pidfd_cache_drop(struct pidfd_cache *c, pid_t tid)
 		if (c->e[i].tid != tid)
 			continue;
 		closep(&c->e[i].fd);
-		c->e[i].fd = -1;
 		c->e[i].tid = 0;
 		c->e[i].used = 0;
 	}

@@ -139,5 +139,4 @@ void route_cache_drain(struct route_cache *c)
 void route_cache_fini(struct route_cache *c)
 {
 	closep(&c->mon_fd);
-	c->mon_fd = -1;
 }

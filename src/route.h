@@ -2,12 +2,13 @@
 /*
  * route.h - which host device does a destination route through?
  *
- * Used to pin a switched UDP socket to that device (SO_BINDTOIFINDEX),
- * which an unprivileged process may do once and never undo.  Linux lets a
- * connected UDP socket sendto() any address; a socket pinned to a
- * non-loopback device cannot reach 127.0.0.0/8 or ::1 (the kernel refuses
- * a loopback destination on a non-loopback device), so a switched UDP
- * socket cannot be turned against the host's loopback services.
+ * Used to pin every switched socket, TCP and UDP, to that device
+ * (SO_BINDTOIFINDEX), which an unprivileged process may do once and never
+ * undo.  Linux lets a connected UDP socket sendto() any address, and a TCP
+ * socket whose connect failed be connected again or sendto(MSG_FASTOPEN);
+ * a socket pinned to a non-loopback device cannot reach 127.0.0.0/8 or ::1
+ * (the kernel refuses a loopback destination on a non-loopback device), so
+ * a switched socket cannot be turned against the host's loopback services.
  */
 #ifndef NB_ROUTE_H
 #define NB_ROUTE_H

@@ -17,18 +17,6 @@ void nb_assert_fail(const char *expr, const char *file, int line)
 	abort();
 }
 
-int fd_set_nonblock(int fd, int nonblock)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0)
-		return -errno;
-	flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-	if (fcntl(fd, F_SETFL, flags) < 0)
-		return -errno;
-	return 0;
-}
-
 int parse_int(const char *s, long min, long max, int *ret_value)
 {
 	char *end;

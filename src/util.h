@@ -28,7 +28,8 @@ static inline void freep(void *p)
 	free(*(void **)p);
 }
 
-/* Close an fd but keep errno: cleanup handlers run on error paths. */
+/* Close an fd, mark it closed (-1) and keep errno: cleanup handlers run
+ * on error paths. */
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
@@ -37,6 +38,7 @@ static inline void closep(int *fd)
 		close(*fd);
 		errno = saved;
 	}
+	*fd = -1;
 }
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -60,15 +62,6 @@ void nb_assert_fail(const char *expr, const char *file, int line)
 		if (!(expr))                                     \
 			nb_assert_fail(#expr, __FILE__, __LINE__); \
 	} while (0)
-
-/**
- * fd_set_nonblock() - set or clear O_NONBLOCK on an fd
- * @fd:		the fd
- * @nonblock:	true to set O_NONBLOCK, false to clear it
- *
- * Return: 0 or -errno
- */
-int fd_set_nonblock(int fd, int nonblock);
 
 /**
  * parse_int() - parse a whole decimal string into an int within bounds

@@ -10,9 +10,10 @@
 #
 # As root it first installs the missing Debian packages listed in
 # tests/packages.txt and applies the machine fix-ups the tests need (see
-# ENVIRONMENT.md).  Then it configures BUILD with -Dwerror=true, builds,
-# runs "meson test", and summarises BUILD/meson-logs/testlog.json: the
-# reason of every skipped test, and as the very last line
+# nb_machine_fixups in tests/setup.sh).  Then it configures BUILD with
+# -Dwerror=true, builds, runs "meson test", and summarises
+# BUILD/meson-logs/testlog.json: the reason of every skipped test, and as
+# the very last line
 # "N passed, N failed, N skipped".  It exits non-zero if any test failed
 # or none passed.  --sanitize builds in build-sanitize with ASan+UBSan.
 #
@@ -89,7 +90,7 @@ log() { echo "run.sh: $*"; }
 NB_SETUP_WHO=run.sh
 . tests/setup.sh
 
-### Packages and machine fix-ups (ENVIRONMENT.md).
+### Packages and machine fix-ups (tests/setup.sh).
 nb_install_packages tests/packages.txt
 # Whatever the distribution, these must be there now.
 need_missing=()

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # setup.sh - machine setup shared by tests/run.sh and benchmarks/run.sh:
-# Debian packages from list files, the machine fix-ups of ENVIRONMENT.md,
+# Debian packages from list files, the machine fix-ups (nb_machine_fixups),
 # and the meson build.  Sourced; every function returns non-zero on error.
 
 nb_setup_log() { echo "${NB_SETUP_WHO:-setup}: $*"; }
@@ -46,7 +46,7 @@ nb_install_packages() {
 			--no-install-recommends "${missing[@]}"
 }
 
-# nb_machine_fixups: the quirks of ENVIRONMENT.md that rootless tap
+# nb_machine_fixups: the quirks of this machine kind that rootless tap
 # devices and crun need.  Only as root; a note otherwise.
 nb_machine_fixups() {
 	if [ "$(id -u)" -ne 0 ]; then
