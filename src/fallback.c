@@ -517,9 +517,22 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 		fallback_free(f);
 		return -EINVAL;
 	}
-	/* After these inits every handle must go through uv_close(). */
-	uv_poll_init(loop, &f->ep_poll, f->epfd);
-	uv_poll_init(loop, &f->tap_poll, tap_fd);	/* sets O_NONBLOCK */
+	/* The polls can fail (an fd the loop watches already, a bad fd):
+	 * before them nothing needs uv_close(), after them every handle. */
+	r = uv_poll_init(loop, &f->ep_poll, f->epfd);
+	if (r < 0) {
+		fallback_free(f);
+		return r;
+	}
+	r = uv_poll_init(loop, &f->tap_poll, tap_fd);	/* sets O_NONBLOCK */
+	if (r < 0) {
+		/* f goes in on_closed(), once the one handle is closed. */
+		f->stopping = true;
+		f->open_handles = 1;
+		f->ep_poll.data = f;
+		uv_close((uv_handle_t *)&f->ep_poll, on_closed);
+		return r;
+	}
 	uv_prepare_init(loop, &f->prepare);
 	uv_check_init(loop, &f->check);
 	uv_timer_init(loop, &f->timeout);
