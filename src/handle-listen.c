@@ -190,10 +190,10 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 				 (socklen_t)addrlen);
 	if (pub && publishable(a, sock, netns, &si))
 		return publish_bind(a, req, sock, &si, pub);
-	if (!pub)
-		log_loopback_publish(a, &ss, (socklen_t)addrlen);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
+	if (!pub)
+		log_loopback_publish(a, &ss, (socklen_t)addrlen);
 	note_wildcard_bind(a, req, sock, domain, &ss);
 	return 0;
 }

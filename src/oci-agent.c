@@ -145,40 +145,32 @@ static bool is_our_netns(const char *net)
 	       theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
 }
 
-/* SO_NETNS_COOKIE of our own network namespace, 0 on error. */
-static uint64_t our_netns_cookie(void)
-{
-	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	return s < 0 ? 0 : sockinfo_netns_cookie(s);
-}
-
 /*
  * The container's netns cookie and nsagent's reports, as far as known.  A
  * container in our own network namespace (podman --network host) has
- * nothing to switch and nothing of its own to report: its cookie is ours,
- * which makes the agent let every call through (agent_start()), and no
- * nsagent is started (joining would fail anyway: the namespace belongs to
- * a user namespace above the container's).
+ * nothing to switch and nothing of its own to report: *ret_ours says so,
+ * its cookie is then the agent's own (which makes the agent let every
+ * call through, agent_start()), and no nsagent is started (joining would
+ * fail anyway: the namespace belongs to a user namespace above the
+ * container's).
  */
-static void learn_container(pid_t pid, uint64_t *ret_cookie, int *ret_report,
-			    pid_t *ret_nsagent)
+static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
+			    int *ret_report, pid_t *ret_nsagent)
 {
 	char net[64], user[64];
 	struct nsjoin j;
 	int r, s;
 
 	*ret_cookie = 0;
+	*ret_ours = false;
 	*ret_report = -1;
 	if (pid <= 0)
 		return;		/* not known: the daemon said so */
 	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
 	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)pid);
-	if (is_our_netns(net)) {
-		*ret_cookie = our_netns_cookie();
-		if (*ret_cookie)
-			return;
-	}
+	*ret_ours = is_our_netns(net);
+	if (*ret_ours)
+		return;
 	r = nsjoin_open(&j, net, user);
 	if (r < 0) {
 		log_warn_errno(r, "cannot open the namespaces of pid %d, "
@@ -215,11 +207,12 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 {
 	static struct oci_agent oa;
 	uint64_t cookie;
+	bool ours;
 	int report, r, status = 0;
 
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
-	learn_container(pid, &cookie, &report, &oa.nsagent_pid);
+	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid);
 	r = agent_init(&oa.agent, &oa.loop, &cfg->policy);
 	if (r < 0) {
 		close(notify_fd);
@@ -229,6 +222,8 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 	}
 	oa.agent.publish = &cfg->publish;
 	oa.agent.bind_bypass = !cfg->ignore_bind;
+	if (ours)
+		cookie = oa.agent.host_netns;
 	r = agent_start(&oa.agent, notify_fd, cookie, on_done);
 	if (r < 0) {
 		log_errno(r, "cannot watch the notify fd");
