@@ -33,12 +33,12 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "api-socket.h"
+#include "s4n-api-socket.h"
 #include "cmd.h"
 #include "config.h"
-#include "confine.h"
+#include "s4n-confine.h"
 #include "fallback.h"
-#include "hostfwd.h"
+#include "s4n-hostfwd.h"
 #include "log.h"
 #include "nsagent-client.h"
 #include "nsjoin.h"

@@ -23,10 +23,10 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "api.h"
-#include "hostfwd.h"
 #include "json-probe.h"
 #include "nbtest.h"
+#include "s4n-api.h"
+#include "s4n-hostfwd.h"
 #include "util.h"
 
 /* The backend: records calls, fails on request. */

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hostfwd.h"
 #include "nbtest.h"
+#include "s4n-hostfwd.h"
 #include "util.h"
 
 struct backend {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * confine.h - a seccomp filter for a process that only runs libslirp on
+ * s4n-confine.h - a seccomp filter for a process that only runs libslirp on
  * its loop from now on: what `nsbypass slirp4netns --enable-seccomp` loads
  * once its set-up is done.
  */
-#ifndef NB_CONFINE_H
-#define NB_CONFINE_H
+#ifndef NB_S4N_CONFINE_H
+#define NB_S4N_CONFINE_H
 
 /**
  * confine_seccomp() - deny what slirp never needs, for good
@@ -23,4 +23,4 @@
  */
 int confine_seccomp(void);
 
-#endif /* NB_CONFINE_H */
+#endif /* NB_S4N_CONFINE_H */

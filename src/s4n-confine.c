@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * confine.c - the seccomp filter of `nsbypass slirp4netns --enable-seccomp`.
+ * s4n-confine.c - the seccomp filter of
+ * `nsbypass slirp4netns --enable-seccomp`.
  *
  * A deny list rather than an allow list: libslirp, libuv and libc (and
  * the sanitizers in test builds) make calls we do not control, and an
@@ -13,7 +14,7 @@
 #include <seccomp.h>
 #include <sys/socket.h>
 
-#include "confine.h"
+#include "s4n-confine.h"
 #include "util.h"
 
 /* 32-bit arguments: compare only the low half (the upper is garbage). */

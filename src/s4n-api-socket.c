@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * api-socket.c - the API socket of the slirp4netns-compatible mode.
+ * s4n-api-socket.c - the API socket of the slirp4netns-compatible mode.
  *
  * slirp4netns answers its API socket synchronously: it "stops the world"
  * while it reads a request, so one client that never shuts down its side
@@ -32,9 +32,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "api-socket.h"
-#include "api.h"
 #include "log.h"
+#include "s4n-api-socket.h"
+#include "s4n-api.h"
 #include "unix-path.h"
 #include "util.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * api.c - the JSON requests of the slirp4netns API, parsed with json-c.
+ * s4n-api.c - the JSON requests of the slirp4netns API, parsed with json-c.
  *
  * The client is whoever can connect to the socket: every byte is hostile.
  * json-c parses with a depth limit, strict JSON and UTF-8 validation, and
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "jsontext.h"
+#include "s4n-api.h"
 #include "util.h"
 
 /* Deep enough for the protocol, shallow enough to stop silly input. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * hostfwd.c - the table of host port forwards behind the slirp4netns API.
+ * s4n-hostfwd.c - the table of host port forwards behind the slirp4netns API.
  *
  * A plain array kept in the order of the ids (new ids are always the
  * largest), grown on demand up to HOSTFWD_MAX entries.  Removal shifts the
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostfwd.h"
+#include "s4n-hostfwd.h"
 
 struct hostfwd_table {
 	const struct hostfwd_ops *ops;

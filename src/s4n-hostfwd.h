@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hostfwd.h - the table of host port forwards of the slirp4netns API:
+ * s4n-hostfwd.h - the table of host port forwards of the slirp4netns API:
  * each forward gets an id, and the table remembers what it forwards so
  * that list_hostfwd can show it and remove_hostfwd can undo it by id.
  *
@@ -8,8 +8,8 @@
  * slirp, see fallback_add_hostfwd()); the table only calls it through
  * struct hostfwd_ops, so it can be tested without slirp.
  */
-#ifndef NB_HOSTFWD_H
-#define NB_HOSTFWD_H
+#ifndef NB_S4N_HOSTFWD_H
+#define NB_S4N_HOSTFWD_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -112,4 +112,4 @@ size_t hostfwd_count(const struct hostfwd_table *t);
  */
 const struct hostfwd *hostfwd_at(const struct hostfwd_table *t, size_t i);
 
-#endif /* NB_HOSTFWD_H */
+#endif /* NB_S4N_HOSTFWD_H */

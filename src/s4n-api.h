@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * api.h - the requests of slirp4netns's API socket, answered as a pure
+ * s4n-api.h - the requests of slirp4netns's API socket, answered as a pure
  * function: request bytes in, reply text out, with the forwards made
- * through a struct hostfwd_table.  The socket itself is api-socket.c.
+ * through a struct hostfwd_table.  The socket itself is s4n-api-socket.c.
  *
  * The protocol (slirp4netns(1), "API SOCKET"): one JSON object per
  * connection, less than 4096 bytes, {"execute": NAME, "arguments": {...}}
  * with NAME add_hostfwd, list_hostfwd or remove_hostfwd.  The reply is
  * {"return": {...}} or {"error": {"desc": "..."}}.
  */
-#ifndef NB_API_H
-#define NB_API_H
+#ifndef NB_S4N_API_H
+#define NB_S4N_API_H
 
 #include <stddef.h>
 
-#include "hostfwd.h"
+#include "s4n-hostfwd.h"
 
 /* A request must be shorter than this (slirp4netns's limit). */
 #define API_REQUEST_MAX 4096
@@ -40,4 +40,4 @@ char *api_handle(struct hostfwd_table *t, const char *req, size_t len);
  */
 char *api_error_reply(const char *desc);
 
-#endif /* NB_API_H */
+#endif /* NB_S4N_API_H */

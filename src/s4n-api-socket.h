@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * api-socket.h - slirp4netns's API socket (--api-socket PATH) on a libuv
+ * s4n-api-socket.h - slirp4netns's API socket (--api-socket PATH) on a libuv
  * loop: a unix stream socket, one request per connection (read until the
  * client shuts down its sending side), one reply, then close.  The
- * requests themselves are api.c's.
+ * requests themselves are s4n-api.c's.
  */
-#ifndef NB_API_SOCKET_H
-#define NB_API_SOCKET_H
+#ifndef NB_S4N_API_SOCKET_H
+#define NB_S4N_API_SOCKET_H
 
 #include <uv.h>
 
-#include "hostfwd.h"
+#include "s4n-hostfwd.h"
 
 /* Connections served at once; more wait in the listen backlog. */
 #define API_SOCKET_CONN_MAX 64
@@ -44,4 +44,4 @@ int api_socket_start(uv_loop_t *loop, const char *path,
  */
 void api_socket_stop(struct api_socket *s);
 
-#endif /* NB_API_SOCKET_H */
+#endif /* NB_S4N_API_SOCKET_H */
