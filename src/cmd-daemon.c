@@ -17,7 +17,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "cmd-opts.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "daemon-children.h"
@@ -84,7 +84,7 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 			ctx->socket_path = strdup(optarg);
 			break;
 		case 'l':
-			r = cmd_opt_log_level("daemon", optarg);
+			r = cli_opt_log_level("daemon", optarg);
 			if (r)
 				return r;
 			break;

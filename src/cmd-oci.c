@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "cmd-opts.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
@@ -122,12 +122,12 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			d->listen_path = optarg;
 			break;
 		case 'i':
-			r = cmd_opt_ignore("oci", optarg, &d->defaults.policy);
+			r = cli_opt_ignore("oci", optarg, &d->defaults.policy);
 			if (r)
 				return r;
 			break;
 		case 'p':
-			r = cmd_opt_publish("oci", optarg, &d->defaults.publish);
+			r = cli_opt_publish("oci", optarg, &d->defaults.publish);
 			if (r)
 				return r;
 			break;
@@ -147,7 +147,7 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			d->log_file = optarg;
 			break;
 		case 'l':
-			r = cmd_opt_log_level("oci", optarg);
+			r = cli_opt_log_level("oci", optarg);
 			if (r)
 				return r;
 			break;

@@ -29,7 +29,7 @@
 #include <uv.h>
 
 #include "agent.h"
-#include "cmd-opts.h"
+#include "cli.h"
 #include "cmd.h"
 #include "fallback.h"
 #include "config.h"
@@ -531,12 +531,12 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 			ctx->fb_cfg.enable_host_loopback = false;
 			break;
 		case 'i':
-			r = cmd_opt_ignore("run", optarg, pol);
+			r = cli_opt_ignore("run", optarg, pol);
 			if (r)
 				return r;
 			break;
 		case 'p':
-			r = cmd_opt_publish("run", optarg, &ctx->publish);
+			r = cli_opt_publish("run", optarg, &ctx->publish);
 			if (r)
 				return r;
 			break;
@@ -544,7 +544,7 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 			ctx->ignore_bind = true;
 			break;
 		case 'l':
-			r = cmd_opt_log_level("run", optarg);
+			r = cli_opt_log_level("run", optarg);
 			if (r)
 				return r;
 			break;

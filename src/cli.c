@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd-opts.c - see cmd-opts.h.
+ * cli.c - see cli.h.
  */
 #include <errno.h>
 
-#include "cmd-opts.h"
+#include "cli.h"
 #include "cmd.h"
 #include "log.h"
 
-int cmd_opt_ignore(const char *cmd, const char *arg, struct policy *pol)
+int cli_opt_ignore(const char *cmd, const char *arg, struct policy *pol)
 {
 	struct cidr c;
 
@@ -21,7 +21,7 @@ int cmd_opt_ignore(const char *cmd, const char *arg, struct policy *pol)
 	return 0;
 }
 
-int cmd_opt_publish(const char *cmd, const char *arg, struct publish_table *t)
+int cli_opt_publish(const char *cmd, const char *arg, struct publish_table *t)
 {
 	struct publish p;
 	int r;
@@ -41,7 +41,7 @@ int cmd_opt_publish(const char *cmd, const char *arg, struct publish_table *t)
 	return 0;
 }
 
-int cmd_opt_log_level(const char *cmd, const char *arg)
+int cli_opt_log_level(const char *cmd, const char *arg)
 {
 	if (log_level_parse(arg, &log_max_level) < 0)
 		return nb_usage_error(
