@@ -3,10 +3,61 @@
  * cli.c - see cli.h.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
 
 #include "cli.h"
-#include "cmd.h"
+#include "config.h"
 #include "log.h"
+
+int nb_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nsbypass: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return NB_EXIT_USAGE;
+}
+
+void cli_version(void)
+{
+	printf("nsbypass %s\n", NB_VERSION);
+}
+
+int cli_opt_default(const struct cli_command *c, int opt, char **argv)
+{
+	const char *see = c->see_help ? c->see_help : "";
+
+	switch (opt) {
+	case 'h':
+		c->usage(stdout);
+		exit(0);
+	case 'V':
+	case 'v':
+		if (c->version)
+			c->version();
+		else
+			cli_version();
+		exit(0);
+	case ':':
+		if (c->terse_missing)
+			return nb_usage_error("%s: %s needs an argument", c->name,
+					      argv[optind - 1]);
+		return nb_usage_error("%s: option '%s' needs a value", c->name,
+				      argv[optind - 1]);
+	}
+	/* A short option is in optopt; a long one only in argv. */
+	if (optopt)
+		return nb_usage_error("%s: %s '-%c'%s", c->name, c->unknown,
+				      optopt, see);
+	return nb_usage_error("%s: %s '%s'%s", c->name,
+			      c->unknown_long ? c->unknown_long : c->unknown,
+			      argv[optind - 1], see);
+}
 
 int cli_opt_ignore(const char *cmd, const char *arg, struct policy *pol)
 {

@@ -19,7 +19,6 @@
 
 #include "cli.h"
 #include "cmd.h"
-#include "config.h"
 #include "daemon-children.h"
 #include "daemon-http.h"
 #include "log.h"
@@ -61,6 +60,12 @@ static void daemon_usage(FILE *f)
 		"exits 0.\n");
 }
 
+static const struct cli_command daemon_cli = {
+	.name = "daemon",
+	.usage = daemon_usage,
+	.unknown = "bad option",
+};
+
 static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -88,21 +93,8 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 			if (r)
 				return r;
 			break;
-		case 'h':
-			daemon_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("nsbypass %s\n", NB_VERSION);
-			exit(0);
-		case ':':
-			return nb_usage_error("daemon: option '%s' needs a value",
-					      argv[optind - 1]);
 		default:
-			if (optopt)
-				return nb_usage_error("daemon: bad option '-%c'",
-						      optopt);
-			return nb_usage_error("daemon: bad option '%s'",
-					      argv[optind - 1]);
+			return cli_opt_default(&daemon_cli, o, argv);
 		}
 	}
 	if (optind < argc)

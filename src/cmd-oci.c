@@ -29,7 +29,6 @@
 
 #include "cli.h"
 #include "cmd.h"
-#include "config.h"
 #include "log.h"
 #include "oci-agent.h"
 #include "oci-config.h"
@@ -97,6 +96,12 @@ static void oci_usage(FILE *f)
 		"nsbypass.ignore-bind replace these defaults, key by key.\n");
 }
 
+static const struct cli_command oci_cli = {
+	.name = "oci",
+	.usage = oci_usage,
+	.unknown = "bad option",
+};
+
 static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 {
 	static const struct option opts[] = {
@@ -151,18 +156,8 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			if (r)
 				return r;
 			break;
-		case 'h':
-			oci_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("nsbypass %s\n", NB_VERSION);
-			exit(0);
 		default:
-			if (optopt)
-				return nb_usage_error("oci: bad option '-%c'",
-						      optopt);
-			return nb_usage_error("oci: bad option '%s'",
-					      argv[optind - 1]);
+			return cli_opt_default(&oci_cli, o, argv);
 		}
 	}
 	if (optind < argc)

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "profile.h"
 #include "util.h"
@@ -43,6 +44,14 @@ static void usage(FILE *f)
 		"                    calls fail with EPERM)\n"
 		"  -h, --help        show this help\n");
 }
+
+static const struct cli_command profile_cli = {
+	.name = "profile",
+	.usage = usage,
+	.unknown = "unknown option",
+	.see_help = " (see 'nsbypass profile --help')",
+	.terse_missing = true,
+};
 
 /* Read all of @path, NUL-terminated; -errno, -EFBIG when too large. */
 static int read_file(const char *path, char **ret)
@@ -128,9 +137,6 @@ int nb_cmd_profile(int argc, char **argv)
 				    c == 'b' ? &base : NULL;
 
 		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'l':
 		case 'm':
 		case 'b':
@@ -141,12 +147,8 @@ int nb_cmd_profile(int argc, char **argv)
 								 "base");
 			*slot = optarg;
 			break;
-		case ':':
-			return nb_usage_error("profile: %s needs an argument",
-					      argv[optind - 1]);
 		default:
-			return nb_usage_error("profile: unknown option '%s' (see 'nsbypass profile --help')",
-					      argv[optind - 1]);
+			return cli_opt_default(&profile_cli, c, argv);
 		}
 	}
 	if (optind < argc)

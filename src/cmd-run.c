@@ -117,6 +117,12 @@ static void run_usage(FILE *f)
 		"  --version         show the version\n");
 }
 
+static const struct cli_command run_cli = {
+	.name = "run",
+	.usage = run_usage,
+	.unknown = "bad option",
+};
+
 /* Wait up to 5 s for nsagent's first report (sent once it is sandboxed). */
 static int wait_first_report(int fd)
 {
@@ -548,18 +554,8 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 			if (r)
 				return r;
 			break;
-		case 'h':
-			run_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("nsbypass %s\n", NB_VERSION);
-			exit(0);
 		default:
-			if (optopt)
-				return nb_usage_error("run: bad option '-%c'",
-						      optopt);
-			return nb_usage_error("run: bad option '%s'",
-					      argv[optind - 1]);
+			return cli_opt_default(&run_cli, o, argv);
 		}
 	}
 	if (optind >= argc)

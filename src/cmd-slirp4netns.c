@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "s4n-api-socket.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "s4n-confine.h"
@@ -154,6 +155,14 @@ static void s4n_version(void)
 	       S4N_COMPAT_VERSION, NB_VERSION, NB_VERSION,
 	       slirp_version_string(), SLIRP_CONFIG_VERSION_MAX, maj, min, mic);
 }
+
+static const struct cli_command s4n_cli = {
+	.name = "slirp4netns",
+	.usage = s4n_usage,
+	.version = s4n_version,
+	.unknown = "unknown option",
+	.unknown_long = "unknown or unsupported option",
+};
 
 /* A file descriptor argument: a number, and open. */
 static int parse_fd(const char *opt, const char *s, int *ret)
@@ -301,21 +310,8 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 		case OPT_SECCOMP:
 			a->enable_seccomp = true;
 			break;
-		case 'h':
-			s4n_usage(stdout);
-			exit(0);
-		case 'v':
-			s4n_version();
-			exit(0);
-		case ':':
-			return nb_usage_error("slirp4netns: option '%s' needs a value",
-					      argv[optind - 1]);
 		default:
-			if (optopt)
-				return nb_usage_error("slirp4netns: unknown option '-%c'",
-						      optopt);
-			return nb_usage_error("slirp4netns: unknown or unsupported "
-					      "option '%s'", argv[optind - 1]);
+			return cli_opt_default(&s4n_cli, o, argv);
 		}
 	}
 	r = parse_positional(argc - optind, argv + optind, a);

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd.h - the subcommands of the nsbypass CLI, one per cmd-*.c file.
+ * cmd.h - the subcommands of the nsbypass CLI, one per cmd-*.c file, as
+ * main.c dispatches to them.  What their command lines share is cli.h's.
  */
 #ifndef NB_CMD_H
 #define NB_CMD_H
-
-/* Exit status for bad command-line input. */
-#define NB_EXIT_USAGE 2
 
 /**
  * nb_cmd_run() - `nsbypass run [OPTIONS] -- CMD [ARGS]`
@@ -41,8 +39,5 @@ int nb_cmd_oci(int argc, char **argv);
  * Return: the process exit status
  */
 int nb_cmd_daemon(int argc, char **argv);
-
-/** nb_usage_error() - print "nsbypass: MSG" and return NB_EXIT_USAGE */
-int nb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* NB_CMD_H */

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * main.c - the nsbypass command line: global options and the subcommand
- * table.
+ * table.  It only dispatches: each subcommand is a cmd-*.c file (cmd.h),
+ * and what their command lines share is cli.c's.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
-#include "config.h"
 #include "util.h"
 
 struct nb_command {
@@ -27,18 +27,6 @@ static const struct nb_command commands[] = {
 	{ "daemon", nb_cmd_daemon,
 	  "bypass4netnsd-compatible REST API (for nerdctl)" },
 };
-
-int nb_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("nsbypass: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return NB_EXIT_USAGE;
-}
 
 static void usage(FILE *f)
 {
@@ -72,7 +60,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-		printf("nsbypass %s\n", NB_VERSION);
+		cli_version();
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
