@@ -2,84 +2,20 @@
 /*
  * cmd-run.c - `nsbypass run`: run a command in a new rootless user and
  * network namespace whose TCP and UDP to the outside go through sockets
- * made in the caller's network namespace.
- *
- * The process forks.  The child unshares a user and a network namespace,
- * maps the caller to root inside, brings up lo, starts nsbypass-nsagent
- * (double-forked, so that it is never one of the command's children),
- * installs the filter and sends the notify fd, one socket made inside
- * (whose SO_NETNS_COOKIE names the container's namespace) and the nsagent
- * report socket to the parent, waits for the parent's go-ahead and execs
- * the command.  The parent stays in the caller's namespaces and is the
- * agent; it exits with the command's status.
+ * made in the caller's network namespace.  The command line is parsed
+ * here; the rest is run.c's.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <arpa/inet.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <uv.h>
 
-#include "agent.h"
 #include "cli.h"
 #include "cmd.h"
 #include "fallback.h"
-#include "config.h"
-#include "fdpass.h"
-#include "filter.h"
-#include "log.h"
-#include "netns.h"
-#include "nsagent-client.h"
 #include "policy.h"
 #include "publish.h"
-#include "sockinfo.h"
+#include "run.h"
 #include "util.h"
-
-#define NB_NSAGENT_NAME_ARG "nsbypass-nsagent"
-
-/* The fallback network's tap, inside the container. */
-#define RUN_TAP_NAME "tap0"
-#define RUN_NSAGENT_ARGS_MAX 20
-
-struct run_ctx {
-	uv_loop_t loop;
-	struct agent agent;
-	struct nsagent_client nsagent;
-	char *nsagent_path;		/* NULL: subnets are not tracked */
-	bool slirp;			/* --net=slirp: the fallback network */
-	struct fallback_config fb_cfg;
-	struct fallback *fallback;
-	struct publish_table publish;	/* --publish */
-	bool ignore_bind;		/* --ignore-bind */
-	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
-	pid_t child;
-	int status;
-	bool reaped;
-	bool have_userns;		/* the container's user namespace: */
-	dev_t userns_dev;		/* what is left in it when the command */
-	ino_t userns_ino;		/* exits is killed */
-	uv_signal_t sigchld;
-	uv_signal_t fwd[4];
-};
-
-/*
- * SIGINT and SIGQUIT from a terminal reach the command directly (same
- * process group): forwarding them too would deliver them twice, so the
- * agent ignores them.  Signals sent to the agent's pid are forwarded.
- */
-static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
-static const int ignored_signals[] = { SIGINT, SIGQUIT };
-_Static_assert(ARRAY_SIZE(forwarded_signals) ==
-		       ARRAY_SIZE(((struct run_ctx *)0)->fwd),
-	       "one uv_signal_t per forwarded signal");
 
 static void run_usage(FILE *f)
 {
@@ -123,364 +59,7 @@ static const struct cli_command run_cli = {
 	.unknown = "bad option",
 };
 
-/* Wait up to 5 s for nsagent's first report (sent once it is sandboxed). */
-static int wait_first_report(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	if (poll(&p, 1, 5000) != 1)
-		return -ETIMEDOUT;
-	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
-		return -EPIPE;
-	return 0;
-}
-
-/*
- * Start nsagent in this namespace; returns the agent's end of its report
- * socket.  The middle process exits at once, so nsagent is reparented
- * away from the command (a wait() loop in it must not wait for nsagent);
- * it gets its own session, so a terminal's Ctrl-C is not for it.
- */
-static int start_nsagent(const char *path, char *const *argv)
-{
-	int sp[2], status, r;
-	pid_t mid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return -errno;
-	mid = fork();
-	if (mid < 0) {
-		close(sp[0]);
-		close(sp[1]);
-		return -errno;
-	}
-	if (mid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		/* dup2() onto itself would keep FD_CLOEXEC. */
-		if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0)
-			_exit(127);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(sp[1]);
-	waitpid(mid, &status, 0);
-	r = wait_first_report(sp[0]);
-	if (r < 0) {
-		close(sp[0]);
-		return r;
-	}
-	return sp[0];
-}
-
-/* The child: namespaces, filter, hand-over, exec.  Never returns. */
-static void __attribute__((noreturn))
-run_child(int sock, uid_t uid, gid_t gid, bool net_none, const char *nsagent,
-	  char *const *nsagent_argv, char **argv)
-{
-	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
-	char go;
-	int r, fds[3];
-
-	r = netns_unshare_rootless(uid, gid);
-	if (r < 0) {
-		log_errno(r, "cannot create user and network namespace");
-		_exit(125);
-	}
-	r = netns_lo_up();
-	if (r < 0)
-		log_warn_errno(r, "cannot bring up lo, ignoring");
-	/* Only lo: glibc's getaddrinfo(AI_ADDRCONFIG) would answer "Name or
-	 * service not known" without asking, though the bypass reaches the
-	 * resolver.  Addresses that route nowhere satisfy its check. */
-	if (net_none) {
-		r = netns_add_addrconfig_addrs();
-		if (r < 0)
-			log_warn_errno(r, "cannot add the AI_ADDRCONFIG addresses "
-				       "to lo, ignoring");
-	}
-	probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (probe < 0) {
-		log_errno(-errno, "socket");
-		_exit(125);
-	}
-	if (nsagent) {
-		report = start_nsagent(nsagent, nsagent_argv);
-		if (report < 0) {
-			log_errno(report, "cannot start %s", nsagent);
-			_exit(125);
-		}
-	}
-	nfd = filter_install();
-	if (nfd < 0) {
-		log_errno(nfd, "cannot install seccomp filter");
-		_exit(125);
-	}
-	fds[0] = nfd;
-	fds[1] = probe;
-	fds[2] = report;
-	r = fdpass_send(sock, fds, nsagent ? 3 : 2);
-	if (r < 0) {
-		log_errno(r, "cannot hand the notify fd to the agent");
-		_exit(125);
-	}
-	closep(&nfd);
-	closep(&probe);
-	closep(&report);
-	/* Wait until the agent serves the fd: EOF means it failed. */
-	if (read(sock, &go, 1) != 1)
-		_exit(125);
-	close(sock);
-	execvp(argv[0], argv);
-	log_errno(-errno, "cannot run %s", argv[0]);
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
-static void on_sigchld(uv_signal_t *h, int signum)
-{
-	struct run_ctx *ctx = container_of(h, struct run_ctx, sigchld);
-	int status;
-	pid_t p;
-
-	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (p != ctx->child)
-			continue;
-		ctx->status = status;
-		ctx->reaped = true;
-	}
-	if (!ctx->reaped)
-		return;
-	if (ctx->have_userns) {
-		unsigned int n = userns_kill_all(ctx->userns_dev,
-						 ctx->userns_ino);
-
-		if (n)
-			log_info("killed %u processes the command left behind", n);
-	}
-	agent_stop(&ctx->agent);
-	nsagent_client_stop(&ctx->nsagent);
-	if (ctx->fallback)
-		fallback_stop(ctx->fallback);
-	ctx->fallback = NULL;
-	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
-		uv_close((uv_handle_t *)&ctx->fwd[i], NULL);
-}
-
-static void on_forward(uv_signal_t *h, int signum)
-{
-	struct run_ctx *ctx = h->data;
-
-	kill(ctx->child, signum);
-}
-
-/* Does @p go through slirp rather than the bind bypass? */
-static bool via_slirp(const struct run_ctx *ctx, const struct publish *p)
-{
-	return p->udp || ctx->ignore_bind;
-}
-
-/* Forward the published ports that are not bind-bypassed through slirp. */
-static void forward_ports(struct run_ctx *ctx)
-{
-	char spec[PUBLISH_SPEC_MAX];
-	struct sockaddr_storage host;
-	struct sockaddr_in guest = { .sin_family = AF_INET };
-	int len, r;
-
-	for (size_t i = 0; i < ctx->publish.n; i++) {
-		const struct publish *p = &ctx->publish.p[i];
-
-		if (!via_slirp(ctx, p))
-			continue;
-		len = publish_host_addr(p, p->family, &host);
-		guest.sin_addr = ctx->fb_cfg.guest;
-		guest.sin_port = htons(p->container_port);
-		r = len < 0 ? len :
-			fallback_add_hostfwd(ctx->fallback, p->udp,
-					     (struct sockaddr *)&host,
-					     (socklen_t)len,
-					     (struct sockaddr *)&guest,
-					     sizeof(guest));
-		if (r < 0)
-			log_errno(r, "published port %s: the host port",
-				  publish_to_string(p, spec));
-		else
-			log_info("published %s through slirp",
-				 publish_to_string(p, spec));
-	}
-}
-
-/* implements nsagent_tap_cb: the tap is configured, start slirp on it */
-static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
-{
-	struct run_ctx *ctx = container_of(c, struct run_ctx, nsagent);
-	int r;
-
-	if (!ctx->slirp || ctx->fallback) {
-		close(tap_fd);
-		log_warn("unexpected tap %s from nsagent, ignoring", name);
-		return;
-	}
-	r = fallback_start(&ctx->loop, &ctx->fb_cfg, tap_fd, &ctx->fallback);
-	if (r < 0) {
-		log_errno(r, "cannot start the fallback network on %s", name);
-		return;
-	}
-	log_info("fallback network on %s, mtu %u", name, ctx->fb_cfg.mtu);
-	forward_ports(ctx);
-}
-
-/*
- * nsagent's command line: reports always, the tap with --net=slirp.  It
- * kills what is left in the container if the agent dies (the agent
- * cannot: SIGKILL, a crash).
- */
-static void build_nsagent_argv(struct run_ctx *ctx)
-{
-	static char mtu[16], addr[32], gw[INET_ADDRSTRLEN];
-	char ip[INET_ADDRSTRLEN];
-	size_t n = 0;
-
-	ctx->nsagent_argv[n++] = (char *)NB_NSAGENT_NAME_ARG;
-	ctx->nsagent_argv[n++] = (char *)"--report-fd";
-	ctx->nsagent_argv[n++] = (char *)"3";
-	ctx->nsagent_argv[n++] = (char *)"--kill-on-hangup";
-	if (ctx->slirp) {
-		snprintf(mtu, sizeof(mtu), "%u", ctx->fb_cfg.mtu);
-		inet_ntop(AF_INET, &ctx->fb_cfg.guest, ip, sizeof(ip));
-		snprintf(addr, sizeof(addr), "%s/%u", ip, ctx->fb_cfg.prefix);
-		inet_ntop(AF_INET, &ctx->fb_cfg.host, gw, sizeof(gw));
-		ctx->nsagent_argv[n++] = (char *)"--tap";
-		ctx->nsagent_argv[n++] = (char *)RUN_TAP_NAME;
-		ctx->nsagent_argv[n++] = (char *)"--mtu";
-		ctx->nsagent_argv[n++] = mtu;
-		ctx->nsagent_argv[n++] = (char *)"--address";
-		ctx->nsagent_argv[n++] = addr;
-		ctx->nsagent_argv[n++] = (char *)"--gateway";
-		ctx->nsagent_argv[n++] = gw;
-		if (ctx->fb_cfg.enable_ipv6) {
-			ctx->nsagent_argv[n++] = (char *)"--address6";
-			ctx->nsagent_argv[n++] = (char *)"fd00::100/64";
-			ctx->nsagent_argv[n++] = (char *)"--gateway6";
-			ctx->nsagent_argv[n++] = (char *)"fd00::2";
-		}
-	}
-	ASSERT(n < RUN_NSAGENT_ARGS_MAX);
-	ctx->nsagent_argv[n] = NULL;
-}
-
-/* The fallback's own subnets are the container's: never bypass them,
- * not even before nsagent's first report. */
-static int ignore_fallback_subnets(const struct fallback_config *cfg,
-				   struct policy *pol)
-{
-	char text[INET6_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
-	struct cidr c;
-	int r;
-
-	inet_ntop(AF_INET, &cfg->network, ip, sizeof(ip));
-	snprintf(text, sizeof(text), "%s/%u", ip, cfg->prefix);
-	r = cidr_parse(text, &c);
-	if (r == 0)
-		r = policy_add_ignore(pol, &c);
-	if (r == 0 && cfg->enable_ipv6 && cidr_parse("fd00::/64", &c) == 0)
-		r = policy_add_ignore(pol, &c);
-	return r;
-}
-
-/* --net=none: the addresses on lo for AI_ADDRCONFIG stay inside. */
-static int ignore_addrconfig_addrs(struct policy *pol)
-{
-	static const char *const cidrs[] = NETNS_ADDRCONFIG_CIDRS;
-	struct cidr c;
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(cidrs); i++) {
-		r = cidr_parse(cidrs[i], &c);
-		if (r == 0)
-			r = policy_add_ignore(pol, &c);
-	}
-	return r;
-}
-
-static int exit_status(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
-}
-
-/* The parent: take the fds, start the agent, let the child go, serve. */
-static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
-{
-	int fds[3] = { -1, -1, -1 }, r;
-	uint64_t container_netns;
-
-	r = fdpass_recv(sock, fds, ctx->nsagent_path ? 3 : 2);
-	if (r < 0)
-		return log_errno(r, "no notify fd from the child");
-	container_netns = sockinfo_netns_cookie(fds[1]);
-	close(fds[1]);
-	/* The child is in its user namespace now (it sent the fds). */
-	ctx->have_userns = userns_id(ctx->child, &ctx->userns_dev,
-				     &ctx->userns_ino) == 0;
-	if (!ctx->have_userns)
-		log_warn("cannot identify the container's user namespace: "
-			 "processes left behind will not be killed");
-
-	r = agent_init(&ctx->agent, &ctx->loop, pol);
-	ctx->agent.publish = &ctx->publish;
-	ctx->agent.bind_bypass = !ctx->ignore_bind;
-	if (r < 0) {
-		close(fds[0]);
-		closep(&fds[2]);
-		return log_errno(r, "cannot start the agent%s",
-				 r == -EOPNOTSUPP ?
-					 " (SO_NETNS_COOKIE needs Linux >= 5.14)" :
-					 "");
-	}
-	r = agent_start(&ctx->agent, fds[0], container_netns, NULL);
-	if (r < 0) {
-		closep(&fds[2]);
-		return log_errno(r, "cannot watch the notify fd");
-	}
-	/* Not fatal: without reports only the built-in ranges, the
-	 * --ignore list and lo are known to be the container's. */
-	ctx->nsagent.fd = -1;
-	ctx->nsagent.on_tap = on_tap;
-	if (fds[2] >= 0 &&
-	    nsagent_client_start(&ctx->nsagent, &ctx->loop, fds[2],
-				 &ctx->agent.policy) < 0)
-		log_warn("cannot watch nsagent reports, ignoring");
-
-	uv_signal_init(&ctx->loop, &ctx->sigchld);
-	uv_signal_start(&ctx->sigchld, on_sigchld, SIGCHLD);
-	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++) {
-		uv_signal_init(&ctx->loop, &ctx->fwd[i]);
-		ctx->fwd[i].data = ctx;
-		uv_signal_start(&ctx->fwd[i], on_forward, forwarded_signals[i]);
-		uv_unref((uv_handle_t *)&ctx->fwd[i]);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
-		signal(ignored_signals[i], SIG_IGN);
-	/* libslirp send()s on its host sockets without MSG_NOSIGNAL: a peer
-	 * that closed would kill the agent.  Only here, after the fork: an
-	 * ignored signal would stay ignored across the command's exec(). */
-	signal(SIGPIPE, SIG_IGN);
-	if (send(sock, "G", 1, MSG_NOSIGNAL) != 1)
-		return log_errno(-errno, "cannot start the child");
-	/* The child may have exited before SIGCHLD was watched. */
-	on_sigchld(&ctx->sigchld, SIGCHLD);
-	uv_run(&ctx->loop, UV_RUN_DEFAULT);
-	return 0;
-}
-
-static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
+static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 			  struct policy *pol, int *ret_optind)
 {
 	static const struct option opts[] = {
@@ -506,9 +85,9 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 		switch (o) {
 		case 'n':
 			if (strcmp(optarg, "none") == 0)
-				ctx->slirp = false;
+				cfg->slirp = false;
 			else if (strcmp(optarg, "slirp") == 0)
-				ctx->slirp = true;
+				cfg->slirp = true;
 			else
 				return nb_usage_error(
 					"run: --net=%s: want 'slirp' or 'none'",
@@ -519,22 +98,22 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 				return nb_usage_error(
 					"run: --mtu=%s: want a number from 576 to 65521",
 					optarg);
-			ctx->fb_cfg.mtu = (unsigned int)v;
+			cfg->fb_cfg.mtu = (unsigned int)v;
 			break;
 		case 'c':
-			if (fallback_config_set_cidr(&ctx->fb_cfg, optarg) < 0)
+			if (fallback_config_set_cidr(&cfg->fb_cfg, optarg) < 0)
 				return nb_usage_error(
 					"run: --cidr=%s: want an IPv4 network of prefix 1 to 25",
 					optarg);
 			break;
 		case '6':
-			ctx->fb_cfg.enable_ipv6 = true;
+			cfg->fb_cfg.enable_ipv6 = true;
 			break;
 		case 'L':
-			ctx->fb_cfg.enable_host_loopback = true;
+			cfg->fb_cfg.enable_host_loopback = true;
 			break;
 		case 'D':
-			ctx->fb_cfg.enable_host_loopback = false;
+			cfg->fb_cfg.enable_host_loopback = false;
 			break;
 		case 'i':
 			r = cli_opt_ignore("run", optarg, pol);
@@ -542,12 +121,12 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 				return r;
 			break;
 		case 'p':
-			r = cli_opt_publish("run", optarg, &ctx->publish);
+			r = cli_opt_publish("run", optarg, &cfg->publish);
 			if (r)
 				return r;
 			break;
 		case 'B':
-			ctx->ignore_bind = true;
+			cfg->ignore_bind = true;
 			break;
 		case 'l':
 			r = cli_opt_log_level("run", optarg);
@@ -560,16 +139,15 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 	}
 	if (optind >= argc)
 		return nb_usage_error("run: no command given (see 'nsbypass run --help')");
-	for (size_t i = 0; i < ctx->publish.n && !ctx->slirp; i++) {
+	for (size_t i = 0; i < cfg->publish.n && !cfg->slirp; i++) {
 		char spec[PUBLISH_SPEC_MAX];
 
-		if (via_slirp(ctx, &ctx->publish.p[i]))
+		if (run_via_slirp(cfg, &cfg->publish.p[i]))
 			return nb_usage_error(
 				"run: --publish=%s goes through slirp: not with --net=none",
-				publish_to_string(&ctx->publish.p[i], spec));
+				publish_to_string(&cfg->publish.p[i], spec));
 	}
-	if (ctx->slirp ? ignore_fallback_subnets(&ctx->fb_cfg, pol) < 0 :
-			 ignore_addrconfig_addrs(pol) < 0)
+	if (run_ignore_own_subnets(cfg, pol) < 0)
 		return nb_usage_error("run: too many --ignore (at most %d)",
 				      POLICY_LIST_MAX);
 	*ret_optind = optind;
@@ -578,53 +156,14 @@ static int parse_run_args(int argc, char **argv, struct run_ctx *ctx,
 
 int nb_cmd_run(int argc, char **argv)
 {
-	static struct run_ctx ctx;
+	static struct run_config cfg;
 	static struct policy pol;
-	int sv[2], r, first = 0;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	pid_t parent = getpid();
+	int r, first = 0;
 
 	policy_init(&pol);
-	ctx.slirp = true;
-	fallback_config_default(&ctx.fb_cfg);
-	r = parse_run_args(argc, argv, &ctx, &pol, &first);
+	run_config_default(&cfg);
+	r = parse_run_args(argc, argv, &cfg, &pol, &first);
 	if (r)
 		return r;
-
-	ctx.nsagent_path = nsagent_find();
-	if (!ctx.nsagent_path && ctx.slirp)
-		return log_errno(-ENOENT, "nsbypass-nsagent not found: it "
-				 "sets up the fallback network (or use --net=none)"), 1;
-	if (!ctx.nsagent_path)
-		log_warn("nsbypass-nsagent not found: container subnets are not tracked");
-	build_nsagent_argv(&ctx);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return log_errno(-errno, "socketpair"), 1;
-	uv_loop_init(&ctx.loop);
-	ctx.child = fork();
-	if (ctx.child < 0)
-		return log_errno(-errno, "fork"), 1;
-	if (ctx.child == 0) {
-		close(sv[0]);
-		/* Without the agent every trapped call would fail with
-		 * ENOSYS: go down with it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(125);
-		run_child(sv[1], uid, gid, !ctx.slirp, ctx.nsagent_path,
-			  ctx.nsagent_argv, argv + first);
-	}
-	close(sv[1]);
-	r = run_parent(&ctx, sv[0], &pol);
-	close(sv[0]);
-	if (r < 0) {
-		kill(ctx.child, SIGKILL);
-		waitpid(ctx.child, NULL, 0);
-		return 1;
-	}
-	uv_loop_close(&ctx.loop);
-	agent_fini(&ctx.agent);
-	free(ctx.nsagent_path);
-	return exit_status(ctx.status);
+	return run_command(&cfg, &pol, argv + first);
 }

@@ -24,7 +24,7 @@ int netns_lo_up(void);
  * both families configured and getaddrinfo() asks the resolver: IANA's
  * "IPv4 dummy address" 192.0.0.8 (RFC 7600) and 100::8 from the IPv6
  * discard-only prefix 100::/64 (RFC 6666).  Host-scoped, on lo: no route
- * out comes with them, and the agent never bypasses them (cmd-run.c).
+ * out comes with them, and the agent never bypasses them (run.c).
  */
 #define NETNS_ADDRCONFIG_V4 { 192, 0, 0, 8 }
 #define NETNS_ADDRCONFIG_V6 { 0x01, 0x00, 0, 0, 0, 0, 0, 0, \
