@@ -343,21 +343,26 @@ static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 	if (a->exit_fd >= 0) {
 		/* Any event counts, as for slirp4netns: data, HUP, error. */
 		r = uv_poll_init(&ctx->loop, &ctx->exit_poll, a->exit_fd);
+		/* Once inited, s4n_stop() closes it, started or not. */
+		ctx->exit_polling = r == 0;
+		if (r == 0)
+			r = uv_poll_start(&ctx->exit_poll,
+					  UV_READABLE | UV_DISCONNECT,
+					  on_exit_fd);
 		if (r < 0)
 			return log_errno(r, "cannot watch --exit-fd %d",
 					 a->exit_fd);
-		ctx->exit_polling = true;
-		uv_poll_start(&ctx->exit_poll, UV_READABLE | UV_DISCONNECT,
-			      on_exit_fd);
 	}
 	/* Our tap keeps the namespace alive: the target's end is the end
 	 * of the namespace we can see. */
 	if (ctx->pidfd >= 0) {
 		r = uv_poll_init(&ctx->loop, &ctx->pid_poll, ctx->pidfd);
+		ctx->pid_polling = r == 0;
+		if (r == 0)
+			r = uv_poll_start(&ctx->pid_poll, UV_READABLE,
+					  on_target_exit);
 		if (r < 0)
 			return log_errno(r, "cannot watch process %d", a->pid);
-		ctx->pid_polling = true;
-		uv_poll_start(&ctx->pid_poll, UV_READABLE, on_target_exit);
 	}
 	if (a->enable_seccomp) {
 		r = confine_seccomp();
