@@ -45,8 +45,8 @@ int cli_opt_default(const struct cli_command *c, int opt, char **argv)
 		exit(0);
 	case ':':
 		if (c->terse_missing)
-			return nb_usage_error("%s: %s needs an argument", c->name,
-					      argv[optind - 1]);
+			return nb_usage_error("%s: %s needs an argument",
+					      c->name, argv[optind - 1]);
 		return nb_usage_error("%s: option '%s' needs a value", c->name,
 				      argv[optind - 1]);
 	}
