@@ -276,7 +276,8 @@ static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 		log_warn("unexpected tap %s from nsagent, ignoring", name);
 		return;
 	}
-	r = fallback_start(&ctx->loop, &ctx->cfg->fb_cfg, tap_fd, &ctx->fallback);
+	r = fallback_start(&ctx->loop, &ctx->cfg->fb_cfg, tap_fd,
+			   &ctx->fallback);
 	if (r < 0) {
 		log_errno(r, "cannot start the fallback network on %s", name);
 		return;
@@ -303,7 +304,8 @@ static void build_nsagent_argv(struct run_ctx *ctx)
 	if (ctx->cfg->slirp) {
 		snprintf(mtu, sizeof(mtu), "%u", ctx->cfg->fb_cfg.mtu);
 		inet_ntop(AF_INET, &ctx->cfg->fb_cfg.guest, ip, sizeof(ip));
-		snprintf(addr, sizeof(addr), "%s/%u", ip, ctx->cfg->fb_cfg.prefix);
+		snprintf(addr, sizeof(addr), "%s/%u", ip,
+			 ctx->cfg->fb_cfg.prefix);
 		inet_ntop(AF_INET, &ctx->cfg->fb_cfg.host, gw, sizeof(gw));
 		ctx->nsagent_argv[n++] = (char *)"--tap";
 		ctx->nsagent_argv[n++] = (char *)RUN_TAP_NAME;
