@@ -14,6 +14,7 @@
 #include "route.h"
 #include "sockinfo.h"
 #include "target.h"
+#include "traps.h"
 #include "util.h"
 
 /* Drop records of closed sockets this often (only if there are any). */
@@ -226,7 +227,7 @@ static void on_routes_changed(uv_poll_t *h, int status, int events)
 
 static void on_notify_hup(struct notify *n)
 {
-	struct agent *a = n->agent;
+	struct agent *a = container_of(n, struct agent, notify);
 
 	agent_stop(a);
 	if (a->on_done)
@@ -240,7 +241,13 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 
 	a->container_netns = container_netns;
 	a->on_done = on_done;
-	r = notify_start(&a->notify, a->loop, notify_fd, a, on_notify_hup);
+	r = traps_resolve();
+	if (r < 0) {
+		close(notify_fd);
+		return r;
+	}
+	r = notify_start(&a->notify, a->loop, notify_fd, traps_dispatch, a,
+			 on_notify_hup);
 	if (r < 0)
 		return r;
 	if (container_netns && container_netns == a->host_netns) {
