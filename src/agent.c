@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "agent.h"
@@ -127,27 +126,6 @@ int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
 	return 0;
 }
 
-/*
- * Raise the soft fd limit to the hard one (pending connects hold host
- * sockets) and derive the pending bound from it, leaving room for the
- * fds one notification needs.
- */
-static unsigned int pending_bound(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 64;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 64 + 2 * AGENT_PENDING_MAX)
-		return AGENT_PENDING_MAX;
-	return rl.rlim_cur > 128 ? (unsigned int)(rl.rlim_cur - 64) / 2 : 32;
-}
-
 /* The netns cookie of the agent's own namespace, from a throwaway socket. */
 static int host_netns_cookie(uint64_t *ret)
 {
@@ -176,7 +154,7 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	r = host_netns_cookie(&a->host_netns);
 	if (r < 0)
 		return r;
-	a->pending_max = pending_bound();
+	pending_connects_init(&a->pending);
 	a->route_fd = route_open();
 	if (a->route_fd < 0)
 		return a->route_fd;

@@ -13,17 +13,12 @@
 #include <uv.h>
 
 #include "notify.h"
+#include "pending-connect.h"
 #include "pidfd-cache.h"
 #include "policy.h"
 #include "publish.h"
 #include "route-cache.h"
 #include "sockstate.h"
-
-/*
- * In-flight blocking connects per agent; past it a connect fails with
- * ENOBUFS.  Also bounded by the fd limit: each holds one host socket.
- */
-#define AGENT_PENDING_MAX 1024
 
 struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
@@ -50,9 +45,7 @@ struct agent {
 	uv_poll_t routes_poll;		/* of its change monitor */
 	bool routes_polled;
 	struct pidfd_cache pidfds;	/* of trapped threads */
-	unsigned int n_pending;
-	unsigned int pending_max;	/* see AGENT_PENDING_MAX */
-	struct pending_connect *pending;	/* list, see handle-connect.c */
+	struct pending_connects pending;	/* blocking connects in flight */
 	uv_timer_t sweep_timer;
 	uv_timer_t prune_timer;		/* of the pidfd cache */
 	bool stopping;
@@ -155,8 +148,5 @@ bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
 
 /** agent_is_container_socket() - is the socket in the container's netns? */
 bool agent_is_container_socket(const struct agent *a, uint64_t netns_cookie);
-
-/* handle-connect.c: abandon every in-flight connect (on stop) */
-void pending_connect_cancel_all(struct agent *a);
 
 #endif /* NB_AGENT_H */
