@@ -141,7 +141,8 @@ static int host_netns_cookie(uint64_t *ret)
 	return 0;
 }
 
-int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
+int agent_init(struct agent *a, uv_loop_t *loop,
+	       const struct agent_settings *settings)
 {
 	int r;
 
@@ -150,7 +151,9 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	a->routes.mon_fd = -1;
 	pidfd_cache_init(&a->pidfds);	/* agent_fini() is safe from here */
 	a->loop = loop;
-	a->policy = *policy;
+	a->policy = *settings->policy;
+	a->publish = settings->publish;
+	a->bind_bypass = settings->bind_bypass;
 	r = host_netns_cookie(&a->host_netns);
 	if (r < 0)
 		return r;

@@ -45,7 +45,7 @@ struct agent {
 	uv_poll_t routes_poll;		/* of its change monitor */
 	bool routes_polled;
 	struct pidfd_cache pidfds;	/* of trapped threads */
-	struct pending_connects pending;	/* blocking connects in flight */
+	struct pending_connects pending;	/* connects in flight */
 	uv_timer_t sweep_timer;
 	uv_timer_t prune_timer;		/* of the pidfd cache */
 	bool stopping;
@@ -54,10 +54,25 @@ struct agent {
 };
 
 /**
- * agent_init() - set up an agent on @loop with @policy (copied)
+ * struct agent_settings - what the agent's caller decides
+ * @policy:		the bypass policy (copied)
+ * @publish:		the published ports, or NULL for none; must outlive
+ *			the agent
+ * @bind_bypass:	take binds of published TCP ports to the host
+ *			(publish.h); false under --ignore-bind
+ */
+struct agent_settings {
+	const struct policy *policy;
+	const struct publish_table *publish;
+	bool bind_bypass;
+};
+
+/**
+ * agent_init() - set up an agent on @loop with @settings
  * Return: 0 or -errno
  */
-int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy);
+int agent_init(struct agent *a, uv_loop_t *loop,
+	       const struct agent_settings *settings);
 
 /**
  * agent_start() - serve notifications from @notify_fd (owned from now on)
