@@ -206,6 +206,38 @@ static void on_routes_changed(uv_poll_t *h, int status, int events)
 	route_cache_drain(&a->routes);
 }
 
+/*
+ * Watch the route cache's change monitor, or give the cache up: answers
+ * nothing invalidates could go stale.  Not fatal either way: without the
+ * cache every connect asks the kernel.
+ */
+static void watch_routes(struct agent *a)
+{
+	int fd = route_cache_monitor_fd(&a->routes), r;
+
+	if (fd < 0) {
+		route_cache_fini(&a->routes);	/* logged by agent_init() */
+		return;
+	}
+	/* A failed init leaves nothing to close; a good one, a handle. */
+	r = uv_poll_init(a->loop, &a->routes_poll, fd);
+	if (r == 0) {
+		r = uv_poll_start(&a->routes_poll, UV_READABLE,
+				  on_routes_changed);
+		if (r == 0) {
+			a->routes_polled = true;
+			uv_unref((uv_handle_t *)&a->routes_poll);
+			return;
+		}
+		/* uv_close() takes the fd out of the loop's epoll at once:
+		 * route_cache_fini() may close it right after. */
+		uv_close((uv_handle_t *)&a->routes_poll, NULL);
+	}
+	log_debug("route changes not watched (%s): routes not cached",
+		  uv_strerror(r));
+	route_cache_fini(&a->routes);
+}
+
 static void on_notify_hup(struct notify *n)
 {
 	struct agent *a = container_of(n, struct agent, notify);
@@ -245,16 +277,7 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	uv_unref((uv_handle_t *)&a->sweep_timer);
 	uv_timer_init(a->loop, &a->prune_timer);
 	uv_unref((uv_handle_t *)&a->prune_timer);
-	if (route_cache_monitor_fd(&a->routes) >= 0 &&
-	    uv_poll_init(a->loop, &a->routes_poll,
-			 route_cache_monitor_fd(&a->routes)) == 0) {
-		a->routes_polled = true;
-		uv_poll_start(&a->routes_poll, UV_READABLE, on_routes_changed);
-		uv_unref((uv_handle_t *)&a->routes_poll);
-	} else {
-		/* Unwatched answers could go stale: cache nothing. */
-		route_cache_fini(&a->routes);
-	}
+	watch_routes(a);
 	return 0;
 }
 
