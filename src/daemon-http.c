@@ -615,6 +615,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 /* MHD's own messages: at debug level. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];
 	size_t n;
