@@ -73,11 +73,6 @@ int __lsan_is_turned_off(void)
 }
 #endif
 
-void sandbox_prepare(void)
-{
-	setenv("UV_USE_IO_URING", "0", 1);
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -378,7 +373,8 @@ static const char *const allowed[] = {
 	"clock_nanosleep", "nanosleep", "rt_sigaction", "rt_sigprocmask",
 	"rt_sigreturn", "sigaltstack", "restart_syscall",
 	/* fds: the tap, host sockets, the API socket, stderr */
-	"read", "write", "readv", "writev", "close", "lseek",
+	"read", "write", "readv", "writev", "close", "lseek", "dup", "dup2",
+	"dup3",
 	/* libslirp's sockets, guest to host and host forwards (and its FTP
 	 * emulation's data connections) */
 	"connect", "bind", "listen", "accept", "accept4", "getsockname",
@@ -390,6 +386,8 @@ static const char *const allowed[] = {
 	"brk", "munmap", "mremap", "madvise",
 	/* the rest of libc: locks, ids, randomness, the end */
 	"futex", "sched_yield", "getpid", "gettid", "getppid", "getuid",
+	/* libuv 1.45+ reads the kernel's version when it makes a loop */
+	"uname",
 	"geteuid", "getgid", "getegid", "getrandom", "capget", "exit",
 	"exit_group",
 };
@@ -621,5 +619,10 @@ int sandbox_enter(const struct sandbox_config *c)
 		r = sandbox_drop_caps(c->keep_caps);
 	if (r == 0)
 		r = sandbox_load_filter();
+	if (r == 0 && c->loop) {
+		r = uv_loop_fork(c->loop);
+		if (r < 0)
+			log_errno(r, "sandbox: cannot rebuild the loop");
+	}
 	return r;
 }

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <uv.h>
 
 #include "config.h"
 
@@ -63,12 +64,14 @@ struct sandbox_file {
  * @n_keep_fds:	how many
  * @files:	host files seen inside, terminated by a NULL @path; NULL: none
  * @keep_caps:	capabilities kept, as a mask of 1ULL << CAP_*: 0 normally
+ * @loop:	a libuv loop made before, or NULL: see sandbox_enter()
  */
 struct sandbox_config {
 	const int *keep_fds;
 	size_t n_keep_fds;
 	const struct sandbox_file *files;
 	uint64_t keep_caps;
+	uv_loop_t *loop;
 };
 
 /**
@@ -82,19 +85,17 @@ struct sandbox_config {
  * loaded for this thread only.  Every failure is logged; the process is
  * then partly confined and should exit.
  *
+ * libuv 1.45 and later give every loop an io_uring to batch epoll_ctl()
+ * (UV_USE_IO_URING does not turn that one off), and io_uring operations
+ * are out of a seccomp filter's reach: the filter refuses io_uring, and
+ * a loop made before it would abort on its next batch.  So @c->loop, if
+ * given, is rebuilt under the filter with uv_loop_fork(): a new epoll
+ * set, no ring (io_uring_setup() answers ENOSYS, libuv falls back to
+ * epoll_ctl()), every watcher re-armed.  A loop made after needs nothing.
+ *
  * Return: 0 or -errno
  */
 int sandbox_enter(const struct sandbox_config *c);
-
-/**
- * sandbox_prepare() - before the process makes its libuv loop
- *
- * libuv 1.45 and later may batch epoll_ctl() through an io_uring of the
- * loop's; io_uring operations are out of a seccomp filter's reach, so the
- * filter refuses io_uring and the loop must not have one.  Sets
- * UV_USE_IO_URING=0 (libuv reads it once, at its first loop).
- */
-void sandbox_prepare(void);
 
 /**
  * sandbox_close_fds() - close every fd but @keep (step 1)
