@@ -111,13 +111,13 @@ nbtest_fail(const char *file, int line, const char *fmt, ...)
 	} while (0)
 
 /**
- * nbtest_run() - run the tests in order and print TAP
- * @t:		the tests
- * @n:		how many
+ * nbtest_count_fds() - the number of fds this process has open
  *
- * Return: the exit status: 0 all passed, 1 any failed, 77 all skipped
+ * For leak checks: compare the count before and after the code under test.
+ * Fails the current test if /proc/self/fd cannot be read.
+ *
+ * Return: the number of open fds
  */
-/* The number of fds this process has open: for leak checks. */
 static inline int nbtest_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -132,6 +132,13 @@ static inline int nbtest_count_fds(void)
 	return n - 1;	/* not the one opendir() itself holds */
 }
 
+/**
+ * nbtest_run() - run the tests in order and print TAP
+ * @t:		the tests
+ * @n:		how many
+ *
+ * Return: the exit status: 0 all passed, 1 any failed, 77 all skipped
+ */
 static inline int nbtest_run(const struct nbtest *t, size_t n)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* nothing pending at fork() */
