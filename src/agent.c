@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "agent.h"
@@ -14,6 +13,7 @@
 #include "route.h"
 #include "sockinfo.h"
 #include "target.h"
+#include "traps.h"
 #include "util.h"
 
 /* Drop records of closed sockets this often (only if there are any). */
@@ -126,27 +126,6 @@ int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
 	return 0;
 }
 
-/*
- * Raise the soft fd limit to the hard one (pending connects hold host
- * sockets) and derive the pending bound from it, leaving room for the
- * fds one notification needs.
- */
-static unsigned int pending_bound(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 64;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 64 + 2 * AGENT_PENDING_MAX)
-		return AGENT_PENDING_MAX;
-	return rl.rlim_cur > 128 ? (unsigned int)(rl.rlim_cur - 64) / 2 : 32;
-}
-
 /* The netns cookie of the agent's own namespace, from a throwaway socket. */
 static int host_netns_cookie(uint64_t *ret)
 {
@@ -162,7 +141,8 @@ static int host_netns_cookie(uint64_t *ret)
 	return 0;
 }
 
-int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
+int agent_init(struct agent *a, uv_loop_t *loop,
+	       const struct agent_settings *settings)
 {
 	int r;
 
@@ -171,11 +151,13 @@ int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy)
 	a->routes.mon_fd = -1;
 	pidfd_cache_init(&a->pidfds);	/* agent_fini() is safe from here */
 	a->loop = loop;
-	a->policy = *policy;
+	a->policy = *settings->policy;
+	a->publish = settings->publish;
+	a->bind_bypass = settings->bind_bypass;
 	r = host_netns_cookie(&a->host_netns);
 	if (r < 0)
 		return r;
-	a->pending_max = pending_bound();
+	pending_connects_init(&a->pending);
 	a->route_fd = route_open();
 	if (a->route_fd < 0)
 		return a->route_fd;
@@ -224,9 +206,41 @@ static void on_routes_changed(uv_poll_t *h, int status, int events)
 	route_cache_drain(&a->routes);
 }
 
+/*
+ * Watch the route cache's change monitor, or give the cache up: answers
+ * nothing invalidates could go stale.  Not fatal either way: without the
+ * cache every connect asks the kernel.
+ */
+static void watch_routes(struct agent *a)
+{
+	int fd = route_cache_monitor_fd(&a->routes), r;
+
+	if (fd < 0) {
+		route_cache_fini(&a->routes);	/* logged by agent_init() */
+		return;
+	}
+	/* A failed init leaves nothing to close; a good one, a handle. */
+	r = uv_poll_init(a->loop, &a->routes_poll, fd);
+	if (r == 0) {
+		r = uv_poll_start(&a->routes_poll, UV_READABLE,
+				  on_routes_changed);
+		if (r == 0) {
+			a->routes_polled = true;
+			uv_unref((uv_handle_t *)&a->routes_poll);
+			return;
+		}
+		/* uv_close() takes the fd out of the loop's epoll at once:
+		 * route_cache_fini() may close it right after. */
+		uv_close((uv_handle_t *)&a->routes_poll, NULL);
+	}
+	log_debug("route changes not watched (%s): routes not cached",
+		  uv_strerror(r));
+	route_cache_fini(&a->routes);
+}
+
 static void on_notify_hup(struct notify *n)
 {
-	struct agent *a = n->agent;
+	struct agent *a = container_of(n, struct agent, notify);
 
 	agent_stop(a);
 	if (a->on_done)
@@ -240,7 +254,13 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 
 	a->container_netns = container_netns;
 	a->on_done = on_done;
-	r = notify_start(&a->notify, a->loop, notify_fd, a, on_notify_hup);
+	r = traps_resolve();
+	if (r < 0) {
+		close(notify_fd);
+		return r;
+	}
+	r = notify_start(&a->notify, a->loop, notify_fd, traps_dispatch, a,
+			 on_notify_hup);
 	if (r < 0)
 		return r;
 	if (container_netns && container_netns == a->host_netns) {
@@ -257,16 +277,7 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	uv_unref((uv_handle_t *)&a->sweep_timer);
 	uv_timer_init(a->loop, &a->prune_timer);
 	uv_unref((uv_handle_t *)&a->prune_timer);
-	if (route_cache_monitor_fd(&a->routes) >= 0 &&
-	    uv_poll_init(a->loop, &a->routes_poll,
-			 route_cache_monitor_fd(&a->routes)) == 0) {
-		a->routes_polled = true;
-		uv_poll_start(&a->routes_poll, UV_READABLE, on_routes_changed);
-		uv_unref((uv_handle_t *)&a->routes_poll);
-	} else {
-		/* Unwatched answers could go stale: cache nothing. */
-		route_cache_fini(&a->routes);
-	}
+	watch_routes(a);
 	return 0;
 }
 

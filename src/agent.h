@@ -13,17 +13,12 @@
 #include <uv.h>
 
 #include "notify.h"
+#include "pending-connect.h"
 #include "pidfd-cache.h"
 #include "policy.h"
 #include "publish.h"
 #include "route-cache.h"
 #include "sockstate.h"
-
-/*
- * In-flight blocking connects per agent; past it a connect fails with
- * ENOBUFS.  Also bounded by the fd limit: each holds one host socket.
- */
-#define AGENT_PENDING_MAX 1024
 
 struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
@@ -50,9 +45,7 @@ struct agent {
 	uv_poll_t routes_poll;		/* of its change monitor */
 	bool routes_polled;
 	struct pidfd_cache pidfds;	/* of trapped threads */
-	unsigned int n_pending;
-	unsigned int pending_max;	/* see AGENT_PENDING_MAX */
-	struct pending_connect *pending;	/* list, see handle-connect.c */
+	struct pending_connects pending;	/* connects in flight */
 	uv_timer_t sweep_timer;
 	uv_timer_t prune_timer;		/* of the pidfd cache */
 	bool stopping;
@@ -61,10 +54,25 @@ struct agent {
 };
 
 /**
- * agent_init() - set up an agent on @loop with @policy (copied)
+ * struct agent_settings - what the agent's caller decides
+ * @policy:		the bypass policy (copied)
+ * @publish:		the published ports, or NULL for none; must outlive
+ *			the agent
+ * @bind_bypass:	take binds of published TCP ports to the host
+ *			(publish.h); false under --ignore-bind
+ */
+struct agent_settings {
+	const struct policy *policy;
+	const struct publish_table *publish;
+	bool bind_bypass;
+};
+
+/**
+ * agent_init() - set up an agent on @loop with @settings
  * Return: 0 or -errno
  */
-int agent_init(struct agent *a, uv_loop_t *loop, const struct policy *policy);
+int agent_init(struct agent *a, uv_loop_t *loop,
+	       const struct agent_settings *settings);
 
 /**
  * agent_start() - serve notifications from @notify_fd (owned from now on)
@@ -155,8 +163,5 @@ bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);
 
 /** agent_is_container_socket() - is the socket in the container's netns? */
 bool agent_is_container_socket(const struct agent *a, uint64_t netns_cookie);
-
-/* handle-connect.c: abandon every in-flight connect (on stop) */
-void pending_connect_cancel_all(struct agent *a);
 
 #endif /* NB_AGENT_H */

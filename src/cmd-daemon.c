@@ -3,7 +3,7 @@
  * cmd-daemon.c - `nsbypass daemon`: bypass4netnsd's REST API on a unix
  * socket, for nerdctl (--annotation nerdctl/bypass4netns=true).  Each
  * POST /v1/bypass starts an `nsbypass oci` for the container's
- * listenerPath; DELETE stops it.  docs/design.md, section 1f.
+ * listenerPath; DELETE stops it.  docs/design.md §6.4.
  *
  * One thread, one libuv loop: the HTTP server (daemon-http.c) and the
  * children (daemon-children.c) both run on it.  SIGTERM or SIGINT: the

@@ -353,8 +353,10 @@ static int spawn(struct daemon_children *c, struct child *ch)
 		return r;
 	ch->open_handles++;
 	ch->polling = true;
-	uv_poll_start(&ch->ready, UV_READABLE | UV_DISCONNECT, on_ready);
-	return 0;
+	r = uv_poll_start(&ch->ready, UV_READABLE | UV_DISCONNECT, on_ready);
+	if (r < 0)
+		stop_ready(ch);		/* the handle goes, then ready_fd */
+	return r;
 }
 
 static struct child *find(struct daemon_children *c, const char *id,

@@ -96,6 +96,7 @@ struct daemon_http {
 	unsigned int adding;	/* handed to MHD, not STARTED yet */
 	bool evicting;		/* an evicted connection is not closed yet */
 	bool accept_failing;	/* logged once until accept() works */
+	bool watch_failing;	/* logged once until listen_poll starts */
 	int open_handles;
 	bool stopping;
 };
@@ -147,13 +148,30 @@ static void run_mhd(struct daemon_http *h)
 }
 
 static void on_listen(uv_poll_t *p, int status, int events);
+static void on_retry(uv_timer_t *t);
 
-/* Watch the listening socket again, unless accept() waits to retry. */
+/*
+ * Watch the listening socket again, unless accept() waits to retry.  If
+ * libuv refuses (another handle on the loop watching the fd), try again
+ * on the retry timer rather than never accept again.
+ */
 static void listen_resume(struct daemon_http *h)
 {
+	int r;
+
 	if (h->stopping || uv_is_active((uv_handle_t *)&h->retry))
 		return;
-	uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
+	r = uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
+	if (r == 0) {
+		h->watch_failing = false;
+		return;
+	}
+	if (!h->watch_failing)
+		log_warn_errno(r, "daemon: cannot watch the API socket, "
+			       "retrying every %d ms",
+			       DAEMON_HTTP_ACCEPT_RETRY_MS);
+	h->watch_failing = true;
+	uv_timer_start(&h->retry, on_retry, DAEMON_HTTP_ACCEPT_RETRY_MS, 0);
 }
 
 static void on_retry(uv_timer_t *t)
@@ -615,6 +633,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 /* MHD's own messages: at debug level. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];
 	size_t n;
@@ -663,6 +684,19 @@ static void on_closed(uv_handle_t *handle)
 	MHD_stop_daemon(h->mhd);
 	close(h->listen_fd);
 	free(h);
+}
+
+/* Close the four handles: h goes with the last (on_closed()). */
+static void close_handles(struct daemon_http *h)
+{
+	h->poll.data = h;
+	h->timer.data = h;
+	h->listen_poll.data = h;
+	h->retry.data = h;
+	uv_close((uv_handle_t *)&h->poll, on_closed);
+	uv_close((uv_handle_t *)&h->timer, on_closed);
+	uv_close((uv_handle_t *)&h->listen_poll, on_closed);
+	uv_close((uv_handle_t *)&h->retry, on_closed);
 }
 
 int daemon_http_start(uv_loop_t *loop, int listen_fd,
@@ -714,8 +748,15 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 	uv_timer_init(loop, &h->timer);
 	uv_timer_init(loop, &h->retry);
 	h->open_handles = 4;
-	uv_poll_start(&h->poll, UV_READABLE, on_poll);
-	listen_resume(h);
+	r = uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	if (r == 0)
+		r = uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
+	if (r < 0) {
+		/* h goes in on_closed(), with MHD and the socket. */
+		h->stopping = true;
+		close_handles(h);
+		return r;
+	}
 	run_mhd(h);
 	*ret = h;
 	return 0;
@@ -735,12 +776,5 @@ void daemon_http_stop(struct daemon_http *h)
 	h->stopping = true;
 	/* Send what is queued, where the sockets take it at once. */
 	MHD_run(h->mhd);
-	h->poll.data = h;
-	h->timer.data = h;
-	h->listen_poll.data = h;
-	h->retry.data = h;
-	uv_close((uv_handle_t *)&h->poll, on_closed);
-	uv_close((uv_handle_t *)&h->timer, on_closed);
-	uv_close((uv_handle_t *)&h->listen_poll, on_closed);
-	uv_close((uv_handle_t *)&h->retry, on_closed);
+	close_handles(h);
 }

@@ -17,18 +17,12 @@
 #include "filter.h"
 #include "seccomp-compat.h"
 #include "sockopt.h"
+#include "traps.h"
 #include "util.h"
 
 /* Compare only the low 32 bits: an int argument's upper half is junk. */
 #define ARG32_EQ(i, v) SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, \
 				  (uint32_t)(v))
-
-const char *const filter_denied[] = {
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-};
-const size_t filter_denied_len = ARRAY_SIZE(filter_denied);
-const char *const filter_notified[] = { "connect", "bind", "listen" };
-const size_t filter_notified_len = ARRAY_SIZE(filter_notified);
 
 /* The 32-bit ABIs a process of this architecture can call. */
 static const uint32_t foreign_arches[] = {
@@ -39,25 +33,53 @@ static const uint32_t foreign_arches[] = {
 #endif
 };
 
-/* The rules every ABI shares: the notified calls whole, io_uring denied. */
-static int add_common_rules(scmp_filter_ctx ctx)
+/* A TRAP_SOCKOPT_PAIRS trap, native syscall @nr: the recorded pairs. */
+static int add_sockopt_pairs(scmp_filter_ctx ctx, int nr)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < filter_notified_len; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
-				     seccomp_syscall_resolve_name(
-					     filter_notified[i]), 0);
-	for (size_t i = 0; r == 0 && i < filter_denied_len; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				     seccomp_syscall_resolve_name(
-					     filter_denied[i]), 0);
+	for (size_t i = 0; r == 0 && i < sockopt_recorded_len; i++) {
+		const struct sockopt_desc *d = &sockopt_recorded[i];
+
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2,
+				     ARG32_EQ(1, d->level),
+				     ARG32_EQ(2, d->name));
+	}
 	return r;
 }
 
 /*
- * The foreign ABIs in a filter of their own, merged into @ctx: the
- * recorded setsockopt() pairs stay native-only (libseccomp cannot compare
+ * The rules of one filter: in the native ABI every trap (@native), in the
+ * foreign ones those with a foreign handler, whole; the denied calls in
+ * all.  libseccomp takes native numbers and finds each ABI's own.
+ */
+static int add_rules(scmp_filter_ctx ctx, bool native)
+{
+	int r = 0, nr;
+
+	for (size_t i = 0; r == 0 && i < traps_len; i++) {
+		const struct trap *t = &traps[i];
+
+		if (!native && !t->foreign)
+			continue;
+		nr = traps_nr(t);
+		if (nr < 0)
+			r = nr;
+		else if (!native || t->match == TRAP_WHOLE)
+			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+		else
+			r = add_sockopt_pairs(ctx, nr);
+	}
+	for (size_t i = 0; r == 0 && i < traps_denied_len; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(TRAPS_DENIED_ERRNO),
+				     seccomp_syscall_resolve_name(
+					     traps_denied[i]), 0);
+	return r;
+}
+
+/*
+ * The foreign ABIs in a filter of their own, merged into @ctx, so that
+ * argument rules stay native-only (libseccomp cannot compare
  * socketcall()'s arguments, which are in memory), and a kernel without
  * one of them (x32 is off by default) loses nothing.
  */
@@ -77,7 +99,7 @@ static int add_foreign_abis(scmp_filter_ctx ctx)
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(foreign_arches); i++)
 		r = seccomp_arch_add(f, foreign_arches[i]);
 	if (r == 0)
-		r = add_common_rules(f);
+		r = add_rules(f, false);
 	if (r == 0)
 		r = seccomp_merge(ctx, f);	/* takes f, on success only */
 	if (r < 0)
@@ -94,14 +116,7 @@ int filter_build(scmp_filter_ctx *ret)
 		return -ENOMEM;
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
 	if (r == 0)
-		r = add_common_rules(ctx);
-	for (size_t i = 0; r == 0 && i < sockopt_recorded_len; i++) {
-		const struct sockopt_desc *d = &sockopt_recorded[i];
-
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt),
-				     2, ARG32_EQ(1, d->level),
-				     ARG32_EQ(2, d->name));
-	}
+		r = add_rules(ctx, true);
 	if (r == 0)
 		r = add_foreign_abis(ctx);
 	if (r < 0) {

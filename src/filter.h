@@ -7,33 +7,15 @@
 
 #include <seccomp.h>
 
-#include <stddef.h>
-
-/* The calls trapped whole, in every ABI: connect, bind, listen. */
-extern const char *const filter_notified[];
-extern const size_t filter_notified_len;
-
-/*
- * The calls refused with ENOSYS, in every ABI: io_uring's entry points.
- * An io_uring operation (IORING_OP_CONNECT, _BIND, _LISTEN) never passes
- * through seccomp, so on a switched socket it would do what the trapped
- * calls refuse; ENOSYS is what podman's default profile answers and what
- * every io_uring user falls back on (docs/design.md, section 2).
- */
-extern const char *const filter_denied[];
-extern const size_t filter_denied_len;
-
 /**
  * filter_build() - the filter as a libseccomp context
  *
- * connect(), bind() and listen() are trapped whole: the family is in
- * memory or in the socket, which a filter cannot read (see
- * handle-listen.c for why bind() and listen() are the agent's).
- * setsockopt() is trapped only for the recorded (level, name) pairs, in
- * the native ABI.  The foreign ABIs (i386 and x32 on x86_64, arm on
- * aarch64) have the same connect/bind/listen traps, socketcall()'s
- * included, so that a host socket cannot be rebound through int $0x80
- * (handle-foreign.c); io_uring is refused in all of them.
+ * What traps.c's table says: in the native ABI each trap whole or for
+ * its arguments (setsockopt(): the recorded (level, name) pairs); in the
+ * foreign ABIs (i386 and x32 on x86_64, arm on aarch64) the traps that
+ * have a foreign handler, whole, socketcall()'s codes included, so that a
+ * host socket cannot be rebound through int $0x80 (handle-foreign.c); the
+ * denied calls (io_uring) refused with ENOSYS in all of them.
  *
  * Return: 0 or -errno
  */

@@ -20,7 +20,8 @@
  *   container socket non-blocking: installed at once, the call returns 0
  *   or EINPROGRESS, exactly as connect() would.
  *   container socket blocking: the agent waits for the handshake on the
- *   loop (other notifications go on), then installs the socket and answers
+ *   loop (pending-connect.c; other notifications go on), then installs the
+ *   socket and answers
  *   0, or answers the error and installs nothing (the container keeps its
  *   own, still unconnected, socket).  SO_SNDTIMEO is honoured: when it
  *   runs out the socket is installed still connecting and the call fails
@@ -38,13 +39,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <netinet/tcp.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "agent.h"
 #include "handlers.h"
 #include "log.h"
+#include "pending-connect.h"
 #include "procmem.h"
 #include "route.h"
 #include "sockinfo.h"
@@ -55,34 +56,6 @@
 #ifndef SIN6_LEN_RFC2133
 #define SIN6_LEN_RFC2133 24
 #endif
-
-/*
- * How often a pending connect checks that its caller still waits and has
- * no signal to handle: a caught signal must interrupt it within 50 ms.
- */
-#define PENDING_TICK_MS 25
-
-/* The kernel's "restart the call, or EINTR without SA_RESTART" code
- * (include/linux/errno.h: not in the uapi headers). */
-#define ERESTARTSYS 512
-
-struct pending_connect {
-	struct agent *agent;
-	uint64_t id;		/* the notification */
-	pid_t tid;		/* the trapped thread */
-	int fd;			/* the container's fd number */
-	int hs;			/* our host socket, or our copy of it */
-	bool installed;		/* the container has it already */
-	bool cloexec;
-	uint64_t old_cookie;	/* the container socket's, for sockstate */
-	uint64_t deadline;	/* uv_now() ms, 0: none */
-	struct sockaddr_storage dst;	/* for settle_connected() */
-	socklen_t dst_len;
-	uv_poll_t poll;
-	uv_timer_t timer;
-	int open_handles;
-	struct pending_connect *prev, *next;
-};
 
 struct connect_req {
 	uint64_t id;
@@ -109,210 +82,22 @@ static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
 	return r;
 }
 
-/* Answer after install() or its failure; -ENOENT means the caller left. */
-static void answer(struct agent *a, uint64_t id, int r, int ok_error)
+/* pending_connect_start() for @c; owns @hs from here.  With @installed,
+ * @hs is our copy of the host socket the container has. */
+static int wait_handshake(struct agent *a, const struct connect_req *c,
+			  int sock, int hs, bool installed)
 {
-	if (r == -ENOENT)
-		return;
-	r = notify_answer(&a->notify, id, 0, r < 0 ? r : ok_error);
-	if (r < 0 && r != -ENOENT)
-		log_warn_errno(r, "answering connect, ignoring");
-}
+	struct pending_connect_call call = {
+		.id = c->id,
+		.tid = c->tid,
+		.fd = c->fd,
+		.cloexec = c->cloexec,
+		.old_cookie = c->si.cookie,
+		.dst = c->ss,
+		.dst_len = c->len,
+	};
 
-static void pending_on_close(uv_handle_t *h)
-{
-	struct pending_connect *p = h->data;
-
-	if (--p->open_handles > 0)
-		return;
-	close(p->hs);
-	free(p);
-}
-
-static void pending_free(struct pending_connect *p)
-{
-	struct agent *a = p->agent;
-
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		a->pending = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	a->n_pending--;
-	uv_poll_stop(&p->poll);
-	uv_timer_stop(&p->timer);
-	uv_close((uv_handle_t *)&p->poll, pending_on_close);
-	uv_close((uv_handle_t *)&p->timer, pending_on_close);
-}
-
-/*
- * A socket connected without blocking keeps the socket layer's state
- * SS_CONNECTING until connect() is called again; the container would then
- * get 0 from a second connect() instead of EISCONN.  Settle it now, as a
- * blocking connect() would have.
- */
-static void settle_connected(int hs, const struct sockaddr_storage *dst,
-			     socklen_t len)
-{
-	(void)connect(hs, (const struct sockaddr *)dst, len);
-}
-
-/* The handshake is over: install on success, else answer the error. */
-static void pending_done(struct pending_connect *p, int err)
-{
-	struct agent *a = p->agent;
-	int r = -err;
-
-	if (err == 0) {
-		settle_connected(p->hs, &p->dst, p->dst_len);
-		if (!p->installed)
-			r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
-				    p->old_cookie);
-	}
-	answer(a, p->id, r, 0);
-	pending_free(p);
-}
-
-/*
- * Give the container the socket still connecting, and answer @err: what
- * a blocking connect() returns when its wait ends early.  The handshake
- * goes on, as on Linux.
- */
-static void pending_cut_short(struct pending_connect *p, int err)
-{
-	struct agent *a = p->agent;
-	int r = 0;
-
-	if (!p->installed)
-		r = install(a, p->id, p->hs, p->fd, p->cloexec, false,
-			    p->old_cookie);
-	answer(a, p->id, r, err);
-	pending_free(p);
-}
-
-static void pending_on_writable(uv_poll_t *h, int status, int events)
-{
-	struct pending_connect *p = h->data;
-	struct sockaddr_storage peer;
-	socklen_t len = sizeof(int);
-	int err = 0;
-
-	if (getsockopt(p->hs, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == 0) {
-		/* uv_poll may wake early: connected means a peer exists. */
-		len = sizeof(peer);
-		if (getpeername(p->hs, (struct sockaddr *)&peer, &len) < 0) {
-			if (errno == ENOTCONN && status >= 0)
-				return;
-			err = errno;
-		}
-	}
-	pending_done(p, err);
-}
-
-static void pending_on_tick(uv_timer_t *t)
-{
-	struct pending_connect *p = t->data;
-	struct agent *a = p->agent;
-	int r;
-
-	if (!notify_id_valid(&a->notify, p->id)) {
-		/* Killed: nobody waits any more. */
-		pending_free(p);
-		return;
-	}
-	/*
-	 * A signal with a handler: Linux's connect() returns -ERESTARTSYS,
-	 * which becomes EINTR, or a restart under SA_RESTART (the restarted
-	 * call finds the socket connecting and waits again, see
-	 * wait_again()).  The answer carries that code: the kernel's
-	 * signal delivery does the rest exactly as for its own connect().
-	 */
-	r = target_caught_signal(p->tid);
-	if (r > 0) {
-		/* sock_intr_errno(): a socket with SO_SNDTIMEO gets EINTR,
-		 * never a restart. */
-		pending_cut_short(p, p->deadline ? -EINTR : -ERESTARTSYS);
-		return;
-	}
-	if (p->deadline && uv_now(a->loop) >= p->deadline) {
-		/* SO_SNDTIMEO ran out: Linux returns EINPROGRESS and lets
-		 * the handshake go on. */
-		pending_cut_short(p, -EINPROGRESS);
-	}
-}
-
-/* SO_SNDTIMEO in ms, clamped to a day (the kernel's own limit is far). */
-static uint64_t timeval_ms(const struct timeval *tv)
-{
-	const uint64_t day = 24ULL * 3600 * 1000;
-
-	if (tv->tv_sec < 0 || (uint64_t)tv->tv_sec >= day / 1000)
-		return tv->tv_sec < 0 ? 0 : day;
-	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
-}
-
-/* Wait on the loop for a blocking connect; owns @hs from here.  With
- * @installed, @hs is our copy of the host socket the container has. */
-static int pending_start(struct agent *a, const struct connect_req *c,
-			 int sock, int hs, bool installed)
-{
-	struct pending_connect *p = calloc(1, sizeof(*p));
-	struct timeval sndtimeo = sockinfo_sndtimeo(sock);
-	uint64_t tmo = timeval_ms(&sndtimeo);
-	int r;
-
-	if (!p) {
-		close(hs);
-		return -ENOMEM;
-	}
-	p->agent = a;
-	p->id = c->id;
-	p->tid = c->tid;
-	p->fd = c->fd;
-	p->hs = hs;
-	p->installed = installed;
-	p->cloexec = c->cloexec;
-	p->old_cookie = c->si.cookie;
-	p->dst = c->ss;
-	p->dst_len = c->len;
-	if (tmo)
-		p->deadline = uv_now(a->loop) + tmo;
-	r = uv_poll_init(a->loop, &p->poll, hs);
-	if (r < 0) {
-		close(hs);
-		free(p);
-		return r;
-	}
-	p->poll.data = p;
-	uv_timer_init(a->loop, &p->timer);
-	p->timer.data = p;
-	p->open_handles = 2;
-	p->next = a->pending;
-	if (a->pending)
-		a->pending->prev = p;
-	a->pending = p;
-	a->n_pending++;
-	r = uv_poll_start(&p->poll, UV_WRITABLE | UV_DISCONNECT,
-			  pending_on_writable);
-	if (r == 0)
-		r = uv_timer_start(&p->timer, pending_on_tick,
-				   MIN(PENDING_TICK_MS,
-				       tmo ? tmo : PENDING_TICK_MS),
-				   PENDING_TICK_MS);
-	if (r < 0) {
-		pending_free(p);
-		return -ENOBUFS;
-	}
-	return HANDLER_DONE;
-}
-
-void pending_connect_cancel_all(struct agent *a)
-{
-	while (a->pending)
-		pending_free(a->pending);
+	return pending_connect_start(a, &call, sock, hs, installed);
 }
 
 /*
@@ -347,7 +132,7 @@ static int pin_to_route_device(struct agent *a, int hs,
  * failed.  To a destination on this machine (a veth, a bridge) the SYN and
  * its answer are processed in softirq context before connect() returns,
  * so a blocking connect usually completes here, without a loop turn and
- * the epoll, timer and handle work of pending_start().
+ * the epoll, timer and handle work of pending_connect_start().
  */
 static int handshake_now(int hs)
 {
@@ -428,14 +213,14 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 	}
 	r = handshake_now(hs);
 	if (r == 0) {
-		settle_connected(hs, &c->ss, c->len);
+		pending_connect_settle(hs, &c->ss, c->len);
 		r = install(a, c->id, hs, c->fd, c->cloexec, false,
 			    c->si.cookie);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (r < 0)
 		return r;
-	return pending_start(a, c, sock, take_fd(&hs), false);
+	return wait_handshake(a, c, sock, take_fd(&hs), false);
 }
 
 /*
@@ -452,11 +237,11 @@ static int wait_again(struct agent *a, struct connect_req *c, int *sock)
 		return -ENOBUFS;
 	if (r & O_NONBLOCK)
 		return -EALREADY;
-	if (a->n_pending >= a->pending_max)
+	if (pending_connects_full(&a->pending))
 		return -ENOBUFS;
 	c->cloexec = r & O_CLOEXEC;
 	r = *sock;	/* for SO_SNDTIMEO; the copy is the pending's now */
-	return pending_start(a, c, r, take_fd(sock), true);
+	return wait_handshake(a, c, r, take_fd(sock), true);
 }
 
 /* Read the destination: exactly addrlen bytes, or leave it to the kernel. */
@@ -665,7 +450,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return host ? -ENOBUFS : HANDLER_CONTINUE;
 	c.cloexec = r & O_CLOEXEC;
 	c.si.nonblock = r & O_NONBLOCK;
-	if (!c.si.nonblock && a->n_pending >= a->pending_max)
+	if (!c.si.nonblock && pending_connects_full(&a->pending))
 		return -ENOBUFS;
 	return switch_socket(a, &c, sock);
 }

@@ -6,11 +6,11 @@
  *
  * Such a call acts on the same sockets as the native one, host sockets
  * included, so leaving it untrapped would let a container rebind, listen
- * on or reconnect a switched socket.  The filter traps the three calls in
- * every ABI the kernel runs (socketcall() included: libseccomp traps its
- * CONNECT, BIND and LISTEN codes), and this file turns the call into its
- * native shape (arguments from the registers, or from socketcall()'s
- * array in memory, zero-extended) for the native handlers:
+ * on or reconnect a switched socket.  The filter traps the calls whose
+ * entry in traps.c has a foreign handler in every ABI the kernel runs
+ * (socketcall() included: libseccomp traps their codes), and this file
+ * turns the call into its native shape (arguments from the registers, or
+ * from socketcall()'s array in memory, zero-extended) for that handler:
  *
  *   bind(), listen():  handle-listen.c, as native: the agent performs them
  *                      on its own copy of the socket and of the address.
@@ -23,7 +23,6 @@
  *                      EOPNOTSUPP.
  */
 #include <errno.h>
-#include <linux/net.h>
 #include <sys/socket.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -34,19 +33,8 @@
 #include "handlers.h"
 #include "procmem.h"
 #include "sockinfo.h"
+#include "traps.h"
 #include "util.h"
-
-/* Values of their own: a handler's answers are HANDLER_* and -errno. */
-enum foreign_call {
-	F_CONNECT = 100, F_BIND, F_LISTEN, F_SOCKETCALL, F_END
-};
-#define F_NCALLS (F_END - F_CONNECT)
-
-static const char *const call_names[F_NCALLS] = {
-	[F_CONNECT - F_CONNECT] = "connect", [F_BIND - F_CONNECT] = "bind",
-	[F_LISTEN - F_CONNECT] = "listen",
-	[F_SOCKETCALL - F_CONNECT] = "socketcall",
-};
 
 struct foreign_abi {
 	uint32_t token;		/* libseccomp's SCMP_ARCH_* */
@@ -63,71 +51,76 @@ static const struct foreign_abi abis[] = {
 #endif
 };
 
-/*
- * Which of the calls @req is, or 0.  By name, from the number: libseccomp
- * names i386's direct socket calls (361-363) by number, but resolves
- * their names to pseudo-numbers (they are multiplexed by socketcall()).
- * A foreign call is rare; the lookup's allocation does not matter.
- */
-static int which_call(const struct seccomp_notif *req)
-{
-	int call = 0;
+#define SOCKETCALL "socketcall"
 
-	for (size_t i = 0; !call && i < ARRAY_SIZE(abis); i++) {
+/*
+ * The trap @req is a call of, NULL if none; *@ret_socketcall tells a
+ * socketcall().  By name, from the number: libseccomp names i386's direct
+ * socket calls (361-363) by number, but resolves their names to
+ * pseudo-numbers (they are multiplexed by socketcall()).  A foreign call
+ * is rare; the lookup's allocation does not matter.
+ */
+static const struct trap *which_call(const struct seccomp_notif *req,
+				     bool *ret_socketcall)
+{
+	const struct trap *t = NULL;
+
+	*ret_socketcall = false;
+	for (size_t i = 0; !t && !*ret_socketcall && i < ARRAY_SIZE(abis);
+	     i++) {
 		char *name;
 
 		if (abis[i].audit_arch != req->data.arch)
 			continue;
 		name = seccomp_syscall_resolve_num_arch(abis[i].token,
 							req->data.nr);
-		for (int c = 0; name && !call && c < F_NCALLS; c++)
-			if (strcmp(name, call_names[c]) == 0)
-				call = F_CONNECT + c;
+		if (name) {
+			t = traps_find(name);
+			*ret_socketcall = strcmp(name, SOCKETCALL) == 0;
+		}
 		free(name);
 	}
-	return call;
+	return t && t->foreign ? t : NULL;
 }
 
 /*
- * socketcall(CALL, ARGS): the call and its arguments, as the kernel reads
- * them (only as many as CALL takes: the array may end at a page's end).
- * Return: the call, or the answer (HANDLER_CONTINUE for other calls, an
- * unreadable array's EFAULT, HANDLER_GONE).  Never CONTINUE on a failed
- * read: the kernel would read the array again, maybe remapped by then.
+ * socketcall(CALL, ARGS): the trap of CALL and its arguments, as the
+ * kernel reads them (only as many as CALL takes: the array may end at a
+ * page's end).
+ * Return: 0 with *@ret set, or the answer (HANDLER_CONTINUE for calls not
+ * trapped, an unreadable array's EFAULT, HANDLER_GONE).  Never CONTINUE on
+ * a failed read: the kernel would read the array again, maybe remapped by
+ * then.
  */
 static int unpack_socketcall(struct agent *a, const struct seccomp_notif *req,
-			     struct seccomp_notif *nat)
+			     struct seccomp_notif *nat,
+			     const struct trap **ret)
 {
-	uint32_t args[3];
+	uint32_t args[ARRAY_SIZE(nat->data.args)];
+	const struct trap *t = NULL;
 	size_t n;
-	int call;
 
-	switch ((uint32_t)req->data.args[0]) {
-	case SYS_CONNECT:
-		call = F_CONNECT, n = 3;
-		break;
-	case SYS_BIND:
-		call = F_BIND, n = 3;
-		break;
-	case SYS_LISTEN:
-		call = F_LISTEN, n = 2;
-		break;
-	default:
+	for (size_t i = 0; !t && i < traps_len; i++)
+		if (traps[i].foreign &&
+		    traps[i].socketcall == (int)(uint32_t)req->data.args[0])
+			t = &traps[i];
+	if (!t)
 		return HANDLER_CONTINUE;
-	}
+	n = MIN((size_t)t->nargs, ARRAY_SIZE(args));
 	if (procmem_read(req->pid, (uint32_t)req->data.args[1], args,
 			 n * sizeof(args[0])) != (ssize_t)(n * sizeof(args[0]))) {
 		if (!notify_id_valid(&a->notify, req->id))
 			return HANDLER_GONE;
 		return -EFAULT;
 	}
-	for (size_t i = 0; i < n && i < ARRAY_SIZE(args); i++)
+	for (size_t i = 0; i < n; i++)
 		nat->data.args[i] = args[i];
 	/* Vouched for by agent_copy_fd() in the handler, as for addresses. */
-	return call;
+	*ret = t;
+	return 0;
 }
 
-static int foreign_connect(struct agent *a, const struct seccomp_notif *req)
+int handle_foreign_connect(struct agent *a, const struct seccomp_notif *req)
 {
 	_cleanup_close_ int sock = -1;
 	sa_family_t family = AF_INET;
@@ -156,23 +149,18 @@ static int foreign_connect(struct agent *a, const struct seccomp_notif *req)
 int handle_foreign(struct agent *a, const struct seccomp_notif *req)
 {
 	struct seccomp_notif nat = *req;
-	int call = which_call(req);
+	bool socketcall;
+	const struct trap *t = which_call(req, &socketcall);
+	int r;
 
-	if (call == 0)
+	if (!t && !socketcall)
 		return HANDLER_CONTINUE;
 	for (size_t i = 0; i < ARRAY_SIZE(nat.data.args); i++)
 		nat.data.args[i] = (uint32_t)req->data.args[i];
-	if (call == F_SOCKETCALL) {
-		call = unpack_socketcall(a, req, &nat);
-		if (call < F_CONNECT)
-			return call;
+	if (socketcall) {
+		r = unpack_socketcall(a, req, &nat, &t);
+		if (r != 0)
+			return r;
 	}
-	switch (call) {
-	case F_BIND:
-		return handle_bind(a, &nat);
-	case F_LISTEN:
-		return handle_listen(a, &nat);
-	default:
-		return foreign_connect(a, &nat);
-	}
+	return t->foreign(a, &nat);
 }

@@ -8,7 +8,9 @@
  * trapped call blocks its thread and queues a notification on the notify
  * fd.  The fd is watched with uv_poll: when it is readable one
  * notification is taken with SECCOMP_IOCTL_NOTIF_RECV and handed to the
- * handler for its syscall number.  A handler answers at once (CONTINUE,
+ * one handler given to notify_start(), which picks what to do by ABI and
+ * syscall number (the agent's is traps_dispatch(), over the table in
+ * traps.c); this file knows no syscall.  A handler answers at once (CONTINUE,
  * an errno, a value) or keeps the notification and answers later from
  * another libuv callback (a blocking connect() waiting for the handshake).
  * Answers may therefore go out in any order, and a slow connect never
@@ -21,24 +23,18 @@
  * memory check the id again afterwards (SECCOMP_IOCTL_NOTIF_ID_VALID)
  * so that a recycled thread id cannot feed them another process's data.
  *
- * A notification from another ABI than the agent's own (a 32-bit process
- * on a 64-bit host, or int $0x80) goes to handle-foreign.c, which answers
- * CONTINUE for anything it does not know.
- *
  * When the last process using the filter exits the fd reports POLLHUP and
  * NOTIF_RECV would fail with ENOENT forever: the watcher stops and calls
  * on_hup instead of spinning.
  */
 #include <errno.h>
 #include <poll.h>
-#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "handlers.h"
 #include "log.h"
 #include "notify.h"
 #include "seccomp-compat.h"
@@ -100,19 +96,6 @@ int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 	return 0;
 }
 
-static handler_cb handler_for(struct notify *n, int nr)
-{
-	if (nr == n->nr_connect)
-		return handle_connect;
-	if (nr == n->nr_setsockopt)
-		return handle_setsockopt;
-	if (nr == n->nr_bind)
-		return handle_bind;
-	if (nr == n->nr_listen)
-		return handle_listen;
-	return NULL;
-}
-
 /* Give the answer a handler asked for, unless it answered itself. */
 static void finish(struct notify *n, uint64_t id, int r)
 {
@@ -132,21 +115,13 @@ static void finish(struct notify *n, uint64_t id, int r)
 static void dispatch(struct notify *n)
 {
 	const struct seccomp_notif *req = n->req;
-	handler_cb h = NULL;
-	int r = HANDLER_CONTINUE;
 
 	n->stats.received++;
 	if (n->continue_all) {
 		finish(n, req->id, HANDLER_CONTINUE);
 		return;
 	}
-	if (req->data.arch == n->native_arch)
-		h = handler_for(n, req->data.nr);
-	if (!h)
-		h = handle_foreign;	/* CONTINUE for what it does not know */
-	if (h)
-		r = h(n->agent, req);
-	finish(n, req->id, r);
+	finish(n, req->id, n->handler(n->ctx, req));
 }
 
 static bool fd_hung_up(int fd)
@@ -181,16 +156,22 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 		n->on_hup(n);
 }
 
-static void on_closed(uv_handle_t *h)
+/* Free what notify_start() made; the fd last, once nothing watches it. */
+static void release(struct notify *n)
 {
-	struct notify *n = container_of((uv_poll_t *)h, struct notify, poll);
-
-	/* Only now: never close an fd a uv_poll_t is still watching. */
 	closep(&n->fd);
 	free(n->req);
 	free(n->resp);
 	n->req = NULL;
 	n->resp = NULL;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct notify *n = container_of((uv_poll_t *)h, struct notify, poll);
+
+	/* Only now: never close an fd a uv_poll_t is still watching. */
+	release(n);
 }
 
 void notify_stop(struct notify *n)
@@ -202,45 +183,27 @@ void notify_stop(struct notify *n)
 	uv_close((uv_handle_t *)&n->poll, on_closed);
 }
 
-static uint32_t native_audit_arch(void)
-{
-	return seccomp_arch_native();
-}
-
 int notify_start(struct notify *n, uv_loop_t *loop, int fd,
-		 struct agent *agent, notify_hup_cb on_hup)
+		 notify_handler_cb handler, void *ctx, notify_hup_cb on_hup)
 {
 	int r;
 
 	memset(n, 0, sizeof(*n));
 	n->fd = fd;
-	n->agent = agent;
+	n->handler = handler;
+	n->ctx = ctx;
 	n->on_hup = on_hup;
-	n->native_arch = native_audit_arch();
-	n->nr_connect = seccomp_syscall_resolve_name("connect");
-	n->nr_setsockopt = seccomp_syscall_resolve_name("setsockopt");
-	n->nr_bind = seccomp_syscall_resolve_name("bind");
-	n->nr_listen = seccomp_syscall_resolve_name("listen");
-	if (n->nr_connect < 0 || n->nr_setsockopt < 0 || n->nr_bind < 0 ||
-	    n->nr_listen < 0) {
-		close(fd);
-		return -ENOSYS;
-	}
 	r = seccomp_get_sizes(&n->sizes);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 	/* The kernel may be newer than our headers: use its sizes. */
 	n->req = calloc(1, MAX(n->sizes.seccomp_notif,
 			       sizeof(struct seccomp_notif)));
 	n->resp = calloc(1, MAX(n->sizes.seccomp_notif_resp,
 				sizeof(struct seccomp_notif_resp)));
 	if (!n->req || !n->resp) {
-		free(n->req);
-		free(n->resp);
-		close(fd);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto fail;
 	}
 	/*
 	 * Synchronous wake-ups (Linux >= 6.6) hand the CPU straight from
@@ -250,18 +213,16 @@ int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 		  SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		log_debug("no synchronous wake-ups: %s", strerror(errno));
+	/* A failed init leaves nothing to close; from a good one on, the
+	 * handle owns @n's resources and frees them in on_closed(). */
 	r = uv_poll_init(loop, &n->poll, fd);
-	if (r < 0) {
-		free(n->req);
-		free(n->resp);
-		close(fd);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 	r = uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT, on_readable);
-	if (r < 0) {
-		n->closing = true;
-		uv_close((uv_handle_t *)&n->poll, on_closed);
-		return r;
-	}
-	return 0;
+	if (r < 0)
+		notify_stop(n);
+	return r;
+fail:
+	release(n);
+	return r;
 }

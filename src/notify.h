@@ -10,9 +10,29 @@
 #include <stdint.h>
 #include <uv.h>
 
-struct agent;
 struct notify;
 
+/*
+ * Handler return values: 0 answers success (the call returns 0), a
+ * negative errno fails the call with it, and:
+ */
+#define HANDLER_CONTINUE 1	/* let the kernel run the syscall */
+#define HANDLER_GONE 2		/* the notification is no longer valid */
+#define HANDLER_DONE 3		/* answered already, or the answer is pending */
+
+/**
+ * typedef notify_handler_cb - handle one notification
+ * @ctx:	notify_start()'s @ctx
+ * @req:	the notification; valid only until the callback returns
+ *
+ * Called for every notification, whatever its ABI and syscall number:
+ * the caller's table decides (traps_dispatch() for the agent).
+ *
+ * Return: 0, -errno, HANDLER_CONTINUE, HANDLER_GONE or HANDLER_DONE
+ */
+typedef int (*notify_handler_cb)(void *ctx, const struct seccomp_notif *req);
+
+/** typedef notify_hup_cb - every process under the filter is gone */
 typedef void (*notify_hup_cb)(struct notify *n);
 
 struct notify_stats {
@@ -26,40 +46,30 @@ struct notify {
 	uv_poll_t poll;
 	int fd;
 	bool closing;
-	struct agent *agent;
 	struct seccomp_notif_sizes sizes;
 	struct seccomp_notif *req;	/* sizes.seccomp_notif bytes */
 	struct seccomp_notif_resp *resp;
-	uint32_t native_arch;		/* AUDIT_ARCH_* of our own ABI */
-	int nr_connect;
-	int nr_setsockopt;
-	int nr_bind;
-	int nr_listen;
+	notify_handler_cb handler;
+	void *ctx;			/* the handler's */
 	notify_hup_cb on_hup;
 	struct notify_stats stats;
 	bool continue_all;		/* answer CONTINUE, call no handler */
 };
 
-/*
- * Handler return values: 0 answers success (the call returns 0), a
- * negative errno fails the call with it, and:
- */
-#define HANDLER_CONTINUE 1	/* let the kernel run the syscall */
-#define HANDLER_GONE 2		/* the notification is no longer valid */
-#define HANDLER_DONE 3		/* answered already, or the answer is pending */
-
 /**
- * notify_start() - watch @fd and dispatch its notifications
- * @n:		embedded in the agent
- * @loop:	the agent's loop
+ * notify_start() - watch @fd and hand its notifications to @handler
+ * @n:		the watcher (embedded in the agent)
+ * @loop:	the loop to watch on
  * @fd:		the notify fd; owned by @n from now on, closed on stop
- * @agent:	passed to the handlers
- * @on_hup:	called once when every trapped process is gone
+ * @handler:	called for each notification; its return value is the
+ *		answer (see notify_handler_cb)
+ * @ctx:	passed to @handler
+ * @on_hup:	called once when every trapped process is gone, or NULL
  *
  * Return: 0 or -errno (@fd is closed on error too)
  */
 int notify_start(struct notify *n, uv_loop_t *loop, int fd,
-		 struct agent *agent, notify_hup_cb on_hup);
+		 notify_handler_cb handler, void *ctx, notify_hup_cb on_hup);
 
 /** notify_stop() - stop watching and close the fd (after the loop turns) */
 void notify_stop(struct notify *n);

@@ -332,7 +332,13 @@ int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,
 		return r;
 	}
 	c->poll.data = c;
-	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_report);
+	r = uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_report);
+	if (r < 0) {
+		/* The handle needs uv_close(): on_closed() closes @fd. */
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->poll, on_closed);
+		return r;
+	}
 	return 0;
 }
 

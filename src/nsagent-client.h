@@ -89,6 +89,10 @@ char *nsagent_find(void);
  * A "tap NAME\n" message carrying exactly one tap fd goes to @c->on_tap.
  * Any other message that carries fds is refused: every fd is closed.
  *
+ * On failure @fd is closed: at once, or with the poll handle on @loop
+ * if libuv made one, so @c must stay until the loop has run again (as
+ * after nsagent_client_stop()).
+ *
  * Return: 0 or -errno
  */
 int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,

@@ -205,6 +205,11 @@ static void on_done(struct agent *a)
 
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 {
+	const struct agent_settings settings = {
+		.policy = &cfg->policy,
+		.publish = &cfg->publish,
+		.bind_bypass = !cfg->ignore_bind,
+	};
 	static struct oci_agent oa;
 	uint64_t cookie;
 	bool ours;
@@ -213,15 +218,13 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid);
-	r = agent_init(&oa.agent, &oa.loop, &cfg->policy);
+	r = agent_init(&oa.agent, &oa.loop, &settings);
 	if (r < 0) {
 		close(notify_fd);
 		log_errno(r, "cannot start the agent");
 		status = 1;
 		goto out_agent;
 	}
-	oa.agent.publish = &cfg->publish;
-	oa.agent.bind_bypass = !cfg->ignore_bind;
 	if (ours)
 		cookie = oa.agent.host_netns;
 	r = agent_start(&oa.agent, notify_fd, cookie, on_done);

@@ -17,14 +17,13 @@
 #include <string.h>
 
 #include "default-profile.h"
-#include "filter.h"
 #include "profile.h"
 #include "sockopt.h"
+#include "traps.h"
 #include "util.h"
 
 /* Deep enough for any real profile, shallow enough to stop silly input. */
 #define PROFILE_JSON_DEPTH 32
-#define SETSOCKOPT "setsockopt"
 #define ACT_ALLOW "SCMP_ACT_ALLOW"
 #define ACT_NOTIFY "SCMP_ACT_NOTIFY"
 #define ACT_ERRNO "SCMP_ACT_ERRNO"
@@ -38,14 +37,13 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-/* A name whose rules are ours alone: the notified calls (filter_build()
- * traps them whole; setsockopt() is split by arguments) and the denied
- * ones (io_uring), whatever the base profile says of them. */
+/* A name whose rules are ours alone: the trapped calls (traps.h: whole,
+ * or split by arguments) and the denied ones (io_uring), whatever the
+ * base profile says of them. */
 static bool is_ours(const char *name)
 {
-	return strcmp(name, SETSOCKOPT) == 0 ||
-	       in_list(name, filter_notified, filter_notified_len) ||
-	       in_list(name, filter_denied, filter_denied_len);
+	return traps_find(name) ||
+	       in_list(name, traps_denied, traps_denied_len);
 }
 
 /* Add @v under @key, taking the reference even on failure. */
@@ -278,12 +276,11 @@ static void level_str(uint64_t level, char *buf, size_t len)
  * (@size a power of two, @lo aligned to it; @size 0: above @lo), and
  * level @level when @index is the name.
  */
-static int add_allow_block(json_object *rules, unsigned int index,
-			   uint64_t level, uint64_t lo, uint64_t size,
-			   const char *comment)
+static int add_allow_block(json_object *rules, const char *name,
+			   unsigned int index, uint64_t level, uint64_t lo,
+			   uint64_t size, const char *comment)
 {
-	static const char *const name[] = { SETSOCKOPT };
-	json_object *rule = rule_new(name, 1, ACT_ALLOW, comment);
+	json_object *rule = rule_new(&name, 1, ACT_ALLOW, comment);
 	int r = arr_add(rules, rule);
 
 	if (r == 0 && index == 2)
@@ -302,9 +299,9 @@ static int add_allow_block(json_object *rules, unsigned int index,
  * @s: the largest aligned blocks that fill the gaps below the maximum,
  * then everything above it.
  */
-static int add_complement(json_object *rules, unsigned int index,
-			  uint64_t level, const struct valset *s,
-			  const char *comment)
+static int add_complement(json_object *rules, const char *name,
+			  unsigned int index, uint64_t level,
+			  const struct valset *s, const char *comment)
 {
 	uint64_t max = s->v[s->n - 1], x = 0, size;
 	int r;
@@ -318,17 +315,17 @@ static int add_complement(json_object *rules, unsigned int index,
 		while (x % (size * 2) == 0 && x + size * 2 - 1 <= max &&
 		       !valset_has_range(s, x, x + size * 2))
 			size *= 2;
-		r = add_allow_block(rules, index, level, x, size, comment);
+		r = add_allow_block(rules, name, index, level, x, size,
+				    comment);
 		if (r < 0)
 			return r;
 		x += size;
 	}
-	return add_allow_block(rules, index, level, max, 0, comment);
+	return add_allow_block(rules, name, index, level, max, 0, comment);
 }
 
-static int add_setsockopt_rules(json_object *rules)
+static int add_sockopt_rules(json_object *rules, const char *name)
 {
-	static const char *const name[] = { SETSOCKOPT };
 	struct valset levels = { .n = 0 }, names;
 	char comment[96], lstr[32];
 	json_object *rule;
@@ -338,7 +335,7 @@ static int add_setsockopt_rules(json_object *rules)
 		const struct sockopt_desc *d = &sockopt_recorded[i];
 
 		snprintf(comment, sizeof(comment), COMMENT "record %s", d->str);
-		rule = rule_new(name, 1, ACT_NOTIFY, comment);
+		rule = rule_new(&name, 1, ACT_NOTIFY, comment);
 		r = arr_add(rules, rule);
 		if (r == 0)
 			r = rule_add_arg(rule, 1, (uint64_t)d->level, 0,
@@ -350,8 +347,9 @@ static int add_setsockopt_rules(json_object *rules)
 			return r;
 		valset_add(&levels, (uint64_t)d->level);
 	}
-	r = add_complement(rules, 1, 0, &levels,
-			   COMMENT "setsockopt at the other levels");
+	snprintf(comment, sizeof(comment), COMMENT "%s at the other levels",
+		 name);
+	r = add_complement(rules, name, 1, 0, &levels, comment);
 	for (size_t l = 0; r == 0 && l < levels.n; l++) {
 		names.n = 0;
 		for (size_t i = 0; i < sockopt_recorded_len; i++)
@@ -361,7 +359,8 @@ static int add_setsockopt_rules(json_object *rules)
 		level_str(levels.v[l], lstr, sizeof(lstr));
 		snprintf(comment, sizeof(comment),
 			 COMMENT "the other %s options", lstr);
-		r = add_complement(rules, 2, levels.v[l], &names, comment);
+		r = add_complement(rules, name, 2, levels.v[l], &names,
+				   comment);
 	}
 	return r;
 }
@@ -393,7 +392,7 @@ static bool allows_always(json_object *rule)
  * syscall socket: file exists"); ALLOW rules for the other codes collide
  * the same way.  So its action becomes NOTIFY, first among the rules:
  * every socketcall() of a 32-bit program reaches the agent, which
- * continues all but CONNECT, BIND and LISTEN (handle-foreign.c).
+ * continues all but the calls trapped in foreign ABIs (handle-foreign.c).
  */
 #define SOCKETCALL "socketcall"
 
@@ -442,36 +441,65 @@ static void strip_notified(json_object *rules, bool *socketcall_allowed)
 /* io_uring: ENOSYS, as podman's default profile and filter_build(). */
 static json_object *denied_rule(void)
 {
-	json_object *r = rule_new(filter_denied, filter_denied_len, ACT_ERRNO,
+	json_object *r = rule_new(traps_denied, traps_denied_len, ACT_ERRNO,
 				  COMMENT "io_uring would operate sockets "
 				  "behind the agent's back");
 
-	if (r && obj_add(r, "errnoRet", json_object_new_int(ENOSYS)) < 0) {
+	if (r && obj_add(r, "errnoRet",
+			 json_object_new_int(TRAPS_DENIED_ERRNO)) < 0) {
 		json_object_put(r);
 		return NULL;
 	}
 	return r;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* NOTIFY for socketcall(): the agent continues all but the calls trapped
+ * in foreign ABIs, named in the comment in alphabetical order. */
+static json_object *socketcall_rule(void)
+{
+	static const char *const socketcall[] = { SOCKETCALL };
+	const char *names[TRAPS_MAX];
+	char comment[128];
+	size_t n = 0, len;
+
+	for (size_t i = 0; i < traps_len; i++)
+		if (traps[i].foreign)
+			names[n++] = traps[i].name;
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	len = (size_t)snprintf(comment, sizeof(comment),
+			       COMMENT "i386: the agent continues all but");
+	for (size_t i = 0; i < n && len < sizeof(comment); i++)
+		len += (size_t)snprintf(comment + len, sizeof(comment) - len,
+					"%s %s", i ? "," : "", names[i]);
+	return rule_new(socketcall, 1, ACT_NOTIFY, comment);
+}
+
 /* Our rules, then @old's (stripped). */
 static json_object *notify_rules(json_object *old, bool socketcall_allowed)
 {
-	static const char *const socketcall[] = { SOCKETCALL };
+	const char *whole[TRAPS_MAX];
 	json_object *rules = json_object_new_array();
 	int r = rules ? 0 : -ENOMEM;
+	size_t n = 0;
 
+	for (size_t i = 0; i < traps_len; i++)
+		if (traps[i].match == TRAP_WHOLE)
+			whole[n++] = traps[i].name;
 	if (r == 0 && socketcall_allowed)
-		r = arr_add(rules, rule_new(socketcall, 1, ACT_NOTIFY,
-					    COMMENT "i386: the agent continues "
-					    "all but bind, connect, listen"));
+		r = arr_add(rules, socketcall_rule());
 	if (r == 0)
-		r = arr_add(rules, rule_new(filter_notified,
-					    filter_notified_len, ACT_NOTIFY,
+		r = arr_add(rules, rule_new(whole, n, ACT_NOTIFY,
 					    COMMENT "the agent decides"));
 	if (r == 0)
 		r = arr_add(rules, denied_rule());
-	if (r == 0)
-		r = add_setsockopt_rules(rules);
+	for (size_t i = 0; r == 0 && i < traps_len; i++)
+		if (traps[i].match == TRAP_SOCKOPT_PAIRS)
+			r = add_sockopt_rules(rules, traps[i].name);
 	for (size_t i = 0; r == 0 && old && i < json_object_array_length(old);
 	     i++)
 		r = arr_add(rules,

@@ -3,7 +3,7 @@
  * publish.h - published ports: a host address and port that reach a port
  * of the container, as `podman run -p` and `nerdctl run -p` give them.
  *
- * Two ways to carry them (docs/design.md, "Published ports"):
+ * Two ways to carry them (docs/design.md §3.2, "Published ports"):
  *   bind bypass  (TCP, the default): when a container socket binds the
  *                container port, the agent binds a host socket to the host
  *                address and port instead and installs it; accept() then

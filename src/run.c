@@ -378,6 +378,11 @@ static int exit_status(int status)
 /* The parent: take the fds, start the agent, let the child go, serve. */
 static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 {
+	const struct agent_settings settings = {
+		.policy = pol,
+		.publish = &ctx->cfg->publish,
+		.bind_bypass = !ctx->cfg->ignore_bind,
+	};
 	int fds[3] = { -1, -1, -1 }, r;
 	uint64_t container_netns;
 
@@ -393,9 +398,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 		log_warn("cannot identify the container's user namespace: "
 			 "processes left behind will not be killed");
 
-	r = agent_init(&ctx->agent, &ctx->loop, pol);
-	ctx->agent.publish = &ctx->cfg->publish;
-	ctx->agent.bind_bypass = !ctx->cfg->ignore_bind;
+	r = agent_init(&ctx->agent, &ctx->loop, &settings);
 	if (r < 0) {
 		close(fds[0]);
 		closep(&fds[2]);

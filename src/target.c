@@ -21,12 +21,14 @@ static int sys_pidfd_open(pid_t pid, unsigned int flags)
 	return (int)syscall(SYS_pidfd_open, pid, flags);
 }
 
-/* Read a small /proc file into @buf, NUL-terminated. */
+/* Read a small /proc file into @buf, NUL-terminated; "" if that fails
+ * (clang 14 takes a failed open()'s -errno for success). */
 static int read_small(const char *path, char *buf, size_t len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
+	buf[0] = '\0';
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);

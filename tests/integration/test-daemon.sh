@@ -354,7 +354,7 @@ if [ -n "$CHILD" ]; then
 		nb_stage_vars OCI_SIM
 		start_test_echo
 		H4=$NB_HOST4 H6=$NB_HOST6 P=$NB_ECHO_PORT
-		nb_expect_fail "negative control: no network in unshare -r -n" "" \
+		nb_expect_fail "negative control: no network in unshare -r -n" "^FAIL connect: ENETUNREACH" \
 			nb_isolated "$SOCKPROBE" tcp-echo "$H4" "$P"
 		nb_expect_ok "a container on the daemon's socketPath reaches $H4" \
 			as_user timeout -k 5 60 unshare -r -n "$OCI_SIM" \
@@ -368,7 +368,7 @@ if [ -n "$CHILD" ]; then
 		api user POST "$API" "$(body ign "{\"id\":\"$ID2\",\"socketPath\":\"$S2\",\"pidFilePath\":\"\",\"logFilePath\":\"$D/state/ign.log\",\"portMapping\":null,\"ignoreSubnets\":[\"127.0.0.0/8\",\"$H4/32\",\"auto\"],\"ignoreBind\":true}")"
 		if [ "$API_CODE" = 201 ]; then
 			nb_pass "create with ignoreSubnets [$H4/32] and ignoreBind"
-			nb_expect_fail "ignoreSubnets reach the agent: $H4 is not bypassed" "" \
+			nb_expect_fail "ignoreSubnets reach the agent: $H4 is not bypassed" "^FAIL connect: ENETUNREACH" \
 				as_user timeout -k 5 60 unshare -r -n "$OCI_SIM" \
 				--listener "$S2" --id "$ID2" -- \
 				"$SOCKPROBE" tcp-echo "$H4" "$P"

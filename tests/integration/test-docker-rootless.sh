@@ -100,7 +100,8 @@ WGET="wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$EP && echo OK wge
 NC="echo nc-hello-\$\$ | nc -w 5 $H4 $EP | grep -q nc-hello && echo OK nc"
 SEC=(--security-opt "seccomp=$PROFILE")
 
-nb_expect_fail "negative control: --network none without the profile" "" \
+nb_expect_fail "negative control: --network none without the profile" \
+	"wget: can't connect to remote host \($H4\): Network is unreachable" \
 	dk run --rm --network none nbbox sh -c "$WGET"
 dk_check "--network none: wget" "1 switched, 0 kept" \
 	"${SEC[@]}" --network none -- sh -c "$WGET"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test-escape.sh - a switched (host) socket cannot be operated on by ways
-# that skip the trapped native calls (docs/design.md, sections 2 and 6).
+# that skip the trapped native calls (docs/design.md §2 and §7).
 #
 # Inside `nsbypass run --net=none`, escape-probe connects a TCP and a UDP
 # socket to the test host (they are switched to host sockets), then tries

@@ -199,7 +199,8 @@ pm_check() {
 WGET="wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$EP && echo OK wget token-$EP"
 NC="echo nc-hello-\$\$ | nc -w 5 $H4 $EP | grep -q nc-hello && echo OK nc"
 
-nb_expect_fail "negative control: --network none without the profile" "" \
+nb_expect_fail "negative control: --network none without the profile" \
+	"wget: can't connect to remote host \($H4\): Network is unreachable" \
 	pm run --rm --network none --rootfs "$ROOTFS" sh -c "$WGET"
 
 # runtime_checks RUNTIME: the single-container checks with RUNTIME.

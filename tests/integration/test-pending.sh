@@ -10,9 +10,10 @@
 # connect (answers go out of order); a caller killed while its connect
 # hangs leaves nothing behind in the agent (its fd count returns to the
 # value before).  In-flight blocking connects are bounded: with the
-# agent's fd limit at 200 the bound is (200 - 64) / 2 = 68 (agent.c), so
+# agent's fd limit at 200 the bound is (200 - 64) / 2 = 68
+# (pending-connect.c), so
 # of 72 simultaneous connects to SLOW, 4 fail at once with ENOBUFS, the
-# errno docs/design.md section 3 names (issue 10, point 12), and the rest
+# errno docs/design.md §3.1 names (issue 10, point 12), and the rest
 # run into SO_SNDTIMEO.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"

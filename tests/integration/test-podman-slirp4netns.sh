@@ -161,7 +161,7 @@ if [ "$(grep -c '^tcp ' "$SLOG" || true)" -lt 20 ]; then
 fi
 
 s4nn_mark "loopback"
-nb_expect_fail "--disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "" \
+nb_expect_fail "--disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "^FAIL connect: ENETUNREACH" \
 	pm run --rm --network slirp4netns --rootfs "$ROOTFS" \
 	/sockprobe tcp-echo 10.0.2.2 "$LP"
 s4nn_runs | grep -q -- "'--disable-host-loopback'" ||
@@ -255,7 +255,7 @@ pm_ports() {
 	if [ -n "$(s4nn_listener_pid tcp 127.0.0.1 "$hp1")$(s4nn_listener_pid tcp "$H4" "$hp2")" ]; then
 		nb_error "$h: the host ports are still bound after podman rm"
 	fi
-	nb_expect_fail "$h: 127.0.0.1:$hp1 is closed after podman rm" "" \
+	nb_expect_fail "$h: 127.0.0.1:$hp1 is closed after podman rm" "^FAIL connect: ECONNREFUSED" \
 		"$SOCKPROBE_STATIC" tcp-echo 127.0.0.1 "$hp1"
 	echo "TIME: port case $h took $((SECONDS - t0)) s"
 }

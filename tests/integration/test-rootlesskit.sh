@@ -148,7 +148,7 @@ rk_case() {
 		rk_in "$child" "$SOCKPROBE_STATIC" tcp-echo "$H4" "$EP2"
 	nb_expect_ok "$drv: 20 connections child -> $H4" \
 		rk_in "$child" "$SOCKPROBE_STATIC" many "$H4" "$EP2" 20
-	nb_expect_fail "$drv: --disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "" \
+	nb_expect_fail "$drv: --disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "^FAIL connect: ENETUNREACH" \
 		rk_in "$child" "$SOCKPROBE_STATIC" tcp-echo 10.0.2.2 "$LP"
 
 	# (b) Ports published into the child.
@@ -216,7 +216,7 @@ rk_case() {
 	fi
 	[ -z "$(s4nn_listener_pid tcp 127.0.0.1 "$hp1")" ] ||
 		nb_error "$drv: 127.0.0.1:$hp1 still listens after remove-ports"
-	nb_expect_fail "$drv: 127.0.0.1:$hp1 is closed after remove-ports" "" \
+	nb_expect_fail "$drv: 127.0.0.1:$hp1 is closed after remove-ports" "^FAIL connect: ECONNREFUSED" \
 		"$SOCKPROBE_STATIC" tcp-echo 127.0.0.1 "$hp1"
 	nb_expect_ok "$drv: $H4:$hp2 still works" \
 		"$SOCKPROBE_STATIC" tcp-echo "$H4" "$hp2"

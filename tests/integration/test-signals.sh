@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test-signals.sh - a caught signal interrupts a blocking connect() that
-# the agent is waiting on, as it does on Linux (docs/design.md, section 3).
+# the agent is waiting on, as it does on Linux (docs/design.md §3.1).
 #
 # The agent's wait is killable only (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 # so that Go's SIGURG cannot make an EINTR loop of it); the agent watches

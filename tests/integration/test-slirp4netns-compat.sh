@@ -279,7 +279,7 @@ nb_expect_ok "UDP to the test host through slirp" \
 	in_ns "$HOLDER" "$SOCKPROBE" udp-echo "$H4" "$EP"
 nb_expect_ok "100 connections through slirp" \
 	in_ns "$HOLDER" "$SOCKPROBE" many "$H4" "$EP" 100
-nb_expect_fail "--disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "" \
+nb_expect_fail "--disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "^FAIL connect: ENETUNREACH" \
 	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo 10.0.2.2 "$LP"
 [ ! -s "$LLOG" ] || nb_error "host loopback was reached: $(cat "$LLOG")"
 

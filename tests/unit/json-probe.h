@@ -4,7 +4,7 @@
  * integer beyond 64 bits.  json-c 0.16 (Debian 12) reads it as INT64_MAX
  * or INT64_MIN, and the API's range checks refuse it by the field's name;
  * json-c 0.18 and 0.19 (Debian 13, testing) refuse the whole document.
- * Either way the request is refused with nothing changed (design.md,
+ * Either way the request is refused with nothing changed (design.md §8,
  * "Numbers beyond 64 bits"); the tests want the answer that fits the
  * library they run against.
  */

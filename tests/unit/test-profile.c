@@ -26,9 +26,9 @@
 
 #include "default-profile.h"
 #include "nbtest.h"
-#include "filter.h"
 #include "profile.h"
 #include "sockopt.h"
+#include "traps.h"
 #include "util.h"
 
 #define MARK_ERRNO 123	/* stands for SCMP_ACT_NOTIFY in the child */
@@ -93,12 +93,17 @@ NBTEST(default_shape)
 /* The names that must only appear in our rules. */
 static bool is_ours(const char *name)
 {
-	if (strcmp(name, "setsockopt") == 0)
-		return true;
-	for (size_t i = 0; i < filter_notified_len; i++)
-		if (strcmp(name, filter_notified[i]) == 0)
-			return true;
-	return false;
+	return traps_find(name) != NULL;
+}
+
+/* How many calls are trapped whole. */
+static size_t whole_traps(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < traps_len; i++)
+		n += traps[i].match == TRAP_WHOLE;
+	return n;
 }
 
 NBTEST(notified_only_in_our_rules)
@@ -142,7 +147,7 @@ NBTEST(notified_only_in_our_rules)
 			ASSERT_TRUE(!rule_has_name(rule, "close"));
 		}
 	}
-	ASSERT_EQ(whole, filter_notified_len);
+	ASSERT_EQ(whole, whole_traps());
 	ASSERT_EQ(pairs, sockopt_recorded_len);
 	json_object_put(p);
 }
@@ -460,8 +465,8 @@ NBTEST(io_uring_denied)
 	for (size_t i = 0; i < json_object_array_length(rules); i++) {
 		json_object *rule = json_object_array_get_idx(rules, i);
 
-		for (size_t j = 0; j < filter_denied_len; j++) {
-			if (!rule_has_name(rule, filter_denied[j]))
+		for (size_t j = 0; j < traps_denied_len; j++) {
+			if (!rule_has_name(rule, traps_denied[j]))
 				continue;
 			ASSERT_STREQ(get_str(rule, "action"), "SCMP_ACT_ERRNO");
 			ASSERT_EQ(json_object_get_int(get(rule, "errnoRet")),
@@ -472,7 +477,7 @@ NBTEST(io_uring_denied)
 		if (rule_has_name(rule, "read"))
 			ASSERT_STREQ(get_str(rule, "action"), "SCMP_ACT_ALLOW");
 	}
-	ASSERT_EQ(seen, filter_denied_len);
+	ASSERT_EQ(seen, traps_denied_len);
 	json_object_put(p);
 }
 
