@@ -41,22 +41,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ITERATIONS		(20UL * 1000 * 1000)
-#define WARMUP_ITERATIONS	1000
-#define CLOCK_PAIRS		10000
-#define TIME_LIMIT_SECONDS	600
-#define NSEC_PER_SEC		1000000000ULL
+#define MAX_ITERATIONS (20UL * 1000 * 1000)
+#define WARMUP_ITERATIONS 1000
+#define CLOCK_PAIRS 10000
+#define TIME_LIMIT_SECONDS 600
+#define NSEC_PER_SEC 1000000000ULL
 
 /* One measured operation: prepare untimed, run timed, finish untimed. */
 struct op {
-	const char *name;	/* headline name, prefix of the other lines */
+	const char *name; /* headline name, prefix of the other lines */
 	void (*setup)(void);
 	void (*timed)(void);
-	void (*after)(void);	/* may be NULL */
+	void (*after)(void); /* may be NULL */
 };
 
-static int sock_fd = -1;	/* the socket the calls are made on */
-static int listen_fd = -1;	/* connect-unix: the listener */
+static int sock_fd = -1;   /* the socket the calls are made on */
+static int listen_fd = -1; /* connect-unix: the listener */
 static struct sockaddr_un unix_addr;
 static socklen_t unix_addr_len;
 
@@ -64,7 +64,8 @@ static socklen_t unix_addr_len;
 static void __attribute__((noreturn)) usage(void)
 {
 	fputs("usage: bench-syscall setsockopt|untrapped|connect-unix"
-	      " ITERATIONS\n", stderr);
+	      " ITERATIONS\n",
+	      stderr);
 	exit(2);
 }
 
@@ -172,10 +173,10 @@ static void unix_listen(void)
 	a->sun_family = AF_UNIX;
 	n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
 		     "nsbypass-bench-syscall-%ld", (long)getpid());
-	unix_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				   1 + (size_t)n);
-	listen_fd = socket(AF_UNIX,
-			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	unix_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    (size_t)n);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   0);
 	if (listen_fd < 0)
 		fail("socket AF_UNIX", errno);
 	if (bind(listen_fd, (struct sockaddr *)a, unix_addr_len) < 0)
@@ -254,7 +255,9 @@ int main(int argc, char **argv)
 		  unix_drain },
 	};
 	static const char *const modes[] = {
-		"setsockopt", "untrapped", "connect-unix",
+		"setsockopt",
+		"untrapped",
+		"connect-unix",
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	unsigned long n;

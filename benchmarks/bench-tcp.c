@@ -39,31 +39,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSG_LEN			64	/* request and answer size */
-#define LISTEN_BACKLOG		4096
-#define SERVER_MAX_SECONDS	600
-#define CLIENT_MAX_SECONDS	3600
-#define ALARM_SLACK_SECONDS	30
-#define MAX_EVENTS		256
-#define ACCEPT_BATCH		64	/* accepts per wakeup, to stay fair */
-#define MAX_SAMPLES		(20u * 1000 * 1000)
-#define NSEC_PER_SEC		1000000000ULL
+#define MSG_LEN 64 /* request and answer size */
+#define LISTEN_BACKLOG 4096
+#define SERVER_MAX_SECONDS 600
+#define CLIENT_MAX_SECONDS 3600
+#define ALARM_SLACK_SECONDS 30
+#define MAX_EVENTS 256
+#define ACCEPT_BATCH 64 /* accepts per wakeup, to stay fair */
+#define MAX_SAMPLES (20u * 1000 * 1000)
+#define NSEC_PER_SEC 1000000000ULL
 
 /* Latency samples in nanoseconds, grown on demand up to MAX_SAMPLES. */
 struct samples {
 	uint64_t *ns;
 	size_t len;
 	size_t cap;
-	uint64_t dropped;	/* past MAX_SAMPLES or out of memory */
+	uint64_t dropped; /* past MAX_SAMPLES or out of memory */
 };
 
 /* One accepted connection of the server. */
 struct conn {
 	int fd;
-	size_t in;		/* bytes of the current request received */
-	size_t out;		/* bytes of the answer not sent yet */
-	bool want_out;		/* registered for EPOLLOUT instead of EPOLLIN */
-	bool close_after;	/* a crr request: close once answered */
+	size_t in;	  /* bytes of the current request received */
+	size_t out;	  /* bytes of the answer not sent yet */
+	bool want_out;	  /* registered for EPOLLOUT instead of EPOLLIN */
+	bool close_after; /* a crr request: close once answered */
 	unsigned char buf[MSG_LEN];
 };
 
@@ -74,7 +74,8 @@ struct conn {
 static void __attribute__((noreturn)) usage(void)
 {
 	fputs("usage: bench-tcp server ADDR PORT | crr HOST PORT SECONDS"
-	      " | rr HOST PORT SECONDS\n", stderr);
+	      " | rr HOST PORT SECONDS\n",
+	      stderr);
 	exit(2);
 }
 
@@ -551,8 +552,8 @@ static int run_server(const struct sockaddr_storage *sa, socklen_t salen,
 	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) < 0)
 		fail("getsockname", errno);
 	port = ntohs(bound.ss_family == AF_INET6 ?
-		     ((struct sockaddr_in6 *)&bound)->sin6_port :
-		     ((struct sockaddr_in *)&bound)->sin_port);
+			     ((struct sockaddr_in6 *)&bound)->sin6_port :
+			     ((struct sockaddr_in *)&bound)->sin_port);
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)

@@ -69,7 +69,8 @@
 #include "tap.h"
 
 #define REPORT_MAX 16384
-#define USAGE "usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] " \
+#define USAGE                                                         \
+	"usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] "   \
 	"[--tap NAME [--tap-only] (--attach | --mtu N --address A/P " \
 	"--gateway G [--address6 A/P --gateway6 G])]"
 
@@ -80,14 +81,14 @@
 
 struct args {
 	int report_fd;
-	bool kill_on_hangup;		/* kill the user namespace when the
+	bool kill_on_hangup; /* kill the user namespace when the
 					 * agent hangs up */
-	const char *tap;		/* NULL: no fallback network */
+	const char *tap;     /* NULL: no fallback network */
 	unsigned int mtu;
 	const char *address, *gateway;
-	const char *address6, *gateway6;	/* both NULL or both set */
-	bool attach;		/* --attach: open the tap, configure nothing */
-	bool tap_only;		/* --tap-only: exit once the tap is sent */
+	const char *address6, *gateway6; /* both NULL or both set */
+	bool attach;   /* --attach: open the tap, configure nothing */
+	bool tap_only; /* --tap-only: exit once the tap is sent */
 };
 #define SUBNETS_MAX 256
 
@@ -126,8 +127,9 @@ static void add_addr(struct nl_object *obj, void *opaque)
 	nl_addr_put(net);
 	/* nl_addr2str() omits the prefix of a full-length address. */
 	n = snprintf(r->buf + r->len, sizeof(r->buf) - r->len, " %s%s", text,
-		     strchr(text, '/') ? "" :
-		     rtnl_addr_get_family(addr) == AF_INET ? "/32" : "/128");
+		     strchr(text, '/')			   ? "" :
+		     rtnl_addr_get_family(addr) == AF_INET ? "/32" :
+							     "/128");
 	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->len)
 		return;
 	r->len += (size_t)n;
@@ -172,9 +174,18 @@ static int send_report(struct nl_sock *sk, int fd)
 static int sandbox(void)
 {
 	static const char *const denied[] = {
-		"pidfd_getfd", "pidfd_open", "process_vm_readv",
-		"process_vm_writev", "socketpair", "connect", "listen",
-		"accept", "accept4", "execve", "execveat", "kcmp",
+		"pidfd_getfd",
+		"pidfd_open",
+		"process_vm_readv",
+		"process_vm_writev",
+		"socketpair",
+		"connect",
+		"listen",
+		"accept",
+		"accept4",
+		"execve",
+		"execveat",
+		"kcmp",
 #ifndef __SANITIZE_ADDRESS__
 		/* LeakSanitizer stops the world with ptrace at exit: in
 		 * sanitizer (test) builds only, ptrace stays allowed. */
@@ -238,8 +249,7 @@ static bool addr_is(const char *s, bool prefix, int family)
 }
 
 /* Print "nsbypass-nsagent: WHY; usage: ..." (one line) and fail. */
-static int __attribute__((format(printf, 1, 2))) bad_args(const char *fmt,
-							   ...)
+static int __attribute__((format(printf, 1, 2))) bad_args(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -274,7 +284,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (flag) {
 			if (*flag)
 				return bad_args("%s given twice", opt);
-			*flag = true;	/* a flag takes no value */
+			*flag = true; /* a flag takes no value */
 			continue;
 		}
 		if (strcmp(opt, "--tap") == 0)
@@ -311,13 +321,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (!tap_name_is_valid(a->tap))
 		return bad_args("--tap: invalid device name '%s' (1 to %d "
-				"characters, no '/', ':' or blanks)", a->tap,
-				IFNAMSIZ - 1);
+				"characters, no '/', ':' or blanks)",
+				a->tap, IFNAMSIZ - 1);
 	if (a->attach) {
 		if (a->mtu || a->address || a->gateway || a->address6 ||
 		    a->gateway6)
-			return bad_args("--attach configures nothing: no --mtu, "
-					"--address or --gateway");
+			return bad_args(
+				"--attach configures nothing: no --mtu, "
+				"--address or --gateway");
 		return 0;
 	}
 	if (!a->mtu || !a->address || !a->gateway)
@@ -435,13 +446,15 @@ static void agent_gone(const struct args *args)
 		return;
 	if (userns_id(getpid(), &dev, &ino) < 0) {
 		fprintf(stderr, "nsbypass-nsagent: the agent is gone, but our "
-			"user namespace is unknown: nothing killed\n");
+				"user namespace is unknown: nothing killed\n");
 		return;
 	}
 	n = userns_kill_all(dev, ino);
 	if (n)
-		fprintf(stderr, "nsbypass-nsagent: the agent is gone: killed "
-			"%u processes of the container\n", n);
+		fprintf(stderr,
+			"nsbypass-nsagent: the agent is gone: killed "
+			"%u processes of the container\n",
+			n);
 }
 
 /* Set up the tap (if asked), subscribe, report until the agent leaves.
@@ -484,7 +497,7 @@ static int serve(struct nl_sock *events, struct nl_sock *dump,
 				continue;
 			return 1;
 		}
-		if (p[1].revents) {	/* agent gone (HUP) or talking: stop */
+		if (p[1].revents) { /* agent gone (HUP) or talking: stop */
 			if (p[1].revents & (POLLHUP | POLLERR))
 				agent_gone(args);
 			return 0;
@@ -498,7 +511,7 @@ static int serve(struct nl_sock *events, struct nl_sock *dump,
 		r = send_report(dump, fd);
 		if (r < 0) {
 			if (r == -EPIPE || r == -ECONNRESET)
-				agent_gone(args);	/* it just left */
+				agent_gone(args); /* it just left */
 			return 0;
 		}
 	}
@@ -513,7 +526,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &args) < 0)
 		return 2;
 	if (sandbox() < 0) {
-		fprintf(stderr, "nsbypass-nsagent: cannot load its seccomp filter\n");
+		fprintf(stderr,
+			"nsbypass-nsagent: cannot load its seccomp filter\n");
 		return 1;
 	}
 	events = nl_socket_alloc();

@@ -273,7 +273,7 @@ int netconf_route_add_default(struct nl_sock *sk, int ifindex,
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_nh_set_gateway(nh, gw);
 	rtnl_route_add_nexthop(route, nh);
-	nh = NULL;	/* @route owns it now */
+	nh = NULL; /* @route owns it now */
 	rtnl_route_set_family(route, (uint8_t)family);
 	rtnl_route_set_table(route, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(route, RTPROT_BOOT);

@@ -49,8 +49,7 @@ static void on_prune(uv_timer_t *t)
 		uv_timer_stop(t);
 }
 
-int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
-		  int *ret_fd)
+int agent_copy_fd(struct agent *a, const struct seccomp_notif *req, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
 	int pidfd, fresh;
@@ -69,7 +68,8 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 		if (fresh)
 			return HANDLER_GONE;
 	}
-	if (fresh && !a->stopping && !uv_is_active((uv_handle_t *)&a->prune_timer))
+	if (fresh && !a->stopping &&
+	    !uv_is_active((uv_handle_t *)&a->prune_timer))
 		uv_timer_start(&a->prune_timer, on_prune, PRUNE_INTERVAL_MS,
 			       PRUNE_INTERVAL_MS);
 	if (fd < 0)
@@ -136,7 +136,7 @@ static int host_netns_cookie(uint64_t *ret)
 		return -errno;
 	c = sockinfo_netns_cookie(s);
 	if (c == 0)
-		return -EOPNOTSUPP;	/* SO_NETNS_COOKIE: Linux >= 5.14 */
+		return -EOPNOTSUPP; /* SO_NETNS_COOKIE: Linux >= 5.14 */
 	*ret = c;
 	return 0;
 }
@@ -149,7 +149,7 @@ int agent_init(struct agent *a, uv_loop_t *loop,
 	memset(a, 0, sizeof(*a));
 	a->route_fd = -1;
 	a->routes.mon_fd = -1;
-	pidfd_cache_init(&a->pidfds);	/* agent_fini() is safe from here */
+	pidfd_cache_init(&a->pidfds); /* agent_fini() is safe from here */
 	a->loop = loop;
 	a->policy = *settings->policy;
 	a->publish = settings->publish;
@@ -216,7 +216,7 @@ static void watch_routes(struct agent *a)
 	int fd = route_cache_monitor_fd(&a->routes), r;
 
 	if (fd < 0) {
-		route_cache_fini(&a->routes);	/* logged by agent_init() */
+		route_cache_fini(&a->routes); /* logged by agent_init() */
 		return;
 	}
 	/* A failed init leaves nothing to close; a good one, a handle. */

@@ -24,30 +24,30 @@ struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
 
 struct agent_stats {
-	uint64_t switched;	/* sockets moved to the host */
-	uint64_t kept;		/* connects left in the container */
-	uint64_t refused;	/* host sockets denied a local destination */
-	uint64_t opts;		/* setsockopt calls applied and recorded */
-	uint64_t published;	/* binds taken to a published host port */
+	uint64_t switched;  /* sockets moved to the host */
+	uint64_t kept;	    /* connects left in the container */
+	uint64_t refused;   /* host sockets denied a local destination */
+	uint64_t opts;	    /* setsockopt calls applied and recorded */
+	uint64_t published; /* binds taken to a published host port */
 };
 
 struct agent {
 	uv_loop_t *loop;
 	struct notify notify;
 	struct policy policy;
-	const struct publish_table *publish;	/* NULL: none */
-	bool bind_bypass;		/* TCP published ports: see publish.h */
+	const struct publish_table *publish; /* NULL: none */
+	bool bind_bypass; /* TCP published ports: see publish.h */
 	struct sockstate_table *socks;
-	uint64_t host_netns;		/* SO_NETNS_COOKIE of our own sockets */
-	uint64_t container_netns;	/* of the container's, 0 if unknown */
-	int route_fd;			/* NETLINK_ROUTE, see route.h */
-	struct route_cache routes;	/* answers of route_fd */
-	uv_poll_t routes_poll;		/* of its change monitor */
+	uint64_t host_netns;	   /* SO_NETNS_COOKIE of our own sockets */
+	uint64_t container_netns;  /* of the container's, 0 if unknown */
+	int route_fd;		   /* NETLINK_ROUTE, see route.h */
+	struct route_cache routes; /* answers of route_fd */
+	uv_poll_t routes_poll;	   /* of its change monitor */
 	bool routes_polled;
-	struct pidfd_cache pidfds;	/* of trapped threads */
-	struct pending_connects pending;	/* connects in flight */
+	struct pidfd_cache pidfds;	 /* of trapped threads */
+	struct pending_connects pending; /* connects in flight */
 	uv_timer_t sweep_timer;
-	uv_timer_t prune_timer;		/* of the pidfd cache */
+	uv_timer_t prune_timer; /* of the pidfd cache */
 	bool stopping;
 	agent_done_cb on_done;
 	struct agent_stats stats;

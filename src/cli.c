@@ -64,8 +64,8 @@ int cli_opt_ignore(const char *cmd, const char *arg, struct policy *pol)
 	struct cidr c;
 
 	if (cidr_parse(arg, &c) < 0)
-		return nb_usage_error("%s: --ignore=%s: not an IPv4 or IPv6 CIDR",
-				      cmd, arg);
+		return nb_usage_error(
+			"%s: --ignore=%s: not an IPv4 or IPv6 CIDR", cmd, arg);
 	if (policy_add_ignore(pol, &c) < 0)
 		return nb_usage_error("%s: too many --ignore (at most %d)", cmd,
 				      POLICY_LIST_MAX);
@@ -87,8 +87,8 @@ int cli_opt_publish(const char *cmd, const char *arg, struct publish_table *t)
 			"%s: --publish=%s: that host port is published twice",
 			cmd, arg);
 	if (r < 0)
-		return nb_usage_error("%s: too many --publish (at most %d)", cmd,
-				      PUBLISH_MAX);
+		return nb_usage_error("%s: too many --publish (at most %d)",
+				      cmd, PUBLISH_MAX);
 	return 0;
 }
 

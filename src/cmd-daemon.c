@@ -84,7 +84,8 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 		switch (o) {
 		case 's':
 			if (optarg[0] == '\0')
-				return nb_usage_error("daemon: --socket: empty path");
+				return nb_usage_error(
+					"daemon: --socket: empty path");
 			free(ctx->socket_path);
 			ctx->socket_path = strdup(optarg);
 			break;
@@ -153,8 +154,10 @@ static int daemon_start(struct daemon_ctx *ctx)
 		return log_errno(fd, "daemon: a daemon already serves %s",
 				 ctx->socket_path);
 	if (fd == -EEXIST)
-		return log_errno(fd, "daemon: %s is in the way and is not a "
-				 "socket", ctx->socket_path);
+		return log_errno(fd,
+				 "daemon: %s is in the way and is not a "
+				 "socket",
+				 ctx->socket_path);
 	if (fd < 0)
 		return log_errno(fd, "daemon: cannot listen on %s",
 				 ctx->socket_path);

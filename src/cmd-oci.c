@@ -44,7 +44,7 @@
 
 struct oci_child {
 	pid_t pid;
-	pid_t container_pid;		/* the pid it serves; 0: not known */
+	pid_t container_pid; /* the pid it serves; 0: not known */
 	char id[OCI_LOG_ID + 1];
 };
 
@@ -132,7 +132,8 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 				return r;
 			break;
 		case 'p':
-			r = cli_opt_publish("oci", optarg, &d->defaults.publish);
+			r = cli_opt_publish("oci", optarg,
+					    &d->defaults.publish);
 			if (r)
 				return r;
 			break;
@@ -143,7 +144,8 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			if (parse_int(optarg, 0, INT32_MAX, &d->ready_fd) < 0 ||
 			    fcntl(d->ready_fd, F_GETFD) < 0)
 				return nb_usage_error(
-					"oci: --ready-fd=%s: not an open fd", optarg);
+					"oci: --ready-fd=%s: not an open fd",
+					optarg);
 			break;
 		case 'P':
 			d->pid_file = optarg;
@@ -164,7 +166,8 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		return nb_usage_error("oci: unexpected argument '%s'",
 				      argv[optind]);
 	if (!d->listen_path || !*d->listen_path)
-		return nb_usage_error("oci: --listen=PATH is required (see 'nsbypass oci --help')");
+		return nb_usage_error(
+			"oci: --listen=PATH is required (see 'nsbypass oci --help')");
 	return 0;
 }
 
@@ -177,7 +180,8 @@ static bool is_notify_fd(int fd)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = readlink(path, target, sizeof(target));
-	return n == (ssize_t)strlen(want) && memcmp(target, want, (size_t)n) == 0;
+	return n == (ssize_t)strlen(want) &&
+	       memcmp(target, want, (size_t)n) == 0;
 }
 
 static void close_fds(int *fds, size_t n, size_t keep)
@@ -254,7 +258,8 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 		else
 			log_warn("container %.*s: a state without a pid, and "
 				 "no agent serves the container: its "
-				 "namespaces are not known", OCI_LOG_ID, st->id);
+				 "namespaces are not known",
+				 OCI_LOG_ID, st->id);
 	}
 	/* No libuv signal handler may run in the child before it resets
 	 * them: it would write to the daemon's loop. */
@@ -290,7 +295,8 @@ static void on_payload(struct oci_listener *l, const char *buf, size_t len,
 	int nfd;
 
 	if (n_fds == 0) {
-		log_warn("refused a state (%zu bytes): no fd came with it", len);
+		log_warn("refused a state (%zu bytes): no fd came with it",
+			 len);
 		return;
 	}
 	if (oci_state_parse(buf, len, &st, &why) < 0) {
@@ -306,7 +312,8 @@ static void on_payload(struct oci_listener *l, const char *buf, size_t len,
 		close_fds(fds, n_fds, n_fds);
 	} else if (!is_notify_fd(nfd)) {
 		log_warn("container %.*s: refused: seccompFd is not a seccomp "
-			 "notify fd", OCI_LOG_ID, st.id);
+			 "notify fd",
+			 OCI_LOG_ID, st.id);
 		close_fds(fds, n_fds, n_fds);
 	} else {
 		close_fds(fds, n_fds, st.seccomp_fd);
@@ -340,12 +347,12 @@ static void on_sigchld(uv_signal_t *h, int signum)
 					 c->id, (int)p);
 			else if (WIFEXITED(status))
 				log_warn("container %s: agent pid %d failed "
-					 "(exit status %d)", c->id, (int)p,
-					 WEXITSTATUS(status));
+					 "(exit status %d)",
+					 c->id, (int)p, WEXITSTATUS(status));
 			else
 				log_warn("container %s: agent pid %d killed "
-					 "by signal %d", c->id, (int)p,
-					 WTERMSIG(status));
+					 "by signal %d",
+					 c->id, (int)p, WTERMSIG(status));
 			*c = d->children[--d->n_children];
 			break;
 		}
@@ -357,7 +364,8 @@ static void on_stop(uv_signal_t *h, int signum)
 	struct oci_daemon *d = h->data;
 
 	log_info("signal %d: stopping; %zu agents go on until their "
-		 "containers end", signum, d->n_children);
+		 "containers end",
+		 signum, d->n_children);
 	oci_listener_stop(&d->listener);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -392,7 +400,8 @@ int nb_cmd_oci(int argc, char **argv)
 	if (d.log_file) {
 		r = open_log_file(d.log_file);
 		if (r < 0)
-			return log_errno(r, "oci: --log-file=%s", d.log_file), 1;
+			return log_errno(r, "oci: --log-file=%s", d.log_file),
+			       1;
 	}
 	log_set_prefix("nsbypass oci");
 	/* A runtime that hangs up must not kill us in a write. */
@@ -412,9 +421,11 @@ int nb_cmd_oci(int argc, char **argv)
 		r = pid_file_write(d.pid_file, getpid());
 		if (r == -EEXIST)
 			log_warn("--pid-file=%s is not a regular file: not "
-				 "written, ignoring", d.pid_file);
+				 "written, ignoring",
+				 d.pid_file);
 		else if (r < 0)
-			log_warn_errno(r, "cannot write --pid-file=%s, ignoring",
+			log_warn_errno(r,
+				       "cannot write --pid-file=%s, ignoring",
 				       d.pid_file);
 		wrote_pid_file = r == 0;
 	}

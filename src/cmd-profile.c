@@ -134,7 +134,8 @@ int nb_cmd_profile(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		const char **slot = c == 'l' ? &listener :
 				    c == 'm' ? &metadata :
-				    c == 'b' ? &base : NULL;
+				    c == 'b' ? &base :
+					       NULL;
 
 		switch (c) {
 		case 'l':
@@ -157,11 +158,13 @@ int nb_cmd_profile(int argc, char **argv)
 	if (!listener)
 		return nb_usage_error("profile: --listener PATH is required");
 	if (listener[0] != '/')
-		return nb_usage_error("profile: --listener must be an absolute path, not '%s'",
-				      listener);
+		return nb_usage_error(
+			"profile: --listener must be an absolute path, not '%s'",
+			listener);
 	if (strlen(listener) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return nb_usage_error("profile: --listener path is longer than a unix socket path (%zu bytes)",
-				      sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return nb_usage_error(
+			"profile: --listener path is longer than a unix socket path (%zu bytes)",
+			sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	if (base && !*base)
 		return nb_usage_error("profile: --base needs a file name");
 
@@ -177,7 +180,7 @@ int nb_cmd_profile(int argc, char **argv)
 		r = out ? 0 : -ENOMEM;
 	}
 	json_object_put(p);
-	if (r != 0) {	/* any r, so that gcc's -fanalyzer sees out set */
+	if (r != 0) { /* any r, so that gcc's -fanalyzer sees out set */
 		fprintf(stderr, "nsbypass: %s\n", strerror(-r));
 		return 1;
 	}

@@ -138,7 +138,8 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 		}
 	}
 	if (optind >= argc)
-		return nb_usage_error("run: no command given (see 'nsbypass run --help')");
+		return nb_usage_error(
+			"run: no command given (see 'nsbypass run --help')");
 	for (size_t i = 0; i < cfg->publish.n && !cfg->slirp; i++) {
 		char spec[PUBLISH_SPEC_MAX];
 

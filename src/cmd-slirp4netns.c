@@ -30,7 +30,7 @@
 /* The slirp4netns release whose command line and API this mode follows. */
 #define S4N_COMPAT_VERSION "1.2.0"
 #define S4N_MTU_MIN 68
-#define S4N_MTU_MAX 65521	/* slirp4netns's maximum */
+#define S4N_MTU_MAX 65521 /* slirp4netns's maximum */
 #define S4N_MTU_MIN_IPV6 1280
 
 /*
@@ -114,10 +114,12 @@ static int parse_fd(const char *opt, const char *s, int *ret)
 
 	if (parse_int(s, 0, INT_MAX, &fd) < 0)
 		return nb_usage_error("slirp4netns: %s=%s: not a file descriptor "
-				      "number", opt, s);
+				      "number",
+				      opt, s);
 	if (fcntl(fd, F_GETFD) < 0)
 		return nb_usage_error("slirp4netns: %s=%s: not an open file "
-				      "descriptor", opt, s);
+				      "descriptor",
+				      opt, s);
 	*ret = fd;
 	return 0;
 }
@@ -141,7 +143,8 @@ static int parse_positional(int argc, char **argv, struct s4n_args *a)
 	}
 	if (parse_int(a->target, 1, INT_MAX, &pid) < 0)
 		return nb_usage_error("slirp4netns: '%s' is not a PID (use "
-				      "--netns-type=path for a path)", a->target);
+				      "--netns-type=path for a path)",
+				      a->target);
 	a->pid = pid;
 	snprintf(a->netns_file, sizeof(a->netns_file), "/proc/%d/ns/net", pid);
 	snprintf(a->userns_file, sizeof(a->userns_file), "/proc/%d/ns/user",
@@ -162,8 +165,12 @@ static bool tap_name_ok(const char *name)
 static int parse_args(int argc, char **argv, struct s4n_args *a)
 {
 	enum {
-		OPT_CIDR = 0x100, OPT_NO_HOST_LOOPBACK, OPT_NETNS_TYPE,
-		OPT_USERNS_PATH, OPT_SANDBOX, OPT_SECCOMP,
+		OPT_CIDR = 0x100,
+		OPT_NO_HOST_LOOPBACK,
+		OPT_NETNS_TYPE,
+		OPT_USERNS_PATH,
+		OPT_SANDBOX,
+		OPT_SECCOMP,
 	};
 	static const struct option opts[] = {
 		{ "configure", no_argument, NULL, 'c' },
@@ -193,7 +200,8 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 	a->cfg.enable_host_loopback = true;
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":ce:r:m:6a:hv", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":ce:r:m:6a:hv", opts, NULL)) !=
+	       -1) {
 		switch (o) {
 		case 'c':
 			a->configure = true;
@@ -220,7 +228,8 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 			break;
 		case 'a':
 			if (!*optarg)
-				return nb_usage_error("slirp4netns: --api-socket: empty path");
+				return nb_usage_error(
+					"slirp4netns: --api-socket: empty path");
 			a->api_socket = optarg;
 			break;
 		case OPT_CIDR:
@@ -244,7 +253,8 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 			break;
 		case OPT_USERNS_PATH:
 			if (!*optarg)
-				return nb_usage_error("slirp4netns: --userns-path: empty path");
+				return nb_usage_error(
+					"slirp4netns: --userns-path: empty path");
 			a->userns_path = optarg;
 			break;
 		case OPT_SANDBOX:
@@ -261,15 +271,17 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 	if (r)
 		return r;
 	if (!tap_name_ok(a->tap))
-		return nb_usage_error("slirp4netns: '%s' is not a valid device "
-				      "name (1 to %d characters, no '/', ':' or blanks)",
-				      a->tap, NSAGENT_TAP_NAME_SIZE - 1);
+		return nb_usage_error(
+			"slirp4netns: '%s' is not a valid device "
+			"name (1 to %d characters, no '/', ':' or blanks)",
+			a->tap, NSAGENT_TAP_NAME_SIZE - 1);
 	if (a->exit_fd >= 0 && a->exit_fd == a->ready_fd)
 		return nb_usage_error("slirp4netns: --exit-fd and --ready-fd "
 				      "must differ");
 	if (a->cfg.enable_ipv6 && a->cfg.mtu < S4N_MTU_MIN_IPV6)
 		return nb_usage_error("slirp4netns: --enable-ipv6 needs --mtu %d "
-				      "or more", S4N_MTU_MIN_IPV6);
+				      "or more",
+				      S4N_MTU_MIN_IPV6);
 	return 0;
 }
 
@@ -282,7 +294,8 @@ int nb_cmd_slirp4netns(int argc, char **argv)
 	/* slirp4netns has no such option: the environment carries it. */
 	if (level && log_level_parse(level, &log_max_level) < 0)
 		log_warn("NSBYPASS_LOG_LEVEL=%s: want error, warn, info or "
-			 "debug, ignoring", level);
+			 "debug, ignoring",
+			 level);
 	r = parse_args(argc, argv, &a);
 	if (r)
 		return r;

@@ -151,8 +151,7 @@ static int fail(struct parse_err *e, const char *fmt, ...)
  * a string field it is not given.  Adds the value to @out under @key.
  */
 static int take_string(json_object *obj, const char *key, json_object *out,
-		       const char *where, struct parse_err *e,
-		       const char **ret)
+		       const char *where, struct parse_err *e, const char **ret)
 {
 	json_object *v = NULL, *copy;
 	const char *s = "";
@@ -203,8 +202,8 @@ static int take_int(json_object *obj, const char *key, json_object *out,
  * absent, as Go marshals a nil slice.
  */
 static int take_array(json_object *obj, const char *key, json_object *out,
-		      const char *where, struct parse_err *e,
-		      json_object **ret, json_object **ret_copy)
+		      const char *where, struct parse_err *e, json_object **ret,
+		      json_object **ret_copy)
 {
 	json_object *v = NULL, *copy = NULL;
 
@@ -293,8 +292,7 @@ static const struct {
 
 /* Add the --publish spec @text to @s, unless the same one is there. */
 static int add_publish(struct daemon_spec *s, struct publish_table *tab,
-		       const char *text, const char *where,
-		       struct parse_err *e)
+		       const char *text, const char *where, struct parse_err *e)
 {
 	struct publish p;
 	int r;
@@ -355,7 +353,8 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 		return fail(e, "%s.parentIP: want an IPv4 or IPv6 address",
 			    where);
 	if (check_ip(child_ip, &child_family) < 0)
-		return fail(e, "%s.childIP: want an IPv4 or IPv6 address", where);
+		return fail(e, "%s.childIP: want an IPv4 or IPv6 address",
+			    where);
 	if (parent_port < 1 || parent_port > 65535)
 		return fail(e, "%s.parentPort: want 1 to 65535", where);
 	if (child_port < 1 || child_port > 65535)
@@ -375,8 +374,10 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 			if (strcmp(name, protos[k].name) == 0)
 				break;
 		if (!name || k == ARRAY_SIZE(protos))
-			return fail(e, "%s.protos[%zu]: want tcp, tcp4, tcp6, "
-				    "udp, udp4 or udp6", where, i);
+			return fail(e,
+				    "%s.protos[%zu]: want tcp, tcp4, tcp6, "
+				    "udp, udp4 or udp6",
+				    where, i);
 		copy = json_object_new_string(name);
 		if (!copy || json_object_array_add(list, copy) < 0) {
 			json_object_put(copy);
@@ -387,9 +388,9 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 				 (int)parent_port, (int)child_port,
 				 protos[k].proto);
 		else if (family == AF_INET6)
-			snprintf(text, sizeof(text), "[%s]:%d:%d/%s",
-				 parent_ip, (int)parent_port,
-				 (int)child_port, protos[k].proto);
+			snprintf(text, sizeof(text), "[%s]:%d:%d/%s", parent_ip,
+				 (int)parent_port, (int)child_port,
+				 protos[k].proto);
 		else
 			snprintf(text, sizeof(text), "%s:%d:%d/%s", parent_ip,
 				 (int)parent_port, (int)child_port,
@@ -401,8 +402,8 @@ static int take_port(struct daemon_spec *s, struct publish_table *tab,
 	return 0;
 }
 
-static int take_ports(struct daemon_spec *s, json_object *in,
-		      json_object *out, struct parse_err *e)
+static int take_ports(struct daemon_spec *s, json_object *in, json_object *out,
+		      struct parse_err *e)
 {
 	_cleanup_free_ struct publish_table *tab = NULL;
 	json_object *arr, *list;
@@ -445,8 +446,10 @@ static int take_subnets(struct daemon_spec *s, json_object *in,
 		if (json_object_is_type(v, json_type_string))
 			c = json_object_get_string(v);
 		if (!c || (strcmp(c, "auto") != 0 && cidr_parse(c, &cidr) < 0))
-			return fail(e, "ignoreSubnets[%zu]: want a CIDR or "
-				    "\"auto\"", i);
+			return fail(e,
+				    "ignoreSubnets[%zu]: want a CIDR or "
+				    "\"auto\"",
+				    i);
 		copy = json_object_new_string(c);
 		if (!copy || json_object_array_add(list, copy) < 0) {
 			json_object_put(copy);
@@ -495,7 +498,8 @@ static int take_spec(struct daemon_spec *s, json_object *in,
 	if (!*s->id)
 		return fail(e, "id: missing");
 	if (!daemon_id_valid(s->id))
-		return fail(e, "id: want 1 to %d letters, digits, '.', '_' "
+		return fail(e,
+			    "id: want 1 to %d letters, digits, '.', '_' "
 			    "or '-', starting with a letter or digit",
 			    DAEMON_ID_MAX);
 	r = check_path("socketPath", s->socket_path, true, e);
@@ -615,8 +619,8 @@ char *daemon_json_text(json_object *o)
 
 	if (!o)
 		return NULL;
-	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	t = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (t)
 		r = strdup(t);
 	json_object_put(o);

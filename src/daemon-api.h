@@ -45,11 +45,11 @@
 #define DAEMON_PUBLISH_MAX PUBLISH_MAX
 
 enum daemon_route {
-	DAEMON_ROUTE_LIST,		/* GET /v1/bypass */
-	DAEMON_ROUTE_CREATE,		/* POST /v1/bypass */
-	DAEMON_ROUTE_DELETE,		/* DELETE /v1/bypass/{id} */
-	DAEMON_ROUTE_NOT_FOUND,		/* 404 */
-	DAEMON_ROUTE_BAD_METHOD,	/* 405 */
+	DAEMON_ROUTE_LIST,	 /* GET /v1/bypass */
+	DAEMON_ROUTE_CREATE,	 /* POST /v1/bypass */
+	DAEMON_ROUTE_DELETE,	 /* DELETE /v1/bypass/{id} */
+	DAEMON_ROUTE_NOT_FOUND,	 /* 404 */
+	DAEMON_ROUTE_BAD_METHOD, /* 405 */
 	DAEMON_ROUTE_MAX,
 };
 
@@ -98,9 +98,9 @@ struct daemon_spec {
 	json_object *json;
 	const char *id;
 	const char *socket_path;
-	const char *pid_file;		/* NULL when not given */
-	const char *log_file;		/* NULL when not given */
-	const char *ignore[DAEMON_SUBNETS_MAX];	/* without "auto" */
+	const char *pid_file;			/* NULL when not given */
+	const char *log_file;			/* NULL when not given */
+	const char *ignore[DAEMON_SUBNETS_MAX]; /* without "auto" */
 	size_t nignore;
 	char publish[DAEMON_PUBLISH_MAX][PUBLISH_SPEC_MAX];
 	size_t npublish;

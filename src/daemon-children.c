@@ -41,20 +41,20 @@ enum child_state {
 };
 
 struct child {
-	struct child *prev, *next;	/* in the list while not reaped */
+	struct child *prev, *next; /* in the list while not reaped */
 	struct daemon_children *set;
 	struct daemon_spec *spec;
 	enum child_state state;
 	uv_process_t proc;
 	uv_poll_t ready;
 	uv_timer_t timer;
-	int ready_fd;			/* read end, until ready is closed */
-	bool polling;			/* ready is open */
-	bool spawned;			/* there is a process */
-	bool was_ready;			/* it listened on socketPath */
+	int ready_fd;	/* read end, until ready is closed */
+	bool polling;	/* ready is open */
+	bool spawned;	/* there is a process */
+	bool was_ready; /* it listened on socketPath */
 	bool reaped;
 	int open_handles;
-	daemon_reply_cb cb;		/* the request that waits, or NULL */
+	daemon_reply_cb cb; /* the request that waits, or NULL */
 	void *opaque;
 };
 
@@ -158,7 +158,8 @@ static void on_kill_timeout(uv_timer_t *t)
 	struct child *ch = container_of(t, struct child, timer);
 
 	log_warn("daemon: bypass %s: pid %d did not exit on SIGTERM, "
-		 "killing it", short_id(ch), ch->proc.pid);
+		 "killing it",
+		 short_id(ch), ch->proc.pid);
 	uv_process_kill(&ch->proc, SIGKILL);
 }
 
@@ -232,8 +233,8 @@ static void on_ready(uv_poll_t *p, int status, int events)
 	ch->was_ready = true;
 	log_info("daemon: bypass %s: nsbypass oci (pid %d) listens on %s",
 		 short_id(ch), ch->proc.pid, ch->spec->socket_path);
-	reply(ch, 201, daemon_json_text(daemon_status_json(ch->spec,
-							     ch->proc.pid)));
+	reply(ch, 201,
+	      daemon_json_text(daemon_status_json(ch->spec, ch->proc.pid)));
 }
 
 /*
@@ -286,7 +287,8 @@ static void on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 		break;
 	case CHILD_RUNNING:
 		log_warn("daemon: bypass %s: nsbypass oci (pid %d) %s, "
-			 "removed", short_id(ch), ch->proc.pid, why);
+			 "removed",
+			 short_id(ch), ch->proc.pid, why);
 		break;
 	case CHILD_STOPPING:
 		log_info("daemon: bypass %s: nsbypass oci (pid %d) %s",
@@ -355,7 +357,7 @@ static int spawn(struct daemon_children *c, struct child *ch)
 	ch->polling = true;
 	r = uv_poll_start(&ch->ready, UV_READABLE | UV_DISCONNECT, on_ready);
 	if (r < 0)
-		stop_ready(ch);		/* the handle goes, then ready_fd */
+		stop_ready(ch); /* the handle goes, then ready_fd */
 	return r;
 }
 
@@ -419,7 +421,8 @@ int daemon_children_create(struct daemon_children *c, struct daemon_spec *spec,
 	}
 	ch->cb = cb;
 	ch->opaque = opaque;
-	uv_timer_start(&ch->timer, on_ready_timeout, DAEMON_READY_TIMEOUT_MS, 0);
+	uv_timer_start(&ch->timer, on_ready_timeout, DAEMON_READY_TIMEOUT_MS,
+		       0);
 	log_info("daemon: bypass %s: started nsbypass oci, pid %d",
 		 short_id(ch), ch->proc.pid);
 	return 0;

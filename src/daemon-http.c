@@ -74,29 +74,29 @@ static const char oom_body[] = "{\"message\":\"out of memory\"}\n";
 
 /* One connection MHD serves, from its STARTED to its CLOSED notice. */
 struct slot {
-	struct MHD_Connection *conn;	/* NULL: free */
+	struct MHD_Connection *conn; /* NULL: free */
 	int fd;
-	uint64_t idle_since;	/* uv_now() when it last had no request */
-	bool busy;		/* a whole request is being answered */
-	bool evicted;		/* shut down to make room */
+	uint64_t idle_since; /* uv_now() when it last had no request */
+	bool busy;	     /* a whole request is being answered */
+	bool evicted;	     /* shut down to make room */
 };
 
 struct daemon_http {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
 	struct daemon_children *children;
-	uv_poll_t poll;		/* MHD's epoll fd */
-	uv_timer_t timer;	/* MHD_get_timeout() */
-	uv_poll_t listen_poll;	/* the listening socket */
-	uv_timer_t retry;	/* accept() again after running out */
+	uv_poll_t poll;	       /* MHD's epoll fd */
+	uv_timer_t timer;      /* MHD_get_timeout() */
+	uv_poll_t listen_poll; /* the listening socket */
+	uv_timer_t retry;      /* accept() again after running out */
 	int listen_fd;
 	uid_t uid;
 	struct slot slots[DAEMON_HTTP_CONN_MAX];
-	unsigned int conns;	/* slots in use */
-	unsigned int adding;	/* handed to MHD, not STARTED yet */
-	bool evicting;		/* an evicted connection is not closed yet */
-	bool accept_failing;	/* logged once until accept() works */
-	bool watch_failing;	/* logged once until listen_poll starts */
+	unsigned int conns;  /* slots in use */
+	unsigned int adding; /* handed to MHD, not STARTED yet */
+	bool evicting;	     /* an evicted connection is not closed yet */
+	bool accept_failing; /* logged once until accept() works */
+	bool watch_failing;  /* logged once until listen_poll starts */
 	int open_handles;
 	bool stopping;
 };
@@ -106,14 +106,14 @@ struct request {
 	struct daemon_http *h;
 	struct MHD_Connection *conn;
 	struct slot *slot;
-	char *path;		/* decoded */
-	int path_err;		/* of daemon_path_decode() */
+	char *path;   /* decoded */
+	int path_err; /* of daemon_path_decode() */
 	enum daemon_route route;
-	const char *id;		/* of a DELETE, in @path */
-	const char *allow;	/* Allow header of a 405 */
+	const char *id;	   /* of a DELETE, in @path */
+	const char *allow; /* Allow header of a 405 */
 	char *body;
 	size_t len;
-	size_t seen;		/* body bytes, kept or not */
+	size_t seen; /* body bytes, kept or not */
 	bool too_large;
 	bool suspended;
 };
@@ -167,7 +167,8 @@ static void listen_resume(struct daemon_http *h)
 		return;
 	}
 	if (!h->watch_failing)
-		log_warn_errno(r, "daemon: cannot watch the API socket, "
+		log_warn_errno(r,
+			       "daemon: cannot watch the API socket, "
 			       "retrying every %d ms",
 			       DAEMON_HTTP_ACCEPT_RETRY_MS);
 	h->watch_failing = true;
@@ -192,13 +193,15 @@ static bool peer_allowed(struct daemon_http *h, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_warn("daemon: cannot tell who connected (%s), "
-			 "refusing the connection", strerror(errno));
+			 "refusing the connection",
+			 strerror(errno));
 		return false;
 	}
 	if (cred.uid != h->uid) {
 		log_warn("daemon: refused a connection from uid %u (pid %d): "
-			 "only uid %u is served", (unsigned int)cred.uid,
-			 (int)cred.pid, (unsigned int)h->uid);
+			 "only uid %u is served",
+			 (unsigned int)cred.uid, (int)cred.pid,
+			 (unsigned int)h->uid);
 		return false;
 	}
 	return true;
@@ -253,7 +256,8 @@ static void evict_idlest(struct daemon_http *h)
 	if (!idlest)
 		return;
 	log_debug("daemon: %u connections, a client waits: closing one "
-		  "idle for %llu ms", h->conns,
+		  "idle for %llu ms",
+		  h->conns,
 		  (unsigned long long)(uv_now(h->loop) - idlest->idle_since));
 	idlest->evicted = true;
 	h->evicting = true;
@@ -286,13 +290,14 @@ static void on_listen(uv_poll_t *p, int status, int events)
 		/* Out of fds or memory: try again a little later (the
 		 * socket stays readable, watching it would spin). */
 		if (!h->accept_failing)
-			log_warn_errno(r, "daemon: cannot accept a connection, "
+			log_warn_errno(r,
+				       "daemon: cannot accept a connection, "
 				       "retrying every %d ms",
 				       DAEMON_HTTP_ACCEPT_RETRY_MS);
 		h->accept_failing = true;
 		uv_poll_stop(&h->listen_poll);
-		uv_timer_start(&h->retry, on_retry,
-			       DAEMON_HTTP_ACCEPT_RETRY_MS, 0);
+		uv_timer_start(&h->retry, on_retry, DAEMON_HTTP_ACCEPT_RETRY_MS,
+			       0);
 		/* Out of fds below the limit: the limit is reached. */
 		if (r == -EMFILE || r == -ENFILE)
 			full = true;
@@ -321,9 +326,9 @@ static enum MHD_Result queue_reply(struct request *req, unsigned int status,
 		resp = MHD_create_response_from_buffer_with_free_callback(
 			strlen(body), body, free);
 	else if (status >= 300)
-		resp = MHD_create_response_from_buffer(
-			sizeof(oom_body) - 1, (void *)oom_body,
-			MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(sizeof(oom_body) - 1,
+						       (void *)oom_body,
+						       MHD_RESPMEM_PERSISTENT);
 	else
 		resp = MHD_create_response_from_buffer(0, NULL,
 						       MHD_RESPMEM_PERSISTENT);
@@ -338,7 +343,8 @@ static enum MHD_Result queue_reply(struct request *req, unsigned int status,
 		return MHD_NO;
 	}
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && req->allow)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					req->allow);
 	ret = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -391,8 +397,8 @@ static enum MHD_Result handle_create(struct request *req)
 		return queue_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
 				   "the body is longer than %d bytes",
 				   DAEMON_BODY_MAX);
-	r = daemon_spec_parse(req->body ? req->body : "", req->len, &spec,
-			      err, sizeof(err));
+	r = daemon_spec_parse(req->body ? req->body : "", req->len, &spec, err,
+			      sizeof(err));
 	if (r == -EINVAL)
 		return queue_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (r < 0)
@@ -550,8 +556,8 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 }
 
 /* implements MHD_RequestCompletedCallback */
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **req_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct request *req = *req_cls;
 
@@ -716,18 +722,19 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 	h->children = children;
 	h->listen_fd = listen_fd;
 	h->uid = geteuid();
-	h->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
-			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, h,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)DAEMON_HTTP_CONN_MAX,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)DAEMON_HTTP_IDLE_TIMEOUT,
-		MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+					  MHD_ALLOW_SUSPEND_RESUME |
+					  MHD_USE_ERROR_LOG,
+				  0, NULL, NULL, on_request, h,
+				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				  MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+				  h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				  h, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned int)DAEMON_HTTP_CONN_MAX,
+				  MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned int)DAEMON_HTTP_IDLE_TIMEOUT,
+				  MHD_OPTION_END);
 	if (!h->mhd) {
 		r = -EIO;
 		goto out_free;

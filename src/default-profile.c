@@ -15,6 +15,11 @@
 #include "default-profile.h"
 #include "util.h"
 
+/*
+ * Tables kept dense by hand: the formatter would put one name per line
+ * and break the initializer macros apart.
+ */
+/* clang-format off */
 const char *const default_allow[] = {
 	"_llseek", "_newselect", "accept", "accept4", "access", "adjtimex",
 	"alarm", "bind", "brk", "cachestat", "capget", "capset", "chdir",
@@ -154,3 +159,4 @@ const struct default_rule default_rules[] = {
 	WITH_CAP("CAP_AUDIT_WRITE", "socket"),
 };
 const size_t default_rules_len = ARRAY_SIZE(default_rules);
+/* clang-format on */

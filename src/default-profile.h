@@ -27,7 +27,7 @@ extern const size_t default_allow_len;
 struct default_arg {
 	unsigned int index;
 	uint64_t value;
-	const char *op;			/* "SCMP_CMP_EQ", ... */
+	const char *op; /* "SCMP_CMP_EQ", ... */
 };
 
 /*
@@ -40,9 +40,9 @@ struct default_rule {
 	int errno_ret;
 	struct default_arg args[2];
 	unsigned int nargs;
-	const char *arches[4];		/* "includes": {"arches"} */
-	const char *caps;		/* "includes": {"caps"} */
-	const char *not_caps;		/* "excludes": {"caps"} */
+	const char *arches[4]; /* "includes": {"arches"} */
+	const char *caps;      /* "includes": {"caps"} */
+	const char *not_caps;  /* "excludes": {"caps"} */
 };
 
 /** default_rules - the conditional rules, @default_rules_len */

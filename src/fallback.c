@@ -43,7 +43,7 @@
 #include "log.h"
 #include "util.h"
 
-#define FRAME_MAX 65536		/* MTU 65520 plus the Ethernet header */
+#define FRAME_MAX 65536 /* MTU 65520 plus the Ethernet header */
 
 #define EVENTS_MAX 256
 
@@ -184,10 +184,9 @@ static int add_poll(slirp_fd fd, int events, void *opaque)
 		return -1;
 	f->asked[fd] = f->turn;
 	if (ev.events == 0)
-		return fd;	/* dropped from the set after the fill */
+		return fd; /* dropped from the set after the fill */
 	op = f->want[fd] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	if (f->want[fd] != ev.events &&
-	    epoll_ctl(f->epfd, op, fd, &ev) < 0) {
+	if (f->want[fd] != ev.events && epoll_ctl(f->epfd, op, fd, &ev) < 0) {
 		log_debug("slirp fd %d: epoll_ctl: %s", fd, strerror(errno));
 		return -1;
 	}
@@ -213,7 +212,7 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_debug("tap write: %s", strerror(errno));
-	return n < 0 ? 0 : n;	/* a full tap drops; TCP retransmits */
+	return n < 0 ? 0 : n; /* a full tap drops; TCP retransmits */
 }
 
 /* implements SlirpCb.guest_error */
@@ -472,7 +471,7 @@ void fallback_stop(struct fallback *f)
 static void fill_slirp_config(const struct fallback_config *c, SlirpConfig *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->version = SLIRP_CONFIG_VERSION;	/* see the top of this file */
+	s->version = SLIRP_CONFIG_VERSION; /* see the top of this file */
 	s->in_enabled = true;
 	s->vnetwork = c->network;
 	s->vnetmask.s_addr = htonl(~((1U << (32 - c->prefix)) - 1));
@@ -524,7 +523,7 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 		fallback_free(f);
 		return r;
 	}
-	r = uv_poll_init(loop, &f->tap_poll, tap_fd);	/* sets O_NONBLOCK */
+	r = uv_poll_init(loop, &f->tap_poll, tap_fd); /* sets O_NONBLOCK */
 	if (r < 0) {
 		/* f goes in on_closed(), once the one handle is closed. */
 		f->stopping = true;
@@ -557,8 +556,7 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 	return 0;
 }
 
-void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
-			  void *data)
+void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb, void *data)
 {
 	f->on_gone = cb;
 	f->gone_data = data;

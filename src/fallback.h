@@ -18,14 +18,14 @@
 struct fallback;
 
 struct fallback_config {
-	struct in_addr network;		/* 10.0.2.0 */
-	unsigned int prefix;		/* 24 */
-	struct in_addr host;		/* 10.0.2.2: the gateway, slirp itself */
-	struct in_addr dns;		/* 10.0.2.3 */
-	struct in_addr guest;		/* 10.0.2.100: the container */
-	unsigned int mtu;		/* 65520 */
-	bool enable_ipv6;		/* fd00::/64, host fd00::2, dns fd00::3 */
-	bool enable_host_loopback;	/* false: 10.0.2.2 never reaches 127.0.0.1 */
+	struct in_addr network;	   /* 10.0.2.0 */
+	unsigned int prefix;	   /* 24 */
+	struct in_addr host;	   /* 10.0.2.2: the gateway, slirp itself */
+	struct in_addr dns;	   /* 10.0.2.3 */
+	struct in_addr guest;	   /* 10.0.2.100: the container */
+	unsigned int mtu;	   /* 65520 */
+	bool enable_ipv6;	   /* fd00::/64, host fd00::2, dns fd00::3 */
+	bool enable_host_loopback; /* false: 10.0.2.2 never reaches 127.0.0.1 */
 };
 
 /** fallback_config_default() - slirp4netns's defaults, MTU 65520 */
@@ -80,9 +80,7 @@ typedef void (*fallback_gone_cb)(struct fallback *f, void *data);
  * the device, and the tap fd reports an error from then on.  The fallback
  * stops reading it either way; the callback lets the owner end too.
  */
-void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb,
-			  void *data);
-
+void fallback_set_gone_cb(struct fallback *f, fallback_gone_cb cb, void *data);
 
 /** fallback_stop() - close every handle; frees itself once they are closed */
 void fallback_stop(struct fallback *f);

@@ -27,7 +27,7 @@ int fdpass_send(int sock, const int *fds, size_t n)
 		return -EINVAL;
 	memset(cbuf, 0, sizeof(cbuf));
 	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm)	/* not with n >= 1; gcc's -fanalyzer cannot tell */
+	if (!cm) /* not with n >= 1; gcc's -fanalyzer cannot tell */
 		return -EINVAL;
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;

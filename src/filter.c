@@ -21,13 +21,14 @@
 #include "util.h"
 
 /* Compare only the low 32 bits: an int argument's upper half is junk. */
-#define ARG32_EQ(i, v) SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, \
-				  (uint32_t)(v))
+#define ARG32_EQ(i, v) \
+	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, (uint32_t)(v))
 
 /* The 32-bit ABIs a process of this architecture can call. */
 static const uint32_t foreign_arches[] = {
 #if defined(__x86_64__)
-	SCMP_ARCH_X86, SCMP_ARCH_X32,
+	SCMP_ARCH_X86,
+	SCMP_ARCH_X32,
 #elif defined(__aarch64__)
 	SCMP_ARCH_ARM,
 #endif
@@ -73,7 +74,8 @@ static int add_rules(scmp_filter_ctx ctx, bool native)
 	for (size_t i = 0; r == 0 && i < traps_denied_len; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(TRAPS_DENIED_ERRNO),
 				     seccomp_syscall_resolve_name(
-					     traps_denied[i]), 0);
+					     traps_denied[i]),
+				     0);
 	return r;
 }
 
@@ -101,7 +103,7 @@ static int add_foreign_abis(scmp_filter_ctx ctx)
 	if (r == 0)
 		r = add_rules(f, false);
 	if (r == 0)
-		r = seccomp_merge(ctx, f);	/* takes f, on success only */
+		r = seccomp_merge(ctx, f); /* takes f, on success only */
 	if (r < 0)
 		seccomp_release(f);
 	return r;

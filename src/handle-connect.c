@@ -62,9 +62,9 @@ struct connect_req {
 	pid_t tid;
 	int fd;
 	bool cloexec;
-	bool host;		/* the socket is already a host socket */
-	bool bind_any;		/* bind the host socket to the wildcard, port 0 */
-	struct sockstate *state;	/* its record, or NULL */
+	bool host;     /* the socket is already a host socket */
+	bool bind_any; /* bind the host socket to the wildcard, port 0 */
+	struct sockstate *state; /* its record, or NULL */
 	struct sockinfo si;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -162,7 +162,7 @@ static int bind_wildcard(int hs, int domain)
 	socklen_t len = domain == AF_INET ? sizeof(struct sockaddr_in) :
 					    sizeof(struct sockaddr_in6);
 
-	memset(&ss, 0, sizeof(ss));	/* INADDR_ANY, in6addr_any, port 0 */
+	memset(&ss, 0, sizeof(ss)); /* INADDR_ANY, in6addr_any, port 0 */
 	ss.ss_family = (sa_family_t)domain;
 	if (bind(hs, (struct sockaddr *)&ss, len) < 0)
 		return -errno;
@@ -170,8 +170,7 @@ static int bind_wildcard(int hs, int domain)
 }
 
 /* Make, configure and connect the host socket, then install it. */
-static int switch_socket(struct agent *a, const struct connect_req *c,
-			 int sock)
+static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
 {
 	_cleanup_close_ int hs = -1;
 	int r;
@@ -194,7 +193,8 @@ static int switch_socket(struct agent *a, const struct connect_req *c,
 		r = bind_wildcard(hs, c->si.domain);
 		if (r < 0) {
 			log_debug("host socket not bound (%s): %s",
-				  strerror(-r), c->host ? "failed" : "kept inside");
+				  strerror(-r),
+				  c->host ? "failed" : "kept inside");
 			return c->host ? r : HANDLER_CONTINUE;
 		}
 	}
@@ -240,7 +240,7 @@ static int wait_again(struct agent *a, struct connect_req *c, int *sock)
 	if (pending_connects_full(&a->pending))
 		return -ENOBUFS;
 	c->cloexec = r & O_CLOEXEC;
-	r = *sock;	/* for SO_SNDTIMEO; the copy is the pending's now */
+	r = *sock; /* for SO_SNDTIMEO; the copy is the pending's now */
 	return wait_handshake(a, c, r, take_fd(sock), true);
 }
 
@@ -250,15 +250,14 @@ static bool read_dest(const struct seccomp_notif *req, struct connect_req *c)
 	int addrlen = (int)req->data.args[2];
 	ssize_t got;
 
-	if (addrlen < (int)sizeof(sa_family_t) ||
-	    addrlen > (int)sizeof(c->ss))
+	if (addrlen < (int)sizeof(sa_family_t) || addrlen > (int)sizeof(c->ss))
 		return false;
 	memset(&c->ss, 0, sizeof(c->ss));
 	got = procmem_read(req->pid, req->data.args[1], &c->ss,
 			   (size_t)addrlen);
 	if (got != addrlen)
 		return false;
-	c->len = (socklen_t)addrlen;	/* read: an AF_UNSPEC is real */
+	c->len = (socklen_t)addrlen; /* read: an AF_UNSPEC is real */
 	return c->ss.ss_family == AF_INET || c->ss.ss_family == AF_INET6;
 }
 
@@ -267,8 +266,7 @@ static bool read_dest(const struct seccomp_notif *req, struct connect_req *c)
  * connected (a host socket without a peer is what the device pin is for,
  * but no reason to hand one out): refuse it there.
  */
-static int handle_disconnect(struct agent *a,
-			     const struct seccomp_notif *req)
+static int handle_disconnect(struct agent *a, const struct seccomp_notif *req)
 {
 	_cleanup_close_ int sock = -1;
 	int r = agent_copy_fd(a, req, &sock);
@@ -335,7 +333,8 @@ static bool is_wildcard_bound(int sock, const struct connect_req *c)
 	if (!c->bind_any || !c->si.any_addr || c->si.bound_ifindex)
 		return false;
 	if (c->si.type == SOCK_STREAM)
-		return tcp_info_of(sock, &ti) == 0 && ti.tcpi_state == TCP_CLOSE;
+		return tcp_info_of(sock, &ti) == 0 &&
+		       ti.tcpi_state == TCP_CLOSE;
 	return getpeername(sock, (struct sockaddr *)&peer, &len) < 0 &&
 	       errno == ENOTCONN;
 }
@@ -408,7 +407,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 
 	host = agent_is_host_socket(a, c.si.netns_cookie);
 	if (!host && !agent_is_container_socket(a, c.si.netns_cookie))
-		return HANDLER_CONTINUE;	/* a netns nested inside */
+		return HANDLER_CONTINUE; /* a netns nested inside */
 	if (host) {
 		/* Linux answers a busy TCP socket before reading the
 		 * address. */
@@ -442,7 +441,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	c.bind_any = c.state && c.state->wildcard_bind;
 	if (!host && (c.si.bound || c.si.bound_ifindex) &&
 	    !is_wildcard_bound(sock, &c))
-		return HANDLER_CONTINUE;	/* bound in the container */
+		return HANDLER_CONTINUE; /* bound in the container */
 	c.host = host;
 	/* Close-on-exec is the fd's, O_NONBLOCK the file's: one read. */
 	r = target_fd_flags(req->pid, c.fd);

@@ -37,8 +37,8 @@
 #include "util.h"
 
 struct foreign_abi {
-	uint32_t token;		/* libseccomp's SCMP_ARCH_* */
-	uint32_t audit_arch;	/* what a notification says */
+	uint32_t token;	     /* libseccomp's SCMP_ARCH_* */
+	uint32_t audit_arch; /* what a notification says */
 };
 
 static const struct foreign_abi abis[] = {
@@ -93,8 +93,7 @@ static const struct trap *which_call(const struct seccomp_notif *req,
  * then.
  */
 static int unpack_socketcall(struct agent *a, const struct seccomp_notif *req,
-			     struct seccomp_notif *nat,
-			     const struct trap **ret)
+			     struct seccomp_notif *nat, const struct trap **ret)
 {
 	uint32_t args[ARRAY_SIZE(nat->data.args)];
 	const struct trap *t = NULL;
@@ -108,7 +107,8 @@ static int unpack_socketcall(struct agent *a, const struct seccomp_notif *req,
 		return HANDLER_CONTINUE;
 	n = MIN((size_t)t->nargs, ARRAY_SIZE(args));
 	if (procmem_read(req->pid, (uint32_t)req->data.args[1], args,
-			 n * sizeof(args[0])) != (ssize_t)(n * sizeof(args[0]))) {
+			 n * sizeof(args[0])) !=
+	    (ssize_t)(n * sizeof(args[0]))) {
 		if (!notify_id_valid(&a->notify, req->id))
 			return HANDLER_GONE;
 		return -EFAULT;

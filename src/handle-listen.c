@@ -72,8 +72,9 @@ static void log_loopback_publish(struct agent *a,
 				 const struct sockaddr_storage *ss,
 				 socklen_t len)
 {
-	const struct publish *p = publish_match_loopback(
-		a->publish, (const struct sockaddr *)ss, len);
+	const struct publish *p =
+		publish_match_loopback(a->publish, (const struct sockaddr *)ss,
+				       len);
 	char addr[INET6_ADDRSTRLEN] = "?";
 
 	if (!p || !a->bind_bypass)
@@ -128,9 +129,9 @@ static bool is_wildcard_any_port(int domain, const struct sockaddr_storage *ss)
  * IP_BIND_ADDRESS_NO_PORT may be bound again.  Without memory for the
  * record the socket stays in the container, as every bound socket does.
  */
-static void note_wildcard_bind(struct agent *a,
-			       const struct seccomp_notif *req, int sock,
-			       int domain, const struct sockaddr_storage *ss)
+static void note_wildcard_bind(struct agent *a, const struct seccomp_notif *req,
+			       int sock, int domain,
+			       const struct sockaddr_storage *ss)
 {
 	struct sockinfo si;
 	struct sockstate *s;
@@ -170,7 +171,7 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	if (agent_is_host_socket(a, netns))
 		return -EINVAL;
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return -errno;	/* ENOTSOCK, as bind() would say */
+		return -errno; /* ENOTSOCK, as bind() would say */
 	if (domain != AF_INET && domain != AF_INET6)
 		return HANDLER_CONTINUE;
 

@@ -80,7 +80,7 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
 		return -errno;
 	cloexec = target_fd_cloexec(req->pid, fd);
 	if (cloexec < 0)
-		return -ENOBUFS;	/* never fail open: see agent.h */
+		return -ENOBUFS; /* never fail open: see agent.h */
 	hs = host_listener(a, sock, p, si->domain, si->cookie);
 	if (hs < 0)
 		return hs;

@@ -63,9 +63,9 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 	if (r == 0)
 		r = sockstate_record(s, level, name, val, (size_t)got);
 	if (r < 0)
-		log_debug("not recording %s: %s",
-			  sockopt_name(level, name), strerror(-r));
+		log_debug("not recording %s: %s", sockopt_name(level, name),
+			  strerror(-r));
 	else
 		a->stats.opts++;
-	return 0;	/* the option is set: answer success */
+	return 0; /* the option is set: answer success */
 }

@@ -51,10 +51,11 @@ static void log_va(enum log_level level, int err, const char *fmt, va_list ap)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (err)
 		fprintf(stderr, "%s: %s: %s: %s\n", log_prefix,
-			log_level_str[level], buf, strerror(err < 0 ? -err : err));
+			log_level_str[level], buf,
+			strerror(err < 0 ? -err : err));
 	else
-		fprintf(stderr, "%s: %s: %s\n", log_prefix, log_level_str[level],
-			buf);
+		fprintf(stderr, "%s: %s: %s\n", log_prefix,
+			log_level_str[level], buf);
 	errno = saved;
 }
 

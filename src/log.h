@@ -38,9 +38,9 @@ static inline bool log_enabled(enum log_level level)
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, 0, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, 0, __VA_ARGS__)
-#define log_debug(...)                                        \
-	do {                                                  \
-		if (log_enabled(LOG_LEVEL_DEBUG))             \
+#define log_debug(...)                                            \
+	do {                                                      \
+		if (log_enabled(LOG_LEVEL_DEBUG))                 \
 			log_msg(LOG_LEVEL_DEBUG, 0, __VA_ARGS__); \
 	} while (0)
 

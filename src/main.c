@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 		return nb_cmd_slirp4netns(argc, argv);
 
 	if (!cmd)
-		return nb_usage_error("no command given (see 'nsbypass --help')");
+		return nb_usage_error(
+			"no command given (see 'nsbypass --help')");
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		usage(stdout);

@@ -151,12 +151,12 @@ static bool is_zombie(long pid)
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return true;	/* gone */
+		return true; /* gone */
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return true;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* the name may contain anything */
+	p = strrchr(buf, ')'); /* the name may contain anything */
 	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 

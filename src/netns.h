@@ -26,10 +26,13 @@ int netns_lo_up(void);
  * discard-only prefix 100::/64 (RFC 6666).  Host-scoped, on lo: no route
  * out comes with them, and the agent never bypasses them (run.c).
  */
+/* Brace-initializer macros, which the formatter would break apart. */
+/* clang-format off */
 #define NETNS_ADDRCONFIG_V4 { 192, 0, 0, 8 }
 #define NETNS_ADDRCONFIG_V6 { 0x01, 0x00, 0, 0, 0, 0, 0, 0, \
 			      0, 0, 0, 0, 0, 0, 0, 0x08 }
 #define NETNS_ADDRCONFIG_CIDRS { "192.0.0.8/32", "100::8/128" }
+/* clang-format on */
 
 /**
  * netns_add_addrconfig_addrs() - put NETNS_ADDRCONFIG_V4 and _V6 on lo

@@ -16,9 +16,9 @@ struct notify;
  * Handler return values: 0 answers success (the call returns 0), a
  * negative errno fails the call with it, and:
  */
-#define HANDLER_CONTINUE 1	/* let the kernel run the syscall */
-#define HANDLER_GONE 2		/* the notification is no longer valid */
-#define HANDLER_DONE 3		/* answered already, or the answer is pending */
+#define HANDLER_CONTINUE 1 /* let the kernel run the syscall */
+#define HANDLER_GONE 2	   /* the notification is no longer valid */
+#define HANDLER_DONE 3	   /* answered already, or the answer is pending */
 
 /**
  * typedef notify_handler_cb - handle one notification
@@ -39,7 +39,7 @@ struct notify_stats {
 	uint64_t received;
 	uint64_t continued;
 	uint64_t answered;
-	uint64_t gone;		/* the trapped thread died before the answer */
+	uint64_t gone; /* the trapped thread died before the answer */
 };
 
 struct notify {
@@ -47,13 +47,13 @@ struct notify {
 	int fd;
 	bool closing;
 	struct seccomp_notif_sizes sizes;
-	struct seccomp_notif *req;	/* sizes.seccomp_notif bytes */
+	struct seccomp_notif *req; /* sizes.seccomp_notif bytes */
 	struct seccomp_notif_resp *resp;
 	notify_handler_cb handler;
-	void *ctx;			/* the handler's */
+	void *ctx; /* the handler's */
 	notify_hup_cb on_hup;
 	struct notify_stats stats;
-	bool continue_all;		/* answer CONTINUE, call no handler */
+	bool continue_all; /* answer CONTINUE, call no handler */
 };
 
 /**

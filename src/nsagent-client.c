@@ -242,20 +242,22 @@ static void take_fds(struct nsagent_client *c, size_t len, int flags,
 	    nsagent_parse_tap(c->buf, len, name) < 0) {
 		close_fds(fds, nfds);
 		log_warn("nsagent sent %zu fd(s)%s with a message that is not "
-			 "a tap message, closed them, ignoring", nfds,
-			 flags & MSG_CTRUNC ? " (and more)" : "");
+			 "a tap message, closed them, ignoring",
+			 nfds, flags & MSG_CTRUNC ? " (and more)" : "");
 		return;
 	}
 	if (!is_tap(fds[0], name)) {
 		close(fds[0]);
 		log_warn("nsagent sent tap %s with an fd that is not that tap, "
-			 "ignoring", name);
+			 "ignoring",
+			 name);
 		return;
 	}
 	if (!c->on_tap) {
 		close(fds[0]);
 		log_warn("nsagent sent tap %s but no fallback network wants "
-			 "it, closed it, ignoring", name);
+			 "it, closed it, ignoring",
+			 name);
 		return;
 	}
 	log_debug("nsagent: tap %s", name);

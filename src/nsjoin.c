@@ -97,7 +97,8 @@ static int keep_net_admin(void)
 	d[CAP_NET_ADMIN / 32].inheritable |= 1U << (CAP_NET_ADMIN % 32);
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -148,8 +149,8 @@ child(const struct nsjoin *j, const char *path, char *const argv[], int fd)
 	_exit(125);
 }
 
-pid_t nsjoin_spawn(const struct nsjoin *j, const char *path,
-		   char *const argv[], int fd)
+pid_t nsjoin_spawn(const struct nsjoin *j, const char *path, char *const argv[],
+		   int fd)
 {
 	pid_t pid = fork();
 

@@ -57,7 +57,7 @@ void nsjoin_close(struct nsjoin *j);
  *
  * Return: the child's pid, or -errno of fork()
  */
-pid_t nsjoin_spawn(const struct nsjoin *j, const char *path,
-		   char *const argv[], int fd);
+pid_t nsjoin_spawn(const struct nsjoin *j, const char *path, char *const argv[],
+		   int fd);
 
 #endif /* NB_NSJOIN_H */

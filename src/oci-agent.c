@@ -38,7 +38,7 @@ struct oci_agent {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
-	pid_t nsagent_pid;		/* 0: none */
+	pid_t nsagent_pid; /* 0: none */
 };
 
 /* A socket made in the namespaces of @j, by a child that joins them. */
@@ -58,7 +58,8 @@ static int probe_socket(const struct nsjoin *j)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if ((j->userns_fd >= 0 && setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
+		if ((j->userns_fd >= 0 &&
+		     setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
 		    setns(j->netns_fd, CLONE_NEWNET) < 0)
 			_exit(1);
 		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -141,7 +142,8 @@ static bool is_our_netns(const char *net)
 {
 	struct stat theirs, ours;
 
-	return stat(net, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+	return stat(net, &theirs) == 0 &&
+	       stat("/proc/self/ns/net", &ours) == 0 &&
 	       theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
 }
 
@@ -165,7 +167,7 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 	*ret_ours = false;
 	*ret_report = -1;
 	if (pid <= 0)
-		return;		/* not known: the daemon said so */
+		return; /* not known: the daemon said so */
 	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
 	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)pid);
 	*ret_ours = is_our_netns(net);
@@ -173,8 +175,10 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 		return;
 	r = nsjoin_open(&j, net, user);
 	if (r < 0) {
-		log_warn_errno(r, "cannot open the namespaces of pid %d, "
-			       "ignoring", (int)pid);
+		log_warn_errno(r,
+			       "cannot open the namespaces of pid %d, "
+			       "ignoring",
+			       (int)pid);
 		return;
 	}
 	s = probe_socket(&j);
@@ -183,13 +187,14 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 		close(s);
 	} else {
 		log_warn_errno(s, "no socket in the container's netns: any "
-			       "netns but the host's counts as its own");
+				  "netns but the host's counts as its own");
 	}
 	r = start_nsagent(&j, ret_nsagent);
 	if (r >= 0)
 		*ret_report = r;
 	else
-		log_warn_errno(r, "no subnet reports from nsbypass-nsagent: "
+		log_warn_errno(r,
+			       "no subnet reports from nsbypass-nsagent: "
 			       "only the built-in ranges and the ignore list "
 			       "stay inside");
 	nsjoin_close(&j);
@@ -236,7 +241,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 	if (report >= 0) {
 		r = nsagent_client_start(&oa.nsagent, &oa.loop, report,
 					 &oa.agent.policy);
-		report = -1;	/* owned by the client, even on failure */
+		report = -1; /* owned by the client, even on failure */
 		if (r < 0)
 			log_warn("cannot watch nsagent reports, ignoring");
 	}

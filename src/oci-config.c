@@ -52,7 +52,7 @@ static int for_each_item(const char *v, size_t n,
 			return r;
 		v += len + (comma ? 1 : 0);
 		if (comma && v == end)
-			return -EINVAL;	/* a trailing ',' */
+			return -EINVAL; /* a trailing ',' */
 	}
 	return 0;
 }
@@ -96,10 +96,13 @@ static int set_key(struct oci_config *c, const char *k, size_t kn,
 		c->publish.n = 0;
 		r = for_each_item(v, vn, add_publish, c);
 		if (r < 0)
-			return fail(why, why_len, "%s publish: %s", src,
-				    r == -ENOSPC ? "too many ports" :
-				    r == -EEXIST ? "a host port published twice" :
-				    "want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp],...");
+			return fail(
+				why, why_len, "%s publish: %s", src,
+				r == -ENOSPC ?
+					"too many ports" :
+				r == -EEXIST ?
+					"a host port published twice" :
+					"want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp],...");
 		return 0;
 	}
 	if (KEY_IS("ignore-bind")) {
@@ -108,8 +111,8 @@ static int set_key(struct oci_config *c, const char *k, size_t kn,
 		else if (vn == 5 && memcmp(v, "false", 5) == 0)
 			c->ignore_bind = false;
 		else
-			return fail(why, why_len, "%s ignore-bind: want true or false",
-				    src);
+			return fail(why, why_len,
+				    "%s ignore-bind: want true or false", src);
 		return 0;
 	}
 #undef KEY_IS

@@ -26,7 +26,7 @@
 #include "publish.h"
 
 struct oci_config {
-	struct policy policy;		/* its ignore list; no subnets */
+	struct policy policy; /* its ignore list; no subnets */
 	struct publish_table publish;
 	bool ignore_bind;
 };

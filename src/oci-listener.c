@@ -88,8 +88,8 @@ static void conn_close(struct oci_conn *c)
 
 static void conn_refuse(struct oci_conn *c, const char *why)
 {
-	log_warn("listener: refused the connection of pid %d: %s",
-		 (int)c->peer, why);
+	log_warn("listener: refused the connection of pid %d: %s", (int)c->peer,
+		 why);
 	conn_close(c);
 }
 
@@ -107,7 +107,8 @@ static bool take_fds(struct oci_conn *c, struct msghdr *msg)
 			continue;
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(fd));
 			if (c->n_fds < ARRAY_SIZE(c->fds)) {
 				c->fds[c->n_fds++] = fd;
 			} else {
@@ -152,8 +153,8 @@ static void conn_finish(struct oci_conn *c)
 		conn_refuse(c, "the state is larger than 1.06 MiB");
 		return;
 	}
-	c->buf[c->len] = '\0';	/* make_room() left the byte */
-	c->n_fds = 0;		/* the callback owns them now */
+	c->buf[c->len] = '\0'; /* make_room() left the byte */
+	c->n_fds = 0;	       /* the callback owns them now */
 	l->on_payload(l, c->buf, c->len, c->fds, n);
 	conn_close(c);
 }
@@ -171,9 +172,10 @@ static void on_conn_readable(uv_poll_t *h, int status, int events)
 	while (!c->closing) {
 		r = make_room(c);
 		if (r < 0) {
-			conn_refuse(c, r == -EFBIG ?
-				    "the state is larger than 1.06 MiB" :
-				    "out of memory");
+			conn_refuse(c,
+				    r == -EFBIG ?
+					    "the state is larger than 1.06 MiB" :
+					    "out of memory");
 			return;
 		}
 		iov.iov_base = c->buf + c->len;
@@ -270,19 +272,22 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
-				log_warn_errno(-errno, "listener: accept, ignoring");
+				log_warn_errno(-errno,
+					       "listener: accept, ignoring");
 			return;
 		}
 		len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			log_warn_errno(-errno, "listener: SO_PEERCRED, refused");
+			log_warn_errno(-errno,
+				       "listener: SO_PEERCRED, refused");
 			close(fd);
 			continue;
 		}
 		if (cred.uid != l->uid) {
 			log_warn("listener: refused the connection of pid %d: "
-				 "uid %u is not ours (%u)", (int)cred.pid,
-				 (unsigned int)cred.uid, (unsigned int)l->uid);
+				 "uid %u is not ours (%u)",
+				 (int)cred.pid, (unsigned int)cred.uid,
+				 (unsigned int)l->uid);
 			close(fd);
 			continue;
 		}

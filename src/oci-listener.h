@@ -52,13 +52,13 @@ struct oci_listener {
 	uv_poll_t poll;
 	int fd;
 	char *path;
-	uid_t uid;			/* the only peer uid accepted */
+	uid_t uid; /* the only peer uid accepted */
 	bool stopping;
-	bool paused;			/* every slot busy */
+	bool paused; /* every slot busy */
 	unsigned int n_conns;
-	struct oci_conn *conns;		/* OCI_LISTENER_CONN_MAX slots */
+	struct oci_conn *conns; /* OCI_LISTENER_CONN_MAX slots */
 	oci_payload_cb on_payload;
-	void *data;			/* the owner's */
+	void *data; /* the owner's */
 };
 
 /**

@@ -217,7 +217,7 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *ret,
 	if (!tok)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-				    JSON_TOKENER_VALIDATE_UTF8);
+					    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	if (!o && json_tokener_get_error(tok) == json_tokener_continue)
 		*ret_why = "truncated JSON";

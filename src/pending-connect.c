@@ -35,9 +35,9 @@
 struct pending_connect {
 	struct agent *agent;
 	struct pending_connect_call call;
-	int hs;			/* our host socket, or our copy of it */
-	bool installed;		/* the container has it already */
-	uint64_t deadline;	/* uv_now() ms, 0: none */
+	int hs;		   /* our host socket, or our copy of it */
+	bool installed;	   /* the container has it already */
+	uint64_t deadline; /* uv_now() ms, 0: none */
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int open_handles;
@@ -225,9 +225,8 @@ static uint64_t timeval_ms(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
 }
 
-int pending_connect_start(struct agent *a,
-			  const struct pending_connect_call *c, int sock,
-			  int hs, bool installed)
+int pending_connect_start(struct agent *a, const struct pending_connect_call *c,
+			  int sock, int hs, bool installed)
 {
 	struct pending_connect *p = calloc(1, sizeof(*p));
 	struct timeval sndtimeo = sockinfo_sndtimeo(sock);
@@ -278,4 +277,3 @@ void pending_connect_cancel_all(struct agent *a)
 	while (a->pending.list)
 		pending_free(a->pending.list);
 }
-

@@ -30,7 +30,7 @@ struct pending_connect;
 struct pending_connects {
 	struct pending_connect *list;
 	unsigned int n;
-	unsigned int max;	/* see pending_connects_init() */
+	unsigned int max; /* see pending_connects_init() */
 };
 
 /**
@@ -83,9 +83,8 @@ bool pending_connects_full(const struct pending_connects *pc);
  *
  * Return: HANDLER_DONE, or -errno to answer now (nothing is kept)
  */
-int pending_connect_start(struct agent *a,
-			  const struct pending_connect_call *c, int sock,
-			  int hs, bool installed);
+int pending_connect_start(struct agent *a, const struct pending_connect_call *c,
+			  int sock, int hs, bool installed);
 
 /** pending_connect_cancel_all() - abandon every in-flight connect (on stop) */
 void pending_connect_cancel_all(struct agent *a);

@@ -31,12 +31,12 @@
 
 struct pidfd_cache {
 	struct {
-		pid_t tid;	/* 0: free */
+		pid_t tid; /* 0: free */
 		int fd;
-		uint64_t used;	/* cache clock at last use */
+		uint64_t used; /* cache clock at last use */
 	} e[PIDFD_CACHE_SIZE];
 	uint64_t clock;
-	int uncached;	/* old kernels: the last leader pidfd, see below */
+	int uncached; /* old kernels: the last leader pidfd, see below */
 };
 
 /** pidfd_cache_init() - an empty cache */

@@ -56,7 +56,7 @@ static void mask_host_bits(uint8_t *addr, unsigned int bits,
 	}
 }
 
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0,
+static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0,    0,
 					     0, 0, 0, 0, 0xff, 0xff };
 
 static bool is_v4mapped(const uint8_t *a)
@@ -165,13 +165,13 @@ static enum policy_dest classify_v4_builtin(const uint8_t *a)
 {
 	if (a[0] == 127)
 		return POLICY_DEST_LOOPBACK;
-	if (a[0] == 0)		/* 0.0.0.0/8: Linux sends 0.0.0.0 to loopback */
+	if (a[0] == 0) /* 0.0.0.0/8: Linux sends 0.0.0.0 to loopback */
 		return POLICY_DEST_UNSPECIFIED;
 	if (a[0] == 169 && a[1] == 254)
 		return POLICY_DEST_LINKLOCAL;
 	if (a[0] >= 224 && a[0] <= 239)
 		return POLICY_DEST_MULTICAST;
-	if (a[0] >= 240)	/* 240.0.0.0/4 and 255.255.255.255 */
+	if (a[0] >= 240) /* 240.0.0.0/4 and 255.255.255.255 */
 		return a[0] == 255 && a[1] == 255 && a[2] == 255 &&
 				       a[3] == 255 ?
 			       POLICY_DEST_MULTICAST :
@@ -188,7 +188,7 @@ static enum policy_dest classify_v6_builtin(const uint8_t *a)
 		return POLICY_DEST_UNSPECIFIED;
 	if (memcmp(a, loop, 16) == 0)
 		return POLICY_DEST_LOOPBACK;
-	if (memcmp(a, any, 12) == 0)	/* ::/96, IPv4-compatible */
+	if (memcmp(a, any, 12) == 0) /* ::/96, IPv4-compatible */
 		return POLICY_DEST_RESERVED;
 	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
 		return POLICY_DEST_LINKLOCAL;

@@ -19,21 +19,21 @@
 #include <sys/socket.h>
 
 struct cidr {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t addr[16];	/* network byte order, host bits cleared */
-	uint8_t prefix;		/* 0..32 or 0..128 */
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order, host bits cleared */
+	uint8_t prefix;	  /* 0..32 or 0..128 */
 };
 
 enum policy_dest {
-	POLICY_DEST_BYPASS,		/* outside: make the socket on the host */
+	POLICY_DEST_BYPASS, /* outside: make the socket on the host */
 	POLICY_DEST_LOOPBACK,
 	POLICY_DEST_UNSPECIFIED,
 	POLICY_DEST_LINKLOCAL,
-	POLICY_DEST_MULTICAST,		/* includes broadcast */
+	POLICY_DEST_MULTICAST, /* includes broadcast */
 	POLICY_DEST_RESERVED,
-	POLICY_DEST_SUBNET,		/* one of the container's own subnets */
-	POLICY_DEST_IGNORED,		/* --ignore CIDR */
-	POLICY_DEST_INVALID,		/* not an inet address we understand */
+	POLICY_DEST_SUBNET,  /* one of the container's own subnets */
+	POLICY_DEST_IGNORED, /* --ignore CIDR */
+	POLICY_DEST_INVALID, /* not an inet address we understand */
 	POLICY_DEST_MAX,
 };
 

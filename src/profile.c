@@ -157,7 +157,8 @@ static json_object *default_rule_json(const struct default_rule *d)
 		e = obj_add(r, "includes", inc);
 		if (e == 0 && d->arches[0])
 			e = obj_add(inc, "arches",
-				    str_array(d->arches, ARRAY_SIZE(d->arches)));
+				    str_array(d->arches,
+					      ARRAY_SIZE(d->arches)));
 	}
 	if (e == 0 && d->not_caps)
 		e = obj_add(r, "excludes", caps_filter(d->not_caps));
@@ -240,8 +241,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool valset_has_range(const struct valset *s, uint64_t lo,
-			     uint64_t end)
+static bool valset_has_range(const struct valset *s, uint64_t lo, uint64_t end)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] >= lo && s->v[i] < end)
@@ -428,8 +428,10 @@ static void strip_notified(json_object *rules, bool *socketcall_allowed)
 		if (n == 0)
 			continue;
 		for (size_t j = n; j-- > 0;)
-			if (takes_name(rule, json_object_get_string(
-					json_object_array_get_idx(names, j)),
+			if (takes_name(rule,
+				       json_object_get_string(
+					       json_object_array_get_idx(names,
+									 j)),
 				       socketcall_allowed))
 				json_object_array_del_idx(names, j, 1);
 		if (json_object_array_length(names) == 0 &&
@@ -443,7 +445,7 @@ static json_object *denied_rule(void)
 {
 	json_object *r = rule_new(traps_denied, traps_denied_len, ACT_ERRNO,
 				  COMMENT "io_uring would operate sockets "
-				  "behind the agent's back");
+					  "behind the agent's back");
 
 	if (r && obj_add(r, "errnoRet",
 			 json_object_new_int(TRAPS_DENIED_ERRNO)) < 0) {
@@ -526,7 +528,8 @@ int profile_add_notify(json_object *p, const char *listener,
 		r = -ENOMEM;
 
 	/* Rebuild the keys in order, the listener's just before "syscalls". */
-	json_object_object_foreach(p, key, val) {
+	json_object_object_foreach(p, key, val)
+	{
 		if (r < 0)
 			break;
 		if (strcmp(key, "listenerPath") == 0 ||
@@ -546,7 +549,8 @@ int profile_add_notify(json_object *p, const char *listener,
 		r = obj_add(tmp, "syscalls", rules);
 		rules = NULL;
 	}
-	json_object_object_foreach(p, key2, val2) {
+	json_object_object_foreach(p, key2, val2)
+	{
 		if (r < 0)
 			break;
 		if (strcmp(key2, "syscalls") == 0) {
@@ -565,13 +569,15 @@ int profile_add_notify(json_object *p, const char *listener,
 	}
 	/* Move tmp's members into p, in tmp's order. */
 	while (json_object_object_length(p) > 0) {
-		json_object_object_foreach(p, k, v) {
+		json_object_object_foreach(p, k, v)
+		{
 			(void)v;
 			json_object_object_del(p, k);
 			break;
 		}
 	}
-	json_object_object_foreach(tmp, k3, v3) {
+	json_object_object_foreach(tmp, k3, v3)
+	{
 		if (r == 0)
 			r = obj_add(p, k3, json_object_get(v3));
 	}
@@ -605,8 +611,8 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 		if (!json_object_is_type(json_object_array_get_idx(names, j),
 					 json_type_string)) {
 			snprintf(err, errlen,
-				 "syscalls[%zu].names[%zu] is not a string",
-				 i, j);
+				 "syscalls[%zu].names[%zu] is not a string", i,
+				 j);
 			return -EINVAL;
 		}
 	return 0;
@@ -637,8 +643,7 @@ static int check_profile(json_object *p, char *err, size_t errlen)
 	return 0;
 }
 
-int profile_parse(const char *text, json_object **ret, char *err,
-		  size_t errlen)
+int profile_parse(const char *text, json_object **ret, char *err, size_t errlen)
 {
 	struct json_tokener *tok = json_tokener_new_ex(PROFILE_JSON_DEPTH);
 	size_t len = strlen(text), end;
@@ -649,9 +654,10 @@ int profile_parse(const char *text, json_object **ret, char *err,
 	if (!tok)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-				    JSON_TOKENER_VALIDATE_UTF8);
+					    JSON_TOKENER_VALIDATE_UTF8);
 	/* The final NUL tells json-c the input ends there. */
-	p = json_tokener_parse_ex(tok, text, (int)MIN(len + 1, (size_t)INT_MAX));
+	p = json_tokener_parse_ex(tok, text,
+				  (int)MIN(len + 1, (size_t)INT_MAX));
 	e = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);

@@ -97,8 +97,8 @@ static bool same_host(const struct publish *a, const struct publish *b)
 int publish_add(struct publish_table *t, const struct publish *p)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->p[i].udp == p->udp && t->p[i].host_port == p->host_port &&
-		    same_host(&t->p[i], p))
+		if (t->p[i].udp == p->udp &&
+		    t->p[i].host_port == p->host_port && same_host(&t->p[i], p))
 			return -EEXIST;
 	if (t->n >= ARRAY_SIZE(t->p))
 		return -ENOSPC;
@@ -193,7 +193,7 @@ int publish_host_addr(const struct publish *p, int domain,
 			s->sin6_addr.s6_addr[10] = 0xff;
 			s->sin6_addr.s6_addr[11] = 0xff;
 			memcpy(&s->sin6_addr.s6_addr[12], &p->host.v4, 4);
-		}	/* else the IPv6 wildcard, zeroed above */
+		} /* else the IPv6 wildcard, zeroed above */
 		return sizeof(*s);
 	}
 	return -EAFNOSUPPORT;

@@ -26,12 +26,12 @@
 
 struct publish {
 	bool udp;
-	int family;			/* of the host address */
+	int family; /* of the host address */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
-	} host;				/* the wildcard when none was given */
-	bool host_given;		/* an address was written */
+	} host;		 /* the wildcard when none was given */
+	bool host_given; /* an address was written */
 	uint16_t host_port;
 	uint16_t container_port;
 };

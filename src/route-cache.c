@@ -16,9 +16,9 @@
 
 /* Changes that can move a destination to another device. */
 static const unsigned int watched_groups[] = {
-	RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-	RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE,
-	RTNLGRP_IPV6_RULE, RTNLGRP_NEXTHOP,
+	RTNLGRP_LINK,	    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
+	RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,	 RTNLGRP_IPV4_RULE,
+	RTNLGRP_IPV6_RULE,  RTNLGRP_NEXTHOP,
 };
 
 static void flush(struct route_cache *c)

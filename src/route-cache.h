@@ -28,14 +28,14 @@
 
 struct route_cache {
 	struct {
-		int family;		/* 0: free */
+		int family; /* 0: free */
 		uint8_t addr[16];
 		int ifindex;
-		uint64_t used;		/* cache clock at last use */
+		uint64_t used; /* cache clock at last use */
 	} e[ROUTE_CACHE_SIZE];
 	uint64_t clock;
-	int mon_fd;			/* -1: no monitor, nothing is cached */
-	uint64_t lookups;		/* netlink requests made (for tests) */
+	int mon_fd;	  /* -1: no monitor, nothing is cached */
+	uint64_t lookups; /* netlink requests made (for tests) */
 	uint64_t flushes;
 };
 

@@ -29,8 +29,8 @@ int route_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int route_dst_bytes(const struct sockaddr *dst, int *family,
-		    const void **addr, size_t *len)
+int route_dst_bytes(const struct sockaddr *dst, int *family, const void **addr,
+		    size_t *len)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -66,8 +66,7 @@ static int reply_oif(struct nlmsghdr *h, int *ret)
 
 	for (struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, alen);
 	     a = RTA_NEXT(a, alen)) {
-		if (a->rta_type == RTA_OIF &&
-		    RTA_PAYLOAD(a) >= sizeof(int)) {
+		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int)) {
 			memcpy(ret, RTA_DATA(a), sizeof(int));
 			return 0;
 		}
@@ -106,7 +105,8 @@ int route_device(int nlfd, const struct sockaddr *dst, int *ret_ifindex)
 	rta->rta_type = RTA_DST;
 	rta->rta_len = (unsigned short)RTA_LENGTH(alen);
 	memcpy(RTA_DATA(rta), addr, alen);
-	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) +
+			  RTA_ALIGN(rta->rta_len);
 
 	if (sendto(nlfd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) < 0)

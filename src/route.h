@@ -39,7 +39,7 @@ int route_device(int nlfd, const struct sockaddr *dst, int *ret_ifindex);
  * (a v4-mapped IPv6 address gives AF_INET and its 4 bytes)
  * Return: 0, or -EAFNOSUPPORT
  */
-int route_dst_bytes(const struct sockaddr *dst, int *family,
-		    const void **addr, size_t *len);
+int route_dst_bytes(const struct sockaddr *dst, int *family, const void **addr,
+		    size_t *len);
 
 #endif /* NB_ROUTE_H */

@@ -51,16 +51,16 @@ struct run_ctx {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
-	const struct run_config *cfg;	/* what was asked for */
-	char *nsagent_path;		/* NULL: subnets are not tracked */
+	const struct run_config *cfg; /* what was asked for */
+	char *nsagent_path;	      /* NULL: subnets are not tracked */
 	struct fallback *fallback;
 	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
 	pid_t child;
 	int status;
 	bool reaped;
-	bool have_userns;		/* the container's user namespace: */
-	dev_t userns_dev;		/* what is left in it when the command */
-	ino_t userns_ino;		/* exits is killed */
+	bool have_userns; /* the container's user namespace: */
+	dev_t userns_dev; /* what is left in it when the command */
+	ino_t userns_ino; /* exits is killed */
 	uv_signal_t sigchld;
 	uv_signal_t fwd[4];
 };
@@ -151,7 +151,8 @@ run_child(int sock, uid_t uid, gid_t gid, bool net_none, const char *nsagent,
 	if (net_none) {
 		r = netns_add_addrconfig_addrs();
 		if (r < 0)
-			log_warn_errno(r, "cannot add the AI_ADDRCONFIG addresses "
+			log_warn_errno(r,
+				       "cannot add the AI_ADDRCONFIG addresses "
 				       "to lo, ignoring");
 	}
 	probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -210,7 +211,8 @@ static void on_sigchld(uv_signal_t *h, int signum)
 						 ctx->userns_ino);
 
 		if (n)
-			log_info("killed %u processes the command left behind", n);
+			log_info("killed %u processes the command left behind",
+				 n);
 	}
 	agent_stop(&ctx->agent);
 	nsagent_client_stop(&ctx->nsagent);
@@ -251,11 +253,11 @@ static void forward_ports(struct run_ctx *ctx)
 		guest.sin_addr = ctx->cfg->fb_cfg.guest;
 		guest.sin_port = htons(p->container_port);
 		r = len < 0 ? len :
-			fallback_add_hostfwd(ctx->fallback, p->udp,
-					     (struct sockaddr *)&host,
-					     (socklen_t)len,
-					     (struct sockaddr *)&guest,
-					     sizeof(guest));
+			      fallback_add_hostfwd(ctx->fallback, p->udp,
+						   (struct sockaddr *)&host,
+						   (socklen_t)len,
+						   (struct sockaddr *)&guest,
+						   sizeof(guest));
 		if (r < 0)
 			log_errno(r, "published port %s: the host port",
 				  publish_to_string(p, spec));
@@ -402,10 +404,11 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	if (r < 0) {
 		close(fds[0]);
 		closep(&fds[2]);
-		return log_errno(r, "cannot start the agent%s",
-				 r == -EOPNOTSUPP ?
-					 " (SO_NETNS_COOKIE needs Linux >= 5.14)" :
-					 "");
+		return log_errno(
+			r, "cannot start the agent%s",
+			r == -EOPNOTSUPP ?
+				" (SO_NETNS_COOKIE needs Linux >= 5.14)" :
+				"");
 	}
 	r = agent_start(&ctx->agent, fds[0], container_netns, NULL);
 	if (r < 0) {
@@ -416,9 +419,8 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	 * --ignore list and lo are known to be the container's. */
 	ctx->nsagent.fd = -1;
 	ctx->nsagent.on_tap = on_tap;
-	if (fds[2] >= 0 &&
-	    nsagent_client_start(&ctx->nsagent, &ctx->loop, fds[2],
-				 &ctx->agent.policy) < 0)
+	if (fds[2] >= 0 && nsagent_client_start(&ctx->nsagent, &ctx->loop,
+						fds[2], &ctx->agent.policy) < 0)
 		log_warn("cannot watch nsagent reports, ignoring");
 
 	uv_signal_init(&ctx->loop, &ctx->sigchld);
@@ -462,10 +464,14 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 	ctx.cfg = cfg;
 	ctx.nsagent_path = nsagent_find();
 	if (!ctx.nsagent_path && cfg->slirp)
-		return log_errno(-ENOENT, "nsbypass-nsagent not found: it "
-				 "sets up the fallback network (or use --net=none)"), 1;
+		return log_errno(
+			       -ENOENT,
+			       "nsbypass-nsagent not found: it "
+			       "sets up the fallback network (or use --net=none)"),
+		       1;
 	if (!ctx.nsagent_path)
-		log_warn("nsbypass-nsagent not found: container subnets are not tracked");
+		log_warn(
+			"nsbypass-nsagent not found: container subnets are not tracked");
 	build_nsagent_argv(&ctx);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_errno(-errno, "socketpair"), 1;

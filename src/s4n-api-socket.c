@@ -49,10 +49,10 @@ struct api_conn {
 	uv_write_t write;
 	struct api_socket *s;
 	bool in_use, answered, closing;
-	bool draining;		/* too large: drop the rest until EOF */
+	bool draining; /* too large: drop the rest until EOF */
 	bool eof, written;
 	int open_handles;
-	char *reply;		/* NULL: oom_reply */
+	char *reply; /* NULL: oom_reply */
 	size_t len;
 	char buf[API_REQUEST_MAX];
 };
@@ -63,7 +63,7 @@ struct api_socket {
 	struct hostfwd_table *table;
 	char *path;
 	bool stopping, server_closed;
-	bool waiting;		/* libuv holds a connection we did not take */
+	bool waiting; /* libuv holds a connection we did not take */
 	unsigned int nconns;
 	struct api_conn conns[API_SOCKET_CONN_MAX];
 };
@@ -112,7 +112,8 @@ static void on_written(uv_write_t *w, int status)
 	struct api_conn *c = w->data;
 
 	if (status < 0 && status != UV_ECANCELED)
-		log_debug("api socket: reply not sent: %s", uv_strerror(status));
+		log_debug("api socket: reply not sent: %s",
+			  uv_strerror(status));
 	c->written = true;
 	if (!c->draining || c->eof || status < 0)
 		conn_close(c);
@@ -186,7 +187,7 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct api_conn *c = t->data;
 
-	if (c->answered) {	/* the client does not read its reply */
+	if (c->answered) { /* the client does not read its reply */
 		conn_close(c);
 		return;
 	}
@@ -223,8 +224,8 @@ static void accept_one(struct api_socket *s)
 	if (r == 0)
 		r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	if (r == 0)
-		r = uv_timer_start(&c->timer, on_timeout,
-				   API_SOCKET_TIMEOUT_MS, 0);
+		r = uv_timer_start(&c->timer, on_timeout, API_SOCKET_TIMEOUT_MS,
+				   0);
 	if (r < 0) {
 		log_debug("api socket: accept: %s", uv_strerror(r));
 		conn_close(c);

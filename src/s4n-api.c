@@ -101,8 +101,8 @@ static int get_string(json_object *args, const char *key, const char **ret)
 }
 
 /* The integer member @key of @args, within [@min, @max]. */
-static int get_int(json_object *args, const char *key, int64_t min,
-		   int64_t max, int64_t *ret)
+static int get_int(json_object *args, const char *key, int64_t min, int64_t max,
+		   int64_t *ret)
 {
 	json_object *v;
 	int64_t n;
@@ -139,20 +139,28 @@ static int parse_guest(struct hostfwd_table *t, const char *s, int family,
 	if (family == AF_INET6) {
 		if (!s || !*s)
 			return hostfwd_default_guest6(t, &ret->in6.sin6_addr) ?
-				       0 : -EAFNOSUPPORT;
+				       0 :
+				       -EAFNOSUPPORT;
 		return inet_pton(AF_INET6, s, &ret->in6.sin6_addr) == 1 &&
-			       !IN6_IS_ADDR_UNSPECIFIED(&ret->in6.sin6_addr) &&
-			       !IN6_IS_ADDR_LOOPBACK(&ret->in6.sin6_addr) &&
-			       !IN6_IS_ADDR_MULTICAST(&ret->in6.sin6_addr) &&
-			       !IN6_IS_ADDR_V4MAPPED(&ret->in6.sin6_addr) ?
-			       0 : -EINVAL;
+				       !IN6_IS_ADDR_UNSPECIFIED(
+					       &ret->in6.sin6_addr) &&
+				       !IN6_IS_ADDR_LOOPBACK(
+					       &ret->in6.sin6_addr) &&
+				       !IN6_IS_ADDR_MULTICAST(
+					       &ret->in6.sin6_addr) &&
+				       !IN6_IS_ADDR_V4MAPPED(
+					       &ret->in6.sin6_addr) ?
+			       0 :
+			       -EINVAL;
 	}
 	if (!s || !*s) {
 		ret->in.sin_addr = hostfwd_default_guest(t);
 		return 0;
 	}
 	return inet_pton(AF_INET, s, &ret->in.sin_addr) == 1 &&
-		       guest_addr_is_usable(ret->in.sin_addr) ? 0 : -EINVAL;
+			       guest_addr_is_usable(ret->in.sin_addr) ?
+		       0 :
+		       -EINVAL;
 }
 
 static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
@@ -168,11 +176,13 @@ static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 		return error_reply("bad request: add_hostfwd: bad arguments");
 	if (get_string(args, "proto", &proto) < 0 || !proto ||
 	    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
-		return error_reply("bad request: add_hostfwd: bad arguments.proto "
-				   "(want \"tcp\" or \"udp\")");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.proto "
+			"(want \"tcp\" or \"udp\")");
 	fwd.udp = strcmp(proto, "udp") == 0;
 	if (get_string(args, "host_addr", &host) < 0)
-		return error_reply("bad request: add_hostfwd: bad arguments.host_addr");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.host_addr");
 	if (!host || !*host)
 		host = "0.0.0.0";
 	if (inet_pton(AF_INET, host, &fwd.host.in.sin_addr) == 1)
@@ -180,31 +190,38 @@ static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 	else if (inet_pton(AF_INET6, host, &fwd.host.in6.sin6_addr) == 1)
 		fwd.host.in6.sin6_family = AF_INET6;
 	else
-		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
-				   "(want a numeric IPv4 or IPv6 address)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.host_addr "
+			"(want a numeric IPv4 or IPv6 address)");
 	family = fwd.host.sa.sa_family;
 	if (family == AF_INET6 && fwd.udp)
-		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
-				   "(UDP forwards are IPv4 only: libslirp 4.7 "
-				   "does not route IPv6 UDP replies back)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.host_addr "
+			"(UDP forwards are IPv4 only: libslirp 4.7 "
+			"does not route IPv6 UDP replies back)");
 	if (get_int(args, "host_port", 1, 65535, &hport) < 0)
-		return error_reply("bad request: add_hostfwd: bad arguments.host_port "
-				   "(want an integer from 1 to 65535)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.host_port "
+			"(want an integer from 1 to 65535)");
 	if (get_string(args, "guest_addr", &guest) < 0)
-		return error_reply("bad request: add_hostfwd: bad arguments.guest_addr");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.guest_addr");
 	r = parse_guest(t, guest, family, &fwd.guest);
 	if (r == -EAFNOSUPPORT)
-		return error_reply("bad request: add_hostfwd: bad arguments.host_addr "
-				   "(an IPv6 host address needs --enable-ipv6: "
-				   "the forward goes to the container's IPv6 "
-				   "address)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.host_addr "
+			"(an IPv6 host address needs --enable-ipv6: "
+			"the forward goes to the container's IPv6 "
+			"address)");
 	if (r < 0)
-		return error_reply("bad request: add_hostfwd: bad arguments.guest_addr "
-				   "(want a unicast address of the host_addr's "
-				   "family)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.guest_addr "
+			"(want a unicast address of the host_addr's "
+			"family)");
 	if (get_int(args, "guest_port", 1, 65535, &gport) < 0)
-		return error_reply("bad request: add_hostfwd: bad arguments.guest_port "
-				   "(want an integer from 1 to 65535)");
+		return error_reply(
+			"bad request: add_hostfwd: bad arguments.guest_port "
+			"(want an integer from 1 to 65535)");
 	if (family == AF_INET) {
 		fwd.host.in.sin_port = htons((uint16_t)hport);
 		fwd.guest.in.sin_port = htons((uint16_t)gport);
@@ -288,12 +305,14 @@ static char *remove_hostfwd(struct hostfwd_table *t, json_object *args)
 	int r;
 
 	if (!args || get_int(args, "id", 1, UINT_MAX, &id) < 0)
-		return error_reply("bad request: remove_hostfwd: bad arguments.id "
-				   "(want a positive integer)");
+		return error_reply(
+			"bad request: remove_hostfwd: bad arguments.id "
+			"(want a positive integer)");
 	r = hostfwd_remove(t, (unsigned int)id);
 	if (r == -ENOENT)
 		return error_reply("bad request: remove_hostfwd: bad arguments.id "
-				   "(no forward has id %lld)", (long long)id);
+				   "(no forward has id %lld)",
+				   (long long)id);
 	if (r < 0)
 		return error_reply("remove_hostfwd: %s", strerror(-r));
 	return return_reply(json_object_new_object());
@@ -307,7 +326,8 @@ char *api_handle(struct hostfwd_table *t, const char *req, size_t len)
 
 	if (len >= API_REQUEST_MAX)
 		return error_reply("bad request: the request must be shorter "
-				   "than %d bytes", API_REQUEST_MAX);
+				   "than %d bytes",
+				   API_REQUEST_MAX);
 	o = jsontext_parse(req, len, API_JSON_DEPTH);
 	if (!o)
 		return error_reply("bad request: cannot parse JSON");
@@ -322,7 +342,8 @@ char *api_handle(struct hostfwd_table *t, const char *req, size_t len)
 	}
 	if (json_object_object_get_ex(o, "arguments", &args) && args &&
 	    !json_object_is_type(args, json_type_object)) {
-		reply = error_reply("bad request: \"arguments\" is not an object");
+		reply = error_reply(
+			"bad request: \"arguments\" is not an object");
 		goto out_put;
 	}
 	name = json_object_get_string(exec);

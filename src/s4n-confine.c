@@ -21,21 +21,46 @@
 #define ARG32_EQ(i, v) SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, (v))
 
 static const char *const denied[] = {
-	"execve", "execveat", "process_vm_readv", "process_vm_writev",
-	"pidfd_getfd", "pidfd_open", "kcmp", "setns", "unshare", "mount",
-	"umount2", "pivot_root", "chroot", "open_tree", "move_mount",
-	"fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-	"kexec_load", "kexec_file_load", "init_module", "finit_module",
-	"delete_module", "bpf", "perf_event_open", "userfaultfd", "keyctl",
-	"add_key", "request_key", "socketpair",
+	"execve",
+	"execveat",
+	"process_vm_readv",
+	"process_vm_writev",
+	"pidfd_getfd",
+	"pidfd_open",
+	"kcmp",
+	"setns",
+	"unshare",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"chroot",
+	"open_tree",
+	"move_mount",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"mount_setattr",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"bpf",
+	"perf_event_open",
+	"userfaultfd",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"socketpair",
 #ifndef __SANITIZE_ADDRESS__
 	"ptrace",
 #endif
 };
 
 static const unsigned long clone_new_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWIPC,
-	CLONE_NEWUTS, CLONE_NEWCGROUP,
+	CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWNET,    CLONE_NEWPID,
+	CLONE_NEWIPC, CLONE_NEWUTS,  CLONE_NEWCGROUP,
 };
 
 /* socket(): only AF_INET (2) and AF_INET6 (10) pass. */
@@ -43,8 +68,9 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 {
 	int r;
 
-	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket),
-			     1, SCMP_A0(SCMP_CMP_LT, AF_INET));
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+			     SCMP_SYS(socket), 1,
+			     SCMP_A0(SCMP_CMP_LT, AF_INET));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
 				     SCMP_SYS(socket), 1,
@@ -70,10 +96,11 @@ int confine_seccomp(void)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(clone_new_flags); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone),
-				     1, SCMP_A0(SCMP_CMP_MASKED_EQ,
-						clone_new_flags[i],
-						clone_new_flags[i]));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ,
+					     clone_new_flags[i],
+					     clone_new_flags[i]));
 	/* clone3() keeps its flags in memory, out of the filter's reach. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),

@@ -56,8 +56,7 @@ struct in_addr hostfwd_default_guest(const struct hostfwd_table *t)
 	return t->guest;
 }
 
-bool hostfwd_default_guest6(const struct hostfwd_table *t,
-			    struct in6_addr *ret)
+bool hostfwd_default_guest6(const struct hostfwd_table *t, struct in6_addr *ret)
 {
 	if (t->has_guest6)
 		*ret = t->guest6;

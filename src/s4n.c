@@ -51,7 +51,7 @@ struct s4n_ctx {
 	struct api_socket *api;
 	uv_poll_t exit_poll;
 	bool exit_polling;
-	int pidfd;			/* PID form: the target, else -1 */
+	int pidfd; /* PID form: the target, else -1 */
 	uv_poll_t pid_poll;
 	bool pid_polling;
 	uv_signal_t signals[2];
@@ -118,8 +118,9 @@ static bool pidfd_exited(int pidfd)
 static int get_tap(const struct s4n_args *a, int pidfd)
 {
 	const char *netns = a->netns_type_path ? a->target : a->netns_file;
-	const char *userns = a->userns_path ? a->userns_path :
-			     a->netns_type_path ? NULL : a->userns_file;
+	const char *userns = a->userns_path	? a->userns_path :
+			     a->netns_type_path ? NULL :
+						  a->userns_file;
 	char *argv[S4N_NSAGENT_ARGS_MAX], name[NSAGENT_TAP_NAME_SIZE];
 	_cleanup_free_ char *path = nsagent_find();
 	_cleanup_close_ int mine = -1, theirs = -1;
@@ -129,13 +130,15 @@ static int get_tap(const struct s4n_args *a, int pidfd)
 
 	if (!path)
 		return log_errno(-ENOENT, "nsbypass-nsagent not found: it sets "
-				 "up the tap");
+					  "up the tap");
 	r = nsjoin_open(&j, netns, userns);
 	if (r < 0)
 		return log_errno(r, "cannot open the namespaces of %s%s%s%s",
 				 netns, userns ? " and " : "",
 				 userns ? userns : "",
-				 r == -EINVAL ? " (not a namespace of that type)" : "");
+				 r == -EINVAL ?
+					 " (not a namespace of that type)" :
+					 "");
 	if (pidfd >= 0 && pidfd_exited(pidfd)) {
 		nsjoin_close(&j);
 		return log_errno(-ESRCH, "process %d exited", a->pid);
@@ -163,8 +166,9 @@ static int get_tap(const struct s4n_args *a, int pidfd)
 				 r == -EPIPE ? " (it said why above)" : "");
 	if (strcmp(name, a->tap) != 0) {
 		close(tap);
-		return log_errno(-EPROTO, "nsbypass-nsagent sent tap %s, not %s",
-				 name, a->tap);
+		return log_errno(-EPROTO,
+				 "nsbypass-nsagent sent tap %s, not %s", name,
+				 a->tap);
 	}
 	return tap;
 }
@@ -277,7 +281,8 @@ static void print_summary(const struct s4n_args *a)
 	       "* Seccomp:         %s\n",
 	       a->tap, a->configure ? "configured" : "as it was", c->mtu, net,
 	       c->prefix, host, dns, guest,
-	       c->enable_host_loopback ? "reachable via the gateway" : "blocked",
+	       c->enable_host_loopback ? "reachable via the gateway" :
+					 "blocked",
 	       c->enable_ipv6 ? "fd00::/64, gateway fd00::2, DNS fd00::3" :
 				"off",
 	       a->api_socket ? a->api_socket : "none",
@@ -294,8 +299,8 @@ static void signal_ready(int fd)
 		n = write(fd, "1", 1);
 	} while (n < 0 && errno == EINTR);
 	if (n != 1)
-		log_warn_errno(-errno, "cannot write to --ready-fd %d, ignoring",
-			       fd);
+		log_warn_errno(-errno,
+			       "cannot write to --ready-fd %d, ignoring", fd);
 	close(fd);
 }
 
@@ -326,8 +331,10 @@ static int s4n_listen(struct s4n_ctx *ctx, const struct s4n_args *a)
 	if (r < 0)
 		return log_errno(r, "cannot listen on the API socket %s%s",
 				 a->api_socket,
-				 r == -EEXIST ? " (a file that is not a socket is "
-						"in the way)" : "");
+				 r == -EEXIST ?
+					 " (a file that is not a socket is "
+					 "in the way)" :
+					 "");
 	return 0;
 }
 
@@ -389,7 +396,9 @@ int s4n_run(const struct s4n_args *a)
 	if (a->pid > 0) {
 		ctx.pidfd = (int)syscall(SYS_pidfd_open, a->pid, 0);
 		if (ctx.pidfd < 0)
-			return log_errno(-errno, "cannot open process %d", a->pid), 1;
+			return log_errno(-errno, "cannot open process %d",
+					 a->pid),
+			       1;
 	}
 	uv_loop_init(&ctx.loop);
 	r = s4n_listen(&ctx, a);

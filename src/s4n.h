@@ -20,15 +20,15 @@
  */
 struct s4n_args {
 	bool configure;
-	int exit_fd, ready_fd;		/* -1: not given */
+	int exit_fd, ready_fd; /* -1: not given */
 	bool enable_sandbox, enable_seccomp;
-	bool netns_type_path;		/* --netns-type=path */
+	bool netns_type_path; /* --netns-type=path */
 	const char *userns_path;
 	const char *api_socket;
-	const char *target;		/* PID or PATH */
-	pid_t pid;			/* PID form: the target, else 0 */
+	const char *target; /* PID or PATH */
+	pid_t pid;	    /* PID form: the target, else 0 */
 	const char *tap;
-	char netns_file[64], userns_file[64];	/* /proc/PID/ns/... */
+	char netns_file[64], userns_file[64]; /* /proc/PID/ns/... */
 	struct fallback_config cfg;
 };
 

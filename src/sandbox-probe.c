@@ -35,15 +35,16 @@ static void outcome(struct probe_run *run, const char *what, long r, int err)
 	run->tried++;
 	if (r < 0) {
 		run->refused++;
-		log_info("sandbox probe: %s: refused (%s)", what, strerror(err));
+		log_info("sandbox probe: %s: refused (%s)", what,
+			 strerror(err));
 	} else {
 		log_warn("sandbox probe: %s: NOT refused", what);
 	}
 }
 
 /* Try open(@path, @flags); close what opened. */
-static void try_open(struct probe_run *run, const char *what,
-		     const char *path, int flags)
+static void try_open(struct probe_run *run, const char *what, const char *path,
+		     int flags)
 {
 	int fd = open(path, flags | O_CLOEXEC, 0600);
 
@@ -152,8 +153,10 @@ int sandbox_probe_env(void)
 			 parse_int(kv + 4, 1, 1 << 30, &v) == 0)
 			p.pid = v;
 		else
-			return log_errno(-EINVAL, "NSBYPASS_TEST_SANDBOX_PROBE: "
-					 "bad item '%s'", kv);
+			return log_errno(-EINVAL,
+					 "NSBYPASS_TEST_SANDBOX_PROBE: "
+					 "bad item '%s'",
+					 kv);
 	}
 	return sandbox_probe(&p);
 }

@@ -91,7 +91,7 @@ int sandbox_close_fds(const int *keep, size_t n)
 	qsort(k, n, sizeof(*k), cmp_int);
 	for (size_t i = 0; i < n; i++) {
 		if (k[i] < 0 || (unsigned int)k[i] < from)
-			continue;	/* not an fd, or a duplicate */
+			continue; /* not an fd, or a duplicate */
 		if ((unsigned int)k[i] > from &&
 		    close_range(from, (unsigned int)k[i] - 1, 0) < 0)
 			return -errno;
@@ -135,9 +135,11 @@ static int new_namespaces(void)
 	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0)
 		return 0;
 	if (errno != EPERM)
-		return log_errno(-errno, "sandbox: cannot make a mount namespace");
+		return log_errno(-errno,
+				 "sandbox: cannot make a mount namespace");
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC) < 0)
-		return log_errno(-errno, "sandbox: cannot make a user and mount "
+		return log_errno(-errno,
+				 "sandbox: cannot make a user and mount "
 				 "namespace (unprivileged user namespaces "
 				 "disabled?)");
 	snprintf(map, sizeof(map), "%u %u 1\n", uid, uid);
@@ -163,8 +165,8 @@ static unsigned long locked_flags(const char *path)
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
-		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
-		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
+		{ ST_NOSUID, MS_NOSUID },	  { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC },	  { ST_NOATIME, MS_NOATIME },
 		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
 	};
 	struct statvfs sv;
@@ -247,7 +249,8 @@ static int open_sources(const struct sandbox_file *files, int *fds, size_t n)
 					 files[i].path);
 		fds[i] = open(src, O_PATH | O_CLOEXEC);
 		if (fds[i] < 0 && errno != ENOENT)
-			return log_errno(-errno, "sandbox: cannot open %s", src);
+			return log_errno(-errno, "sandbox: cannot open %s",
+					 src);
 		if (fds[i] < 0)
 			log_debug("sandbox: no %s on the host, left out", src);
 	}
@@ -274,7 +277,8 @@ static int enter_root(const struct sandbox_file *files, const int *src)
 			  "size=64k,nr_inodes=64,mode=0755") == 0)
 			dir = tmpfs_dirs[i];
 	if (!dir)
-		return log_errno(-errno, "sandbox: cannot mount an empty tmpfs");
+		return log_errno(-errno,
+				 "sandbox: cannot mount an empty tmpfs");
 	for (size_t i = 0; files && files[i].path; i++) {
 		if (src[i] < 0)
 			continue;
@@ -283,10 +287,10 @@ static int enter_root(const struct sandbox_file *files, const int *src)
 			return log_errno(r, "sandbox: cannot bind %s",
 					 files[i].path);
 	}
-	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | tmpfs_flags,
-		  NULL) < 0)
+	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | tmpfs_flags, NULL) <
+	    0)
 		return log_errno(-errno, "sandbox: cannot make the tmpfs "
-				 "read-only");
+					 "read-only");
 	/* new_root and put_old the same: the old root ends up on top of
 	 * the new one, and is detached from there (pivot_root(2)). */
 	if (chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
@@ -332,8 +336,9 @@ int sandbox_drop_caps(uint64_t keep)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
-				break;	/* past the last capability */
-			return log_errno(-errno, "sandbox: cannot drop "
+				break; /* past the last capability */
+			return log_errno(-errno,
+					 "sandbox: cannot drop "
 					 "capability %d from the bounding set",
 					 cap);
 		}
@@ -341,7 +346,7 @@ int sandbox_drop_caps(uint64_t keep)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		return log_errno(-errno, "sandbox: cannot clear the ambient "
-				 "capabilities");
+					 "capabilities");
 	if (syscall(SYS_capget, &h, d) < 0)
 		return log_errno(-errno, "sandbox: capget");
 	for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
@@ -367,50 +372,145 @@ int sandbox_drop_caps(uint64_t keep)
 /* Allowed whatever the arguments. */
 static const char *const allowed[] = {
 	/* the loop: epoll, its wake-ups, timers and signals */
-	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
-	"epoll_pwait2", "poll", "ppoll", "pipe2", "eventfd2",
-	"clock_gettime", "clock_getres", "gettimeofday", "time",
-	"clock_nanosleep", "nanosleep", "rt_sigaction", "rt_sigprocmask",
-	"rt_sigreturn", "sigaltstack", "restart_syscall",
+	"epoll_create1",
+	"epoll_ctl",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_pwait2",
+	"poll",
+	"ppoll",
+	"pipe2",
+	"eventfd2",
+	"clock_gettime",
+	"clock_getres",
+	"gettimeofday",
+	"time",
+	"clock_nanosleep",
+	"nanosleep",
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"sigaltstack",
+	"restart_syscall",
 	/* fds: the tap, host sockets, the API socket, stderr */
-	"read", "write", "readv", "writev", "close", "lseek", "dup", "dup2",
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"close",
+	"lseek",
+	"dup",
+	"dup2",
 	"dup3",
 	/* libslirp's sockets, guest to host and host forwards (and its FTP
 	 * emulation's data connections) */
-	"connect", "bind", "listen", "accept", "accept4", "getsockname",
-	"getpeername", "getsockopt", "setsockopt", "sendto", "recvfrom",
-	"sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+	"connect",
+	"bind",
+	"listen",
+	"accept",
+	"accept4",
+	"getsockname",
+	"getpeername",
+	"getsockopt",
+	"setsockopt",
+	"sendto",
+	"recvfrom",
+	"sendmsg",
+	"recvmsg",
+	"sendmmsg",
+	"recvmmsg",
+	"shutdown",
 	/* libslirp's stat() of resolv.conf, fstat() in fopen() */
-	"fstat", "newfstatat", "fstatat64", "stat", "lstat", "statx",
+	"fstat",
+	"newfstatat",
+	"fstatat64",
+	"stat",
+	"lstat",
+	"statx",
 	/* memory (mmap and mprotect below: never executable) */
-	"brk", "munmap", "mremap", "madvise",
+	"brk",
+	"munmap",
+	"mremap",
+	"madvise",
 	/* the rest of libc: locks, ids, randomness, the end */
-	"futex", "sched_yield", "getpid", "gettid", "getppid", "getuid",
+	"futex",
+	"sched_yield",
+	"getpid",
+	"gettid",
+	"getppid",
+	"getuid",
 	/* libuv 1.45+ reads the kernel's version when it makes a loop */
 	"uname",
-	"geteuid", "getgid", "getegid", "getrandom", "capget", "exit",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"getrandom",
+	"capget",
+	"exit",
 	"exit_group",
 };
 
 /* Refused with EPERM: what a compromised slirp would try to get further.
  * The test hook tries these from inside; they must not kill it. */
 static const char *const refused[] = {
-	"execve", "execveat", "ptrace", "process_vm_readv",
-	"process_vm_writev", "pidfd_open", "pidfd_getfd",
-	"pidfd_send_signal", "kcmp", "socketpair", "clone", "fork", "vfork",
-	"setns", "unshare", "mount", "umount2", "pivot_root", "chroot",
-	"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
-	"mount_setattr", "open_by_handle_at", "name_to_handle_at", "bpf",
-	"perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
-	"init_module", "finit_module", "delete_module", "kexec_load",
-	"kexec_file_load", "setuid", "setgid", "setreuid", "setregid",
-	"setresuid", "setresgid", "setgroups", "capset", "prctl", "seccomp",
-	"memfd_create", "memfd_secret", "mknodat", "mknod",
+	"execve",
+	"execveat",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"pidfd_open",
+	"pidfd_getfd",
+	"pidfd_send_signal",
+	"kcmp",
+	"socketpair",
+	"clone",
+	"fork",
+	"vfork",
+	"setns",
+	"unshare",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"chroot",
+	"open_tree",
+	"move_mount",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"mount_setattr",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"bpf",
+	"perf_event_open",
+	"userfaultfd",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"kexec_load",
+	"kexec_file_load",
+	"setuid",
+	"setgid",
+	"setreuid",
+	"setregid",
+	"setresuid",
+	"setresgid",
+	"setgroups",
+	"capset",
+	"prctl",
+	"seccomp",
+	"memfd_create",
+	"memfd_secret",
+	"mknodat",
+	"mknod",
 };
 
 /* Answered ENOSYS: libc or libuv fall back to what the list allows. */
 static const char *const unimplemented[] = {
-	"clone3", "io_uring_setup", "io_uring_enter", "io_uring_register",
+	"clone3",  "io_uring_setup", "io_uring_enter", "io_uring_register",
 	"openat2",
 };
 
@@ -430,7 +530,7 @@ static int add_all(scmp_filter_ctx ctx, uint32_t action,
 		int r;
 
 		if (nr == __NR_SCMP_ERROR)
-			continue;	/* not a call of this architecture */
+			continue; /* not a call of this architecture */
 		r = seccomp_rule_add(ctx, action, nr, 0);
 		if (r < 0)
 			return log_errno(r, "sandbox: seccomp rule for %s",
@@ -463,14 +563,17 @@ static int add_open_rules(scmp_filter_ctx ctx)
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 			     ARG_MASKED_EQ(2, m, O_RDONLY));
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat),
-				     1, ARG_MASKED_EQ(2, O_ACCMODE, O_WRONLY));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(openat), 1,
+				     ARG_MASKED_EQ(2, O_ACCMODE, O_WRONLY));
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat),
-				     1, ARG_MASKED_EQ(2, O_ACCMODE, O_RDWR));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(openat), 1,
+				     ARG_MASKED_EQ(2, O_ACCMODE, O_RDWR));
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat),
-				     1, ARG_MASKED_EQ(2, m, O_CREAT));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(openat), 1,
+				     ARG_MASKED_EQ(2, m, O_CREAT));
 	return r;
 }
 
@@ -557,7 +660,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 		/* nothing left to tell it with */
 	}
 	signal(SIGSYS, SIG_DFL);
-	raise(SIGSYS);	/* delivered when the handler returns */
+	raise(SIGSYS); /* delivered when the handler returns */
 }
 
 static uint32_t default_action(void)

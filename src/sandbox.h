@@ -52,9 +52,12 @@ struct sandbox_file {
  * stat()s and reads it at most once a second) and /dev/urandom (glib
  * seeds the instance's random generator from it in slirp_new()).
  */
+/* The formatter would break this brace-initializer macro apart. */
+/* clang-format off */
 #define SANDBOX_SLIRP_FILES                                          \
 	{ { "/etc/resolv.conf", NULL }, { "/dev/urandom", NULL },    \
 	  { NULL, NULL } }
+/* clang-format on */
 
 /**
  * struct sandbox_config - what sandbox_enter() keeps

@@ -45,8 +45,7 @@ uint64_t sockinfo_netns_cookie(int fd)
  * the same getsockname(), the domain: every family fills in sa_family,
  * which spares a getsockopt(SO_DOMAIN).
  */
-static void query_local(const struct sockaddr_storage *ss,
-			struct sockinfo *ret)
+static void query_local(const struct sockaddr_storage *ss, struct sockinfo *ret)
 {
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ss;

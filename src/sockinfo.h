@@ -10,17 +10,17 @@
 #include <sys/time.h>
 
 struct sockinfo {
-	int domain;		/* SO_DOMAIN, as getsockname() tells it */
-	int type;		/* SO_TYPE */
-	int protocol;		/* SO_PROTOCOL */
-	uint64_t cookie;	/* SO_COOKIE: the socket's identity */
-	uint64_t netns_cookie;	/* SO_NETNS_COOKIE, 0 if the kernel lacks it */
-	bool nonblock;		/* O_NONBLOCK of the open file: set by the
+	int domain;	       /* SO_DOMAIN, as getsockname() tells it */
+	int type;	       /* SO_TYPE */
+	int protocol;	       /* SO_PROTOCOL */
+	uint64_t cookie;       /* SO_COOKIE: the socket's identity */
+	uint64_t netns_cookie; /* SO_NETNS_COOKIE, 0 if the kernel lacks it */
+	bool nonblock;	       /* O_NONBLOCK of the open file: set by the
 				 * caller (target_fd_flags() reads it with
 				 * close-on-exec), not by sockinfo_query() */
-	bool bound;		/* local port or address set (or listening) */
-	bool any_addr;		/* the local address is the wildcard */
-	int bound_ifindex;	/* SO_BINDTOIFINDEX, 0 if not bound */
+	bool bound;	       /* local port or address set (or listening) */
+	bool any_addr;	       /* the local address is the wildcard */
+	int bound_ifindex;     /* SO_BINDTOIFINDEX, 0 if not bound */
 };
 
 /**

@@ -14,7 +14,10 @@
 #include "sockopt.h"
 #include "util.h"
 
+/* The formatter would break this brace-initializer macro apart. */
+/* clang-format off */
 #define OPT(l, n) { l, n, #l "/" #n }
+/* clang-format on */
 
 const struct sockopt_desc sockopt_recorded[] = {
 	OPT(SOL_SOCKET, SO_REUSEADDR),
@@ -41,7 +44,7 @@ const struct sockopt_desc sockopt_recorded[] = {
 	OPT(IPPROTO_TCP, TCP_WINDOW_CLAMP),
 	OPT(IPPROTO_TCP, TCP_USER_TIMEOUT),
 	OPT(IPPROTO_TCP, TCP_NOTSENT_LOWAT),
-	OPT(IPPROTO_TCP, TCP_FASTOPEN_CONNECT),	/* curl --tcp-fastopen */
+	OPT(IPPROTO_TCP, TCP_FASTOPEN_CONNECT), /* curl --tcp-fastopen */
 	OPT(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE),
 	OPT(IPPROTO_IP, IP_TOS),
 	OPT(IPPROTO_IP, IP_TTL),
@@ -50,7 +53,7 @@ const struct sockopt_desc sockopt_recorded[] = {
 	OPT(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT),
 	OPT(IPPROTO_IP, IP_PKTINFO),
 	OPT(IPPROTO_IP, IP_RECVTOS),
-	OPT(IPPROTO_IP, IP_MULTICAST_ALL),	/* Java, IPv4 datagrams */
+	OPT(IPPROTO_IP, IP_MULTICAST_ALL), /* Java, IPv4 datagrams */
 	OPT(IPPROTO_IPV6, IPV6_V6ONLY),
 	OPT(IPPROTO_IPV6, IPV6_TCLASS),
 	OPT(IPPROTO_IPV6, IPV6_UNICAST_HOPS),
@@ -58,7 +61,7 @@ const struct sockopt_desc sockopt_recorded[] = {
 	OPT(IPPROTO_IPV6, IPV6_MTU_DISCOVER),
 	OPT(IPPROTO_IPV6, IPV6_RECVPKTINFO),
 	OPT(IPPROTO_IPV6, IPV6_RECVTCLASS),
-	OPT(IPPROTO_IPV6, IPV6_MULTICAST_HOPS),	/* Java, IPv6 datagrams */
+	OPT(IPPROTO_IPV6, IPV6_MULTICAST_HOPS), /* Java, IPv6 datagrams */
 };
 const size_t sockopt_recorded_len = ARRAY_SIZE(sockopt_recorded);
 

@@ -191,8 +191,8 @@ int sockstate_rekey(struct sockstate_table *t, uint64_t old_cookie,
 	return 0;
 }
 
-int sockstate_record(struct sockstate *s, int level, int name,
-		     const void *val, size_t len)
+int sockstate_record(struct sockstate *s, int level, int name, const void *val,
+		     size_t len)
 {
 	struct sockopt_rec *r = NULL;
 

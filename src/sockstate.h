@@ -67,14 +67,14 @@ struct sockopt_rec {
 struct sockstate {
 	uint64_t cookie;
 	enum sockstate_kind kind;
-	pid_t pid;		/* where it was last seen, for the sweep */
+	pid_t pid; /* where it was last seen, for the sweep */
 	int fd;
-	uint64_t last_used;	/* table clock, for LRU eviction */
-	bool wildcard_bind;	/* its last bind(), done by the agent, asked for
+	uint64_t last_used; /* table clock, for LRU eviction */
+	bool wildcard_bind; /* its last bind(), done by the agent, asked for
 				 * the wildcard address and port 0 */
 	size_t n_opts;
 	struct sockopt_rec *opts;
-	struct sockstate *next;	/* hash chain */
+	struct sockstate *next; /* hash chain */
 };
 
 struct sockstate_table;
@@ -114,8 +114,8 @@ int sockstate_rekey(struct sockstate_table *t, uint64_t old_cookie,
  * Return: 0, -EINVAL if @len is 0 or over SOCKOPT_VAL_MAX, -ENOSPC if the
  * socket already holds SOCKSTATE_OPTS_MAX distinct options, -ENOMEM
  */
-int sockstate_record(struct sockstate *s, int level, int name,
-		     const void *val, size_t len);
+int sockstate_record(struct sockstate *s, int level, int name, const void *val,
+		     size_t len);
 
 /**
  * sockstate_replay() - apply the recorded options to @fd, in order

@@ -23,22 +23,38 @@
 #include "util.h"
 
 const struct trap traps[] = {
-	{ .name = "connect", .handler = handle_connect, .match = TRAP_WHOLE,
-	  .foreign = handle_foreign_connect, .socketcall = SYS_CONNECT,
+	{ .name = "connect",
+	  .handler = handle_connect,
+	  .match = TRAP_WHOLE,
+	  .foreign = handle_foreign_connect,
+	  .socketcall = SYS_CONNECT,
 	  .nargs = 3 },
-	{ .name = "bind", .handler = handle_bind, .match = TRAP_WHOLE,
-	  .foreign = handle_bind, .socketcall = SYS_BIND, .nargs = 3 },
-	{ .name = "listen", .handler = handle_listen, .match = TRAP_WHOLE,
-	  .foreign = handle_listen, .socketcall = SYS_LISTEN, .nargs = 2 },
-	{ .name = "setsockopt", .handler = handle_setsockopt,
-	  .match = TRAP_SOCKOPT_PAIRS, .foreign = NULL,
-	  .socketcall = SYS_SETSOCKOPT, .nargs = 5 },
+	{ .name = "bind",
+	  .handler = handle_bind,
+	  .match = TRAP_WHOLE,
+	  .foreign = handle_bind,
+	  .socketcall = SYS_BIND,
+	  .nargs = 3 },
+	{ .name = "listen",
+	  .handler = handle_listen,
+	  .match = TRAP_WHOLE,
+	  .foreign = handle_listen,
+	  .socketcall = SYS_LISTEN,
+	  .nargs = 2 },
+	{ .name = "setsockopt",
+	  .handler = handle_setsockopt,
+	  .match = TRAP_SOCKOPT_PAIRS,
+	  .foreign = NULL,
+	  .socketcall = SYS_SETSOCKOPT,
+	  .nargs = 5 },
 };
 const size_t traps_len = ARRAY_SIZE(traps);
 static_assert(ARRAY_SIZE(traps) <= TRAPS_MAX, "raise TRAPS_MAX");
 
 const char *const traps_denied[] = {
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
 };
 const size_t traps_denied_len = ARRAY_SIZE(traps_denied);
 

@@ -25,8 +25,8 @@
 
 /* Which calls of a trapped syscall reach the agent. */
 enum trap_match {
-	TRAP_WHOLE,		/* every call: the filter cannot decide */
-	TRAP_SOCKOPT_PAIRS,	/* only the (level, name) pairs in args[1]
+	TRAP_WHOLE,	    /* every call: the filter cannot decide */
+	TRAP_SOCKOPT_PAIRS, /* only the (level, name) pairs in args[1]
 				 * and args[2] that sockopt.c records */
 };
 

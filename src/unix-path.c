@@ -34,7 +34,7 @@ int unix_bind_private(int fd, const struct sockaddr_un *sun)
 	int r;
 
 	for (int tries = 0; tries < 2; tries++) {
-		old = umask(0177);	/* born 0600: no window for others */
+		old = umask(0177); /* born 0600: no window for others */
 		r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
 		umask(old);
 		if (r == 0)

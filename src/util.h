@@ -14,7 +14,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -57,9 +57,9 @@ static inline int take_fd(int *fd)
 void nb_assert_fail(const char *expr, const char *file, int line)
 	__attribute__((noreturn));
 
-#define ASSERT(expr)                                             \
-	do {                                                     \
-		if (!(expr))                                     \
+#define ASSERT(expr)                                               \
+	do {                                                       \
+		if (!(expr))                                       \
 			nb_assert_fail(#expr, __FILE__, __LINE__); \
 	} while (0)
 

@@ -58,7 +58,8 @@ static void __attribute__((noreturn)) die(const char *what)
 
 static void __attribute__((noreturn)) usage(const char *msg)
 {
-	fprintf(stderr, "oci-sim: %s\nusage: oci-sim --listener PATH [--id ID] "
+	fprintf(stderr,
+		"oci-sim: %s\nusage: oci-sim --listener PATH [--id ID] "
 		"[--annotation K=V]... [--metadata STR] [--pad BYTES] [--pretty] "
 		"[--chunk BYTES] [--extra-fds N] [--send-pipe] -- CMD [ARGS...]\n",
 		msg);
@@ -96,16 +97,30 @@ static int parse_args(int argc, char **argv, struct sim *s)
 
 	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (o) {
-		case 'l': s->listener = optarg; break;
-		case 'i': s->id = optarg; break;
-		case 'm': s->metadata = optarg; break;
-		case 'p': s->pad = parse_size(optarg, 64 << 20); break;
-		case 'P': s->pretty = 1; break;
-		case 'c': s->chunk = parse_size(optarg, 1 << 30); break;
+		case 'l':
+			s->listener = optarg;
+			break;
+		case 'i':
+			s->id = optarg;
+			break;
+		case 'm':
+			s->metadata = optarg;
+			break;
+		case 'p':
+			s->pad = parse_size(optarg, 64 << 20);
+			break;
+		case 'P':
+			s->pretty = 1;
+			break;
+		case 'c':
+			s->chunk = parse_size(optarg, 1 << 30);
+			break;
 		case 'e':
 			s->extra_fds = (int)parse_size(optarg, SIM_FDS_MAX - 1);
 			break;
-		case 's': s->send_pipe = 1; break;
+		case 's':
+			s->send_pipe = 1;
+			break;
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (!eq)
@@ -149,27 +164,33 @@ static char *state_json(const struct sim *s, int n_fds, int seccomp_idx)
 		free(pad);
 	}
 	st = json_object_new_object();
-	json_object_object_add(st, "ociVersion", json_object_new_string("1.0.2"));
+	json_object_object_add(st, "ociVersion",
+			       json_object_new_string("1.0.2"));
 	json_object_object_add(st, "id", json_object_new_string(s->id));
-	json_object_object_add(st, "status", json_object_new_string("creating"));
+	json_object_object_add(st, "status",
+			       json_object_new_string("creating"));
 	json_object_object_add(st, "pid", json_object_new_int(getpid()));
-	json_object_object_add(st, "bundle", json_object_new_string("/nonexistent"));
+	json_object_object_add(st, "bundle",
+			       json_object_new_string("/nonexistent"));
 	json_object_object_add(st, "annotations", s->annotations);
-	json_object_object_add(o, "ociVersion", json_object_new_string("1.0.2"));
+	json_object_object_add(o, "ociVersion",
+			       json_object_new_string("1.0.2"));
 	json_object_object_add(o, "fds", fds);
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	if (s->metadata)
 		json_object_object_add(o, "metadata",
 				       json_object_new_string(s->metadata));
 	json_object_object_add(o, "state", st);
-	text = json_object_to_json_string_ext(
-		o, s->pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN);
+	text = json_object_to_json_string_ext(o,
+					      s->pretty ?
+						      JSON_C_TO_STRING_PRETTY :
+						      JSON_C_TO_STRING_PLAIN);
 	return strdup(text);
 }
 
 /* Send @text in chunks of @chunk bytes, the fds with the first. */
-static void send_state(int sock, const char *text, size_t chunk,
-		       const int *fds, int n_fds)
+static void send_state(int sock, const char *text, size_t chunk, const int *fds,
+		       int n_fds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * SIM_FDS_MAX)];
 	size_t len = strlen(text), off = 0;
@@ -226,7 +247,7 @@ int main(int argc, char **argv)
 		die("filter_install");
 	}
 	n_fds = 1 + s.extra_fds;
-	idx = s.extra_fds / 2;	/* seccompFd in the middle */
+	idx = s.extra_fds / 2; /* seccompFd in the middle */
 	for (int i = 0; i < n_fds; i++) {
 		if (i == idx && !s.send_pipe) {
 			fds[i] = nfd;

@@ -117,8 +117,8 @@ static long ring_op(struct ring *r, uint8_t op, int fd, const void *addr,
 	sqe->len = len;
 	r->sq_array[idx] = idx;
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, r->fd, 1, 1,
-		    IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS,
+		    NULL, 0) < 0)
 		return -errno;
 	head = *r->cq_head;
 	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
@@ -138,7 +138,8 @@ static int try_uring(int s, int tcp, struct sockaddr_in *wild)
 		say("io_uring_setup", e);
 		return 0;
 	}
-	say("disconnect", ring_op(&r, OP_CONNECT, s, &unspec, sizeof(unspec), 0));
+	say("disconnect",
+	    ring_op(&r, OP_CONNECT, s, &unspec, sizeof(unspec), 0));
 	say("bind", ring_op(&r, OP_BIND, s, wild, sizeof(*wild), 0));
 	if (tcp)
 		say("listen", ring_op(&r, OP_LISTEN, s, NULL, 0, 8));
@@ -199,8 +200,8 @@ static int try_ia32(int s, int tcp, const struct sockaddr_in *wild,
 			say("listen", int80(NR32_SOCKETCALL, SC_LISTEN, a, 0));
 		return 0;
 	}
-	say("disconnect", int80(NR32_CONNECT, s, (long)(uintptr_t)unspec,
-				sizeof(*unspec)));
+	say("disconnect",
+	    int80(NR32_CONNECT, s, (long)(uintptr_t)unspec, sizeof(*unspec)));
 	say("bind", int80(NR32_BIND, s, (long)(uintptr_t)addr, sizeof(*addr)));
 	if (tcp)
 		say("listen", int80(NR32_LISTEN, s, 8, 0));
@@ -219,15 +220,15 @@ static int try_ia32_fresh(int tcp, const struct sockaddr_in *dst)
 		return 1;
 	}
 	addr->sin_family = AF_INET;
-	say("fresh-bind", int80(NR32_BIND, s, (long)(uintptr_t)addr,
-				sizeof(*addr)));
+	say("fresh-bind",
+	    int80(NR32_BIND, s, (long)(uintptr_t)addr, sizeof(*addr)));
 	if (tcp)
 		say("fresh-listen", int80(NR32_LISTEN, s, 8, 0));
 	close(s);
 	s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	*addr = *dst;
-	say("fresh-connect", int80(NR32_CONNECT, s, (long)(uintptr_t)addr,
-				   sizeof(*addr)));
+	say("fresh-connect",
+	    int80(NR32_CONNECT, s, (long)(uintptr_t)addr, sizeof(*addr)));
 	close(s);
 	return 0;
 }
@@ -251,8 +252,8 @@ int main(int argc, char **argv)
 		perror("socket");
 		return 1;
 	}
-	say("connect", connect(s, (struct sockaddr *)&dst, sizeof(dst)) < 0 ?
-			       -errno : 0);
+	say("connect",
+	    connect(s, (struct sockaddr *)&dst, sizeof(dst)) < 0 ? -errno : 0);
 	if (strcmp(argv[1], "uring") == 0)
 		r = try_uring(s, tcp, &wild);
 	else

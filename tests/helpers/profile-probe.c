@@ -43,7 +43,7 @@ static int probe_setsockopt(char **av)
 
 static int probe_io_uring(void)
 {
-	unsigned char params[120] = { 0 };	/* struct io_uring_params */
+	unsigned char params[120] = { 0 }; /* struct io_uring_params */
 	long r = syscall(SYS_io_uring_setup, 1, params);
 
 	if (r < 0)
@@ -59,6 +59,7 @@ int main(int argc, char **argv)
 		return probe_setsockopt(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "io_uring") == 0)
 		return probe_io_uring();
-	fprintf(stderr, "usage: profile-probe setsockopt tcp|udp|tcp6 LEVEL NAME INT | io_uring\n");
+	fprintf(stderr,
+		"usage: profile-probe setsockopt tcp|udp|tcp6 LEVEL NAME INT | io_uring\n");
 	return 2;
 }

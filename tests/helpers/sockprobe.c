@@ -36,12 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TIMEOUT_MS	5000
-#define SAFETY_SECS	60
-#define CHILD_WAIT_MS	20000
-#define BAD_FD		9999
-#define BIG_OPTLEN	(1 << 20)
-#define PING		"ping\n"
+#define TIMEOUT_MS 5000
+#define SAFETY_SECS 60
+#define CHILD_WAIT_MS 20000
+#define BAD_FD 9999
+#define BIG_OPTLEN (1 << 20)
+#define PING "ping\n"
 
 /* A parsed numeric socket address. */
 struct addr {
@@ -55,17 +55,25 @@ struct errname {
 	int num;
 };
 
+/* The formatter would break this brace-initializer macro apart. */
+/* clang-format off */
 #define E(x) { #x, x }
+/* clang-format on */
 static const struct errname errnames[] = {
-	E(EPERM), E(ENOENT), E(EINTR), E(EBADF), E(EAGAIN), E(ENOMEM),
-	E(EACCES), E(EFAULT), E(EBUSY), E(EINVAL), E(ENFILE), E(EMFILE),
-	E(EPIPE), E(ENOSYS), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE),
-	E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT),
-	E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EPFNOSUPPORT), E(EAFNOSUPPORT),
-	E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH),
-	E(ENETRESET), E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN),
-	E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN),
-	E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS),
+	E(EPERM),	 E(ENOENT),	     E(EINTR),
+	E(EBADF),	 E(EAGAIN),	     E(ENOMEM),
+	E(EACCES),	 E(EFAULT),	     E(EBUSY),
+	E(EINVAL),	 E(ENFILE),	     E(EMFILE),
+	E(EPIPE),	 E(ENOSYS),	     E(ENOTSOCK),
+	E(EDESTADDRREQ), E(EMSGSIZE),	     E(EPROTOTYPE),
+	E(ENOPROTOOPT),	 E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT),
+	E(EOPNOTSUPP),	 E(EPFNOSUPPORT),    E(EAFNOSUPPORT),
+	E(EADDRINUSE),	 E(EADDRNOTAVAIL),   E(ENETDOWN),
+	E(ENETUNREACH),	 E(ENETRESET),	     E(ECONNABORTED),
+	E(ECONNRESET),	 E(ENOBUFS),	     E(EISCONN),
+	E(ENOTCONN),	 E(ETIMEDOUT),	     E(ECONNREFUSED),
+	E(EHOSTDOWN),	 E(EHOSTUNREACH),    E(EALREADY),
+	E(EINPROGRESS),
 };
 #undef E
 
@@ -250,8 +258,7 @@ static int wait_fd(int fd, short events)
 /* Format "what: ENAME (text)" into @msg and return -1. */
 static int errmsg(char *msg, size_t len, const char *what, int err)
 {
-	snprintf(msg, len, "%s: %s (%s)", what, errno_name(err),
-		 strerror(err));
+	snprintf(msg, len, "%s: %s (%s)", what, errno_name(err), strerror(err));
 	return -1;
 }
 
@@ -270,8 +277,9 @@ static int echo_client(const struct addr *a, char *msg, size_t len)
 	if (set_timeouts(fd) < 0)
 		errmsg(msg, len, "setsockopt timeouts", errno);
 	else if (connect(fd, (const void *)&a->ss, a->len) < 0)
-		errmsg(msg, len, errno == EINPROGRESS ? "connect timeout" :
-		       "connect", errno);
+		errmsg(msg, len,
+		       errno == EINPROGRESS ? "connect timeout" : "connect",
+		       errno);
 	else if (getpeername(fd, (void *)&peer, &plen) < 0)
 		errmsg(msg, len, "getpeername", errno);
 	else if ((n = send(fd, PING, strlen(PING), MSG_NOSIGNAL)) < 0)
@@ -517,9 +525,9 @@ struct optdesc {
 	const char *name;
 	int level;
 	int opt;
-	int val;	/* value to set; for SO_LINGER the linger time */
-	int buf;	/* kernel adjusts it: compare to the pre-connect read */
-	int v6;		/* only on AF_INET6 sockets */
+	int val; /* value to set; for SO_LINGER the linger time */
+	int buf; /* kernel adjusts it: compare to the pre-connect read */
+	int v6;	 /* only on AF_INET6 sockets */
 };
 
 static const struct optdesc sockopts[] = {
@@ -647,8 +655,8 @@ static void check_fd_flags(int fd, int cloexec, const char *which)
 	if (fl & O_NONBLOCK)
 		fail("%s socket: O_NONBLOCK set after connect", which);
 	if (getpeername(fd, (void *)&peer, &plen) < 0)
-		fail("%s socket: fd %d not connected after connect: %s",
-		     which, fd, errno_name(errno));
+		fail("%s socket: fd %d not connected after connect: %s", which,
+		     fd, errno_name(errno));
 }
 
 /* Create a blocking socket with @flags, connect it and check its flags. */
@@ -705,7 +713,7 @@ static int mode_udp_echo(char **av)
 
 /* State shared by the badinput cases. */
 struct bad_ctx {
-	struct sockaddr_in sin;	/* valid HOST:PORT */
+	struct sockaddr_in sin; /* valid HOST:PORT */
 	char *page;		/* starts with HOST:PORT, then comes hole */
 	char *hole;		/* the PROT_NONE page */
 	char *big;		/* BIG_OPTLEN bytes, starting with int 1 */
@@ -713,8 +721,7 @@ struct bad_ctx {
 };
 
 /* Print one case line and count it if @got differs from @want. */
-static void bad_report(struct bad_ctx *c, const char *name, int got,
-		       int want)
+static void bad_report(struct bad_ctx *c, const char *name, int got, int want)
 {
 	printf("case %s: got %s want %s\n", name, errno_name(got),
 	       errno_name(want));
@@ -729,16 +736,17 @@ static int raw_connect(int fd, const void *addr, long len)
 }
 
 /* Raw setsockopt(2) with the arguments passed through untouched. */
-static int raw_setsockopt(int fd, int level, int opt, const void *val,
-			  long len)
+static int raw_setsockopt(int fd, int level, int opt, const void *val, long len)
 {
 	return syscall(SYS_setsockopt, (long)fd, (long)level, (long)opt, val,
-		       len) < 0 ? errno : 0;
+		       len) < 0 ?
+		       errno :
+		       0;
 }
 
 /* Run one connect case on a fresh AF_INET socket. */
-static void bad_connect(struct bad_ctx *c, const char *name,
-			const void *addr, long len, int want)
+static void bad_connect(struct bad_ctx *c, const char *name, const void *addr,
+			long len, int want)
 {
 	int fd = must_socket(AF_INET, SOCK_STREAM);
 
@@ -819,21 +827,22 @@ static void bad_setsockopt_cases(struct bad_ctx *c)
 {
 	int one = 1;
 
-	bad_setsockopt(c, "setsockopt-keepalive-optlen-1", SO_KEEPALIVE,
-		       &one, 1, EINVAL);
-	bad_setsockopt(c, "setsockopt-keepalive-null", SO_KEEPALIVE, NULL,
-		       4, EFAULT);
+	bad_setsockopt(c, "setsockopt-keepalive-optlen-1", SO_KEEPALIVE, &one,
+		       1, EINVAL);
+	bad_setsockopt(c, "setsockopt-keepalive-null", SO_KEEPALIVE, NULL, 4,
+		       EFAULT);
 	bad_setsockopt(c, "setsockopt-keepalive-optlen-1MiB", SO_KEEPALIVE,
 		       c->big, BIG_OPTLEN, 0);
-	bad_setsockopt(c, "setsockopt-keepalive-optlen-minus-1",
-		       SO_KEEPALIVE, &one, -1, EINVAL);
+	bad_setsockopt(c, "setsockopt-keepalive-optlen-minus-1", SO_KEEPALIVE,
+		       &one, -1, EINVAL);
 	bad_report(c, "setsockopt-nodelay-bad-fd",
 		   raw_setsockopt(BAD_FD, IPPROTO_TCP, TCP_NODELAY, &one,
-				  sizeof(one)), EBADF);
+				  sizeof(one)),
+		   EBADF);
 	bad_setsockopt(c, "setsockopt-linger-optlen-4", SO_LINGER, &one, 4,
 		       EINVAL);
-	bad_setsockopt(c, "setsockopt-rcvtimeo-unmapped", SO_RCVTIMEO,
-		       c->hole, 16, EFAULT);
+	bad_setsockopt(c, "setsockopt-rcvtimeo-unmapped", SO_RCVTIMEO, c->hole,
+		       16, EFAULT);
 }
 
 /* Mode badinput: hostile connect/setsockopt arguments keep kernel errnos. */
@@ -883,8 +892,8 @@ static int mode_many(char **av)
 		}
 	}
 	if (failed)
-		fail("many failed=%lu/%lu first=%s (%s) at %lu", failed,
-		     count, errno_name(first), strerror(first), first_at);
+		fail("many failed=%lu/%lu first=%s (%s) at %lu", failed, count,
+		     errno_name(first), strerror(first), first_at);
 	printf("OK many=%lu\n", count);
 	return 0;
 }
@@ -1148,8 +1157,8 @@ static int mode_host_socket(char **av)
 		     EOPNOTSUPP);
 	expect_errno("listen", listen(fd, 8), EOPNOTSUPP);
 	expect_errno("bind", bind(fd, (void *)&any, sizeof(any)), EINVAL);
-	expect_errno("connect loopback", connect(fd, (void *)&loop.ss, loop.len),
-		     0);
+	expect_errno("connect loopback",
+		     connect(fd, (void *)&loop.ss, loop.len), 0);
 	close(fd);
 
 	/* Failed non-blocking connect: a host socket with no peer. */
@@ -1172,7 +1181,8 @@ static int mode_host_socket(char **av)
 	for (int i = 0; i < 3; i++)
 		expect_errno("sendto MSG_FASTOPEN loopback",
 			     (int)sendto(fd, "x", 1, MSG_FASTOPEN,
-					 (void *)&loop.ss, loop.len), 0);
+					 (void *)&loop.ss, loop.len),
+			     0);
 	expect_errno("connect loopback after failure",
 		     connect(fd, (void *)&loop.ss, loop.len), 0);
 	expect_errno("listen after failure", listen(fd, 8), 0);
@@ -1182,8 +1192,8 @@ static int mode_host_socket(char **av)
 }
 
 struct racer {
-	struct sockaddr_in *shared;	/* mode family */
-	int fd_a, fd_b, slot;		/* mode fdswap */
+	struct sockaddr_in *shared; /* mode family */
+	int fd_a, fd_b, slot;	    /* mode fdswap */
 	int fdswap;
 	volatile int stop;
 };
@@ -1249,15 +1259,18 @@ static int mode_race_host(char **av)
 
 			if (getpeername(fd, (void *)&peer, &pl) == 0)
 				fmt_addr((void *)&peer, pb, sizeof(pb));
-			fprintf(stderr, "race-host: connect %ld succeeded, "
-				"peer %s\n", n, pb);
+			fprintf(stderr,
+				"race-host: connect %ld succeeded, "
+				"peer %s\n",
+				n, pb);
 			ok++;
 		}
 	}
 	r.stop = 1;
 	pthread_join(thr, NULL);
 	if (ok)
-		fail("race-host %s: %ld of %ld connects succeeded", av[3], ok, n);
+		fail("race-host %s: %ld of %ld connects succeeded", av[3], ok,
+		     n);
 	printf("OK race-host %s tries=%ld\n", av[3], n);
 	return 0;
 }
@@ -1300,7 +1313,7 @@ static void *intr_thread(void *arg)
 {
 	(void)arg;
 	sleep_ms(700);
-	kill(getpid(), SIGUSR1);	/* process-directed, as kill(1) */
+	kill(getpid(), SIGUSR1); /* process-directed, as kill(1) */
 	return NULL;
 }
 
@@ -1428,7 +1441,8 @@ static int mode_v4_on_v6(char **av)
 	if (plen != sizeof(peer) || peer.sin6_family != AF_INET6 ||
 	    peer.sin6_port != want6.sin6_port ||
 	    memcmp(&peer.sin6_addr, &want6.sin6_addr, 16) != 0)
-		fail("v6 udp to AF_INET: peer %s, want the v4-mapped form", buf);
+		fail("v6 udp to AF_INET: peer %s, want the v4-mapped form",
+		     buf);
 	udp_ping(fd, "v6 udp to AF_INET");
 	/* Again, now on the switched socket, and a short one. */
 	err = try_connect(fd, &sin, sizeof(sin));

@@ -33,13 +33,16 @@ struct nbtest {
 };
 
 #define NBTEST(name) static void test_##name(void)
+/* The formatter would break this brace-initializer macro apart. */
+/* clang-format off */
 #define NBTEST_ENTRY(name) { #name, test_##name }
+/* clang-format on */
 
 static struct {
 	jmp_buf jb;
-	pid_t runner;		/* the process that owns @jb */
-	const char *skip;	/* reason, when the current test skipped */
-	size_t failed;		/* static: a local could be clobbered */
+	pid_t runner;	  /* the process that owns @jb */
+	const char *skip; /* reason, when the current test skipped */
+	size_t failed;	  /* static: a local could be clobbered */
 } nbtest_cur;
 
 /* Leave the current test: back to the runner, or out of a forked child. */
@@ -82,35 +85,35 @@ nbtest_fail(const char *file, int line, const char *fmt, ...)
 	nbtest_leave(1);
 }
 
-#define ASSERT_EQ(a, b)                                                    \
-	do {                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);        \
-		if (_a != _b)                                              \
-			nbtest_fail(__FILE__, __LINE__,                    \
+#define ASSERT_EQ(a, b)                                                        \
+	do {                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);            \
+		if (_a != _b)                                                  \
+			nbtest_fail(__FILE__, __LINE__,                        \
 				    "%s == %s: %lld != %lld", #a, #b, _a, _b); \
 	} while (0)
 
-#define ASSERT_OK(r)                                                       \
-	do {                                                               \
-		long long _r = (long long)(r);                             \
-		if (_r < 0)                                                \
-			nbtest_fail(__FILE__, __LINE__, "%s: %lld (%s)",   \
-				    #r, _r, strerror((int)-_r));           \
+#define ASSERT_OK(r)                                                         \
+	do {                                                                 \
+		long long _r = (long long)(r);                               \
+		if (_r < 0)                                                  \
+			nbtest_fail(__FILE__, __LINE__, "%s: %lld (%s)", #r, \
+				    _r, strerror((int)-_r));                 \
 	} while (0)
 
-#define ASSERT_TRUE(x)                                                     \
-	do {                                                               \
-		if (!(x))                                                  \
+#define ASSERT_TRUE(x)                                                      \
+	do {                                                                \
+		if (!(x))                                                   \
 			nbtest_fail(__FILE__, __LINE__, "%s is false", #x); \
 	} while (0)
 
-#define ASSERT_STREQ(a, b)                                                 \
-	do {                                                               \
-		const char *_a = (a), *_b = (b);                           \
-		if (!_a || !_b || strcmp(_a, _b) != 0)                     \
-			nbtest_fail(__FILE__, __LINE__,                    \
-				    "%s == %s: \"%s\" != \"%s\"", #a, #b,  \
-				    _a ?: "(null)", _b ?: "(null)");       \
+#define ASSERT_STREQ(a, b)                                                \
+	do {                                                              \
+		const char *_a = (a), *_b = (b);                          \
+		if (!_a || !_b || strcmp(_a, _b) != 0)                    \
+			nbtest_fail(__FILE__, __LINE__,                   \
+				    "%s == %s: \"%s\" != \"%s\"", #a, #b, \
+				    _a ?: "(null)", _b ?: "(null)");      \
 	} while (0)
 
 /**
@@ -132,7 +135,7 @@ static inline int nbtest_count_fds(void)
 		if (e->d_name[0] != '.')
 			n++;
 	closedir(d);
-	return n - 1;	/* not the one opendir() itself holds */
+	return n - 1; /* not the one opendir() itself holds */
 }
 
 /**
@@ -145,7 +148,7 @@ static inline int nbtest_count_fds(void)
  */
 static inline int nbtest_run(const struct nbtest *t, size_t n)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);	/* nothing pending at fork() */
+	setvbuf(stdout, NULL, _IOLBF, 0); /* nothing pending at fork() */
 	nbtest_cur.runner = getpid();
 	printf("1..%zu\n", n);
 	for (size_t i = 0; i < n; i++) {

@@ -173,9 +173,10 @@ NBTEST(man_page_pairs)
 		     "\"guest_addr\": \"10.0.2.100\", \"guest_port\": 80}]}}");
 
 	/* "remove_hostfwd: Remove an exposed port" */
-	EXPECT_REPLY(t,
-		     "{\"execute\": \"remove_hostfwd\", \"arguments\": {\"id\": 1}}",
-		     "{\"return\": {}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\": \"remove_hostfwd\", \"arguments\": {\"id\": 1}}",
+		"{\"return\": {}}");
 	ASSERT_EQ(b.removes, 1);
 	EXPECT_REPLY(t, "{\"execute\": \"list_hostfwd\"}",
 		     "{\"return\": {\"entries\": []}}");
@@ -190,10 +191,11 @@ NBTEST(man_page_defaults)
 	/* "If host_addr is not specified, then it defaults to "0.0.0.0".
 	 * If guest_addr is not specified, then it will be set to the
 	 * default address that corresponds to --configure." */
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"udp\","
-		     "\"host_port\":5353,\"guest_port\":53}}",
-		     "{\"return\":{\"id\":1}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"udp\","
+		"\"host_port\":5353,\"guest_port\":53}}",
+		"{\"return\":{\"id\":1}}");
 	EXPECT_REPLY(t, "{\"execute\":\"list_hostfwd\"}",
 		     "{\"return\":{\"entries\":[{\"id\":1,\"proto\":\"udp\","
 		     "\"host_addr\":\"0.0.0.0\",\"host_port\":5353,"
@@ -207,18 +209,22 @@ NBTEST(rootlesskit_shape)
 	struct backend b = { 0 };
 	struct hostfwd_table *t = new_table(&b);
 
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_addr\":\"\",\"host_port\":8080,\"guest_addr\":\"\","
-		     "\"guest_port\":80}}\n",
-		     "{\"return\":{\"id\":1}}");
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_addr\":\"127.0.0.1\",\"host_port\":8081,"
-		     "\"guest_addr\":\"10.0.2.100\",\"guest_port\":81}}\n",
-		     "{\"return\":{\"id\":2}}");
-	EXPECT_REPLY(t, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}\n",
-		     "{\"return\":{}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_addr\":\"\",\"host_port\":8080,\"guest_addr\":\"\","
+		"\"guest_port\":80}}\n",
+		"{\"return\":{\"id\":1}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_addr\":\"127.0.0.1\",\"host_port\":8081,"
+		"\"guest_addr\":\"10.0.2.100\",\"guest_port\":81}}\n",
+		"{\"return\":{\"id\":2}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}\n",
+		"{\"return\":{}}");
 	EXPECT_REPLY(t, "{\"execute\":\"list_hostfwd\"}",
 		     "{\"return\":{\"entries\":[{\"id\":2,\"proto\":\"tcp\","
 		     "\"host_addr\":\"127.0.0.1\",\"host_port\":8081,"
@@ -257,15 +263,17 @@ NBTEST(ipv6_host_addr)
 	ASSERT_EQ(ntohs(b.last.host.in6.sin6_port), 8080);
 	ASSERT_EQ(b.last.guest.sa.sa_family, AF_INET6);
 	/* The same port on IPv4 is another forward. */
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_port\":8080,\"guest_port\":80}}",
-		     "{\"return\":{\"id\":2}}");
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_addr\":\"::1\",\"host_port\":8081,"
-		     "\"guest_addr\":\"fd00::abcd\",\"guest_port\":81}}",
-		     "{\"return\":{\"id\":3}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_port\":8080,\"guest_port\":80}}",
+		"{\"return\":{\"id\":2}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_addr\":\"::1\",\"host_port\":8081,"
+		"\"guest_addr\":\"fd00::abcd\",\"guest_port\":81}}",
+		"{\"return\":{\"id\":3}}");
 	EXPECT_REPLY(t, "{\"execute\":\"list_hostfwd\"}",
 		     "{\"return\":{\"entries\":["
 		     "{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"::\","
@@ -281,7 +289,8 @@ NBTEST(ipv6_host_addr)
 	EXPECT_ERROR_DESC(t,
 			  "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
 			  "\"udp\",\"host_addr\":\"::\",\"host_port\":5353,"
-			  "\"guest_port\":53}}", "IPv4 only");
+			  "\"guest_port\":53}}",
+			  "IPv4 only");
 	EXPECT_ERROR_DESC(t,
 			  "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
 			  "\"tcp\",\"host_addr\":\"::\",\"host_port\":9000,"
@@ -292,7 +301,8 @@ NBTEST(ipv6_host_addr)
 
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_addr\":\"::\",\"host_port\":"
-			 "9001,\"guest_addr\":\"%s\",\"guest_port\":80}", bad6[i]);
+			 "9001,\"guest_addr\":\"%s\",\"guest_port\":80}",
+			 bad6[i]);
 		EXPECT_ADD_ERROR(t, args, "guest_addr");
 	}
 	ASSERT_EQ(b.adds, 3);
@@ -309,13 +319,22 @@ NBTEST(ipv6_host_addr)
 NBTEST(malformed)
 {
 	static const char *const bad[] = {
-		"", " ", "garbage", "{", "}", "{\"execute\":\"list_hostfwd\"",
+		"",
+		" ",
+		"garbage",
+		"{",
+		"}",
+		"{\"execute\":\"list_hostfwd\"",
 		"{\"execute\":\"list_hostfwd\"} trailing",
 		"{\"execute\":\"list_hostfwd\"}{\"execute\":\"list_hostfwd\"}",
 		"{'execute':'list_hostfwd'}",
 		"{\"execute\":\"list_hostfwd\",}",
 		"{execute:\"list_hostfwd\"}",
-		"[1,2]", "\"list_hostfwd\"", "42", "null", "true",
+		"[1,2]",
+		"\"list_hostfwd\"",
+		"42",
+		"null",
+		"true",
 		"{\"execute\":\"list\\u0000hostfwd\"}",
 		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]"
 		"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
@@ -350,16 +369,20 @@ NBTEST(oversized)
 	EXPECT_REPLY_LEN(t, req, API_REQUEST_MAX - 1,
 			 "{\"return\":{\"entries\":[]}}");
 	EXPECT_ERROR_LEN(t, req, API_REQUEST_MAX);
-	EXPECT_ERROR_DESC(t, req, "shorter than 4096");	/* all of it */
+	EXPECT_ERROR_DESC(t, req, "shorter than 4096"); /* all of it */
 	hostfwd_table_free(t);
 }
 
 NBTEST(unknown_execute)
 {
 	static const char *const bad[] = {
-		"{}", "{\"arguments\":{}}", "{\"execute\":\"foo\"}",
-		"{\"execute\":\"ADD_HOSTFWD\"}", "{\"execute\":\"\"}",
-		"{\"execute\":42}", "{\"execute\":null}",
+		"{}",
+		"{\"arguments\":{}}",
+		"{\"execute\":\"foo\"}",
+		"{\"execute\":\"ADD_HOSTFWD\"}",
+		"{\"execute\":\"\"}",
+		"{\"execute\":42}",
+		"{\"execute\":null}",
 		"{\"execute\":[\"list_hostfwd\"]}",
 		"{\"execute\":\"list_hostfwd \"}",
 		"{\"execute\":\"list_hostfwd\",\"arguments\":[]}",
@@ -392,9 +415,20 @@ NBTEST(bad_arguments)
 NBTEST(bad_ports)
 {
 	static const char *const bad[] = {
-		"0", "65536", "-1", "80.5", "8.0e1", "1e3", "\"80\"", "true",
-		"null", "[80]", "{}", "99999999999999999999",
-		"18446744073709551617", "-9223372036854775809",
+		"0",
+		"65536",
+		"-1",
+		"80.5",
+		"8.0e1",
+		"1e3",
+		"\"80\"",
+		"true",
+		"null",
+		"[80]",
+		"{}",
+		"99999999999999999999",
+		"18446744073709551617",
+		"-9223372036854775809",
 	};
 	/* Beyond 64 bits: refused by the field's name, or (newer json-c)
 	 * as a document that cannot be parsed; see json-probe.h. */
@@ -408,30 +442,38 @@ NBTEST(bad_ports)
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_port\":%s,\"guest_port\":80}",
 			 bad[i]);
-		EXPECT_ADD_ERROR(t, args, i < first_huge || by_name ?
-				 "host_port" : "cannot parse JSON");
+		EXPECT_ADD_ERROR(t, args,
+				 i < first_huge || by_name ?
+					 "host_port" :
+					 "cannot parse JSON");
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_port\":8080,\"guest_port\":%s}",
 			 bad[i]);
-		EXPECT_ADD_ERROR(t, args, i < first_huge || by_name ?
-				 "guest_port" : "cannot parse JSON");
+		EXPECT_ADD_ERROR(t, args,
+				 i < first_huge || by_name ?
+					 "guest_port" :
+					 "cannot parse JSON");
 	}
-	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"guest_port\":80}", "host_port");
-	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"host_port\":80}", "guest_port");
+	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"guest_port\":80}",
+			 "host_port");
+	EXPECT_ADD_ERROR(t, "{\"proto\":\"tcp\",\"host_port\":80}",
+			 "guest_port");
 	expect_untouched(t, &b);
 	/* The edges are fine. */
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_port\":65535,\"guest_port\":1}}",
-		     "{\"return\":{\"id\":1}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_port\":65535,\"guest_port\":1}}",
+		"{\"return\":{\"id\":1}}");
 	hostfwd_table_free(t);
 }
 
 NBTEST(bad_proto)
 {
 	static const char *const bad[] = {
-		"\"sctp\"", "\"TCP\"", "\"\"", "\"tcp6\"", "\"tcp \"", "6",
-		"null", "[\"tcp\"]", "\"tcp\\u0000\"",
+		"\"sctp\"", "\"TCP\"",	 "\"\"",
+		"\"tcp6\"", "\"tcp \"",	 "6",
+		"null",	    "[\"tcp\"]", "\"tcp\\u0000\"",
 	};
 	struct backend b = { 0 };
 	struct hostfwd_table *t = new_table(&b);
@@ -451,14 +493,28 @@ NBTEST(bad_proto)
 NBTEST(bad_addresses)
 {
 	static const char *const bad_host[] = {
-		"\"localhost\"", "\"1.2.3\"", "\"0.0.0.0/0\"", "\"1.2.3.4 \"",
-		"\"::ffff:1.2.3.4.5\"", "\"fe80::1%lo\"", "1234", "[]",
+		"\"localhost\"",
+		"\"1.2.3\"",
+		"\"0.0.0.0/0\"",
+		"\"1.2.3.4 \"",
+		"\"::ffff:1.2.3.4.5\"",
+		"\"fe80::1%lo\"",
+		"1234",
+		"[]",
 		"\"0.0.0.0\\u0000x\"",
 	};
 	static const char *const bad_guest[] = {
-		"\"fd00::100\"", "\"::\"", "\"127.0.0.1\"", "\"0.0.0.0\"",
-		"\"224.0.0.1\"", "\"255.255.255.255\"", "\"240.0.0.1\"",
-		"\"abc\"", "\"10.0.2.100/24\"", "100", "{}",
+		"\"fd00::100\"",
+		"\"::\"",
+		"\"127.0.0.1\"",
+		"\"0.0.0.0\"",
+		"\"224.0.0.1\"",
+		"\"255.255.255.255\"",
+		"\"240.0.0.1\"",
+		"\"abc\"",
+		"\"10.0.2.100/24\"",
+		"100",
+		"{}",
 	};
 	struct backend b = { 0 };
 	struct hostfwd_table *t = new_table(&b);
@@ -467,13 +523,15 @@ NBTEST(bad_addresses)
 	for (size_t i = 0; i < ARRAY_SIZE(bad_host); i++) {
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_addr\":%s,\"host_port\":8080,"
-			 "\"guest_port\":80}", bad_host[i]);
+			 "\"guest_port\":80}",
+			 bad_host[i]);
 		EXPECT_ADD_ERROR(t, args, "host_addr");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad_guest); i++) {
 		snprintf(args, sizeof(args),
 			 "{\"proto\":\"tcp\",\"host_port\":8080,\"guest_addr\":%s,"
-			 "\"guest_port\":80}", bad_guest[i]);
+			 "\"guest_port\":80}",
+			 bad_guest[i]);
 		EXPECT_ADD_ERROR(t, args, "guest_addr");
 	}
 	expect_untouched(t, &b);
@@ -483,17 +541,20 @@ NBTEST(bad_addresses)
 NBTEST(unknown_ids)
 {
 	static const char *const bad[] = {
-		"{\"id\":99}", "{\"id\":0}", "{\"id\":-1}", "{\"id\":\"1\"}",
-		"{\"id\":1.0}", "{\"id\":null}", "{}", "{\"id\":4294967296}",
+		"{\"id\":99}",	"{\"id\":0}",
+		"{\"id\":-1}",	"{\"id\":\"1\"}",
+		"{\"id\":1.0}", "{\"id\":null}",
+		"{}",		"{\"id\":4294967296}",
 	};
 	struct backend b = { 0 };
 	struct hostfwd_table *t = new_table(&b);
 	char req[256];
 
-	EXPECT_REPLY(t,
-		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
-		     "\"host_port\":8080,\"guest_port\":80}}",
-		     "{\"return\":{\"id\":1}}");
+	EXPECT_REPLY(
+		t,
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		"\"host_port\":8080,\"guest_port\":80}}",
+		"{\"return\":{\"id\":1}}");
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(req, sizeof(req),
 			 "{\"execute\":\"remove_hostfwd\",\"arguments\":%s}",
@@ -504,10 +565,12 @@ NBTEST(unknown_ids)
 	ASSERT_EQ(b.removes, 0);
 	ASSERT_EQ(hostfwd_count(t), 1);
 	/* A removed id is unknown from then on. */
-	EXPECT_REPLY(t, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
+	EXPECT_REPLY(t,
+		     "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
 		     "{\"return\":{}}");
-	EXPECT_ERROR_DESC(t, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
-			  "no forward has id 1");
+	EXPECT_ERROR_DESC(
+		t, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
+		"no forward has id 1");
 	hostfwd_table_free(t);
 }
 
@@ -515,8 +578,9 @@ NBTEST(backend_errors)
 {
 	struct backend b = { .fail_add = -EACCES };
 	struct hostfwd_table *t = new_table(&b);
-	const char *add = "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
-			  "\"tcp\",\"host_port\":80,\"guest_port\":80}}";
+	const char *add =
+		"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		"\"tcp\",\"host_port\":80,\"guest_port\":80}}";
 
 	EXPECT_ERROR_DESC(t, add, "Permission denied");
 	b.fail_add = 0;

@@ -33,7 +33,8 @@
 
 #define ID64 "6d9bcda7cebd551ddc9e3173d2139386e21b56b241f8459c950ef58e036f6bd8"
 #define RUNDIR "/run/user/1000/bypass4netns/"
-#define STATEDIR "/home/u/.local/share/nerdctl/1935db59/containers/default/" ID64
+#define STATEDIR \
+	"/home/u/.local/share/nerdctl/1935db59/containers/default/" ID64
 
 /* Exactly what nerdctl's client sends for `nerdctl run -p 8080:80
  * --annotation nerdctl/bypass4netns=true` under rootlesskit with the
@@ -133,10 +134,10 @@ static void expect_argv(int line, const struct daemon_spec *s,
 		nbtest_fail(__FILE__, line, "argv differs");
 }
 
-#define EXPECT_ARGV(s, ...)                                          \
-	do {                                                         \
+#define EXPECT_ARGV(s, ...)                                               \
+	do {                                                              \
 		static const char *const want_[] = { __VA_ARGS__, NULL }; \
-		expect_argv(__LINE__, s, want_);                     \
+		expect_argv(__LINE__, s, want_);                          \
 	} while (0)
 
 NBTEST(nerdctl_spec)
@@ -222,8 +223,10 @@ static void expect_publish(int line, const char *port, const char *const *want)
 	struct daemon_spec *s;
 	bool same;
 
-	ASSERT_TRUE(asprintf(&body, "{\"id\":\"p\",\"socketPath\":\"/s\","
-				    "\"portMapping\":[%s]}", port) > 0);
+	ASSERT_TRUE(asprintf(&body,
+			     "{\"id\":\"p\",\"socketPath\":\"/s\","
+			     "\"portMapping\":[%s]}",
+			     port) > 0);
 	s = parse_ok(line, body);
 	for (size_t i = 0; i < s->npublish; i++)
 		got[i] = s->publish[i];
@@ -233,15 +236,15 @@ static void expect_publish(int line, const char *port, const char *const *want)
 		nbtest_fail(__FILE__, line, "wrong --publish");
 }
 
-#define EXPECT_PUBLISH(port, ...)                                    \
-	do {                                                         \
+#define EXPECT_PUBLISH(port, ...)                                         \
+	do {                                                              \
 		static const char *const want_[] = { __VA_ARGS__, NULL }; \
-		expect_publish(__LINE__, port, want_);               \
+		expect_publish(__LINE__, port, want_);                    \
 	} while (0)
 
-#define PORT(protos, ip, hp, cp)                                      \
-	"{\"protos\":" protos ",\"parentIP\":\"" ip "\",\"parentPort\":" \
-	#hp ",\"childIP\":\"\",\"childPort\":" #cp "}"
+#define PORT(protos, ip, hp, cp)                                             \
+	"{\"protos\":" protos ",\"parentIP\":\"" ip "\",\"parentPort\":" #hp \
+	",\"childIP\":\"\",\"childPort\":" #cp "}"
 
 NBTEST(port_mapping_to_publish)
 {
@@ -254,11 +257,12 @@ NBTEST(port_mapping_to_publish)
 		       "127.0.0.1:8080:80/tcp");
 	EXPECT_PUBLISH(PORT("[\"udp\"]", "10.99.0.1", 5353, 53),
 		       "10.99.0.1:5353:53/udp");
-	EXPECT_PUBLISH(PORT("[\"tcp\"]", "::1", 8443, 443), "[::1]:8443:443/tcp");
-	EXPECT_PUBLISH(PORT("[\"tcp6\"]",
-			    "fd99:1234:5678:9abc:def0:1234:5678:9abc", 65535,
-			    65535),
-		       "[fd99:1234:5678:9abc:def0:1234:5678:9abc]:65535:65535/tcp");
+	EXPECT_PUBLISH(PORT("[\"tcp\"]", "::1", 8443, 443),
+		       "[::1]:8443:443/tcp");
+	EXPECT_PUBLISH(
+		PORT("[\"tcp6\"]", "fd99:1234:5678:9abc:def0:1234:5678:9abc",
+		     65535, 65535),
+		"[fd99:1234:5678:9abc:def0:1234:5678:9abc]:65535:65535/tcp");
 	/* One --publish per protocol; tcp4/tcp6/udp4/udp6 are tcp and udp;
 	 * the same spec twice is one. */
 	EXPECT_PUBLISH(PORT("[\"tcp\",\"udp\"]", "", 53, 53), "53:53/tcp",
@@ -266,10 +270,10 @@ NBTEST(port_mapping_to_publish)
 	EXPECT_PUBLISH(PORT("[\"tcp4\",\"tcp6\",\"udp4\",\"udp6\"]", "", 1, 2),
 		       "1:2/tcp", "1:2/udp");
 	EXPECT_PUBLISH(PORT("[\"tcp\"]", "", 80, 80) "," PORT("[\"tcp\"]", "",
-							       80, 80),
+							      80, 80),
 		       "80:80/tcp");
-	EXPECT_PUBLISH(PORT("[\"tcp\"]", "0.0.0.0", 80, 80) "," PORT(
-			       "[\"tcp\"]", "", 80, 80),
+	EXPECT_PUBLISH(PORT("[\"tcp\"]", "0.0.0.0", 80,
+			    80) "," PORT("[\"tcp\"]", "", 80, 80),
 		       "80:80/tcp");
 	/* childIP is accepted and not used (bypass4netnsd ignores it too:
 	 * the container's bind() of childPort takes the host port). */
@@ -333,7 +337,8 @@ NBTEST(invalid_fields)
 	EXPECT_INVALID("{\"socketPath\":\"/s\"}", "id: missing");
 	EXPECT_INVALID("{\"id\":\"\",\"socketPath\":\"/s\"}", "id: missing");
 	EXPECT_INVALID("{\"id\":null,\"socketPath\":\"/s\"}", "id: missing");
-	EXPECT_INVALID("{\"id\":42,\"socketPath\":\"/s\"}", "id: want a string");
+	EXPECT_INVALID("{\"id\":42,\"socketPath\":\"/s\"}",
+		       "id: want a string");
 	EXPECT_INVALID("{\"id\":\"a/b\",\"socketPath\":\"/s\"}", "id: want");
 	EXPECT_INVALID("{\"id\":\"-a\",\"socketPath\":\"/s\"}", "id: want");
 	EXPECT_INVALID("{\"id\":\"a b\",\"socketPath\":\"/s\"}", "id: want");
@@ -343,8 +348,10 @@ NBTEST(invalid_fields)
 	{
 		_cleanup_free_ char *b = NULL;
 
-		ASSERT_TRUE(asprintf(&b, "{\"id\":\"%s\",\"socketPath\":"
-					 "\"/s\"}", long_id) > 0);
+		ASSERT_TRUE(asprintf(&b,
+				     "{\"id\":\"%s\",\"socketPath\":"
+				     "\"/s\"}",
+				     long_id) > 0);
 		EXPECT_INVALID(b, "id: want");
 	}
 	EXPECT_INVALID("{\"id\":\"c1\"}", "socketPath: missing");
@@ -395,60 +402,65 @@ NBTEST(invalid_subnets)
 
 NBTEST(invalid_ports)
 {
-	EXPECT_INVALID(SPEC(",\"portMapping\":{}"), "portMapping: want an array");
+	EXPECT_INVALID(SPEC(",\"portMapping\":{}"),
+		       "portMapping: want an array");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[8080]"),
 		       "portMapping[0]: want an object");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 1, 1)
-			    ",null]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 1,
+						      1) ",null]"),
 		       "portMapping[1]: want an object");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[{\"parentPort\":80,"
 			    "\"childPort\":80}]"),
 		       "portMapping[0].protos: want at least one");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[]", "", 80, 80) "]"),
 		       "portMapping[0].protos: want at least one");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("\"tcp\"", "", 80, 80) "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("\"tcp\"", "", 80,
+						      80) "]"),
 		       "portMapping[0].protos: want an array");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"sctp\"]", "", 80, 80)
-			    "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"sctp\"]", "", 80,
+						      80) "]"),
 		       "portMapping[0].protos[0]: want tcp");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\",\"TCP\"]", "",
-						       80, 80) "]"),
+						      80, 80) "]"),
 		       "portMapping[0].protos[1]");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[6]", "", 80, 80) "]"),
 		       "portMapping[0].protos[0]");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 0, 80) "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 0,
+						      80) "]"),
 		       "portMapping[0].parentPort: want 1 to 65535");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 65536, 80)
-			    "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 65536,
+						      80) "]"),
 		       "portMapping[0].parentPort: want 1 to 65535");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", -1, 80)
-			    "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", -1,
+						      80) "]"),
 		       "portMapping[0].parentPort");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80.5, 80)
-			    "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80.5,
+						      80) "]"),
 		       "portMapping[0].parentPort: want an integer");
 	/* Beyond 64 bits: see json-probe.h. */
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "",
-						       18446744073709551616, 80)
-			    "]"),
-		       json_reads_huge_integers() ? "portMapping[0].parentPort" :
-						    "not valid JSON");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", "80", 80)
-			    "]"),
+						      18446744073709551616,
+						      80) "]"),
+		       json_reads_huge_integers() ?
+			       "portMapping[0].parentPort" :
+			       "not valid JSON");
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", "80",
+						      80) "]"),
 		       "portMapping[0].parentPort: want an integer");
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80, 0) "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80,
+						      0) "]"),
 		       "portMapping[0].childPort: want 1 to 65535");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[{\"protos\":[\"tcp\"],"
 			    "\"parentPort\":80}]"),
 		       "portMapping[0].childPort");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "localhost",
-						       80, 80) "]"),
+						      80, 80) "]"),
 		       "portMapping[0].parentIP: want an IPv4 or IPv6");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "[::1]", 80,
-						       80) "]"),
+						      80) "]"),
 		       "portMapping[0].parentIP");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "10.0.0.1/8",
-						       80, 80) "]"),
+						      80, 80) "]"),
 		       "portMapping[0].parentIP");
 	EXPECT_INVALID(SPEC(",\"portMapping\":[{\"protos\":[\"tcp\"],"
 			    "\"parentPort\":80,\"childIP\":\"c\","
@@ -459,8 +471,10 @@ NBTEST(invalid_ports)
 			    "\"childPort\":80}]"),
 		       "portMapping[0].parentIP: want a string");
 	/* The same host port to two container ports. */
-	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80, 80)
-			    "," PORT("[\"tcp\"]", "0.0.0.0", 80, 81) "]"),
+	EXPECT_INVALID(SPEC(",\"portMapping\":[" PORT("[\"tcp\"]", "", 80,
+						      80) "," PORT("[\"tcp\"]",
+								   "0.0.0.0",
+								   80, 81) "]"),
 		       "portMapping[1]: its host port is mapped twice");
 }
 
@@ -473,7 +487,8 @@ NBTEST(too_many_ports)
 	n += (size_t)sprintf(b, "{\"id\":\"c1\",\"socketPath\":\"/s\","
 				"\"portMapping\":[");
 	for (int i = 1; i <= DAEMON_PUBLISH_MAX + 1; i++)
-		n += (size_t)sprintf(b + n, "%s{\"protos\":[\"tcp\"],"
+		n += (size_t)sprintf(b + n,
+				     "%s{\"protos\":[\"tcp\"],"
 				     "\"parentPort\":%d,\"childPort\":%d}",
 				     i > 1 ? "," : "", i, i);
 	sprintf(b + n, "]}");
@@ -604,8 +619,10 @@ NBTEST(status_shape)
 	json_object *o = daemon_status_json(s, 4242);
 	_cleanup_free_ char *want = NULL;
 
-	ASSERT_TRUE(asprintf(&want, "{\"id\":\"" ID64 "\",\"pid\":4242,"
-				    "\"spec\":%s}", nerdctl_body) > 0);
+	ASSERT_TRUE(asprintf(&want,
+			     "{\"id\":\"" ID64 "\",\"pid\":4242,"
+			     "\"spec\":%s}",
+			     nerdctl_body) > 0);
 	EXPECT_JSON(o, want);
 	json_object_put(o);
 	daemon_spec_free(s);
@@ -639,7 +656,8 @@ NBTEST(no_echo)
 		char err[256];
 
 		ASSERT_EQ(daemon_spec_parse(bodies[i], strlen(bodies[i]), &s,
-					    err, sizeof(err)), -EINVAL);
+					    err, sizeof(err)),
+			  -EINVAL);
 		ASSERT_TRUE(strstr(err, "SECRET") == NULL);
 	}
 }

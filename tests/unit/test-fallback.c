@@ -54,7 +54,7 @@ NBTEST(cidr_sets_addresses)
 NBTEST(cidr_rejects_bad)
 {
 	static const char *const bad[] = {
-		"10.0.2.0", "10.0.2.0/", "10.0.2.0/26", "10.0.2.0/0",
+		"10.0.2.0",    "10.0.2.0/", "10.0.2.0/26",  "10.0.2.0/0",
 		"10.0.2.0/33", "fd00::/64", "10.0.2.0/24x", "garbage/24",
 		"10.0.2.0/-1", "",
 	};
@@ -78,7 +78,7 @@ NBTEST(start_fails_cleanly)
 	struct fallback_config c;
 	struct fallback *f = NULL;
 	uv_loop_t loop;
-	int bad = 1000;		/* above every fd this test opens */
+	int bad = 1000; /* above every fd this test opens */
 
 	ASSERT_TRUE(fcntl(bad, F_GETFD) < 0);
 	fallback_config_default(&c);

@@ -64,7 +64,7 @@ NBTEST(round_trip_one)
 	int sv[2], fd, got = -1;
 
 	pair(sv);
-	fd = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC on purpose */
+	fd = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
 	ASSERT_OK(fd);
 	ASSERT_EQ(fdpass_send(sv[0], &fd, 1), 0);
 	ASSERT_EQ(fdpass_recv(sv[1], &got, 1), 0);
@@ -242,12 +242,9 @@ NBTEST(bad_n)
 }
 
 static const struct nbtest tests[] = {
-	NBTEST_ENTRY(round_trip_one),
-	NBTEST_ENTRY(round_trip_two),
-	NBTEST_ENTRY(round_trip_max),
-	NBTEST_ENTRY(wrong_count),
-	NBTEST_ENTRY(no_fds),
-	NBTEST_ENTRY(eof),
+	NBTEST_ENTRY(round_trip_one), NBTEST_ENTRY(round_trip_two),
+	NBTEST_ENTRY(round_trip_max), NBTEST_ENTRY(wrong_count),
+	NBTEST_ENTRY(no_fds),	      NBTEST_ENTRY(eof),
 	NBTEST_ENTRY(bad_n),
 };
 

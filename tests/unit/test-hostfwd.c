@@ -16,7 +16,7 @@
 
 struct backend {
 	int adds, removes;
-	int fail_add;		/* -errno for the next add, 0 for success */
+	int fail_add; /* -errno for the next add, 0 for success */
 	struct hostfwd last;
 };
 

@@ -34,15 +34,15 @@
 
 /* listen() backlogs that tell the fake handler what to answer. */
 enum {
-	B_ZERO = 1001,		/* 0 */
-	B_EPERM,		/* -EPERM */
-	B_CONTINUE,		/* HANDLER_CONTINUE */
-	B_LATER,		/* HANDLER_DONE, then 42 from a timer */
-	B_HOLD,			/* HANDLER_DONE, then SIGKILL to the caller */
+	B_ZERO = 1001, /* 0 */
+	B_EPERM,       /* -EPERM */
+	B_CONTINUE,    /* HANDLER_CONTINUE */
+	B_LATER,       /* HANDLER_DONE, then 42 from a timer */
+	B_HOLD,	       /* HANDLER_DONE, then SIGKILL to the caller */
 };
 
 #define LATER_VAL 42
-#define FOREIGN_ERRNO EPROTO	/* the answer to a foreign ABI's call */
+#define FOREIGN_ERRNO EPROTO /* the answer to a foreign ABI's call */
 /* The child's sockets, at fixed numbers the handler can check. */
 #define FD_TCP 100
 #define FD_UDP 101
@@ -61,17 +61,17 @@ static struct {
 	struct notify n;
 	uv_timer_t reap, later, watchdog;
 	pid_t child;
-	int status;		/* the child's, once reaped */
+	int status; /* the child's, once reaped */
 	bool reaped, timed_out;
 	void *ctx_seen;
 	struct call calls[MAX_CALLS];
 	size_t ncalls;
 	int hups;
-	uint64_t held_id;	/* B_LATER's or B_HOLD's notification */
-	bool held;		/* B_HOLD's was seen */
-	bool held_valid;	/* NOTIF_ID_VALID just before the answer */
-	int later_r;		/* notify_answer() of B_LATER */
-	int gone_r;		/* notify_answer() of B_HOLD, after the kill */
+	uint64_t held_id; /* B_LATER's or B_HOLD's notification */
+	bool held;	  /* B_HOLD's was seen */
+	bool held_valid;  /* NOTIF_ID_VALID just before the answer */
+	int later_r;	  /* notify_answer() of B_LATER */
+	int gone_r;	  /* notify_answer() of B_HOLD, after the kill */
 } t;
 
 static void on_later(uv_timer_t *h)
@@ -97,8 +97,8 @@ static void answer_after_kill(uint64_t id)
 /* implements notify_handler_cb */
 static int fake_handler(void *ctx, const struct seccomp_notif *req)
 {
-	struct call *c = &t.calls[t.ncalls < MAX_CALLS ? t.ncalls++ :
-							  MAX_CALLS - 1];
+	struct call *c =
+		&t.calls[t.ncalls < MAX_CALLS ? t.ncalls++ : MAX_CALLS - 1];
 
 	t.ctx_seen = ctx;
 	c->arch = req->data.arch;
@@ -151,8 +151,7 @@ static void on_watchdog(uv_timer_t *h)
 }
 
 /* Runs under the filter; @sock takes the notify fd.  Never returns. */
-static __attribute__((noreturn)) void child_main(int sock,
-						 void (*script)(void))
+static __attribute__((noreturn)) void child_main(int sock, void (*script)(void))
 {
 	int nfd;
 
@@ -197,8 +196,8 @@ static void serve(void (*script)(void), bool continue_all)
 	close(sp[0]);
 
 	ASSERT_EQ(uv_loop_init(&t.loop), 0);
-	ASSERT_EQ(notify_start(&t.n, &t.loop, nfd, fake_handler, &t,
-			       on_hup), 0);
+	ASSERT_EQ(notify_start(&t.n, &t.loop, nfd, fake_handler, &t, on_hup),
+		  0);
 	t.n.continue_all = continue_all;
 	uv_timer_init(&t.loop, &t.reap);
 	uv_timer_start(&t.reap, on_reap, 5, 5);
@@ -209,12 +208,12 @@ static void serve(void (*script)(void), bool continue_all)
 	uv_run(&t.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&t.watchdog, NULL);
 	uv_run(&t.loop, UV_RUN_DEFAULT);
-	ASSERT_EQ(uv_loop_close(&t.loop), 0);	/* every handle closed */
+	ASSERT_EQ(uv_loop_close(&t.loop), 0); /* every handle closed */
 
 	ASSERT_TRUE(!t.timed_out);
 	ASSERT_TRUE(t.reaped);
 	ASSERT_EQ(t.hups, 1);
-	ASSERT_EQ(t.n.fd, -1);		/* closed once the watcher was */
+	ASSERT_EQ(t.n.fd, -1); /* closed once the watcher was */
 	ASSERT_TRUE(t.n.req == NULL && t.n.resp == NULL);
 }
 
@@ -291,7 +290,7 @@ static bool have_int80(void)
 }
 #endif
 
-static bool foreign;	/* have_int80(), for the child's script */
+static bool foreign; /* have_int80(), for the child's script */
 
 static void script_answers(void)
 {
@@ -313,7 +312,8 @@ static void script_answers(void)
 	ASSERT_EQ(listen(FD_TCP, B_CONTINUE), 0);
 	ASSERT_EQ(sockopt_int(FD_TCP, SOL_SOCKET, SO_ACCEPTCONN), 1);
 	ASSERT_EQ(setsockopt(FD_TCP, SOL_SOCKET, SO_KEEPALIVE, &one,
-			     sizeof(one)), 0);
+			     sizeof(one)),
+		  0);
 	ASSERT_EQ(sockopt_int(FD_TCP, SOL_SOCKET, SO_KEEPALIVE), 1);
 	ASSERT_EQ(bind(FD_UDP, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ASSERT_OK(getsockname(FD_UDP, (struct sockaddr *)&sin, &len));
@@ -389,7 +389,7 @@ NBTEST(continue_all_calls_no_handler)
 static void script_hold(void)
 {
 	socket_at(SOCK_STREAM, FD_TCP);
-	(void)listen(FD_TCP, B_HOLD);	/* killed while it waits */
+	(void)listen(FD_TCP, B_HOLD); /* killed while it waits */
 	_exit(3);
 }
 

@@ -44,7 +44,8 @@ NBTEST(parses_snapshot)
 	size_t n = 99;
 
 	ASSERT_EQ(parse("subnets 127.0.0.0/8 10.5.6.0/24 fd00:1::/64\n", c, 4,
-			&n), 0);
+			&n),
+		  0);
 	ASSERT_EQ(n, 3);
 	ASSERT_STREQ(cidr_format(&c[0], buf, sizeof(buf)), "127.0.0.0/8");
 	ASSERT_STREQ(cidr_format(&c[1], buf, sizeof(buf)), "10.5.6.0/24");
@@ -92,7 +93,8 @@ NBTEST(not_nul_terminated)
 	size_t n;
 
 	ASSERT_EQ(nsagent_parse_report(msg, strlen("subnets 10.0.0.0/8"), c, 4,
-				       &n), 0);
+				       &n),
+		  0);
 	ASSERT_EQ(n, 1);
 }
 
@@ -102,7 +104,8 @@ NBTEST(bounded)
 	size_t n;
 
 	ASSERT_EQ(parse("subnets 10.0.0.0/8 10.1.0.0/16 10.2.0.0/16\n", c, 2,
-			&n), -ENOSPC);
+			&n),
+		  -ENOSPC);
 	ASSERT_EQ(parse("subnets 10.0.0.0/8 10.1.0.0/16\n", c, 2, &n), 0);
 	ASSERT_EQ(n, 2);
 }
@@ -146,7 +149,10 @@ NBTEST(rejects_malformed_tap)
 		const char *msg;
 		size_t len;
 	} bad[] = {
+/* The formatter would break this brace-initializer macro apart. */
+/* clang-format off */
 #define BAD(s) { s, sizeof(s) - 1 }
+		/* clang-format on */
 		BAD(""),
 		BAD("tap"),
 		BAD("tap "),
@@ -214,9 +220,9 @@ struct fixture {
 	uv_loop_t loop;
 	struct policy policy;
 	struct nsagent_client client;
-	int nsagent;		/* nsagent's end */
-	int taps;		/* on_tap calls */
-	int tap_fd;		/* the last one's fd */
+	int nsagent; /* nsagent's end */
+	int taps;    /* on_tap calls */
+	int tap_fd;  /* the last one's fd */
 	char tap_name[NSAGENT_TAP_NAME_SIZE];
 };
 
@@ -251,8 +257,8 @@ static struct fixture *fixture_new(bool with_cb)
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	f->nsagent = sv[1];
 	f->client.on_tap = with_cb ? record_tap : NULL;
-	ASSERT_EQ(nsagent_client_start(&f->client, &f->loop, sv[0],
-				       &f->policy), 0);
+	ASSERT_EQ(nsagent_client_start(&f->client, &f->loop, sv[0], &f->policy),
+		  0);
 	/* start() keeps the callback set before it. */
 	ASSERT_TRUE(f->client.on_tap == (with_cb ? record_tap : NULL));
 	return f;
@@ -327,14 +333,16 @@ NBTEST(fds_never_leak)
 	ASSERT_EQ(f->taps, 0);
 	ASSERT_EQ(f->client.reports, 0);
 	ASSERT_EQ(policy_classify(&f->policy, (struct sockaddr *)&sin,
-				  sizeof(sin)), POLICY_DEST_BYPASS);
+				  sizeof(sin)),
+		  POLICY_DEST_BYPASS);
 
 	/* The next plain report still works. */
 	send_with_fds(f->nsagent, "subnets 10.5.0.0/16\n", 20, NULL, 0);
 	fixture_turn(f);
 	ASSERT_EQ(f->client.reports, 1);
 	ASSERT_EQ(policy_classify(&f->policy, (struct sockaddr *)&sin,
-				  sizeof(sin)), POLICY_DEST_SUBNET);
+				  sizeof(sin)),
+		  POLICY_DEST_SUBNET);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
 	fixture_free(f);
@@ -454,7 +462,7 @@ NBTEST(recv_tap_sync)
 		ASSERT_EQ(nsagent_recv_tap(sv[0], 1000, &got, name), -EPROTO);
 	}
 	close(other);
-	ASSERT_EQ(nbtest_count_fds(), before + 3);	/* tap and the pair */
+	ASSERT_EQ(nbtest_count_fds(), before + 3); /* tap and the pair */
 	/* The real thing. */
 	send_with_fds(sv[1], "tap tap0\n", 9, &tap, 1);
 	ASSERT_OK(nsagent_recv_tap(sv[0], 1000, &got, name));

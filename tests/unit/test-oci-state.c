@@ -81,7 +81,8 @@ NBTEST(pid_from_state)
 	const char *why;
 
 	ASSERT_OK(parse("{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"a\","
-			"\"pid\":9}}", &st, &why));
+			"\"pid\":9}}",
+			&st, &why));
 	ASSERT_EQ(st.pid, 9);
 	oci_state_clear(&st);
 }
@@ -117,7 +118,8 @@ NBTEST(bad_json)
 		"JSON");
 	/* Invalid UTF-8. */
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"a\"},"
-		"\"x\":\"\xff\"}", "JSON");
+		"\"x\":\"\xff\"}",
+		"JSON");
 }
 
 NBTEST(deep_nesting)
@@ -147,7 +149,8 @@ NBTEST(fds)
 	refused("{\"fds\":[\"seccompFd\\u0000x\"],\"pid\":1,\"state\":{\"id\":\"a\"}}",
 		"does not name seccompFd");
 	refused("{\"fds\":[\"seccompFd\",\"seccompFd\"],\"pid\":1,"
-		"\"state\":{\"id\":\"a\"}}", "twice");
+		"\"state\":{\"id\":\"a\"}}",
+		"twice");
 	refused("{\"fds\":[1],\"pid\":1,\"state\":{\"id\":\"a\"}}",
 		"not a string");
 }
@@ -160,7 +163,8 @@ NBTEST(too_many_fds)
 	n += (size_t)snprintf(buf, sizeof(buf), "{\"fds\":[\"seccompFd\"");
 	for (int i = 0; i < OCI_FDS_MAX; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"e%d\"", i);
-	snprintf(buf + n, sizeof(buf) - n, "],\"pid\":1,\"state\":{\"id\":\"a\"}}");
+	snprintf(buf + n, sizeof(buf) - n,
+		 "],\"pid\":1,\"state\":{\"id\":\"a\"}}");
 	refused(buf, "too many");
 }
 
@@ -178,12 +182,14 @@ NBTEST(pid_and_id)
 
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
 		ASSERT_EQ(oci_state_parse(unknown[i], strlen(unknown[i]), &st,
-					  &why), 0);
+					  &why),
+			  0);
 		ASSERT_EQ(st.pid, 0);
 		oci_state_clear(&st);
 	}
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"a\","
-		"\"pid\":-1}}", "pid");
+		"\"pid\":-1}}",
+		"pid");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":-5,\"state\":{\"id\":\"a\"}}",
 		"pid");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":4294967297,\"state\":{\"id\":\"a\"}}",
@@ -206,13 +212,17 @@ NBTEST(pid_and_id)
 NBTEST(strings)
 {
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":1,\"metadata\":5,"
-		"\"state\":{\"id\":\"a\"}}", "metadata");
+		"\"state\":{\"id\":\"a\"}}",
+		"metadata");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":1,\"metadata\":\"a\\u0001\","
-		"\"state\":{\"id\":\"a\"}}", "metadata");
+		"\"state\":{\"id\":\"a\"}}",
+		"metadata");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"a\","
-		"\"annotations\":[]}}", "annotations");
+		"\"annotations\":[]}}",
+		"annotations");
 	refused("{\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"a\","
-		"\"annotations\":{\"nsbypass.ignore\":1}}}", "annotation");
+		"\"annotations\":{\"nsbypass.ignore\":1}}}",
+		"annotation");
 }
 
 static void config_default(struct oci_config *c)
@@ -225,9 +235,8 @@ static void config_default(struct oci_config *c)
 	ASSERT_OK(policy_add_ignore(&c->policy, &cidr));
 }
 
-static int apply(struct oci_config *c, const char *metadata,
-		 const char *ignore, const char *publish, const char *bind,
-		 char *why, size_t len)
+static int apply(struct oci_config *c, const char *metadata, const char *ignore,
+		 const char *publish, const char *bind, char *why, size_t len)
 {
 	struct oci_state st = {
 		.metadata = (char *)metadata,
@@ -259,9 +268,10 @@ NBTEST(config_metadata)
 	char why[160];
 
 	config_default(&c);
-	ASSERT_OK(apply(&c, "ignore=10.0.0.0/8,fd00::/8;publish=8080:80,"
-			"[::1]:9090:90/udp;ignore-bind=true", NULL, NULL, NULL,
-			why, sizeof(why)));
+	ASSERT_OK(apply(&c,
+			"ignore=10.0.0.0/8,fd00::/8;publish=8080:80,"
+			"[::1]:9090:90/udp;ignore-bind=true",
+			NULL, NULL, NULL, why, sizeof(why)));
 	ASSERT_EQ(c.policy.n_ignore, 2);
 	ASSERT_EQ(c.publish.n, 2);
 	ASSERT_EQ(c.publish.p[1].container_port, 90);
@@ -280,8 +290,8 @@ NBTEST(config_annotations_win)
 
 	config_default(&c);
 	ASSERT_OK(apply(&c, "ignore=10.0.0.0/8;ignore-bind=true",
-			"10.99.0.0/24,10.98.0.0/24,10.97.0.1", "80:80",
-			"false", why, sizeof(why)));
+			"10.99.0.0/24,10.98.0.0/24,10.97.0.1", "80:80", "false",
+			why, sizeof(why)));
 	ASSERT_EQ(c.policy.n_ignore, 3);
 	ASSERT_EQ(c.publish.n, 1);
 	ASSERT_TRUE(!c.ignore_bind);
@@ -290,24 +300,33 @@ NBTEST(config_annotations_win)
 NBTEST(config_bad)
 {
 	static const char *const bad_metadata[] = {
-		"ignore", "bogus=1", "ignore=10.0.0.0/33", "ignore=10.0.0.0/8,",
-		"ignore=,10.0.0.0/8", "ignore=a,,b", "publish=80",
-		"publish=80:80,80:81", "ignore-bind=yes", "=x",
+		"ignore",
+		"bogus=1",
+		"ignore=10.0.0.0/33",
+		"ignore=10.0.0.0/8,",
+		"ignore=,10.0.0.0/8",
+		"ignore=a,,b",
+		"publish=80",
+		"publish=80:80,80:81",
+		"ignore-bind=yes",
+		"=x",
 	};
 	struct oci_config c;
 	char why[160];
 
-	for (size_t i = 0; i < sizeof(bad_metadata) / sizeof(*bad_metadata); i++) {
+	for (size_t i = 0; i < sizeof(bad_metadata) / sizeof(*bad_metadata);
+	     i++) {
 		config_default(&c);
 		why[0] = '\0';
 		if (apply(&c, bad_metadata[i], NULL, NULL, NULL, why,
 			  sizeof(why)) != -EINVAL)
-			nbtest_fail(__FILE__, __LINE__, "metadata '%s' accepted",
-				    bad_metadata[i]);
+			nbtest_fail(__FILE__, __LINE__,
+				    "metadata '%s' accepted", bad_metadata[i]);
 		ASSERT_TRUE(why[0] != '\0');
 	}
 	config_default(&c);
-	ASSERT_EQ(apply(&c, NULL, "nope", NULL, NULL, why, sizeof(why)), -EINVAL);
+	ASSERT_EQ(apply(&c, NULL, "nope", NULL, NULL, why, sizeof(why)),
+		  -EINVAL);
 	ASSERT_TRUE(strstr(why, "annotation") != NULL);
 	ASSERT_EQ(apply(&c, NULL, NULL, NULL, "1", why, sizeof(why)), -EINVAL);
 }

@@ -30,8 +30,9 @@ static void fresh_path(const char *name)
 
 static void put(const char *p, const char *text)
 {
-	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC |
-					      O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = open(p,
+				      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				      0644);
 
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));

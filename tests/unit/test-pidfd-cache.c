@@ -113,7 +113,7 @@ NBTEST(evicts_least_recently_used)
 		pids[i] = spawn();
 		ASSERT_TRUE(pidfd_cache_get(&c, pids[i], &fresh) >= 0);
 		ASSERT_EQ(fresh, 1);
-		if (i == 0)	/* keep the first one the most recent */
+		if (i == 0) /* keep the first one the most recent */
 			continue;
 		ASSERT_TRUE(pidfd_cache_get(&c, pids[0], &fresh) >= 0);
 		ASSERT_EQ(fresh, 0);

@@ -29,8 +29,7 @@ static struct cidr must_parse(const char *s)
 }
 
 /* Parse @s and check its family, prefix and canonical address text. */
-static void check_parse(const char *s, int family, const char *addr,
-			int prefix)
+static void check_parse(const char *s, int family, const char *addr, int prefix)
 {
 	struct cidr c = must_parse(s);
 	uint8_t want[16] = { 0 };
@@ -77,11 +76,25 @@ NBTEST(cidr_parse_prefix_zero)
 NBTEST(cidr_parse_bad)
 {
 	static const char *const bad[] = {
-		"1.2.3.4/33", "::/129", "/8", "1.2.3.4/", "1.2.3.4/-1",
-		"1.2.3.4/08x", "1.2.3.4/ 8", "1.2.3.4/+8", "1.2.3.4/8/8",
-		"1.2.3.4/0x8", "garbage",
-		"1.2.3", "1.2.3.4.5", "256.1.1.1", "::g", "1.2.3.4 /8", "",
-		"/", "10.0.0.0/99999999999999999999",
+		"1.2.3.4/33",
+		"::/129",
+		"/8",
+		"1.2.3.4/",
+		"1.2.3.4/-1",
+		"1.2.3.4/08x",
+		"1.2.3.4/ 8",
+		"1.2.3.4/+8",
+		"1.2.3.4/8/8",
+		"1.2.3.4/0x8",
+		"garbage",
+		"1.2.3",
+		"1.2.3.4.5",
+		"256.1.1.1",
+		"::g",
+		"1.2.3.4 /8",
+		"",
+		"/",
+		"10.0.0.0/99999999999999999999",
 		"2001:db8::/128x",
 	};
 	char long_s[4096];
@@ -209,7 +222,8 @@ NBTEST(cidr_contains_v4_boundaries)
 NBTEST(cidr_contains_v6_boundaries)
 {
 	ASSERT_TRUE(contains("::/0", "::"));
-	ASSERT_TRUE(contains("::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+	ASSERT_TRUE(
+		contains("::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
 	ASSERT_TRUE(contains("::/1", "7fff::1"));
 	ASSERT_TRUE(!contains("::/1", "8000::"));
 	ASSERT_TRUE(contains("2001:db8::/32", "2001:db8:ffff:ffff::1"));
@@ -375,8 +389,8 @@ NBTEST(policy_ignore_everything)
 
 NBTEST(policy_ignore_keeps_builtin_reason)
 {
-	static const char *const wide[] = { "0.0.0.0/0", "127.0.0.0/8",
-					    "::/0", "::1" };
+	static const char *const wide[] = { "0.0.0.0/0", "127.0.0.0/8", "::/0",
+					    "::1" };
 	struct policy p;
 
 	policy_init(&p);
@@ -490,8 +504,7 @@ NBTEST(policy_classify_invalid)
 {
 	struct sockaddr_in s4 = { .sin_family = AF_INET };
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_un su = { .sun_family = AF_UNIX,
-				  .sun_path = "/tmp/x" };
+	struct sockaddr_un su = { .sun_family = AF_UNIX, .sun_path = "/tmp/x" };
 	struct policy p;
 
 	policy_init(&p);
@@ -542,7 +555,7 @@ NBTEST(policy_dest_to_string)
 		ASSERT_STREQ(policy_dest_to_string(i), want[i]);
 	ASSERT_STREQ(policy_dest_to_string(POLICY_DEST_MAX), "?");
 	ASSERT_STREQ(policy_dest_to_string(POLICY_DEST_MAX + 100), "?");
-	ASSERT_STREQ(policy_dest_to_string((enum policy_dest)-1), "?");
+	ASSERT_STREQ(policy_dest_to_string((enum policy_dest) - 1), "?");
 }
 
 static const struct nbtest tests[] = {

@@ -29,7 +29,7 @@
 #include "util.h"
 
 static unsigned int calls;
-static unsigned int fail_at;	/* 1-based; 0: never */
+static unsigned int fail_at; /* 1-based; 0: never */
 
 int __real_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb);
 int __wrap_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb);
@@ -67,7 +67,7 @@ NBTEST(nsagent_client_closes_fd)
 	ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	ASSERT_TRUE(!fd_is_open(sv[0]));
 	ASSERT_EQ(c.fd, -1);
-	nsagent_client_stop(&c);	/* nothing left to stop */
+	nsagent_client_stop(&c); /* nothing left to stop */
 	ASSERT_EQ(uv_loop_close(&loop), 0);
 	close(sv[1]);
 }
@@ -143,7 +143,8 @@ NBTEST(daemon_children_ready_poll)
 	children = daemon_children_new(&loop, "/bin/true");
 	ASSERT_TRUE(children != NULL);
 	ASSERT_EQ(daemon_spec_parse(body, strlen(body), &spec, err,
-				    sizeof(err)), 0);
+				    sizeof(err)),
+		  0);
 	fail_call(1);
 	ASSERT_EQ(daemon_children_create(children, spec, on_reply, NULL),
 		  UV_EEXIST);

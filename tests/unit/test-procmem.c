@@ -27,17 +27,17 @@
 #include "util.h"
 
 struct child_report {
-	uint64_t buf;		/* readable page */
-	uint64_t none;		/* the PROT_NONE page right after it */
-	int pipe_fd;		/* a pipe end, not close-on-exec */
-	int cloexec_fd;		/* a pipe end with O_CLOEXEC */
+	uint64_t buf;	/* readable page */
+	uint64_t none;	/* the PROT_NONE page right after it */
+	int pipe_fd;	/* a pipe end, not close-on-exec */
+	int cloexec_fd; /* a pipe end with O_CLOEXEC */
 	ino_t pipe_ino;
 	dev_t pipe_dev;
 };
 
 struct child {
 	pid_t pid;
-	int ctl;		/* closing it ends the child */
+	int ctl; /* closing it ends the child */
 	struct child_report rep;
 };
 
@@ -129,8 +129,8 @@ NBTEST(procmem_read_whole)
 	ASSERT_EQ(procmem_read(ch.pid, ch.rep.buf, buf, ps), ps);
 	for (size_t i = 0; i < ps; i++)
 		if (buf[i] != pattern(i))
-			nbtest_fail(__FILE__, __LINE__, "byte %zu: %u != %u",
-				    i, buf[i], pattern(i));
+			nbtest_fail(__FILE__, __LINE__, "byte %zu: %u != %u", i,
+				    buf[i], pattern(i));
 	/* A small read from the middle. */
 	memset(buf, 0, ps);
 	ASSERT_EQ(procmem_read(ch.pid, ch.rep.buf + 100, buf, 3), 3);
@@ -151,8 +151,7 @@ NBTEST(procmem_read_errors)
 	ASSERT_EQ(procmem_read(ch.pid, ch.rep.buf, buf, 0), 0);
 	ASSERT_EQ(procmem_read(ch.pid, 0, buf, 0), 0);
 	ASSERT_EQ(procmem_read(ch.pid, 0, buf, sizeof(buf)), -EFAULT);
-	ASSERT_EQ(procmem_read(ch.pid, ch.rep.none, buf, sizeof(buf)),
-		  -EFAULT);
+	ASSERT_EQ(procmem_read(ch.pid, ch.rep.none, buf, sizeof(buf)), -EFAULT);
 	ASSERT_EQ(procmem_read(ch.pid, ch.rep.none + ps - 8, buf, 8), -EFAULT);
 	ASSERT_EQ(procmem_read(ch.pid, UINT64_MAX - 4, buf, 16), -EFAULT);
 	ASSERT_EQ(procmem_read(ch.pid, UINT64_MAX - 15, buf, 16), -EFAULT);
@@ -220,8 +219,8 @@ NBTEST(target_pidfd_open_child)
 }
 
 static struct {
-	int go[2];		/* the thread waits for EOF here */
-	int ready[2];		/* and reports its tid here */
+	int go[2];    /* the thread waits for EOF here */
+	int ready[2]; /* and reports its tid here */
 } thr;
 
 static void *thread_main(void *arg)

@@ -31,8 +31,8 @@
 #include "traps.h"
 #include "util.h"
 
-#define MARK_ERRNO 123	/* stands for SCMP_ACT_NOTIFY in the child */
-#define UNMATCHED_ERRNO 124	/* the child's default action */
+#define MARK_ERRNO 123	    /* stands for SCMP_ACT_NOTIFY in the child */
+#define UNMATCHED_ERRNO 124 /* the child's default action */
 
 static json_object *notify_profile(void)
 {
@@ -155,7 +155,8 @@ NBTEST(notified_only_in_our_rules)
 /* Does @arg (one "args" entry) hold for the value @v of its argument? */
 static bool arg_holds(json_object *arg, const uint64_t *v)
 {
-	unsigned int index = (unsigned int)json_object_get_int(get(arg, "index"));
+	unsigned int index = (unsigned int)json_object_get_int(
+		get(arg, "index"));
 	uint64_t value = json_object_get_uint64(get(arg, "value"));
 	uint64_t two = json_object_get_uint64(get(arg, "valueTwo"));
 	const char *op = get_str(arg, "op");
@@ -185,7 +186,8 @@ static const char *match(json_object *rules, uint64_t level, uint64_t name)
 			continue;
 		ASSERT_TRUE(args != NULL);
 		for (size_t j = 0; j < json_object_array_length(args); j++)
-			all = all && arg_holds(json_object_array_get_idx(args, j), v);
+			all = all &&
+			      arg_holds(json_object_array_get_idx(args, j), v);
 		if (!all)
 			continue;
 		if (found)
@@ -201,8 +203,17 @@ static const char *match(json_object *rules, uint64_t level, uint64_t name)
 NBTEST(setsockopt_partition)
 {
 	static const uint64_t big[] = {
-		255, 256, 1000, 65535, 0x7fffffff, 0x80000000, 0xffffffff,
-		0x100000000ULL, 0x100000001ULL, 0x100000006ULL, ~0ULL,
+		255,
+		256,
+		1000,
+		65535,
+		0x7fffffff,
+		0x80000000,
+		0xffffffff,
+		0x100000000ULL,
+		0x100000001ULL,
+		0x100000006ULL,
+		~0ULL,
 	};
 	json_object *p = notify_profile(), *rules = get(p, "syscalls");
 	uint64_t vals[200 + ARRAY_SIZE(big)];
@@ -226,8 +237,8 @@ NBTEST(setsockopt_partition)
 					    "level %llu name %llu: no rule",
 					    (unsigned long long)vals[l],
 					    (unsigned long long)vals[n]);
-			ASSERT_STREQ(a, want ? "SCMP_ACT_NOTIFY"
-					     : "SCMP_ACT_ALLOW");
+			ASSERT_STREQ(a, want ? "SCMP_ACT_NOTIFY" :
+					       "SCMP_ACT_ALLOW");
 			notified += want;
 		}
 	ASSERT_EQ(notified, sockopt_recorded_len);
@@ -243,8 +254,9 @@ static int add_json_rule(scmp_filter_ctx ctx, json_object *rule)
 	unsigned int n = 0;
 	uint32_t act;
 
-	act = strcmp(action, "SCMP_ACT_NOTIFY") == 0 ? SCMP_ACT_ERRNO(MARK_ERRNO)
-						      : SCMP_ACT_ALLOW;
+	act = strcmp(action, "SCMP_ACT_NOTIFY") == 0 ?
+		      SCMP_ACT_ERRNO(MARK_ERRNO) :
+		      SCMP_ACT_ALLOW;
 	for (size_t j = 0; j < json_object_array_length(args) && n < 6; j++) {
 		json_object *a = json_object_array_get_idx(args, j);
 		const char *op = get_str(a, "op");
@@ -277,11 +289,20 @@ static void libseccomp_child(bool reverse)
 	json_object *p = notify_profile(), *rules = get(p, "syscalls");
 	/* What the child needs, allowed; anything else gets a marker. */
 	static const char *const needed[] = {
-		"socket", "close", "write", "writev", "exit_group", "exit",
-		"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "mmap",
-		"munmap", "mprotect", "madvise", "brk", "futex", "getpid",
-		"gettid", "fstat", "newfstatat", "sched_yield", "clock_gettime",
-		"sigaltstack", "prctl", "lseek", "read", "openat", "ioctl",
+		"socket",	 "close",
+		"write",	 "writev",
+		"exit_group",	 "exit",
+		"rt_sigreturn",	 "rt_sigprocmask",
+		"rt_sigaction",	 "mmap",
+		"munmap",	 "mprotect",
+		"madvise",	 "brk",
+		"futex",	 "getpid",
+		"gettid",	 "fstat",
+		"newfstatat",	 "sched_yield",
+		"clock_gettime", "sigaltstack",
+		"prctl",	 "lseek",
+		"read",		 "openat",
+		"ioctl",
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(UNMATCHED_ERRNO));
 	size_t n = json_object_array_length(rules);
@@ -289,13 +310,15 @@ static void libseccomp_child(bool reverse)
 	ASSERT_TRUE(ctx != NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(needed); i++)
 		ASSERT_OK(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					   seccomp_syscall_resolve_name(needed[i]),
+					   seccomp_syscall_resolve_name(
+						   needed[i]),
 					   0));
 	ASSERT_OK(seccomp_arch_add(ctx, SCMP_ARCH_X86));
 	ASSERT_OK(seccomp_arch_add(ctx, SCMP_ARCH_X32));
 	for (size_t k = 0; k < n; k++) {
-		json_object *rule = json_object_array_get_idx(
-			rules, reverse ? n - 1 - k : k);
+		json_object *rule =
+			json_object_array_get_idx(rules,
+						  reverse ? n - 1 - k : k);
 
 		if (rule_has_name(rule, "setsockopt"))
 			ASSERT_OK(add_json_rule(ctx, rule));
@@ -314,12 +337,14 @@ static void libseccomp_child(bool reverse)
 		  MARK_ERRNO);
 	/* Not recorded: allowed, and the kernel answers. */
 	ASSERT_EQ(try_opt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_PRIORITY, 3), 0);
-	ASSERT_EQ(try_opt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_DONTROUTE, 1), 0);
+	ASSERT_EQ(try_opt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_DONTROUTE, 1),
+		  0);
 	ASSERT_EQ(try_opt(AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_MULTICAST_TTL, 5),
 		  0);
 	ASSERT_EQ(try_opt(AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_QUICKACK, 1),
 		  0);
-	ASSERT_EQ(try_opt(AF_INET, SOCK_DGRAM, IPPROTO_UDP, 1 /* UDP_CORK */, 1),
+	ASSERT_EQ(try_opt(AF_INET, SOCK_DGRAM, IPPROTO_UDP, 1 /* UDP_CORK */,
+			  1),
 		  0);
 	ASSERT_EQ(try_opt(AF_INET, SOCK_STREAM, 1000, 2, 1), ENOPROTOOPT);
 	_exit(0);
@@ -381,7 +406,8 @@ NBTEST(merge_base)
 	ASSERT_TRUE(rule_has_name(first, "read"));
 	ASSERT_TRUE(rule_has_name(first, "write"));
 	ASSERT_EQ(json_object_array_length(
-			  get(json_object_array_get_idx(rules, n - 1), "names")),
+			  get(json_object_array_get_idx(rules, n - 1),
+			      "names")),
 		  0);
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(rules, i);
@@ -396,7 +422,8 @@ NBTEST(merge_base)
 		const char *keys[8];
 		size_t k = 0;
 
-		json_object_object_foreach(p, key, val) {
+		json_object_object_foreach(p, key, val)
+		{
 			(void)val;
 			if (k < ARRAY_SIZE(keys))
 				keys[k++] = key;
@@ -484,8 +511,14 @@ NBTEST(io_uring_denied)
 NBTEST(parse_errors)
 {
 	static const char *const bad[] = {
-		"", "{", "[]", "42", "{} {}", "{\"syscalls\": {}}",
-		"{\"syscalls\": [1]}", "{\"syscalls\": [{\"names\": \"read\"}]}",
+		"",
+		"{",
+		"[]",
+		"42",
+		"{} {}",
+		"{\"syscalls\": {}}",
+		"{\"syscalls\": [1]}",
+		"{\"syscalls\": [{\"names\": \"read\"}]}",
 		"{\"syscalls\": [{\"names\": [1]}]}",
 		"{\"syscalls\": [{\"name\": 7}]}",
 		"{\"a\": \"\xff\"}",
@@ -499,7 +532,8 @@ NBTEST(parse_errors)
 			nbtest_fail(__FILE__, __LINE__, "accepted: %s", bad[i]);
 		ASSERT_TRUE(err[0] != '\0' && !strchr(err, '\n'));
 	}
-	ASSERT_OK(profile_parse("{\"syscalls\": null}\n", &p, err, sizeof(err)));
+	ASSERT_OK(
+		profile_parse("{\"syscalls\": null}\n", &p, err, sizeof(err)));
 	json_object_put(p);
 }
 

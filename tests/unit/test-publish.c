@@ -38,8 +38,10 @@ NBTEST(parse_good)
 		{ "8080:80", "8080:80/tcp", false, 8080, 80 },
 		{ "8080:80/tcp", "8080:80/tcp", false, 8080, 80 },
 		{ "53:53/udp", "53:53/udp", true, 53, 53 },
-		{ "127.0.0.1:8080:80", "127.0.0.1:8080:80/tcp", false, 8080, 80 },
-		{ "10.99.0.1:1:65535/udp", "10.99.0.1:1:65535/udp", true, 1, 65535 },
+		{ "127.0.0.1:8080:80", "127.0.0.1:8080:80/tcp", false, 8080,
+		  80 },
+		{ "10.99.0.1:1:65535/udp", "10.99.0.1:1:65535/udp", true, 1,
+		  65535 },
 		{ "[::1]:8080:80", "[::1]:8080:80/tcp", false, 8080, 80 },
 		{ "[fd99::1]:9:9/udp", "[fd99::1]:9:9/udp", true, 9, 9 },
 		{ "[::]:8080:80", "[::]:8080:80/tcp", false, 8080, 80 },
@@ -60,12 +62,31 @@ NBTEST(parse_good)
 NBTEST(parse_bad)
 {
 	static const char *const bad[] = {
-		"", "80", ":80", "8080:", "0:80", "8080:0", "65536:80",
-		"8080:65536", "-1:80", "8080:80/sctp", "8080:80/", "8080:80/tcpx",
-		"8080-8081:80-81", "::1:8080:80", "[::1:8080:80", "[]:8080:80",
-		"1.2.3:8080:80", "1.2.3.4.5:8080:80", "host:8080:80",
-		" 8080:80", "8080 :80", "+8080:80", "08080x:80",
-		"1.2.3.4:8080:80:90", "[1.2.3.4]:8080:80",
+		"",
+		"80",
+		":80",
+		"8080:",
+		"0:80",
+		"8080:0",
+		"65536:80",
+		"8080:65536",
+		"-1:80",
+		"8080:80/sctp",
+		"8080:80/",
+		"8080:80/tcpx",
+		"8080-8081:80-81",
+		"::1:8080:80",
+		"[::1:8080:80",
+		"[]:8080:80",
+		"1.2.3:8080:80",
+		"1.2.3.4.5:8080:80",
+		"host:8080:80",
+		" 8080:80",
+		"8080 :80",
+		"+8080:80",
+		"08080x:80",
+		"1.2.3.4:8080:80:90",
+		"[1.2.3.4]:8080:80",
 		"[::1]:8080:80/udp/tcp",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1:1",
 	};
@@ -88,9 +109,9 @@ NBTEST(table_refuses_duplicates)
 	ASSERT_OK(publish_parse("8080:80", &p));
 	ASSERT_OK(publish_add(&t, &p));
 	ASSERT_EQ(publish_add(&t, &p), -EEXIST);
-	ASSERT_OK(publish_parse("8080:81/udp", &p));	/* other protocol */
+	ASSERT_OK(publish_parse("8080:81/udp", &p)); /* other protocol */
 	ASSERT_OK(publish_add(&t, &p));
-	ASSERT_OK(publish_parse("127.0.0.1:8080:82", &p));	/* other address */
+	ASSERT_OK(publish_parse("127.0.0.1:8080:82", &p)); /* other address */
 	ASSERT_OK(publish_add(&t, &p));
 	ASSERT_EQ(t.n, 3u);
 	t.n = PUBLISH_MAX;
@@ -116,24 +137,28 @@ NBTEST(match_bind)
 	a4 = v4("0.0.0.0", 80);
 	m = publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4));
 	ASSERT_TRUE(m && m->host_port == 8080);
-	a4 = v4("10.0.2.100", 80);	/* the container's own address */
+	a4 = v4("10.0.2.100", 80); /* the container's own address */
 	ASSERT_TRUE(publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
-	a4 = v4("127.0.0.1", 80);	/* private to the container */
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	a4 = v4("127.0.0.1", 80); /* private to the container */
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
 	m = publish_match_loopback(&t, (struct sockaddr *)&a4, sizeof(a4));
-	ASSERT_TRUE(m && m->container_port == 80);	/* logged */
+	ASSERT_TRUE(m && m->container_port == 80); /* logged */
 	a4 = v4("0.0.0.0", 80);
 	ASSERT_TRUE(!publish_match_loopback(&t, (struct sockaddr *)&a4,
 					    sizeof(a4)));
 	a4 = v4("127.0.0.1", 81);
 	ASSERT_TRUE(!publish_match_loopback(&t, (struct sockaddr *)&a4,
 					    sizeof(a4)));
-	a4 = v4("0.0.0.0", 53);		/* UDP entries go through slirp */
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	a4 = v4("0.0.0.0", 53); /* UDP entries go through slirp */
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
 	a4 = v4("0.0.0.0", 0);
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
-	a4 = v4("0.0.0.0", 443);	/* a v6 host address: not for v4 */
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	a4 = v4("0.0.0.0", 443); /* a v6 host address: not for v4 */
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
 	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a4, 4));
 
 	a6 = v6("::", 443);
@@ -142,10 +167,13 @@ NBTEST(match_bind)
 	a6 = v6("::", 80);
 	ASSERT_TRUE(publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
 	a6 = v6("::1", 80);
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
 	a6 = v6("::ffff:127.0.0.1", 80);
-	ASSERT_TRUE(!publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
-	ASSERT_TRUE(!publish_match_bind(NULL, (struct sockaddr *)&a6, sizeof(a6)));
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
+	ASSERT_TRUE(
+		!publish_match_bind(NULL, (struct sockaddr *)&a6, sizeof(a6)));
 }
 
 NBTEST(host_addr)

@@ -91,7 +91,7 @@ NBTEST(cached_until_a_route_changes)
 	nl = route_open();
 	ASSERT_TRUE(nl >= 0);
 	ASSERT_OK(route_cache_init(&c));
-	route_cache_drain(&c);	/* nothing pending: nothing flushed */
+	route_cache_drain(&c); /* nothing pending: nothing flushed */
 	ASSERT_EQ(c.flushes, 0);
 
 	ASSERT_OK(route_cache_device(&c, nl, (struct sockaddr *)&d, &ifindex));
@@ -100,7 +100,7 @@ NBTEST(cached_until_a_route_changes)
 	ifindex = 0;
 	ASSERT_OK(route_cache_device(&c, nl, (struct sockaddr *)&d, &ifindex));
 	ASSERT_EQ(ifindex, rc0);
-	ASSERT_EQ(c.lookups, 1);	/* from the cache */
+	ASSERT_EQ(c.lookups, 1); /* from the cache */
 
 	/* A more specific route through the other end of the pair. */
 	ASSERT_EQ(system("ip route add 10.77.0.2/32 dev rc1"), 0);
@@ -134,7 +134,8 @@ NBTEST(loopback_is_never_cached)
 	}
 	ASSERT_EQ(c.lookups, 3);
 	/* An address of our own: the device that owns it (not lo). */
-	ASSERT_OK(route_cache_device(&c, nl, (struct sockaddr *)&own, &ifindex));
+	ASSERT_OK(
+		route_cache_device(&c, nl, (struct sockaddr *)&own, &ifindex));
 	ASSERT_EQ(ifindex, (int)if_nametoindex("rc0"));
 	route_cache_fini(&c);
 }
@@ -181,7 +182,7 @@ NBTEST(no_fd_left_behind)
 	ASSERT_OK(route_cache_init(&c));
 	ASSERT_TRUE(route_cache_monitor_fd(&c) >= 0);
 	route_cache_fini(&c);
-	route_cache_fini(&c);	/* twice is harmless */
+	route_cache_fini(&c); /* twice is harmless */
 	ASSERT_EQ(nbtest_count_fds(), before);
 }
 

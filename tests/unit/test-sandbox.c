@@ -37,8 +37,8 @@
 #define NOBODY 65534
 
 static char tmpdir[] = "/tmp/test-sandbox-XXXXXX";
-static char home_file[64];	/* a file of the user's, readable to nobody */
-static char resolv[64];		/* a resolv.conf naming 127.0.0.77 */
+static char home_file[64]; /* a file of the user's, readable to nobody */
+static char resolv[64];	   /* a resolv.conf naming 127.0.0.77 */
 
 static void make_files(void)
 {
@@ -121,14 +121,14 @@ static void assert_caps(uint64_t keep)
 	}
 }
 
-#define ASSERT_ERRNO(call, err)                                          \
-	do {                                                             \
-		errno = 0;                                               \
-		long _r = (long)(call);                                  \
-		if (_r >= 0 || errno != (err))                           \
-			nbtest_fail(__FILE__, __LINE__,                  \
+#define ASSERT_ERRNO(call, err)                                               \
+	do {                                                                  \
+		errno = 0;                                                    \
+		long _r = (long)(call);                                       \
+		if (_r >= 0 || errno != (err))                                \
+			nbtest_fail(__FILE__, __LINE__,                       \
 				    "%s: %ld, errno %d (%s), want %s", #call, \
-				    _r, errno, strerror(errno), #err);   \
+				    _r, errno, strerror(errno), #err);        \
 	} while (0)
 
 static void confined_child(void)
@@ -140,7 +140,9 @@ static void confined_child(void)
 	int stray = open("/dev/null", O_RDONLY);
 	int fds[] = { 0, 1, 2, keep };
 	struct sandbox_config c = {
-		.keep_fds = fds, .n_keep_fds = ARRAY_SIZE(fds), .files = files,
+		.keep_fds = fds,
+		.n_keep_fds = ARRAY_SIZE(fds),
+		.files = files,
 	};
 	struct stat host_resolv;
 	bool have_resolv = stat("/etc/resolv.conf", &host_resolv) == 0;
@@ -181,7 +183,7 @@ static void confined_child(void)
 	ASSERT_TRUE(fd >= 0);
 	close(fd);
 	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_TRUE(fd >= 0 || errno == EAFNOSUPPORT);	/* IPv6 off */
+	ASSERT_TRUE(fd >= 0 || errno == EAFNOSUPPORT); /* IPv6 off */
 	if (fd >= 0)
 		close(fd);
 	ASSERT_ERRNO(fcntl(stray, F_GETFD), EBADF);
@@ -190,7 +192,9 @@ static void confined_child(void)
 #ifdef NB_TEST_HOOKS
 	{
 		struct sandbox_probe p = {
-			.file = home_file, .fd = stray, .pid = getppid(),
+			.file = home_file,
+			.fd = stray,
+			.pid = getppid(),
 		};
 
 		ASSERT_EQ(sandbox_probe(&p), 0);
@@ -213,7 +217,8 @@ static void caps_child(void)
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		ASSERT_EQ(prctl(PR_CAPBSET_READ, cap, 0, 0, 0), 0);
 		ASSERT_EQ(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0,
-				0), 0);
+				0),
+			  0);
 	}
 	ASSERT_EQ(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
 }
@@ -257,7 +262,7 @@ static void off_list_child(void)
 	become_unprivileged();
 	ASSERT_OK(sandbox_enter(&c));
 	syscall(SYS_getcwd, NULL, 0);
-	_exit(3);	/* not reached */
+	_exit(3); /* not reached */
 }
 
 NBTEST(off_list_kills)
@@ -279,7 +284,7 @@ static void foreign_abi_child(void)
 	ASSERT_OK(sandbox_enter(&c));
 	/* i386 getpid is 20 */
 	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
-	_exit(3);	/* not reached */
+	_exit(3); /* not reached */
 }
 
 NBTEST(foreign_abi_kills)
@@ -297,9 +302,9 @@ static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 struct net {
 	uv_loop_t loop;
-	uv_timer_t alive;	/* the fallback's handles are unref'd */
+	uv_timer_t alive; /* the fallback's handles are unref'd */
 	struct fallback *f;
-	int tap;		/* our end; the fallback has the other */
+	int tap; /* our end; the fallback has the other */
 	uint8_t gw_mac[6];
 	struct in_addr guest, gw, dns;
 	uint8_t frame[2048];
@@ -427,8 +432,8 @@ static bool is_arp_reply(struct net *n, void *arg)
 {
 	const uint8_t *a = n->frame + 14;
 
-	if (n->len < 42 || get16(n->frame + 12) != 0x0806 || get16(a + 6) != 2 ||
-	    memcmp(a + 14, &n->gw, 4) != 0)
+	if (n->len < 42 || get16(n->frame + 12) != 0x0806 ||
+	    get16(a + 6) != 2 || memcmp(a + 14, &n->gw, 4) != 0)
 		return false;
 	memcpy(n->gw_mac, a + 8, 6);
 	return true;
@@ -441,11 +446,11 @@ static void check_arp(struct net *n)
 	memset(b, 0xff, 6);
 	memcpy(b + 6, guest_mac, 6);
 	put16(b + 12, 0x0806);
-	put16(b + 14, 1);	/* Ethernet */
+	put16(b + 14, 1); /* Ethernet */
 	put16(b + 16, 0x0800);
 	b[18] = 6;
 	b[19] = 4;
-	put16(b + 20, 1);	/* request */
+	put16(b + 20, 1); /* request */
 	memcpy(b + 22, guest_mac, 6);
 	memcpy(b + 28, &n->guest, 4);
 	memcpy(b + 38, &n->gw, 4);
@@ -466,7 +471,7 @@ static void check_ping(struct net *n)
 	uint8_t *icmp = b + ip_header(n, b, n->gw, IPPROTO_ICMP, 16);
 
 	memset(icmp, 0, 16);
-	icmp[0] = 8;	/* echo request */
+	icmp[0] = 8; /* echo request */
 	put16(icmp + 4, 0x4242);
 	put16(icmp + 6, 1);
 	memcpy(icmp + 8, "sandbox!", 8);
@@ -485,7 +490,7 @@ static void send_udp(struct net *n, struct in_addr dst, uint16_t sport,
 	put16(udp, sport);
 	put16(udp + 2, dport);
 	put16(udp + 4, (uint16_t)(8 + len));
-	put16(udp + 6, 0);	/* no checksum */
+	put16(udp + 6, 0); /* no checksum */
 	memcpy(udp + 8, data, len);
 	send_frame(n, b, 34 + 8 + len);
 }
@@ -493,9 +498,11 @@ static void send_udp(struct net *n, struct in_addr dst, uint16_t sport,
 /* A bound IPv4 socket of @type on @addr (port 0: any); its port. */
 static int host_socket(int type, const char *addr, uint16_t *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(*port) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(*port) };
 	socklen_t al = sizeof(a);
-	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1,
+	    fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	ASSERT_TRUE(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -512,7 +519,7 @@ static int host_socket(int type, const char *addr, uint16_t *port)
 }
 
 struct udp_case {
-	int fd;			/* the host's socket */
+	int fd; /* the host's socket */
 	uint16_t port;
 	bool got;
 };
@@ -638,9 +645,9 @@ static void check_tcp(struct net *n, int listener, uint16_t port)
 {
 	struct tcp_case t = { .listener = listener, .conn = -1, .port = port };
 
-	send_tcp(n, &t, 0x02, 1000, 0, NULL);	/* SYN */
+	send_tcp(n, &t, 0x02, 1000, 0, NULL); /* SYN */
 	ASSERT_TRUE(wait_frame(n, is_synack, &t, tcp_host));
-	send_tcp(n, &t, 0x18, 1001, t.their_seq + 1, "hello");	/* PSH ACK */
+	send_tcp(n, &t, 0x18, 1001, t.their_seq + 1, "hello"); /* PSH ACK */
 	ASSERT_TRUE(wait_frame(n, is_world, &t, tcp_host));
 	ASSERT_TRUE(t.got_hello);
 	close(t.conn);
@@ -653,7 +660,8 @@ static bool dns_host(struct net *n, void *arg)
 	struct udp_case *u = arg;
 	char buf[16];
 
-	if (recv(u->fd, buf, sizeof(buf), 0) == 4 && memcmp(buf, "dnsq", 4) == 0)
+	if (recv(u->fd, buf, sizeof(buf), 0) == 4 &&
+	    memcmp(buf, "dnsq", 4) == 0)
 		u->got = true;
 	return true;
 }
@@ -718,7 +726,8 @@ static void check_hostfwd(struct net *n)
 static void slirp_child(bool early)
 {
 	const struct sandbox_file files[] = {
-		{ "/etc/resolv.conf", resolv }, { "/dev/urandom", NULL },
+		{ "/etc/resolv.conf", resolv },
+		{ "/dev/urandom", NULL },
 		{ NULL, NULL },
 	};
 	struct sandbox_config c = { .files = files };
@@ -729,14 +738,14 @@ static void slirp_child(bool early)
 
 	fallback_config_default(&cfg);
 	cfg.mtu = 1500;
-	cfg.enable_host_loopback = true;	/* 10.0.2.2 is 127.0.0.1 */
+	cfg.enable_host_loopback = true; /* 10.0.2.2 is 127.0.0.1 */
 	n.guest = cfg.guest;
 	n.gw = cfg.host;
 	n.dns = cfg.dns;
 	udp = host_socket(SOCK_DGRAM, "127.0.0.1", &uport);
 	tcp = host_socket(SOCK_STREAM, "127.0.0.1", &tport);
 	ASSERT_TRUE(udp >= 0 && tcp >= 0);
-	if (getuid() == 0)	/* port 53 needs root, and we are, for now */
+	if (getuid() == 0) /* port 53 needs root, and we are, for now */
 		dns = host_socket(SOCK_DGRAM, "127.0.0.77", &dport);
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
 	n.tap = sp[0];
@@ -749,7 +758,7 @@ static void slirp_child(bool early)
 	if (early) {
 		ASSERT_EQ(uv_loop_init(&n.loop), 0);
 		ASSERT_OK(fallback_start(&n.loop, &cfg, sp[1], &n.f));
-		c.loop = &n.loop;	/* libuv >= 1.45: its io_uring goes */
+		c.loop = &n.loop; /* libuv >= 1.45: its io_uring goes */
 	}
 	ASSERT_OK(sandbox_enter(&c));
 	if (!early) {
@@ -795,7 +804,7 @@ NBTEST(slirp_works_confined_started_inside)
 static void cleanup(void)
 {
 	if (tmpdir[sizeof(tmpdir) - 7] == 'X')
-		return;		/* never made */
+		return; /* never made */
 	unlink(home_file);
 	unlink(resolv);
 	rmdir(tmpdir);

@@ -172,7 +172,8 @@ NBTEST(filter_build_pfc)
 	 * through (nothing can call it). */
 	ASSERT_TRUE(strstr(pfc, "\"socket\"") == NULL);
 	ASSERT_TRUE(strstr(pfc, "\"close\"") == NULL);
-	ASSERT_TRUE(strstr(pfc, "# invalid architecture action\naction ALLOW;"));
+	ASSERT_TRUE(
+		strstr(pfc, "# invalid architecture action\naction ALLOW;"));
 	/* io_uring gets ENOSYS in every ABI. */
 	for (p = pfc; (p = strstr(p, "\"io_uring_setup\"")); p++)
 		n++;
@@ -207,7 +208,7 @@ struct gc_result {
 	int debug_r, debug_errno;
 	int keep_r, keep_errno;
 	int junk_r, junk_errno;
-	int keepalive;		/* read back: the kernel ran the call */
+	int keepalive; /* read back: the kernel ran the call */
 	int connect_r, connect_errno;
 };
 
@@ -284,7 +285,8 @@ static void filter_child(void)
 	if (unshare(CLONE_NEWUSER) < 0) {
 		/* No user namespace here: no_new_privs also allows it. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			nbtest_skip("neither a user namespace nor no_new_privs");
+			nbtest_skip(
+				"neither a user namespace nor no_new_privs");
 	}
 	ASSERT_OK(pipe2(out, O_CLOEXEC));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));

@@ -217,12 +217,13 @@ NBTEST(record)
 
 	/* Overwrite: one entry, new value and length. */
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_KEEPALIVE, big,
-				   SOCKOPT_VAL_MAX), 0);
+				   SOCKOPT_VAL_MAX),
+		  0);
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_KEEPALIVE, "\x07", 1), 0);
 	ASSERT_EQ(s->n_opts, 1);
 	ASSERT_EQ(s->opts[0].len, 1);
 	ASSERT_EQ(s->opts[0].val[0], 7);
-	ASSERT_EQ(s->opts[0].val[1], 0);	/* no stale bytes */
+	ASSERT_EQ(s->opts[0].val[1], 0); /* no stale bytes */
 
 	/* Same name at another level is another option. */
 	record_int(s, IPPROTO_TCP, SO_KEEPALIVE, 1);
@@ -230,12 +231,14 @@ NBTEST(record)
 
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_RCVBUF, &v, 0), -EINVAL);
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_RCVBUF, big,
-				   SOCKOPT_VAL_MAX + 1), -EINVAL);
+				   SOCKOPT_VAL_MAX + 1),
+		  -EINVAL);
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_RCVBUF, big, 1 << 20),
 		  -EINVAL);
 	ASSERT_EQ(s->n_opts, 2);
 	ASSERT_EQ(sockstate_record(s, SOL_SOCKET, SO_RCVBUF, big,
-				   SOCKOPT_VAL_MAX), 0);
+				   SOCKOPT_VAL_MAX),
+		  0);
 	ASSERT_EQ(s->opts[2].len, SOCKOPT_VAL_MAX);
 	ASSERT_EQ(memcmp(s->opts[2].val, big, SOCKOPT_VAL_MAX), 0);
 	sockstate_table_free(t);
@@ -326,7 +329,7 @@ NBTEST(replay_counts_failures)
 
 	ASSERT_EQ(sockstate_get(t, 1, &s), 0);
 	record_int(s, SOL_SOCKET, SO_KEEPALIVE, 1);
-	record_int(s, IPPROTO_IP, IP_TTL, 1000);	/* over 255: EINVAL */
+	record_int(s, IPPROTO_IP, IP_TTL, 1000); /* over 255: EINVAL */
 	record_int(s, IPPROTO_TCP, TCP_NODELAY, 1);
 	ASSERT_EQ(sockstate_replay(s, fd), 1);
 	ASSERT_EQ(getopt_int(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
@@ -348,7 +351,7 @@ NBTEST(lru_eviction)
 
 	ASSERT_EQ(sockstate_get(t, 1, &s), 0);
 	ASSERT_EQ(sockstate_get(t, 2, &s), 0);
-	record_int(s, SOL_SOCKET, SO_KEEPALIVE, 1);	/* freed on eviction */
+	record_int(s, SOL_SOCKET, SO_KEEPALIVE, 1); /* freed on eviction */
 	ASSERT_EQ(sockstate_get(t, 3, &s), 0);
 	ASSERT_TRUE(sockstate_lookup(t, 1) != NULL);
 	ASSERT_EQ(sockstate_get(t, 4, &s), 0);
@@ -440,7 +443,7 @@ NBTEST(kind_to_string)
 		     "recording");
 	ASSERT_STREQ(sockstate_kind_to_string(SOCKSTATE_SWITCHED), "switched");
 	ASSERT_STREQ(sockstate_kind_to_string(SOCKSTATE_MAX_KIND), "?");
-	ASSERT_STREQ(sockstate_kind_to_string((enum sockstate_kind)-1), "?");
+	ASSERT_STREQ(sockstate_kind_to_string((enum sockstate_kind) - 1), "?");
 }
 
 static const struct nbtest tests[] = {
