@@ -49,12 +49,16 @@ static int seccomp_get_sizes(struct seccomp_notif_sizes *sizes)
 
 bool notify_id_valid(struct notify *n, uint64_t id)
 {
-	return ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+	return n->fd >= 0 &&
+	       ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
 static int send_resp(struct notify *n, uint64_t id, int64_t val, int error,
 		     uint32_t flags)
 {
+	/* Stopped and released: what was held died with the fd. */
+	if (!n->resp)
+		return -ENOENT;
 	memset(n->resp, 0, n->sizes.seccomp_notif_resp);
 	n->resp->id = id;
 	n->resp->val = val;
@@ -91,6 +95,8 @@ int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 
+	if (n->fd < 0)
+		return -ENOENT;
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0)
 		return -errno;
 	return 0;

@@ -77,19 +77,20 @@ void notify_stop(struct notify *n);
 /** notify_id_valid() - is the trapped thread still waiting for @id? */
 bool notify_id_valid(struct notify *n, uint64_t id);
 
-/** notify_continue() - let the kernel run the syscall. Return: 0/-errno */
+/** notify_continue() - let the kernel run the syscall. Return: 0/-errno
+ * (-ENOENT once @n is stopped) */
 int notify_continue(struct notify *n, uint64_t id);
 
 /**
  * notify_answer() - fail the syscall with @error (< 0), or return @val
- * Return: 0, -ENOENT when the thread is gone, other -errno
+ * Return: 0, -ENOENT when the thread is gone or @n stopped, other -errno
  */
 int notify_answer(struct notify *n, uint64_t id, int64_t val, int error);
 
 /**
  * notify_addfd() - install @srcfd in the target as fd number @newfd,
  * replacing what is there (dup2() semantics), without answering.
- * Return: 0, -ENOENT when the thread is gone, other -errno
+ * Return: 0, -ENOENT when the thread is gone or @n stopped, other -errno
  */
 int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 		 bool cloexec);

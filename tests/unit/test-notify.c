@@ -408,6 +408,17 @@ NBTEST(answer_after_death_is_gone)
 	ASSERT_EQ(t.n.stats.gone, 1);
 }
 
+/* Once stopped (the fd closed, the buffers freed), a late answer from a
+ * handler that deferred one is refused as "gone", not a crash. */
+NBTEST(answer_after_stop_is_gone)
+{
+	serve(script_hold, false);
+	ASSERT_EQ(notify_answer(&t.n, 1, 0, 0), -ENOENT);
+	ASSERT_EQ(notify_continue(&t.n, 1), -ENOENT);
+	ASSERT_EQ(notify_addfd(&t.n, 1, 0, 3, true), -ENOENT);
+	ASSERT_TRUE(!notify_id_valid(&t.n, 1));
+}
+
 /* An fd the loop cannot watch: the error, the fd closed, nothing left. */
 NBTEST(start_fails_cleanly)
 {
@@ -433,6 +444,7 @@ int main(void)
 		NBTEST_ENTRY(answers_reach_the_caller),
 		NBTEST_ENTRY(continue_all_calls_no_handler),
 		NBTEST_ENTRY(answer_after_death_is_gone),
+		NBTEST_ENTRY(answer_after_stop_is_gone),
 		NBTEST_ENTRY(start_fails_cleanly),
 	};
 
