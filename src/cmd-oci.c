@@ -372,12 +372,22 @@ static void on_stop(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
+/*
+ * O_NONBLOCK only for the open: a FIFO without a reader is then ENXIO at
+ * once instead of a daemon that never starts.  The writes block, as they
+ * would on stderr.
+ */
 static int open_log_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
+	int fd = open(path, flags | O_NONBLOCK, 0600);
 
 	if (fd < 0)
 		return -errno;
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		close(fd);
+		return -errno;
+	}
 	if (dup2(fd, STDERR_FILENO) < 0) {
 		close(fd);
 		return -errno;
@@ -399,9 +409,12 @@ int nb_cmd_oci(int argc, char **argv)
 		return r;
 	if (d.log_file) {
 		r = open_log_file(d.log_file);
-		if (r < 0)
-			return log_errno(r, "oci: --log-file=%s", d.log_file),
-			       1;
+		if (r < 0) {
+			log_errno(r, "oci: --log-file=%s%s", d.log_file,
+				  r == -ENXIO ? " (a FIFO with no reader)" :
+						"");
+			return 1;
+		}
 	}
 	log_set_prefix("nsbypass oci");
 	/* A runtime that hangs up must not kill us in a write. */

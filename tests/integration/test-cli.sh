@@ -3,7 +3,9 @@
 #
 # test-cli.sh - the command line: --version, --help and "run --help" exit
 # 0; every usage error exits 2 with exactly one stderr line that starts
-# with "nsbypass: ", and never runs the command.
+# with "nsbypass: ", and never runs the command; a bad file on the command
+# line (oci --log-file: a FIFO nobody reads, a directory) fails at once
+# with one line.
 set -xeuo pipefail
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
@@ -62,5 +64,33 @@ expect_usage_error "--net=bogus" run --net=bogus -- touch "$marker"
 expect_usage_error "unknown subcommand" frobnicate
 expect_usage_error "no command after run --" run --
 expect_usage_error "no command after run" run
+
+# expect_file_error DESC PATTERN ARGS...: a bad file named on the command
+# line: a non-zero exit within the timeout (124 is the timeout's), one
+# "nsbypass" line on stderr that matches PATTERN.
+expect_file_error() {
+	local desc=$1 pat=$2 lines
+	shift 2
+	nb_exec timeout -k 5 20 "$NSBYPASS" "$@"
+	lines=$(printf '%s' "$NB_ERR" | grep -c '' || true)
+	if [ "$NB_RC" -eq 0 ] || [ "$NB_RC" -ge 124 ]; then
+		nb_error "$desc: exit status $NB_RC, want a prompt failure"
+	elif [ "$lines" -ne 1 ]; then
+		nb_error "$desc: $lines lines on stderr, want exactly 1"
+	elif ! grep -Eq -- "$pat" <<<"$NB_ERR"; then
+		nb_error "$desc: stderr '$NB_ERR' does not match /$pat/"
+	else
+		nb_pass "$desc: $NB_ERR"
+	fi
+}
+
+# A FIFO nobody reads: the open used to block for good, and a daemon
+# waiting for the ready byte with it.
+mkfifo "$NB_TMP/log.fifo"
+expect_file_error "oci --log-file=FIFO without a reader" 'FIFO with no reader' \
+	oci --listen "$NB_TMP/oci.sock" --log-file "$NB_TMP/log.fifo"
+[ ! -e "$NB_TMP/oci.sock" ] || nb_error "oci left its socket behind"
+expect_file_error "oci --log-file=DIRECTORY" 'Is a directory' \
+	oci --listen "$NB_TMP/oci.sock" --log-file "$NB_TMP"
 
 nb_done
