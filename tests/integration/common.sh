@@ -407,20 +407,37 @@ _nb_dump_logs() {
 	done
 }
 
-# cleanup: kill every recorded server, remove NB_TMP.  Installed below as
-# the EXIT trap; a script that needs more cleanup calls it from its own.
+# _nb_tree PID: PID and every process below it, parents first.
+_nb_tree() {
+	local c
+	echo "$1"
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		_nb_tree "$c"
+	done
+}
+
+# cleanup: kill every recorded server with all it started, remove NB_TMP.
+# Installed below as the EXIT trap; a script that needs more cleanup calls
+# it from its own.  The whole tree: a recorded pid is often a shell (as_user
+# is a function, so start_bg's "&" forks one) whose death alone would leave
+# runuser, nsbypass and the container's server running.
 cleanup() {
-	local rc=$? p
+	local rc=$? p all=()
 	set +e
 	for p in "${NB_PIDS[@]}"; do
+		mapfile -t -O "${#all[@]}" all < <(_nb_tree "$p")
+	done
+	for p in "${all[@]}"; do
 		kill "$p" 2>/dev/null
 	done
-	for p in "${NB_PIDS[@]}"; do
+	for p in "${all[@]}"; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -9 "$p" 2>/dev/null
+	done
+	for p in "${NB_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
