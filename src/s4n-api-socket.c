@@ -301,6 +301,32 @@ static int short_path(const char *path, char *buf, size_t size, int *ret_dirfd)
 	return 0;
 }
 
+/*
+ * Bind a socket at @bind_path and hand it to @server.  Not uv_pipe_bind():
+ * libuv would unlink() the path when the handle closes, which the
+ * sandbox's filter forbids (a kill) and which is api_socket_stop()'s (or
+ * the cleaner's) to do.
+ */
+static int bind_socket(uv_pipe_t *server, const char *bind_path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	memcpy(sun.sun_path, bind_path, strlen(bind_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = uv_pipe_open(server, fd);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 int api_socket_start(uv_loop_t *loop, const char *path,
 		     struct hostfwd_table *table, struct api_socket **ret)
 {
@@ -335,7 +361,7 @@ int api_socket_start(uv_loop_t *loop, const char *path,
 		return r;
 	}
 	s->server.data = s;
-	r = uv_pipe_bind(&s->server, bind_path);
+	r = bind_socket(&s->server, bind_path);
 	if (r == 0) {
 		r = uv_listen((uv_stream_t *)&s->server, API_SOCKET_BACKLOG,
 			      on_connection);

@@ -563,7 +563,7 @@ expect_status_field() {
 inner_echo() {
 	start_bg "inner-$1" as_user sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
 		"$U/inner-$1.pid" nsenter -t "$HOLDER" -U -n --preserve-credentials \
-		"$NB_PYTHON" -u "$ECHO" :: "$2"
+		"$NB_PYTHON" -u "$ECHO" 0.0.0.0 "$2"
 	for _ in $(seq 1 100); do
 		in_ns "$HOLDER" ss -Hltn "( sport = :$2 )" | grep -q . && return 0
 		sleep 0.1
