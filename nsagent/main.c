@@ -64,6 +64,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "macaddr.h"
 #include "netconf.h"
 #include "netns.h"
 #include "tap.h"
@@ -72,7 +73,7 @@
 #define USAGE                                                         \
 	"usage: nsbypass-nsagent --report-fd N [--kill-on-hangup] "   \
 	"[--tap NAME [--tap-only] (--attach | --mtu N --address A/P " \
-	"--gateway G [--address6 A/P --gateway6 G])]"
+	"--gateway G [--address6 A/P --gateway6 G] [--mac MAC])]"
 
 /* The tap's MTU: Ethernet's minimum, the tap driver's maximum. */
 #define MTU_MIN 68
@@ -87,6 +88,7 @@ struct args {
 	unsigned int mtu;
 	const char *address, *gateway;
 	const char *address6, *gateway6; /* both NULL or both set */
+	const char *mac;		 /* the tap's MAC address, or NULL */
 	bool attach;   /* --attach: open the tap, configure nothing */
 	bool tap_only; /* --tap-only: exit once the tap is sent */
 };
@@ -263,6 +265,7 @@ static int __attribute__((format(printf, 1, 2))) bad_args(const char *fmt, ...)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	uint8_t mac[6];
 	const char *mtu = NULL;
 	long v;
 
@@ -299,6 +302,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			slot = &a->address6;
 		else if (strcmp(opt, "--gateway6") == 0)
 			slot = &a->gateway6;
+		else if (strcmp(opt, "--mac") == 0)
+			slot = &a->mac;
 		else
 			return bad_args("unknown argument '%s'", opt);
 		if (i + 1 >= argc)
@@ -315,7 +320,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (!a->tap) {
 		if (a->mtu || a->address || a->gateway || a->address6 ||
-		    a->gateway6 || a->attach || a->tap_only)
+		    a->gateway6 || a->mac || a->attach || a->tap_only)
 			return bad_args("tap settings without --tap");
 		return 0;
 	}
@@ -325,10 +330,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->tap, IFNAMSIZ - 1);
 	if (a->attach) {
 		if (a->mtu || a->address || a->gateway || a->address6 ||
-		    a->gateway6)
+		    a->gateway6 || a->mac)
 			return bad_args(
 				"--attach configures nothing: no --mtu, "
-				"--address or --gateway");
+				"--address, --gateway or --mac");
 		return 0;
 	}
 	if (!a->mtu || !a->address || !a->gateway)
@@ -339,6 +344,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (!addr_is(a->gateway, false, AF_INET))
 		return bad_args("--gateway: '%s' is not an IPv4 address",
 				a->gateway);
+	if (a->mac && macaddr_parse(a->mac, mac) < 0)
+		return bad_args("--mac: '%s' is not a unicast MAC address "
+				"xx:xx:xx:xx:xx:xx",
+				a->mac);
 	if (!a->address6 != !a->gateway6)
 		return bad_args("--address6 and --gateway6 go together");
 	if (!a->address6)
@@ -400,6 +409,15 @@ static int setup_tap(struct nl_sock *sk, const struct args *a)
 	if (r == 0) {
 		snprintf(what, sizeof(what), "cannot bring up lo");
 		r = netconf_lo_up(sk);
+	}
+	if (r == 0 && a->mac) {
+		uint8_t mac[6];
+
+		snprintf(what, sizeof(what), "cannot set MAC address %s",
+			 a->mac);
+		r = macaddr_parse(a->mac, mac);
+		if (r == 0)
+			r = netconf_link_set_mac(sk, a->tap, mac);
 	}
 	if (r == 0) {
 		snprintf(what, sizeof(what), "cannot bring it up with MTU %u",

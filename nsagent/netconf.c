@@ -173,11 +173,32 @@ static int addr_build(const char *s, bool prefix, struct nl_addr **ret)
 	return 0;
 }
 
+/* Apply @change to the link @name; its index to @ret_ifindex if given. */
+static int link_change(struct nl_sock *sk, const char *name,
+		       struct rtnl_link *change, int *ret_ifindex)
+{
+	struct rtnl_link *link = NULL;
+	struct errcap ec;
+	int r;
+
+	r = errcap_begin(sk, &ec);
+	if (r < 0)
+		return r;
+	r = rtnl_link_get_kernel(sk, 0, name, &link);
+	if (r >= 0)
+		r = rtnl_link_change(sk, link, change, 0);
+	r = errcap_end(sk, &ec, r);
+	if (r == 0 && ret_ifindex)
+		*ret_ifindex = rtnl_link_get_ifindex(link);
+	if (link)
+		rtnl_link_put(link);
+	return r;
+}
+
 int netconf_link_up(struct nl_sock *sk, const char *name, unsigned int mtu,
 		    int *ret_ifindex)
 {
-	struct rtnl_link *link = NULL, *change;
-	struct errcap ec;
+	struct rtnl_link *change;
 	int r;
 
 	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ || mtu > INT_MAX)
@@ -188,19 +209,28 @@ int netconf_link_up(struct nl_sock *sk, const char *name, unsigned int mtu,
 	rtnl_link_set_flags(change, IFF_UP);
 	if (mtu)
 		rtnl_link_set_mtu(change, mtu);
-	r = errcap_begin(sk, &ec);
-	if (r < 0)
-		goto out_put_change;
-	r = rtnl_link_get_kernel(sk, 0, name, &link);
-	if (r >= 0)
-		r = rtnl_link_change(sk, link, change, 0);
-	r = errcap_end(sk, &ec, r);
-	if (r == 0 && ret_ifindex)
-		*ret_ifindex = rtnl_link_get_ifindex(link);
-	if (link)
-		rtnl_link_put(link);
-out_put_change:
+	r = link_change(sk, name, change, ret_ifindex);
 	rtnl_link_put(change);
+	return r;
+}
+
+int netconf_link_set_mac(struct nl_sock *sk, const char *name,
+			 const uint8_t mac[6])
+{
+	struct nl_addr *addr;
+	struct rtnl_link *change;
+	int r = -ENOMEM;
+
+	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
+		return -EINVAL;
+	addr = nl_addr_build(AF_LLC, mac, 6);
+	change = rtnl_link_alloc();
+	if (addr && change) {
+		rtnl_link_set_addr(change, addr);
+		r = link_change(sk, name, change, NULL);
+	}
+	rtnl_link_put(change);
+	nl_addr_put(addr);
 	return r;
 }
 

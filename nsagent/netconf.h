@@ -11,6 +11,7 @@
 #define NB_NSAGENT_NETCONF_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct nl_sock;
 
@@ -39,6 +40,20 @@ int netconf_addr_parse(const char *s, bool prefix, int *ret_family);
  */
 int netconf_link_up(struct nl_sock *sk, const char *name, unsigned int mtu,
 		    int *ret_ifindex);
+
+/**
+ * netconf_link_set_mac() - give the link @name the MAC address @mac
+ * @sk:		a connected NETLINK_ROUTE socket
+ * @name:	the link's name
+ * @mac:	the address (6 bytes)
+ *
+ * What slirp4netns --configure --macaddress does to its tap (there with
+ * SIOCSIFHWADDR, here over rtnetlink).
+ *
+ * Return: 0 or -errno (-ENODEV: no such link)
+ */
+int netconf_link_set_mac(struct nl_sock *sk, const char *name,
+			 const uint8_t mac[6]);
 
 /**
  * netconf_lo_up() - bring the loopback link "lo" up

@@ -9,6 +9,7 @@
  * The command line is parsed here, as slirp4netns parses it; the rest is
  * s4n.c's.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -23,7 +24,9 @@
 #include "config.h"
 #include "fallback.h"
 #include "log.h"
+#include "macaddr.h"
 #include "nsagent-client.h"
+#include "s4n-options.h"
 #include "s4n.h"
 #include "util.h"
 
@@ -69,12 +72,22 @@ static void s4n_usage(FILE *f)
 		"--userns-path=PATH       the user namespace to join (default: "
 		"the PID's,\n"
 		"                         none for --netns-type=path)\n"
-		"--enable-sandbox         accepted; the slirp process never "
-		"enters the\n"
-		"                         namespaces, a sandboxed helper does "
-		"(see docs)\n"
+		"--enable-sandbox         confine the slirp process: an empty "
+		"root of its own\n"
+		"                         (new mount namespace), no "
+		"capabilities but\n"
+		"                         CAP_NET_BIND_SERVICE\n"
 		"--enable-seccomp         confine the slirp process with a "
-		"seccomp filter\n"
+		"seccomp allow-list\n"
+		"--outbound-addr=IPv4     bind the host sockets slirp opens to "
+		"this address\n"
+		"                         (or to the IPv4 address of this "
+		"interface)\n"
+		"--outbound-addr6=IPv6    the same for IPv6\n"
+		"--disable-dns            no DNS forwarder on 10.0.2.3 (or "
+		"the --cidr's .3)\n"
+		"--macaddress=MAC         the tap's MAC address (only valid "
+		"with -c)\n"
 		"-h, --help               show this help and exit\n"
 		"-v, --version            show version and exit\n");
 }
@@ -131,9 +144,11 @@ static int parse_positional(int argc, char **argv, struct s4n_args *a)
 	if (argc < 1)
 		return nb_usage_error("slirp4netns: no PID or PATH given (see "
 				      "'slirp4netns --help')");
+	/* slirp4netns warns and goes on, "for preventing potential
+	 * compatibility issue" (its words). */
 	if (argc > 2)
-		return nb_usage_error("slirp4netns: unexpected argument '%s'",
-				      argv[2]);
+		log_warn("too many arguments: '%s'%s ignored", argv[2],
+			 argc > 3 ? " and what follows" : "");
 	a->target = argv[0];
 	a->tap = argc == 2 ? argv[1] : "tap0";
 	if (a->netns_type_path) {
@@ -162,6 +177,44 @@ static bool tap_name_ok(const char *name)
 	       nsagent_parse_tap(msg, (size_t)n, out) == 0;
 }
 
+/* --cidr, refused with slirp4netns's words. */
+static int parse_cidr(const char *s, struct fallback_config *cfg, char *err,
+		      size_t size)
+{
+	struct in_addr net;
+	unsigned int prefix;
+
+	if (s4n_parse_cidr(s, &net, &prefix, err, size) < 0 ||
+	    fallback_config_set_cidr(cfg, s) < 0)
+		return nb_usage_error("slirp4netns: --cidr=%s: %s", s, err);
+	return 0;
+}
+
+/* --outbound-addr (@family AF_INET) or --outbound-addr6 (AF_INET6). */
+static int parse_outbound(const char *s, int family,
+			  struct fallback_config *cfg)
+{
+	bool v4 = family == AF_INET;
+	void *addr = v4 ? (void *)&cfg->outbound.sin_addr :
+			  (void *)&cfg->outbound6.sin6_addr;
+	int r = s4n_outbound_addr(s, family, addr);
+
+	if (r < 0)
+		return nb_usage_error("slirp4netns: --outbound-addr%s=%s: "
+				      "outbound-addr%s has to be valid ipv%c "
+				      "address or interface name%s",
+				      v4 ? "" : "6", s, v4 ? "" : "6",
+				      v4 ? '4' : '6',
+				      r == -EINVAL ?
+					      "" :
+					      " (cannot list interfaces)");
+	if (v4)
+		cfg->outbound.sin_family = AF_INET;
+	else
+		cfg->outbound6.sin6_family = AF_INET6;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct s4n_args *a)
 {
 	enum {
@@ -171,6 +224,10 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 		OPT_USERNS_PATH,
 		OPT_SANDBOX,
 		OPT_SECCOMP,
+		OPT_OUTBOUND,
+		OPT_OUTBOUND6,
+		OPT_NO_DNS,
+		OPT_MAC,
 	};
 	static const struct option opts[] = {
 		{ "configure", no_argument, NULL, 'c' },
@@ -186,10 +243,16 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 		{ "userns-path", required_argument, NULL, OPT_USERNS_PATH },
 		{ "enable-sandbox", no_argument, NULL, OPT_SANDBOX },
 		{ "enable-seccomp", no_argument, NULL, OPT_SECCOMP },
+		{ "outbound-addr", required_argument, NULL, OPT_OUTBOUND },
+		{ "outbound-addr6", required_argument, NULL, OPT_OUTBOUND6 },
+		{ "disable-dns", no_argument, NULL, OPT_NO_DNS },
+		{ "macaddress", required_argument, NULL, OPT_MAC },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
+	const char *mac = NULL;
+	char err[128];
 	int o, v, r;
 
 	memset(a, 0, sizeof(*a));
@@ -233,10 +296,9 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 			a->api_socket = optarg;
 			break;
 		case OPT_CIDR:
-			if (fallback_config_set_cidr(&a->cfg, optarg) < 0)
-				return nb_usage_error(
-					"slirp4netns: --cidr=%s: want an IPv4 network of prefix 1 to 25",
-					optarg);
+			r = parse_cidr(optarg, &a->cfg, err, sizeof(err));
+			if (r)
+				return r;
 			break;
 		case OPT_NO_HOST_LOOPBACK:
 			a->cfg.enable_host_loopback = false;
@@ -263,10 +325,36 @@ static int parse_args(int argc, char **argv, struct s4n_args *a)
 		case OPT_SECCOMP:
 			a->enable_seccomp = true;
 			break;
+		case OPT_OUTBOUND:
+			r = parse_outbound(optarg, AF_INET, &a->cfg);
+			if (r)
+				return r;
+			break;
+		case OPT_OUTBOUND6:
+			r = parse_outbound(optarg, AF_INET6, &a->cfg);
+			if (r)
+				return r;
+			break;
+		case OPT_NO_DNS:
+			a->cfg.disable_dns = true;
+			break;
+		case OPT_MAC:
+			if (macaddr_parse(optarg, a->mac) < 0)
+				return nb_usage_error(
+					"slirp4netns: --macaddress=%s: macaddress has to be a valid MAC address (hex string, 6 bytes, each byte separated by a ':'), and unicast",
+					optarg);
+			a->has_mac = true;
+			mac = optarg;
+			break;
 		default:
 			return cli_opt_default(&s4n_cli, o, argv);
 		}
 	}
+	if (mac && !a->configure)
+		return nb_usage_error("slirp4netns: --macaddress=%s: --macaddr "
+				      "cannot be specified when --configure or "
+				      "-c is not specified",
+				      mac);
 	r = parse_positional(argc - optind, argv + optind, a);
 	if (r)
 		return r;

@@ -68,6 +68,9 @@ struct fallback {
 	uv_check_t check;
 	uv_timer_t timeout;
 	struct in_addr guest;
+	/* libslirp keeps pointers to these, not copies. */
+	struct sockaddr_in outbound;
+	struct sockaddr_in6 outbound6;
 	fallback_gone_cb on_gone;
 	void *gone_data;
 	int open_handles;
@@ -468,7 +471,8 @@ void fallback_stop(struct fallback *f)
 	}
 }
 
-static void fill_slirp_config(const struct fallback_config *c, SlirpConfig *s)
+static void fill_slirp_config(struct fallback *f,
+			      const struct fallback_config *c, SlirpConfig *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->version = SLIRP_CONFIG_VERSION; /* see the top of this file */
@@ -488,6 +492,14 @@ static void fill_slirp_config(const struct fallback_config *c, SlirpConfig *s)
 		inet_pton(AF_INET6, "fd00::2", &s->vhost6);
 		inet_pton(AF_INET6, "fd00::3", &s->vnameserver6);
 	}
+	/* Version 3 and later (we ask for 4 or 6) read these. */
+	s->disable_dns = c->disable_dns;
+	f->outbound = c->outbound;
+	f->outbound6 = c->outbound6;
+	if (f->outbound.sin_family == AF_INET)
+		s->outbound_addr = &f->outbound;
+	if (f->outbound6.sin6_family == AF_INET6)
+		s->outbound_addr6 = &f->outbound6;
 }
 
 int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
@@ -510,7 +522,7 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 		fallback_free(f);
 		return r;
 	}
-	fill_slirp_config(cfg, &sc);
+	fill_slirp_config(f, cfg, &sc);
 	f->slirp = slirp_new(&sc, &slirp_callbacks, f);
 	if (!f->slirp) {
 		fallback_free(f);

@@ -26,6 +26,11 @@ struct fallback_config {
 	unsigned int mtu;	   /* 65520 */
 	bool enable_ipv6;	   /* fd00::/64, host fd00::2, dns fd00::3 */
 	bool enable_host_loopback; /* false: 10.0.2.2 never reaches 127.0.0.1 */
+	bool disable_dns; /* true: nothing answers on @dns (and fd00::3) */
+	/* Host sockets slirp opens for the container are bound to these
+	 * (libslirp's outbound_addr, outbound_addr6); family 0: not bound. */
+	struct sockaddr_in outbound;
+	struct sockaddr_in6 outbound6;
 };
 
 /** fallback_config_default() - slirp4netns's defaults, MTU 65520 */

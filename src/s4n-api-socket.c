@@ -35,6 +35,7 @@
 #include "log.h"
 #include "s4n-api-socket.h"
 #include "s4n-api.h"
+#include "sandbox.h"
 #include "unix-path.h"
 #include "util.h"
 
@@ -300,6 +301,32 @@ static int short_path(const char *path, char *buf, size_t size, int *ret_dirfd)
 	return 0;
 }
 
+/*
+ * Bind a socket at @bind_path and hand it to @server.  Not uv_pipe_bind():
+ * libuv would unlink() the path when the handle closes, which the
+ * sandbox's filter forbids (a kill) and which is api_socket_stop()'s (or
+ * the cleaner's) to do.
+ */
+static int bind_socket(uv_pipe_t *server, const char *bind_path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	memcpy(sun.sun_path, bind_path, strlen(bind_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = uv_pipe_open(server, fd);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 int api_socket_start(uv_loop_t *loop, const char *path,
 		     struct hostfwd_table *table, struct api_socket **ret)
 {
@@ -334,7 +361,7 @@ int api_socket_start(uv_loop_t *loop, const char *path,
 		return r;
 	}
 	s->server.data = s;
-	r = uv_pipe_bind(&s->server, bind_path);
+	r = bind_socket(&s->server, bind_path);
 	if (r == 0) {
 		r = uv_listen((uv_stream_t *)&s->server, API_SOCKET_BACKLOG,
 			      on_connection);
@@ -355,7 +382,9 @@ void api_socket_stop(struct api_socket *s)
 	if (!s || s->stopping)
 		return;
 	s->stopping = true;
-	if (unlink(s->path) < 0 && errno != ENOENT)
+	/* Confined, unlink() is not ours (the filter would kill us): the
+	 * cleaner removes the socket (s4n-cleaner.h). */
+	if (!sandbox_active() && unlink(s->path) < 0 && errno != ENOENT)
 		log_debug("api socket: cannot remove %s: %s", s->path,
 			  strerror(errno));
 	for (size_t i = 0; i < ARRAY_SIZE(s->conns); i++)

@@ -39,7 +39,8 @@ int api_socket_start(uv_loop_t *loop, const char *path,
 
 /**
  * api_socket_stop() - close the socket and every connection, remove the
- * socket file; the memory goes once libuv has closed the handles.
+ * socket file (not under the seccomp filter: see s4n-cleaner.h); the
+ * memory goes once libuv has closed the handles.
  * @s:		the socket, or NULL
  */
 void api_socket_stop(struct api_socket *s);

@@ -10,7 +10,10 @@
  * to 65535 (slirp4netns truncates 80.5 to 80).  An empty host_addr or
  * guest_addr means the default, as in slirp4netns: rootlesskit sends
  * both fields always, empty when it has nothing to say.  Replies never
- * echo the client's strings back.
+ * echo the client's strings back.  Each error's text starts with
+ * slirp4netns's own words for it ("bad request: no execute found", "bad
+ * request: too large message", ...), which clients and scripts look for;
+ * what follows in parentheses says more.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,10 +235,12 @@ static char *add_hostfwd(struct hostfwd_table *t, json_object *args)
 
 	r = hostfwd_add(t, &fwd);
 	if (r == -ENOSPC)
-		return error_reply("add_hostfwd: too many forwards (at most %d)",
+		return error_reply("bad request: add_hostfwd: slirp_add_hostfwd "
+				   "failed (too many forwards: at most %d)",
 				   HOSTFWD_MAX);
 	if (r < 0)
-		return error_reply("add_hostfwd: cannot forward: %s",
+		return error_reply("bad request: add_hostfwd: slirp_add_hostfwd "
+				   "failed (%s)",
 				   strerror(-r));
 	ret = json_object_new_object();
 	if (ret)
@@ -314,7 +319,9 @@ static char *remove_hostfwd(struct hostfwd_table *t, json_object *args)
 				   "(no forward has id %lld)",
 				   (long long)id);
 	if (r < 0)
-		return error_reply("remove_hostfwd: %s", strerror(-r));
+		return error_reply("bad request: remove_hostfwd: "
+				   "slirp_remove_hostfwd failed (%s)",
+				   strerror(-r));
 	return return_reply(json_object_new_object());
 }
 
@@ -325,19 +332,21 @@ char *api_handle(struct hostfwd_table *t, const char *req, size_t len)
 	char *reply;
 
 	if (len >= API_REQUEST_MAX)
-		return error_reply("bad request: the request must be shorter "
-				   "than %d bytes",
+		return error_reply("bad request: too large message (a request "
+				   "must be shorter than %d bytes)",
 				   API_REQUEST_MAX);
 	o = jsontext_parse(req, len, API_JSON_DEPTH);
 	if (!o)
 		return error_reply("bad request: cannot parse JSON");
 	if (!json_object_is_type(o, json_type_object)) {
-		reply = error_reply("bad request: not a JSON object");
+		reply = error_reply("bad request: json_object() failed (not a "
+				    "JSON object)");
 		goto out_put;
 	}
 	if (!json_object_object_get_ex(o, "execute", &exec) ||
 	    !json_object_is_type(exec, json_type_string)) {
-		reply = error_reply("bad request: no \"execute\" string");
+		reply = error_reply("bad request: no execute found (want an "
+				    "\"execute\" string)");
 		goto out_put;
 	}
 	if (json_object_object_get_ex(o, "arguments", &args) && args &&

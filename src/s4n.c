@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,13 +34,14 @@
 #include "nsagent-client.h"
 #include "nsjoin.h"
 #include "s4n-api-socket.h"
-#include "s4n-confine.h"
+#include "s4n-cleaner.h"
 #include "s4n-hostfwd.h"
 #include "s4n.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define S4N_TAP_TIMEOUT_MS 10000
-#define S4N_NSAGENT_ARGS_MAX 20
+#define S4N_NSAGENT_ARGS_MAX 22
 /* The container's IPv6 address that --configure sets (slirp4netns lets
  * SLAAC pick one at random) and that IPv6 forwards go to by default. */
 #define S4N_GUEST6 "fd00::100"
@@ -54,6 +57,7 @@ struct s4n_ctx {
 	int pidfd; /* PID form: the target, else -1 */
 	uv_poll_t pid_poll;
 	bool pid_polling;
+	int cleaner; /* our end of the API socket cleaner's pair, or -1 */
 	uv_signal_t signals[2];
 	bool stopping;
 };
@@ -66,7 +70,8 @@ _Static_assert(ARRAY_SIZE(stop_signals) ==
 /* nsagent's command line: the tap only, then it exits. */
 static void nsagent_argv(const struct s4n_args *a, char **argv)
 {
-	static char mtu[16], addr[INET_ADDRSTRLEN + 8], gw[INET_ADDRSTRLEN];
+	static char mtu[16], addr[INET_ADDRSTRLEN + 8], gw[INET_ADDRSTRLEN],
+		mac[18];
 	char ip[INET_ADDRSTRLEN];
 	size_t n = 0;
 
@@ -89,6 +94,14 @@ static void nsagent_argv(const struct s4n_args *a, char **argv)
 		argv[n++] = addr;
 		argv[n++] = (char *)"--gateway";
 		argv[n++] = gw;
+		if (a->has_mac) {
+			snprintf(mac, sizeof(mac),
+				 "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
+				 a->mac[1], a->mac[2], a->mac[3], a->mac[4],
+				 a->mac[5]);
+			argv[n++] = (char *)"--mac";
+			argv[n++] = mac;
+		}
 		if (a->cfg.enable_ipv6) {
 			argv[n++] = (char *)"--address6";
 			argv[n++] = (char *)S4N_GUEST6 "/64";
@@ -259,33 +272,59 @@ static void on_tap_gone(struct fallback *f, void *data)
 	s4n_stop(ctx);
 }
 
+/* The --outbound-addr[6] line's text: the address, or "any". */
+static const char *outbound_text(const struct fallback_config *c, bool v6,
+				 char *buf, size_t size)
+{
+	if (!v6 && c->outbound.sin_family == AF_INET)
+		return inet_ntop(AF_INET, &c->outbound.sin_addr, buf,
+				 (socklen_t)size);
+	if (v6 && c->outbound6.sin6_family == AF_INET6)
+		return inet_ntop(AF_INET6, &c->outbound6.sin6_addr, buf,
+				 (socklen_t)size);
+	return "any";
+}
+
 static void print_summary(const struct s4n_args *a)
 {
 	const struct fallback_config *c = &a->cfg;
 	char net[INET_ADDRSTRLEN], host[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN],
-		guest[INET_ADDRSTRLEN];
+		guest[INET_ADDRSTRLEN], out4[INET_ADDRSTRLEN],
+		out6[INET6_ADDRSTRLEN], mac[18] = "the kernel's";
 
 	inet_ntop(AF_INET, &c->network, net, sizeof(net));
 	inet_ntop(AF_INET, &c->host, host, sizeof(host));
 	inet_ntop(AF_INET, &c->dns, dns, sizeof(dns));
 	inet_ntop(AF_INET, &c->guest, guest, sizeof(guest));
+	if (a->has_mac)
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 a->mac[0], a->mac[1], a->mac[2], a->mac[3], a->mac[4],
+			 a->mac[5]);
 	printf("nsbypass slirp4netns: slirp on %s (%s)\n"
 	       "* MTU:             %u\n"
 	       "* Network:         %s/%u\n"
 	       "* Gateway:         %s\n"
-	       "* DNS:             %s\n"
+	       "* DNS:             %s%s\n"
 	       "* Recommended IP:  %s\n"
+	       "* MAC address:     %s\n"
 	       "* Host loopback:   %s\n"
 	       "* IPv6:            %s\n"
+	       "* Outbound IPv4:   %s\n"
+	       "* Outbound IPv6:   %s\n"
 	       "* API socket:      %s\n"
+	       "* Sandbox:         %s\n"
 	       "* Seccomp:         %s\n",
 	       a->tap, a->configure ? "configured" : "as it was", c->mtu, net,
-	       c->prefix, host, dns, guest,
+	       c->prefix, host, dns, c->disable_dns ? " (disabled)" : "", guest,
+	       mac,
 	       c->enable_host_loopback ? "reachable via the gateway" :
 					 "blocked",
 	       c->enable_ipv6 ? "fd00::/64, gateway fd00::2, DNS fd00::3" :
 				"off",
+	       outbound_text(c, false, out4, sizeof(out4)),
+	       outbound_text(c, true, out6, sizeof(out6)),
 	       a->api_socket ? a->api_socket : "none",
+	       a->enable_sandbox ? "on" : "off",
 	       a->enable_seccomp ? "on" : "off");
 	fflush(stdout);
 }
@@ -338,6 +377,58 @@ static int s4n_listen(struct s4n_ctx *ctx, const struct s4n_args *a)
 	return 0;
 }
 
+/*
+ * --enable-sandbox: an empty root of our own (libslirp's files and an
+ * empty /run, which slirp4netns's users look for), no capabilities but
+ * CAP_NET_BIND_SERVICE (slirp4netns keeps it: a forward to a low port
+ * added later, where we have it).  --enable-seccomp: the allow-list,
+ * last (it refuses the calls the sandbox makes), with the loop rebuilt
+ * under it (sandbox.h says why).  Everything the network needs from the
+ * host is open by now; a failure is fatal, as in slirp4netns.
+ */
+static int confine(struct s4n_ctx *ctx, const struct s4n_args *a)
+{
+	static const struct sandbox_file slirp_files[] = SANDBOX_SLIRP_FILES;
+	struct sandbox_file files[ARRAY_SIZE(slirp_files) + 1];
+	size_t n = 0;
+	int r;
+
+	if (!a->enable_sandbox && !a->enable_seccomp)
+		return 0;
+	/* Neither may remove the API socket at exit: the cleaner does. */
+	if (a->api_socket) {
+		ctx->cleaner = s4n_cleaner_start(a->api_socket);
+		if (ctx->cleaner < 0)
+			return ctx->cleaner;
+	}
+	if (a->enable_sandbox) {
+		for (; slirp_files[n].path; n++)
+			files[n] = slirp_files[n];
+		files[n++] = (struct sandbox_file){ "/run", "" };
+		files[n] = (struct sandbox_file){ NULL, NULL };
+		r = sandbox_enter_root(files);
+		if (r == 0)
+			r = sandbox_drop_caps(1ULL << CAP_NET_BIND_SERVICE);
+		if (r < 0)
+			return log_errno(r, "cannot create the sandbox");
+	} else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		/* What an unprivileged process needs to load a filter. */
+		return log_errno(-errno, "cannot set no_new_privs");
+	}
+	if (!a->enable_seccomp)
+		return 0;
+	r = sandbox_load_filter();
+	if (r == 0) {
+		r = uv_loop_fork(&ctx->loop);
+		if (r < 0)
+			log_errno(r,
+				  "cannot rebuild the loop under the filter");
+	}
+	if (r < 0)
+		return log_errno(r, "cannot load the seccomp filter");
+	return 0;
+}
+
 /* The rest on the loop: slirp, the exit fd, the target's end. */
 static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 {
@@ -371,12 +462,7 @@ static int s4n_start(struct s4n_ctx *ctx, const struct s4n_args *a, int tap)
 		if (r < 0)
 			return log_errno(r, "cannot watch process %d", a->pid);
 	}
-	if (a->enable_seccomp) {
-		r = confine_seccomp();
-		if (r < 0)
-			return log_errno(r, "cannot load the seccomp filter");
-	}
-	return 0;
+	return confine(ctx, a);
 }
 
 int s4n_run(const struct s4n_args *a)
@@ -384,6 +470,15 @@ int s4n_run(const struct s4n_args *a)
 	static struct s4n_ctx ctx;
 	int tap, r;
 
+	/* Before the loop exists: the sandbox keeps only what we name. */
+	if (a->enable_sandbox) {
+		const int keep[] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO,
+				     a->exit_fd, a->ready_fd };
+
+		r = sandbox_close_fds(keep, ARRAY_SIZE(keep));
+		if (r < 0)
+			return log_errno(r, "cannot close inherited fds"), 1;
+	}
 	/* Ours now: no helper may inherit them. */
 	if (a->exit_fd >= 0)
 		fcntl(a->exit_fd, F_SETFD, FD_CLOEXEC);
@@ -393,6 +488,7 @@ int s4n_run(const struct s4n_args *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	ctx.pidfd = -1;
+	ctx.cleaner = -1;
 	if (a->pid > 0) {
 		ctx.pidfd = (int)syscall(SYS_pidfd_open, a->pid, 0);
 		if (ctx.pidfd < 0)
@@ -417,5 +513,6 @@ int s4n_run(const struct s4n_args *a)
 	uv_loop_close(&ctx.loop);
 	ctx.table = hostfwd_table_free(ctx.table);
 	closep(&ctx.pidfd);
+	s4n_cleaner_finish(ctx.cleaner);
 	return r < 0 ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #define NB_S4N_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "fallback.h"
@@ -28,6 +29,8 @@ struct s4n_args {
 	const char *target; /* PID or PATH */
 	pid_t pid;	    /* PID form: the target, else 0 */
 	const char *tap;
+	bool has_mac; /* --macaddress: @mac for the tap (with --configure) */
+	uint8_t mac[6];
 	char netns_file[64], userns_file[64]; /* /proc/PID/ns/... */
 	struct fallback_config cfg;
 };

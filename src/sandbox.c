@@ -237,6 +237,21 @@ static int bind_file(const char *root, const char *path, int src)
 	return 0;
 }
 
+/* An empty directory at @path under @root. */
+static int empty_dir(const char *root, const char *path)
+{
+	char target[PATH_MAX];
+	int r;
+
+	if ((size_t)snprintf(target, sizeof(target), "%s%s", root, path) >=
+	    sizeof(target))
+		return -ENAMETOOLONG;
+	r = make_parents(target);
+	if (r == 0 && mkdir(target, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	return r;
+}
+
 /* Open the sources of @files (O_PATH); a missing one is -1, left out. */
 static int open_sources(const struct sandbox_file *files, int *fds, size_t n)
 {
@@ -247,6 +262,8 @@ static int open_sources(const struct sandbox_file *files, int *fds, size_t n)
 		if (files[i].path[0] != '/')
 			return log_errno(-EINVAL, "sandbox: %s: not absolute",
 					 files[i].path);
+		if (!*src)
+			continue; /* an empty directory: nothing to open */
 		fds[i] = open(src, O_PATH | O_CLOEXEC);
 		if (fds[i] < 0 && errno != ENOENT)
 			return log_errno(-errno, "sandbox: cannot open %s",
@@ -280,6 +297,13 @@ static int enter_root(const struct sandbox_file *files, const int *src)
 		return log_errno(-errno,
 				 "sandbox: cannot mount an empty tmpfs");
 	for (size_t i = 0; files && files[i].path; i++) {
+		if (files[i].source && !*files[i].source) {
+			r = empty_dir(dir, files[i].path);
+			if (r < 0)
+				return log_errno(r, "sandbox: cannot make %s",
+						 files[i].path);
+			continue;
+		}
 		if (src[i] < 0)
 			continue;
 		r = bind_file(dir, files[i].path, src[i]);

@@ -36,7 +36,9 @@
 /**
  * struct sandbox_file - a host file seen, read-only, in the empty root
  * @path:	where it is seen (absolute)
- * @source:	the host file (symlinks followed); NULL: @path itself
+ * @source:	the host file (symlinks followed); NULL: @path itself; "":
+ *		none, @path is an empty directory (what programs or tests
+ *		expect to find, with nothing of the host's in it)
  *
  * A file that is missing on the host is left out without an error.
  * Replacing the host file by rename() (what some resolvers' managers do)

@@ -24,9 +24,30 @@
 #    inside the user namespace with --netns-type=path and no
 #    --userns-path, --enable-sandbox --enable-seccomp --enable-ipv6 (the
 #    filter is on, IPv6 reaches the test host);
+#  - --enable-sandbox --enable-seccomp as the user (PID form): the root
+#    it sees is empty (libslirp's two files and an empty /run), CapEff is
+#    cap_net_bind_service alone, Seccomp 2; TCP, UDP, IPv6 and DNS go
+#    through, the API adds, lists and removes; the API socket is removed
+#    after its exit and after a kill -9 (by the cleaner process);
+#    --enable-seccomp alone too;
+#  - the options slirp4netns takes through libslirp's SlirpConfig:
+#    --outbound-addr (an address, and an interface name) and
+#    --outbound-addr6: the test host sees the connection from there;
+#    --disable-dns: 10.0.2.3 answers no DNS; --macaddress on the tap;
+#    slirp4netns's words for a bad --cidr, --macaddress or
+#    --outbound-addr; an extra argument is warned about, not refused;
 #  - rootless podman itself (network_cmd_path, a published port through
 #    the API socket) and rootlesskit itself (--slirp4netns-binary).
+#
+# It runs in a private mount namespace of its own where one can be made,
+# with a test resolv.conf naming a DNS responder on the test host (the
+# DNS checks are skipped otherwise).
 set -xeuo pipefail
+
+if [ -z "${NB_S4N_MNTNS:-}" ] && [ "$(id -u)" -eq 0 ] &&
+	unshare -m --propagation private true 2>/dev/null; then
+	NB_S4N_MNTNS=1 exec unshare -m --propagation private "$0" "$@"
+fi
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 
@@ -74,6 +95,29 @@ EP=$NB_ECHO_PORT
 LP=$(free_port)
 LLOG=$NB_TMP/host-loopback.peers
 start_echo loop4 127.0.0.1 "$LP" "$LLOG"
+
+# DNS: in our private mount namespace, /etc/resolv.conf names a responder
+# on the test host (port 53 there: one test at a time, as test-dns.sh).
+DNS_NAME=probe.nsbypass.test
+DNS_WANT=198.51.100.7
+DNSQ=$(nb_stage "$NB_ITEST_DIR/dns-query.py")
+DNS_OK=
+if [ -n "${NB_S4N_MNTNS:-}" ]; then
+	exec {dns_lock}>>/run/nsbypass-test-dns.lock
+	flock -w 60 "$dns_lock" || nb_fail "cannot lock /run/nsbypass-test-dns.lock"
+	echo "nameserver $H4" >"$NB_TMP/resolv.conf"
+	chmod 644 "$NB_TMP/resolv.conf"
+	if ! _nb_listening "$H4" 53 udp &&
+		mount --bind "$NB_TMP/resolv.conf" /etc/resolv.conf; then
+		DNS_LOG=$NB_TMP/dns.queries
+		: >"$DNS_LOG"
+		start_bg dns "$NB_PYTHON" -u "$NB_ITEST_DIR/dns-responder.py" \
+			"$H4" 53 "$DNS_NAME" "$DNS_WANT" "$DNS_LOG"
+		wait_for_port "$H4" 53 udp
+		DNS_OK=1
+	fi
+fi
+[ -n "$DNS_OK" ] || echo "note: no test resolv.conf: the DNS checks are skipped"
 
 # wait_file FILE WANT PID: wait up to 15 s until FILE holds WANT, while
 # PID (if given) lives.
@@ -205,12 +249,13 @@ api() {
 nb_exec as_user "$SLIRP4NETNS" --help
 for opt in --netns-type --userns-path --enable-ipv6 --cidr \
 	--disable-host-loopback --api-socket --enable-sandbox \
-	--enable-seccomp --mtu --configure --exit-fd --ready-fd; do
+	--enable-seccomp --mtu --configure --exit-fd --ready-fd \
+	--outbound-addr --outbound-addr6 --disable-dns --macaddress; do
 	grep -q -- "$opt" <<<"$NB_OUT" || nb_error "--help does not name $opt"
 done
 [ "$NB_RC" -eq 0 ] || nb_error "--help: exit status $NB_RC"
-# Not supported, so not named: podman errors out clearly if asked for it.
-! grep -q -- --outbound-addr <<<"$NB_OUT" || nb_error "--help names --outbound-addr"
+# Not supported, so not named: rootlesskit and podman probe --help.
+! grep -q -- --target-type <<<"$NB_OUT" || nb_error "--help names --target-type"
 nb_exec as_user "$NSBYPASS" slirp4netns -h
 grep -q -- --netns-type <<<"$NB_OUT" || nb_error "nsbypass slirp4netns -h"
 nb_exec as_user "$SLIRP4NETNS" --version
@@ -246,13 +291,12 @@ expect_bad "--cidr garbage" --cidr=foo 1
 expect_bad "--cidr IPv6" --cidr=fd00::/64 1
 expect_bad "--netns-type garbage" --netns-type=foo 1
 expect_bad "unknown option" --bogus 1
-expect_bad "unsupported option" --outbound-addr=10.99.0.1 1
+expect_bad "unsupported option" --target-type=bess 1
 expect_bad "--ready-fd not open" -r 77 1
 expect_bad "--exit-fd not a number" -e x 1
 expect_bad "--ready-fd without value" 1 -r
 expect_bad "not a PID" abc tap0
 expect_bad "PID 0" 0 tap0
-expect_bad "extra argument" 1 tap0 extra
 expect_bad "bad tap name" 1 tap/0
 expect_bad "tap name too long" 1 0123456789abcdef
 expect_bad "IPv6 with a small MTU" --enable-ipv6 --mtu 1000 1
@@ -261,6 +305,41 @@ expect_bad "no such netns file" --netns-type=path /nonexistent tap0
 expect_bad "not a netns file" --netns-type=path /proc/self/ns/user tap0
 expect_bad "not a userns file" --userns-path=/proc/self/ns/net 1 tap0
 expect_bad "empty api socket path" -a "" 1
+# slirp4netns's words, which scripts grep for (its own tests do).
+# expect_words DESC WORDS ARGS...: as expect_bad, the line holds WORDS.
+expect_words() {
+	local desc=$1 words=$2
+	shift 2
+	expect_bad "$desc" "$@"
+	grep -qF -- "$words" <<<"$NB_ERR" ||
+		nb_error "$desc: want '$words' in: $NB_ERR"
+}
+expect_words "--cidr with host bits" \
+	"CIDR needs to be a network address like 10.0.2.0/24, not like 10.0.2.100/24" \
+	-c --cidr 10.0.2.100/24 1 tap0
+expect_words "--cidr not a CIDR" "invalid CIDR: 24" -c --cidr 24 1 tap0
+expect_words "--cidr without a prefix" "invalid CIDR: 10.0.2.0" \
+	-c --cidr 10.0.2.0 1 tap0
+expect_words "--cidr garbage words" "invalid CIDR: foo" --cidr=foo 1
+expect_words "--cidr prefix 26" "prefix length needs to be 1-25" \
+	-c --cidr 10.0.2.0/26 1 tap0
+expect_words "--cidr prefix 0" "prefix length needs to be 1-25" \
+	--cidr 10.0.0.0/0 1 tap0
+expect_words "--cidr bad address" "invalid network address: 300.0.2.0" \
+	--cidr 300.0.2.0/24 1 tap0
+expect_words "--macaddress without -c" \
+	"--macaddr cannot be specified when --configure or -c is not specified" \
+	--macaddress 0e:d4:18:d9:38:fb 1 tap0
+expect_words "--macaddress garbage" "macaddress has to be a valid MAC address" \
+	-c --macaddress zz 1 tap0
+expect_words "--macaddress multicast" "macaddress has to be a valid MAC address" \
+	-c --macaddress 01:00:5e:00:00:01 1 tap0
+expect_words "--outbound-addr no such interface" \
+	"outbound-addr has to be valid ipv4 address or interface name" \
+	--outbound-addr=nosuchif0 1 tap0
+expect_words "--outbound-addr6 an IPv4 address" \
+	"outbound-addr6 has to be valid ipv6 address or interface name" \
+	--outbound-addr6=10.99.0.1 1 tap0
 
 #### PID form, as podman's PostConfigureNetNS path and the man page run it.
 start_holder main
@@ -315,7 +394,7 @@ nb_expect_ok "list_hostfwd shows both" api "$SOCK" expect-entries \
 nb_expect_ok "add_hostfwd on a port in use: an error" api "$SOCK" request \
 	"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$LP,\"guest_port\":$GP}}"
 nb_expect_last "add_hostfwd on a port in use: an error" \
-	'OK {"error": {"desc": "add_hostfwd: cannot forward: Address already in use"}}'
+	'OK {"error": {"desc": "bad request: add_hostfwd: slirp_add_hostfwd failed (Address already in use)"}}'
 nb_expect_ok "remove_hostfwd 1" api "$SOCK" request \
 	'{"execute":"remove_hostfwd","arguments":{"id":1}}'
 nb_expect_last "remove_hostfwd 1" 'OK {"return": {}}'
@@ -467,6 +546,189 @@ nb_expect_ok "podman shape: the IPv6 forward is listed" api "$SOCK" expect-entri
 kill "$(cat "$U/inner-echo6.pid")" 2>/dev/null || true
 kill "$S4N_EXITW"
 expect_exit "podman shape: --exit-fd hung up" 0
+
+#### --enable-sandbox --enable-seccomp as the user, PID form: confined.
+# expect_status_field DESC PID FIELD WANT: /proc/PID/status's FIELD, as
+# the user reads it.
+expect_status_field() {
+	local got
+	got=$(as_user awk -v f="$3:" '$1 == f {print $2}' "/proc/$2/status")
+	if [ "$got" = "$4" ]; then
+		nb_pass "$1: $3 $got"
+	else
+		nb_error "$1: $3 is '$got', want $4"
+	fi
+}
+# inner_echo NAME PORT: an echo server in HOLDER's namespaces on PORT.
+inner_echo() {
+	start_bg "inner-$1" as_user sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
+		"$U/inner-$1.pid" nsenter -t "$HOLDER" -U -n --preserve-credentials \
+		"$NB_PYTHON" -u "$ECHO" 0.0.0.0 "$2"
+	for _ in $(seq 1 100); do
+		in_ns "$HOLDER" ss -Hltn "( sport = :$2 )" | grep -q . && return 0
+		sleep 0.1
+	done
+	nb_fail "the echo server $1 in the namespace does not listen"
+}
+# wait_gone FILE: wait up to 5 s until FILE is no more.
+wait_gone() {
+	local _i
+	for _i in $(seq 1 50); do
+		[ -e "$1" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+start_holder sandbox
+SOCK=$U/sandbox.sock
+start_s4n sandbox --exit-fifo -c --enable-ipv6 --enable-sandbox \
+	--enable-seccomp -r 3 -e 4 --api-socket "$SOCK" "$HOLDER" tap0
+expect_ready "sandbox"
+ROOT=$(as_user sh -c 'cd "/proc/$1/root" && find . -mindepth 1 | sort | tr "\n" " "' \
+	sh "$S4N_PID")
+if [ "$ROOT" = "./dev ./dev/urandom ./etc ./etc/resolv.conf ./run " ]; then
+	nb_pass "sandbox: the root holds only libslirp's files and an empty /run"
+else
+	nb_error "sandbox: the root holds: $ROOT"
+fi
+for d in home root var tmp usr proc; do
+	! as_user test -e "/proc/$S4N_PID/root/$d" ||
+		nb_error "sandbox: /$d is in its root"
+done
+expect_status_field sandbox "$S4N_PID" CapEff 0000000000000400
+expect_status_field sandbox "$S4N_PID" CapPrm 0000000000000400
+expect_status_field sandbox "$S4N_PID" CapBnd 0000000000000400
+expect_status_field sandbox "$S4N_PID" CapAmb 0000000000000000
+expect_status_field sandbox "$S4N_PID" NoNewPrivs 1
+expect_status_field sandbox "$S4N_PID" Seccomp 2
+if command -v getpcaps >/dev/null; then
+	nb_expect_ok "sandbox: getpcaps names cap_net_bind_service" \
+		as_user sh -c 'getpcaps "$1" 2>&1 | tail -n 1 | grep -x ".*cap_net_bind_service[=+]ep" && echo OK' \
+		sh "$S4N_PID"
+fi
+nb_expect_ok "sandbox: TCP through slirp" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
+nb_expect_ok "sandbox: UDP through slirp" \
+	in_ns "$HOLDER" "$SOCKPROBE" udp-echo "$H4" "$EP"
+nb_expect_ok "sandbox: TCP over IPv6 through slirp" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H6" "$EP"
+if [ -n "$DNS_OK" ]; then
+	nb_expect_ok "sandbox: DNS through 10.0.2.3" \
+		in_ns "$HOLDER" "$NB_PYTHON" "$DNSQ" 10.0.2.3 53 "$DNS_NAME"
+	nb_expect_last "sandbox: DNS through 10.0.2.3" "OK $DNS_NAME A $DNS_WANT"
+fi
+GP=$(free_port)
+HP=$(free_port)
+inner_echo sandbox "$GP"
+nb_expect_ok "sandbox: add_hostfwd" api "$SOCK" request \
+	"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$HP,\"guest_port\":$GP}}"
+nb_expect_last "sandbox: add_hostfwd" 'OK {"return": {"id": 1}}'
+nb_expect_ok "sandbox: a host client reaches the namespace through the forward" \
+	as_user "$SOCKPROBE" tcp-echo 127.0.0.1 "$HP"
+nb_expect_ok "sandbox: list_hostfwd" api "$SOCK" expect-entries \
+	"[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$HP,\"guest_addr\":\"10.0.2.100\",\"guest_port\":$GP}]"
+nb_expect_ok "sandbox: remove_hostfwd" api "$SOCK" request \
+	'{"execute":"remove_hostfwd","arguments":{"id":1}}'
+nb_expect_last "sandbox: remove_hostfwd" 'OK {"return": {}}'
+nb_expect_fail "sandbox: the removed forward is refused" "ECONNREFUSED" \
+	as_user "$SOCKPROBE" tcp-echo 127.0.0.1 "$HP"
+# slirp4netns's words for its API errors, through the socket.
+nb_expect_ok "sandbox: no execute" api "$SOCK" request '{"unexpectedjson": 42}'
+nb_expect_last "sandbox: no execute" \
+	'OK {"error": {"desc": "bad request: no execute found (want an \"execute\" string)"}}'
+nb_expect_ok "sandbox: too large" api "$SOCK" raw 1000000
+grep -q 'too large message' <<<"$NB_OUT" || nb_error "sandbox: too large: $NB_OUT"
+kill "$(cat "$U/inner-sandbox.pid")" 2>/dev/null || true
+S4N_DEAD=$S4N_PID
+kill "$S4N_EXITW"
+expect_exit "sandbox: --exit-fd hung up" 0
+[ ! -e "$SOCK" ] && nb_pass "sandbox: the API socket is removed at exit" ||
+	nb_error "sandbox: the API socket $SOCK is still there"
+# A kill -9 leaves it to the cleaner alone.
+start_s4n sandbox-kill -c --enable-sandbox --enable-seccomp -r 3 \
+	--api-socket "$SOCK" "$HOLDER" tap0
+expect_ready "sandbox, to be killed"
+nb_expect_ok "sandbox, to be killed: the API answers" api "$SOCK" expect-entries '[]'
+kill -9 "$S4N_PID"
+wait "$S4N_BG" || true
+wait_gone "$SOCK" && nb_pass "sandbox: the API socket is removed after kill -9" ||
+	nb_error "sandbox: the API socket $SOCK is still there after kill -9"
+# --enable-seccomp alone: the filter, no sandbox, the socket removed.
+start_s4n seccomp -c --enable-seccomp -r 3 --api-socket "$SOCK" "$HOLDER" tap0
+expect_ready "seccomp alone"
+expect_status_field "seccomp alone" "$S4N_PID" Seccomp 2
+expect_status_field "seccomp alone" "$S4N_PID" NoNewPrivs 1
+nb_expect_ok "seccomp alone: the API answers" api "$SOCK" expect-entries '[]'
+nb_expect_ok "seccomp alone: TCP through slirp" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
+kill -TERM "$S4N_PID"
+expect_exit "seccomp alone: SIGTERM" 0
+[ ! -e "$SOCK" ] && nb_pass "seccomp alone: the API socket is removed at exit" ||
+	nb_error "seccomp alone: the API socket $SOCK is still there"
+
+#### --outbound-addr, --outbound-addr6: the test host sees the
+#### connection from there (by default it would come from its own
+#### address, the destination being local).
+start_holder outbound
+OP=$(free_port)
+OLOG=$NB_TMP/outbound.peers
+start_echo out4 "$H4" "$OP" "$OLOG"
+start_echo out6 "$H6" "$OP" "$OLOG"
+start_s4n outbound -c -6 -r 3 --outbound-addr=lo --outbound-addr6=::1 \
+	"$HOLDER" tap0
+expect_ready "--outbound-addr=lo --outbound-addr6=::1"
+nb_expect_ok "--outbound-addr=lo: TCP to the test host" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$OP"
+nb_expect_ok "--outbound-addr=lo: UDP to the test host" \
+	in_ns "$HOLDER" "$SOCKPROBE" udp-echo "$H4" "$OP"
+nb_expect_ok "--outbound-addr6=::1: TCP over IPv6 to the test host" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H6" "$OP"
+kill -TERM "$S4N_PID"
+expect_exit "--outbound-addr" 0
+for want in "tcp 127.0.0.1:" "udp 127.0.0.1:" "tcp ::1:"; do
+	grep -q "^$want" "$OLOG" && nb_pass "the test host saw $want..." ||
+		nb_error "the test host did not see $want...: $(cat "$OLOG")"
+done
+! grep -q "^tcp $H4:" "$OLOG" || nb_error "a connection came from $H4: $(cat "$OLOG")"
+: >"$OLOG"
+start_s4n outbound-num -c -r 3 --outbound-addr=127.0.0.1 "$HOLDER" tap0
+expect_ready "--outbound-addr=127.0.0.1"
+nb_expect_ok "--outbound-addr=127.0.0.1: TCP to the test host" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$OP"
+kill -TERM "$S4N_PID"
+expect_exit "--outbound-addr=127.0.0.1" 0
+grep -q "^tcp 127.0.0.1:" "$OLOG" && nb_pass "the test host saw 127.0.0.1" ||
+	nb_error "the test host did not see 127.0.0.1: $(cat "$OLOG")"
+
+#### --disable-dns: nothing answers on 10.0.2.3.
+if [ -n "$DNS_OK" ]; then
+	start_holder nodns
+	: >"$DNS_LOG"
+	start_s4n nodns -c -r 3 --disable-dns "$HOLDER" tap0
+	expect_ready "--disable-dns"
+	nb_expect_fail "--disable-dns: 10.0.2.3 does not answer" "FAIL" \
+		in_ns "$HOLDER" "$NB_PYTHON" "$DNSQ" 10.0.2.3 53 "$DNS_NAME"
+	[ ! -s "$DNS_LOG" ] && nb_pass "--disable-dns: no query reached the resolver" ||
+		nb_error "--disable-dns: the resolver got: $(cat "$DNS_LOG")"
+	nb_expect_ok "--disable-dns: TCP still goes through" \
+		in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
+	kill -TERM "$S4N_PID"
+	expect_exit "--disable-dns" 0
+fi
+
+#### --macaddress: the tap has it; an extra argument is warned about.
+start_holder mac
+start_s4n mac -c -r 3 --macaddress 0e:d4:18:d9:38:fb "$HOLDER" tap0 extra
+expect_ready "--macaddress, an extra argument"
+nb_expect_ok "--macaddress: ip link in the namespace shows it" \
+	in_ns "$HOLDER" sh -c 'ip link show dev tap0 | grep -q "link/ether 0e:d4:18:d9:38:fb " && echo OK mac'
+nb_expect_ok "--macaddress: TCP goes through" \
+	in_ns "$HOLDER" "$SOCKPROBE" tcp-echo "$H4" "$EP"
+kill -TERM "$S4N_PID"
+expect_exit "--macaddress" 0
+grep -q "too many arguments: 'extra' ignored" "$NB_TMP/s4n-mac.log" &&
+	nb_pass "an extra argument: warned, not refused" ||
+	nb_error "no warning for the extra argument: $(cat "$NB_TMP/s4n-mac.log")"
 
 #### rootless podman itself, with network_cmd_path pointing at us: the
 #### container's network and a published port through the API socket.

@@ -21,6 +21,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json-probe.h"
@@ -110,6 +113,28 @@ static void expect_reply(int line, struct hostfwd_table *t, const char *req,
 #define EXPECT_ERROR(t, req) EXPECT_ERROR_LEN(t, req, strlen(req))
 #define EXPECT_ERROR_DESC(t, req, part) \
 	expect_error(__LINE__, t, req, strlen(req), part)
+
+/* The reply to @len bytes of @req (SIZE_MAX: strlen) is an error whose
+ * text starts with @words. */
+static void expect_words(int line, struct hostfwd_table *t, const char *req,
+			 size_t len, const char *words)
+{
+	char *reply = api_handle(t, req, len == SIZE_MAX ? strlen(req) : len);
+	json_object *o = reply ? json_tokener_parse(reply) : NULL, *e, *d;
+	bool ok = o && json_object_object_get_ex(o, "error", &e) &&
+		  json_object_object_get_ex(e, "desc", &d) &&
+		  json_object_is_type(d, json_type_string) &&
+		  strncmp(json_object_get_string(d), words, strlen(words)) == 0;
+
+	json_object_put(o);
+	if (!ok) {
+		printf("# reply %s\n# want  %s...\n", reply ? reply : "(none)",
+		       words);
+		free(reply);
+		nbtest_fail(__FILE__, line, "not slirp4netns's words");
+	}
+	free(reply);
+}
 
 static void expect_error(int line, struct hostfwd_table *t, const char *req,
 			 size_t len, const char *part)
@@ -369,7 +394,7 @@ NBTEST(oversized)
 	EXPECT_REPLY_LEN(t, req, API_REQUEST_MAX - 1,
 			 "{\"return\":{\"entries\":[]}}");
 	EXPECT_ERROR_LEN(t, req, API_REQUEST_MAX);
-	EXPECT_ERROR_DESC(t, req, "shorter than 4096"); /* all of it */
+	EXPECT_ERROR_DESC(t, req, "too large message"); /* all of it */
 	hostfwd_table_free(t);
 }
 
@@ -593,6 +618,60 @@ NBTEST(backend_errors)
 	hostfwd_table_free(t);
 }
 
+/*
+ * slirp4netns's own texts (its api.c) start our error texts: its test
+ * scripts and clients grep for them.  The request that gets each is what
+ * makes slirp4netns answer it.
+ */
+NBTEST(slirp4netns_words)
+{
+	static const struct {
+		const char *req, *words;
+	} cases[] = {
+		{ "badjson", "bad request: cannot parse JSON" },
+		{ "[1]", "bad request: json_object() failed" },
+		{ "{\"unexpectedjson\": 42}", "bad request: no execute found" },
+		{ "{\"execute\": 42}", "bad request: no execute found" },
+		{ "{\"execute\": \"bad\"}", "bad request: unknown execute" },
+		{ "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		  "\"bad\"}}",
+		  "bad request: add_hostfwd: bad arguments.proto" },
+		{ "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		  "\"tcp\",\"host_addr\":\"x\",\"host_port\":80,"
+		  "\"guest_port\":80}}",
+		  "bad request: add_hostfwd: bad arguments.host_addr" },
+		{ "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		  "\"tcp\",\"guest_port\":80}}",
+		  "bad request: add_hostfwd: bad arguments.host_port" },
+		{ "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		  "\"tcp\",\"host_port\":80,\"guest_addr\":\"x\","
+		  "\"guest_port\":80}}",
+		  "bad request: add_hostfwd: bad arguments.guest_addr" },
+		{ "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		  "\"tcp\",\"host_port\":80}}",
+		  "bad request: add_hostfwd: bad arguments.guest_port" },
+		{ "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":"
+		  "7}}",
+		  "bad request: remove_hostfwd: bad arguments.id" },
+	};
+	struct backend b = { .fail_add = -EADDRINUSE };
+	struct hostfwd_table *t = new_table(&b);
+	static char big[API_REQUEST_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		expect_words(__LINE__, t, cases[i].req, strlen(cases[i].req),
+			     cases[i].words);
+	memset(big, 0, sizeof(big)); /* slirp4netns's test: /dev/zero */
+	expect_words(__LINE__, t, big, sizeof(big),
+		     "bad request: too large message");
+	expect_words(__LINE__, t,
+		     "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":"
+		     "\"tcp\",\"host_port\":80,\"guest_port\":80}}",
+		     SIZE_MAX,
+		     "bad request: add_hostfwd: slirp_add_hostfwd failed");
+	hostfwd_table_free(t);
+}
+
 NBTEST(error_reply_shape)
 {
 	char *r = api_error_reply("a \"quoted\" / desc");
@@ -617,6 +696,7 @@ int main(void)
 		NBTEST_ENTRY(bad_addresses),
 		NBTEST_ENTRY(unknown_ids),
 		NBTEST_ENTRY(backend_errors),
+		NBTEST_ENTRY(slirp4netns_words),
 		NBTEST_ENTRY(error_reply_shape),
 	};
 
