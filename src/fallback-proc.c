@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -164,6 +165,27 @@ static int settle_stdio(int ctl)
 	return r < 0 ? r : ctl;
 }
 
+/*
+ * libslirp keeps a host socket per connection until its own TCP state
+ * lets it go, long after the close: the soft fd limit (1024, often) ends
+ * a connection-heavy container's network with ENETUNREACH (what slirp
+ * answers a failed socket() with).  The agent raises its own limit, after
+ * this process is forked; as rootless engines do for slirp4netns, this
+ * one goes to the hard limit too, before the filter (no setrlimit).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("fallback network: cannot raise its fd "
+				  "limit: %s",
+				  strerror(errno));
+	}
+}
+
 /* The process's signals: a group of its own, nothing from a terminal. */
 static void settle_signals(void)
 {
@@ -199,6 +221,7 @@ static int confine(int ctl, const struct publish_table *ports)
 	ctl = settle_stdio(ctl);
 	if (ctl < 0)
 		return log_errno(ctl, "fallback network: cannot set up stdio");
+	raise_fd_limit();
 	keep[3] = ctl;
 	r = sandbox_enter(&sc);
 	if (r < 0)

@@ -17,11 +17,13 @@
 #     one "refused" line each, and "15 of 15 refused";
 #   - from outside: the process is not the agent, its /proc/PID/root (read
 #     as the user) holds only etc/resolv.conf and dev/urandom, CapInh,
-#     CapPrm, CapEff, CapBnd and CapAmb are 0, NoNewPrivs 1, Seccomp 2; its
-#     user and mount namespaces are its own, its network namespace the
-#     host's; its fds hold no seccomp notify fd and no pidfd, and share no
-#     socket with the agent (its report and route sockets); stdin and
-#     stdout are /dev/null;
+#     CapPrm, CapEff, CapBnd and CapAmb are 0, NoNewPrivs 1, Seccomp 2;
+#     its soft fd limit is the hard one (slirp holds a host socket per
+#     closed connection for a while: a connection-rate load ran out at
+#     1024); its user and mount namespaces are its own, its network
+#     namespace the host's; its fds hold no seccomp notify fd and no
+#     pidfd, and share no socket with the agent (its report and route
+#     sockets); stdin and stdout are /dev/null;
 #   - it still carries TCP and UDP over IPv4, TCP over IPv6
 #     (--enable-ipv6), DNS through 10.0.2.3 (the resolv.conf it was given,
 #     answered by dns-responder.py on the test host), and a published UDP
@@ -223,6 +225,12 @@ done
 	nb_pass "NoNewPrivs: 1" || nb_error "$(grep NoNewPrivs "$st")"
 [ "$(awk '$1 == "Seccomp:" { print $2 }' "$st")" = 2 ] &&
 	nb_pass "Seccomp: 2 (filter)" || nb_error "$(grep Seccomp: "$st")"
+
+# Its fd limit: the hard one (libslirp holds a host socket per closed
+# connection for a while; the agent raises its own limit after the fork).
+lim=$(awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$FB/limits")
+[ "${lim%/*}" = "${lim#*/}" ] && nb_pass "its fd limit is the hard one: $lim" ||
+	nb_error "its fd limit (soft/hard): $lim"
 
 # Namespaces: user and mount its own, the network the host's.
 for ns in user mnt net; do
