@@ -528,6 +528,12 @@ int fallback_start(uv_loop_t *loop, const struct fallback_config *cfg,
 		fallback_free(f);
 		return -EINVAL;
 	}
+	/* libslirp's clock, from which a UDP socket's expiry is counted,
+	 * is only set by slirp_pollfds_poll(): a datagram read before the
+	 * first check (frames queued on the tap when a fresh process starts
+	 * the loop) made a socket that expired at the next fill, and its
+	 * answer was dropped.  One empty poll sets the clock. */
+	slirp_pollfds_poll(f->slirp, 0, get_revents, f);
 	/* The polls can fail (an fd the loop watches already, a bad fd):
 	 * before them nothing needs uv_close(), after them every handle. */
 	r = uv_poll_init(loop, &f->ep_poll, f->epfd);

@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "agent.h"
+#include "fallback-proc.h"
 #include "fallback.h"
 #include "fdpass.h"
 #include "filter.h"
@@ -53,7 +54,8 @@ struct run_ctx {
 	struct nsagent_client nsagent;
 	const struct run_config *cfg; /* what was asked for */
 	char *nsagent_path;	      /* NULL: subnets are not tracked */
-	struct fallback *fallback;
+	struct fallback_proc fallback;
+	bool tap_given;
 	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
 	pid_t child;
 	int status;
@@ -199,6 +201,8 @@ static void on_sigchld(uv_signal_t *h, int signum)
 	pid_t p;
 
 	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (fallback_proc_reaped(&ctx->fallback, p, status))
+			continue;
 		if (p != ctx->child)
 			continue;
 		ctx->status = status;
@@ -216,9 +220,6 @@ static void on_sigchld(uv_signal_t *h, int signum)
 	}
 	agent_stop(&ctx->agent);
 	nsagent_client_stop(&ctx->nsagent);
-	if (ctx->fallback)
-		fallback_stop(ctx->fallback);
-	ctx->fallback = NULL;
 	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
 		uv_close((uv_handle_t *)&ctx->fwd[i], NULL);
@@ -236,56 +237,22 @@ bool run_via_slirp(const struct run_config *cfg, const struct publish *p)
 	return p->udp || cfg->ignore_bind;
 }
 
-/* Forward the published ports that are not bind-bypassed through slirp. */
-static void forward_ports(struct run_ctx *ctx)
-{
-	char spec[PUBLISH_SPEC_MAX];
-	struct sockaddr_storage host;
-	struct sockaddr_in guest = { .sin_family = AF_INET };
-	int len, r;
-
-	for (size_t i = 0; i < ctx->cfg->publish.n; i++) {
-		const struct publish *p = &ctx->cfg->publish.p[i];
-
-		if (!run_via_slirp(ctx->cfg, p))
-			continue;
-		len = publish_host_addr(p, p->family, &host);
-		guest.sin_addr = ctx->cfg->fb_cfg.guest;
-		guest.sin_port = htons(p->container_port);
-		r = len < 0 ? len :
-			      fallback_add_hostfwd(ctx->fallback, p->udp,
-						   (struct sockaddr *)&host,
-						   (socklen_t)len,
-						   (struct sockaddr *)&guest,
-						   sizeof(guest));
-		if (r < 0)
-			log_errno(r, "published port %s: the host port",
-				  publish_to_string(p, spec));
-		else
-			log_info("published %s through slirp",
-				 publish_to_string(p, spec));
-	}
-}
-
-/* implements nsagent_tap_cb: the tap is configured, start slirp on it */
+/* implements nsagent_tap_cb: the tap is configured, hand it to the
+ * fallback's process, which starts slirp on it */
 static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 {
 	struct run_ctx *ctx = container_of(c, struct run_ctx, nsagent);
 	int r;
 
-	if (!ctx->cfg->slirp || ctx->fallback) {
+	if (!ctx->cfg->slirp || ctx->tap_given) {
 		close(tap_fd);
 		log_warn("unexpected tap %s from nsagent, ignoring", name);
 		return;
 	}
-	r = fallback_start(&ctx->loop, &ctx->cfg->fb_cfg, tap_fd,
-			   &ctx->fallback);
-	if (r < 0) {
+	ctx->tap_given = true;
+	r = fallback_proc_give_tap(&ctx->fallback, tap_fd);
+	if (r < 0)
 		log_errno(r, "cannot start the fallback network on %s", name);
-		return;
-	}
-	log_info("fallback network on %s, mtu %u", name, ctx->cfg->fb_cfg.mtu);
-	forward_ports(ctx);
 }
 
 /*
@@ -433,9 +400,10 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_signals); i++)
 		signal(ignored_signals[i], SIG_IGN);
-	/* libslirp send()s on its host sockets without MSG_NOSIGNAL: a peer
-	 * that closed would kill the agent.  Only here, after the fork: an
-	 * ignored signal would stay ignored across the command's exec(). */
+	/* A log line to a stderr pipe whose reader is gone must not kill
+	 * the agent (libslirp's sends are the fallback process's, which
+	 * ignores SIGPIPE itself).  Only here, after the fork: an ignored
+	 * signal would stay ignored across the command's exec(). */
 	signal(SIGPIPE, SIG_IGN);
 	if (send(sock, "G", 1, MSG_NOSIGNAL) != 1)
 		return log_errno(-errno, "cannot start the child");
@@ -452,6 +420,24 @@ void run_config_default(struct run_config *cfg)
 	fallback_config_default(&cfg->fb_cfg);
 }
 
+/*
+ * The fallback network's process, forked before this process holds
+ * anything it must not have: the notify fd, pidfds and nsagent's socket
+ * come later.  It forwards the published ports that go through slirp.
+ */
+static int spawn_fallback(struct run_ctx *ctx)
+{
+	static struct publish_table ports;
+	const struct publish_table *all = &ctx->cfg->publish;
+
+	ports.n = 0;
+	for (size_t i = 0; i < all->n; i++)
+		if (run_via_slirp(ctx->cfg, &all->p[i]))
+			ports.p[ports.n++] = all->p[i];
+	return fallback_proc_spawn(&ctx->cfg->fb_cfg, &ports, RUN_TAP_NAME,
+				   &ctx->fallback);
+}
+
 int run_command(const struct run_config *cfg, const struct policy *pol,
 		char **argv)
 {
@@ -462,6 +448,8 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 	pid_t parent = getpid();
 
 	ctx.cfg = cfg;
+	ctx.fallback.pid = 0;
+	ctx.fallback.ctl = -1;
 	ctx.nsagent_path = nsagent_find();
 	if (!ctx.nsagent_path && cfg->slirp)
 		return log_errno(
@@ -473,12 +461,25 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 		log_warn(
 			"nsbypass-nsagent not found: container subnets are not tracked");
 	build_nsagent_argv(&ctx);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return log_errno(-errno, "socketpair"), 1;
+	if (cfg->slirp) {
+		r = spawn_fallback(&ctx);
+		if (r < 0)
+			return log_errno(r, "cannot start the fallback "
+					    "network's process"),
+			       1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_errno(-errno, "socketpair");
+		fallback_proc_end(&ctx.fallback);
+		return 1;
+	}
 	uv_loop_init(&ctx.loop);
 	ctx.child = fork();
-	if (ctx.child < 0)
-		return log_errno(-errno, "fork"), 1;
+	if (ctx.child < 0) {
+		log_errno(-errno, "fork");
+		fallback_proc_end(&ctx.fallback);
+		return 1;
+	}
 	if (ctx.child == 0) {
 		close(sv[0]);
 		/* Without the agent every trapped call would fail with
@@ -495,8 +496,11 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 	if (r < 0) {
 		kill(ctx.child, SIGKILL);
 		waitpid(ctx.child, NULL, 0);
+		fallback_proc_end(&ctx.fallback);
 		return 1;
 	}
+	/* Its end closes the host ports it forwarded: before ours. */
+	fallback_proc_end(&ctx.fallback);
 	uv_loop_close(&ctx.loop);
 	agent_fini(&ctx.agent);
 	free(ctx.nsagent_path);

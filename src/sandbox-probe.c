@@ -84,7 +84,9 @@ static void try_process(struct probe_run *run, pid_t pid, int fd)
 	outcome(run, "signal the agent", r, errno);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	outcome(run, "pidfd_open the agent", pidfd, errno);
-	if (pidfd >= 0 && fd >= 0) {
+	/* Tried even without a pidfd: the filter must answer EPERM before
+	 * the kernel looks at the arguments (EBADF would not prove that). */
+	if (fd >= 0) {
 		r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 		outcome(run, "take the agent's notify fd", r, errno);
 		if (r >= 0)

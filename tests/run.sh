@@ -11,7 +11,8 @@
 # As root it first installs the missing Debian packages listed in
 # tests/packages.txt and applies the machine fix-ups the tests need (see
 # nb_machine_fixups in tests/setup.sh).  Then it configures BUILD with
-# -Dwerror=true, builds, runs "meson test", and summarises
+# -Dwerror=true and -Dtest_hooks=true (the hooks the integration tests
+# drive; never in a release build), builds, runs "meson test", and summarises
 # BUILD/meson-logs/testlog.json: the reason of every skipped test, and as
 # the very last line
 # "N passed, N failed, N skipped".  It exits non-zero if any test failed
@@ -110,7 +111,7 @@ nb_user_preflight "${NB_USER:-nbtest}" || exit 1
 	log "note: not root: the integration tests need root and will be skipped"
 
 ### Configure and build.
-opts=(-Dwerror=true)
+opts=(-Dwerror=true -Dtest_hooks=true)
 if [ "$sanitize" -eq 1 ]; then
 	opts+=("-Db_sanitize=address,undefined" -Db_lundef=false)
 fi

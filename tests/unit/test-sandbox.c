@@ -439,7 +439,7 @@ static bool is_arp_reply(struct net *n, void *arg)
 	return true;
 }
 
-static void check_arp(struct net *n)
+static void send_arp_request(struct net *n)
 {
 	uint8_t b[42] = { 0 };
 
@@ -455,6 +455,11 @@ static void check_arp(struct net *n)
 	memcpy(b + 28, &n->guest, 4);
 	memcpy(b + 38, &n->gw, 4);
 	send_frame(n, b, sizeof(b));
+}
+
+static void check_arp(struct net *n)
+{
+	send_arp_request(n);
 	ASSERT_TRUE(wait_frame(n, is_arp_reply, NULL, NULL));
 }
 
@@ -801,6 +806,56 @@ NBTEST(slirp_works_confined_started_inside)
 	expect_child_passes(slirp_late_child);
 }
 
+/*
+ * The fallback's process gets its tap with frames queued already (the
+ * command runs by then): slirp reads them in the loop's first turn,
+ * before it ever polled.  A datagram among them must still get its
+ * answer: libslirp counts a UDP socket's expiry from its clock, which
+ * only slirp_pollfds_poll() sets, and a socket made before the first
+ * poll expired at once (its answer was dropped).
+ */
+static void slirp_queued_child(void)
+{
+	static const struct sandbox_file files[] = SANDBOX_SLIRP_FILES;
+	struct sandbox_config c = { .files = files };
+	struct fallback_config cfg;
+	static struct net n;
+	struct udp_case u = { 0 };
+	int sp[2];
+
+	fallback_config_default(&cfg);
+	cfg.mtu = 1500;
+	cfg.enable_host_loopback = true; /* 10.0.2.2 is 127.0.0.1 */
+	n.guest = cfg.guest;
+	n.gw = cfg.host;
+	/* slirp's own address: 52:55 and the IPv4 address */
+	n.gw_mac[0] = 0x52;
+	n.gw_mac[1] = 0x55;
+	memcpy(n.gw_mac + 2, &cfg.host, 4);
+	u.fd = host_socket(SOCK_DGRAM, "127.0.0.1", &u.port);
+	ASSERT_TRUE(u.fd >= 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
+	n.tap = sp[0];
+	become_unprivileged();
+	ASSERT_OK(sandbox_enter(&c));
+	send_arp_request(&n);
+	send_udp(&n, n.gw, 40000, u.port, "ping");
+	ASSERT_EQ(uv_loop_init(&n.loop), 0);
+	ASSERT_OK(fallback_start(&n.loop, &cfg, sp[1], &n.f));
+	ASSERT_TRUE(wait_frame(&n, is_pong, &u, udp_echo));
+	ASSERT_TRUE(u.got);
+	fallback_stop(n.f);
+	uv_close((uv_handle_t *)&n.alive, NULL);
+	ASSERT_EQ(uv_run(&n.loop, UV_RUN_DEFAULT), 0);
+	ASSERT_EQ(uv_loop_close(&n.loop), 0);
+	exit(0);
+}
+
+NBTEST(slirp_answers_frames_queued_before_start)
+{
+	expect_child_passes(slirp_queued_child);
+}
+
 static void cleanup(void)
 {
 	if (tmpdir[sizeof(tmpdir) - 7] == 'X')
@@ -822,6 +877,7 @@ int main(void)
 #endif
 		NBTEST_ENTRY(slirp_works_confined_started_before),
 		NBTEST_ENTRY(slirp_works_confined_started_inside),
+		NBTEST_ENTRY(slirp_answers_frames_queued_before_start),
 	};
 	int r = nbtest_run(tests, ARRAY_SIZE(tests));
 
