@@ -20,7 +20,8 @@
  *      would try answer EPERM (EAFNOSUPPORT for socket families), and
  *      anything else kills the process (in -Dtest_hooks builds: reports
  *      the call on stderr, then dies of SIGSYS all the same).
- * docs/design.md §6 says what each process can reach afterwards.
+ * docs/design.md §7 (and §6.1 for the slirp4netns mode) says what each
+ * process can reach afterwards.
  */
 #ifndef NB_SANDBOX_H
 #define NB_SANDBOX_H
