@@ -657,6 +657,68 @@ NBTEST(only_a_settled_socket_stays_aimed)
 	close(svc);
 }
 
+/* bind() then listen() of a TCP socket of @family on @a:@port, with
+ * @opts (1 SO_REUSEADDR, 2 SO_REUSEPORT, 4 bound to lo); -errno of the
+ * first call that fails. */
+static int try_listen(const char *a, uint16_t port, int opts, int *ret_fd)
+{
+	struct sockaddr_storage ss = nbtest_sockaddr(a, port);
+	int one = 1, lo = 1, r = 0;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_TRUE(fd >= 0);
+	if (opts & 1)
+		ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				     sizeof(one)));
+	if (opts & 2)
+		ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+				     sizeof(one)));
+	if (opts & 4)
+		ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &lo,
+				     sizeof(lo)));
+	if (bind(fd, (struct sockaddr *)&ss, nbtest_sockaddr_len(&ss)) < 0 ||
+	    listen(fd, 4) < 0)
+		r = -errno;
+	if (r < 0 || !ret_fd)
+		close(fd);
+	else
+		*ret_fd = fd;
+	return r;
+}
+
+/*
+ * The loopback exception's proof (docs/design.md §3.4) rests on this:
+ * while our listener listens, no other socket can listen on an address
+ * that takes its connections, with SO_REUSEADDR or bound to a device,
+ * unless both have SO_REUSEPORT (and one owner: here, the same uid).
+ */
+NBTEST(a_listener_holds_its_port)
+{
+	int ours, other = -1;
+
+	nbtest_enter_netns();
+	ASSERT_OK(try_listen("0.0.0.0", 18099, 1, &ours));
+	ASSERT_EQ(try_listen("127.0.0.1", 18099, 1, NULL), -EADDRINUSE);
+	ASSERT_EQ(try_listen("0.0.0.0", 18099, 1, NULL), -EADDRINUSE);
+	ASSERT_EQ(try_listen("127.0.0.1", 18099, 1 | 4, NULL), -EADDRINUSE);
+	ASSERT_EQ(try_listen("::", 18099, 1, NULL), -EADDRINUSE);
+	ASSERT_EQ(try_listen("127.0.0.1", 18099, 2, NULL), -EADDRINUSE);
+	close(ours);
+
+	ASSERT_OK(try_listen("127.0.0.1", 18100, 1, &ours));
+	ASSERT_EQ(try_listen("0.0.0.0", 18100, 1, NULL), -EADDRINUSE);
+	ASSERT_EQ(try_listen("::ffff:127.0.0.1", 18100, 1, NULL), -EADDRINUSE);
+	ASSERT_OK(try_listen("127.0.0.2", 18100, 1, &other)); /* not ours */
+	close(other);
+	close(ours);
+
+	/* What remains: REUSEPORT on both, one owner. */
+	ASSERT_OK(try_listen("0.0.0.0", 18101, 2, &ours));
+	ASSERT_OK(try_listen("127.0.0.1", 18101, 2, &other));
+	close(other);
+	close(ours);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -675,6 +737,7 @@ int main(void)
 		NBTEST_ENTRY(sweep_and_namespace_end),
 		NBTEST_ENTRY(stale_entry_is_refused),
 		NBTEST_ENTRY(only_a_settled_socket_stays_aimed),
+		NBTEST_ENTRY(a_listener_holds_its_port),
 	};
 
 	return nbtest_run(tests, ARRAY_SIZE(tests));
