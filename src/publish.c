@@ -154,11 +154,30 @@ static const struct publish *match_port(const struct publish_table *t,
 	return NULL;
 }
 
+bool publish_port_shared(const struct publish_table *t, const struct publish *p)
+{
+	if (p->udp)
+		return false;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct publish *q = &t->p[i];
+
+		if (!q->udp && q->container_port == p->container_port &&
+		    q->host_port != p->host_port)
+			return true;
+	}
+	return false;
+}
+
 const struct publish *publish_match_bind(const struct publish_table *t,
 					 const struct sockaddr *addr,
 					 socklen_t len)
 {
-	return is_loopback(addr) ? NULL : match_port(t, addr, len);
+	const struct publish *p;
+
+	if (is_loopback(addr))
+		return NULL;
+	p = match_port(t, addr, len);
+	return p && !publish_port_shared(t, p) ? p : NULL;
 }
 
 const struct publish *publish_match_loopback(const struct publish_table *t,

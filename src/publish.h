@@ -66,11 +66,21 @@ int publish_add(struct publish_table *t, const struct publish *p);
  * It matches when the port is an entry's container port, the socket is
  * TCP, and the address is not loopback (a server bound to 127.0.0.1 or ::1
  * wants to stay private).  An IPv4 socket cannot take an entry whose host
- * address is IPv6.
+ * address is IPv6.  A container port published on two host ports matches
+ * nothing (publish_port_shared()): one socket cannot be two listeners.
  */
 const struct publish *publish_match_bind(const struct publish_table *t,
 					 const struct sockaddr *addr,
 					 socklen_t len);
+
+/**
+ * publish_port_shared() - is @p's container port also published, over
+ * TCP, on another host port?  Such a port cannot take the bind bypass (the
+ * container's one socket becomes one host listener); `nsbypass run`
+ * forwards it through slirp instead, to the server bound inside.
+ */
+bool publish_port_shared(const struct publish_table *t,
+			 const struct publish *p);
 
 /**
  * publish_match_loopback() - the entry a bind() of @addr would have taken

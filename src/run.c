@@ -234,7 +234,8 @@ static void on_forward(uv_signal_t *h, int signum)
 
 bool run_via_slirp(const struct run_config *cfg, const struct publish *p)
 {
-	return p->udp || cfg->ignore_bind;
+	return p->udp || cfg->ignore_bind ||
+	       publish_port_shared(&cfg->publish, p);
 }
 
 /* implements nsagent_tap_cb: the tap is configured, hand it to the

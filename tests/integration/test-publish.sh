@@ -124,6 +124,18 @@ case "$(owner tcp "$HP4")" in
 *) nb_error "--ignore-bind: $HP4 belongs to '$(owner tcp "$HP4")', want nsbypass" ;;
 esac
 
+# One container port on two host ports: one socket cannot be two host
+# listeners, so both go through slirp to the server bound inside (the
+# bind bypass gave the second host port nothing).
+HPA=$(free_port) HPB=$(free_port) CPAB=$(free_port)
+start_container pub5 -p "$HPA:$CPAB" -p "$HPB:$CPAB" -- "tcp:0.0.0.0:$CPAB"
+expect "a port on two host ports: the first, through slirp" \
+	"tcp peer $H4 sock $CPAB" tcp "$H4" "$HPA"
+expect "a port on two host ports: the second, through slirp" \
+	"tcp peer $H4 sock $CPAB" tcp "$H4" "$HPB"
+nb_expect_fail "--net=none refuses a port on two host ports" "not with --net=none" \
+	nb_bypass --net=none -p "$HPA:$CPAB" -p "$HPB:$CPAB" -- true
+
 # A host port already taken: EADDRINUSE in the container, a log line.
 HP5=$(free_port) CP5=$(free_port)
 start_echo taken 127.0.0.1 "$HP5" "$NB_TMP/taken.peers"

@@ -176,6 +176,40 @@ NBTEST(match_bind)
 		!publish_match_bind(NULL, (struct sockaddr *)&a6, sizeof(a6)));
 }
 
+/* One container port on two host ports: no bind bypass for it (one
+ * socket, one host listener); UDP on the same number shares nothing. */
+NBTEST(port_on_two_host_ports)
+{
+	static struct publish_table t;
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+	struct publish p;
+	const struct publish *m;
+
+	ASSERT_OK(publish_parse("8080:80", &p));
+	ASSERT_OK(publish_add(&t, &p));
+	ASSERT_OK(publish_parse("8081:80", &p));
+	ASSERT_OK(publish_add(&t, &p));
+	ASSERT_OK(publish_parse("9090:90", &p));
+	ASSERT_OK(publish_add(&t, &p));
+	ASSERT_OK(publish_parse("9091:90/udp", &p));
+	ASSERT_OK(publish_add(&t, &p));
+
+	ASSERT_TRUE(publish_port_shared(&t, &t.p[0]));
+	ASSERT_TRUE(publish_port_shared(&t, &t.p[1]));
+	ASSERT_TRUE(!publish_port_shared(&t, &t.p[2]));
+	ASSERT_TRUE(!publish_port_shared(&t, &t.p[3]));
+	a4 = v4("0.0.0.0", 80);
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4)));
+	a6 = v6("::", 80);
+	ASSERT_TRUE(
+		!publish_match_bind(&t, (struct sockaddr *)&a6, sizeof(a6)));
+	a4 = v4("0.0.0.0", 90);
+	m = publish_match_bind(&t, (struct sockaddr *)&a4, sizeof(a4));
+	ASSERT_TRUE(m && m->host_port == 9090);
+}
+
 NBTEST(host_addr)
 {
 	struct sockaddr_storage ss;
@@ -204,6 +238,7 @@ static const struct nbtest tests[] = {
 	NBTEST_ENTRY(parse_bad),
 	NBTEST_ENTRY(table_refuses_duplicates),
 	NBTEST_ENTRY(match_bind),
+	NBTEST_ENTRY(port_on_two_host_ports),
 	NBTEST_ENTRY(host_addr),
 };
 
