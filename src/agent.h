@@ -65,7 +65,7 @@ struct agent {
 	uint64_t host_addrs_gen; /* routes.flushes when read; see above */
 	bool host_addrs_read;
 	uv_timer_t service_timer;
-	bool service_timer_on;
+	bool service_timer_made, service_timer_on;
 	struct service_addr own_addrs[2]; /* the container's, before nsagent */
 	size_t n_own_addrs;
 };

@@ -66,6 +66,7 @@ void agent_services_start(struct agent *a)
 		return;
 	uv_timer_init(a->loop, &a->service_timer);
 	uv_unref((uv_handle_t *)&a->service_timer);
+	a->service_timer_made = true;
 	if (!a->container_netns)
 		return;
 	r = service_map_set_netns(a->services, a->container_netns, a->own_addrs,
@@ -77,8 +78,9 @@ void agent_services_start(struct agent *a)
 
 void agent_services_stop(struct agent *a)
 {
-	if (!a->services)
+	if (!a->service_timer_made)
 		return;
+	a->service_timer_made = false;
 	uv_timer_stop(&a->service_timer);
 	uv_close((uv_handle_t *)&a->service_timer, NULL);
 }
@@ -134,7 +136,7 @@ void service_published(struct agent *a, uint64_t netns, int port,
 	else if (r < 0)
 		log_debug("port %d not in the service map: %s", port,
 			  strerror(-r));
-	if (r < 0 || a->service_timer_on)
+	if (r < 0 || a->service_timer_on || !a->service_timer_made)
 		return;
 	uv_timer_start(&a->service_timer, on_service_sweep, SERVICE_SWEEP_MS,
 		       SERVICE_SWEEP_MS);

@@ -10,7 +10,9 @@
 #   host listener (the agent's counters say so); the host still gets it at
 #   HP.  A port not published stays inside (kept, not served).  When the
 #   server closes its port, the next inside connects are refused, also
-#   while another host process listens on HP, which sees nothing.
+#   while another host process listens on HP, which sees nothing.  A port
+#   published on host loopback only is not served (the loopback
+#   exception of §3.4 is not wired): refused inside, as before.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -117,5 +119,37 @@ if grep -q "service at port $CP2" "$L"; then
 	nb_error "the unpublished port $CP2 went through the map"
 else
 	nb_pass "the unpublished port $CP2 did not go through the map"
+fi
+# -p 127.0.0.1:HP:CP: the host listener is on host loopback only, which
+# the map does not aim at (the loopback exception is not wired): inside
+# the connect is refused as without the map; the host reaches it.
+HP3=$(free_port) CP3=$(free_port)
+lo_inside='
+python3 -m http.server "$1" --bind :: --directory "$2" >/dev/null 2>&1 &
+P=$!
+: >"$3/lo-up"
+for _i in $(seq 300); do [ -e "$3/lo-host-done" ] && break; sleep 0.1; done
+if curl -sS --max-time 5 "http://127.0.0.1:$1/"; then echo REACHED
+else echo "OK refused inside"; fi
+kill "$P"
+'
+start_bg svc2 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
+	-p "127.0.0.1:$HP3:$CP3" -- sh -c "$lo_inside" sh "$CP3" "$D/www" "$D"
+PID=$NB_LAST_PID
+wait_file "$D/lo-up"
+for _i in $(seq 100); do # an IPv6 listener on ::ffff:127.0.0.1
+	curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$HP3/" && break
+	sleep 0.1
+done
+host_get "-p 127.0.0.1:$HP3: the host reaches the server" \
+	"http://127.0.0.1:$HP3/"
+touch "$D/lo-host-done"
+wait "$PID" || nb_error "the second container exited with status $?"
+L=$NB_TMP/svc2.log
+if grep -qx "OK refused inside" "$L" &&
+	grep -q "service at port $CP3 not served: reachable on host loopback only" "$L"; then
+	nb_pass "-p 127.0.0.1:$HP3:$CP3: refused inside, not aimed at host loopback"
+else
+	nb_error "-p 127.0.0.1:$HP3:$CP3 from inside: $(grep -E 'REACHED|OK|service at' "$L")"
 fi
 nb_done
