@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "agent.h"
+#include "handlers.h"
 #include "log.h"
 #include "route.h"
 #include "sockinfo.h"
@@ -154,6 +155,7 @@ int agent_init(struct agent *a, uv_loop_t *loop,
 	a->policy = *settings->policy;
 	a->publish = settings->publish;
 	a->bind_bypass = settings->bind_bypass;
+	agent_services_init(a, settings);
 	r = host_netns_cookie(&a->host_netns);
 	if (r < 0)
 		return r;
@@ -278,6 +280,7 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 	uv_timer_init(a->loop, &a->prune_timer);
 	uv_unref((uv_handle_t *)&a->prune_timer);
 	watch_routes(a);
+	agent_services_start(a);
 	return 0;
 }
 
@@ -296,13 +299,16 @@ void agent_stop(struct agent *a)
 		uv_poll_stop(&a->routes_poll);
 		uv_close((uv_handle_t *)&a->routes_poll, NULL);
 	}
+	agent_services_stop(a);
 	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options, "
-		 "%llu published",
+		 "%llu published, %llu served, %llu refused stale",
 		 (unsigned long long)a->stats.switched,
 		 (unsigned long long)a->stats.kept,
 		 (unsigned long long)a->stats.refused,
 		 (unsigned long long)a->stats.opts,
-		 (unsigned long long)a->stats.published);
+		 (unsigned long long)a->stats.published,
+		 (unsigned long long)a->stats.served,
+		 (unsigned long long)a->stats.refused_stale);
 	log_debug("notifications: %llu received, %llu continued, %llu "
 		  "answered, %llu gone",
 		  (unsigned long long)a->notify.stats.received,
@@ -313,6 +319,7 @@ void agent_stop(struct agent *a)
 
 void agent_fini(struct agent *a)
 {
+	agent_services_fini(a);
 	closep(&a->route_fd);
 	route_cache_fini(&a->routes);
 	pidfd_cache_clear(&a->pidfds);

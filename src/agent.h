@@ -18,17 +18,21 @@
 #include "policy.h"
 #include "publish.h"
 #include "route-cache.h"
+#include "service-map.h"
+#include "sockdiag.h"
 #include "sockstate.h"
 
 struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
 
 struct agent_stats {
-	uint64_t switched;  /* sockets moved to the host */
-	uint64_t kept;	    /* connects left in the container */
-	uint64_t refused;   /* host sockets denied a local destination */
-	uint64_t opts;	    /* setsockopt calls applied and recorded */
-	uint64_t published; /* binds taken to a published host port */
+	uint64_t switched;	/* sockets moved to the host */
+	uint64_t kept;		/* connects left in the container */
+	uint64_t refused;	/* host sockets denied a local destination */
+	uint64_t opts;		/* setsockopt calls applied and recorded */
+	uint64_t published;	/* binds taken to a published host port */
+	uint64_t served;	/* connects switched to a published service */
+	uint64_t refused_stale; /* connects to a stale service entry */
 };
 
 struct agent {
@@ -51,6 +55,19 @@ struct agent {
 	bool stopping;
 	agent_done_cb on_done;
 	struct agent_stats stats;
+	/* The service map (docs/design.md §3.4, handle-service.c); NULL:
+	 * off.  With it, a sock_diag socket, the host's own addresses (read
+	 * again when the route monitor saw a change) and the sweep of stale
+	 * entries, running while the map has any. */
+	struct service_map *services;
+	struct sockdiag diag;
+	struct service_host host_addrs;
+	uint64_t host_addrs_gen; /* routes.flushes when read; see above */
+	bool host_addrs_read;
+	uv_timer_t service_timer;
+	bool service_timer_made, service_timer_on;
+	struct service_addr own_addrs[2]; /* the container's, before nsagent */
+	size_t n_own_addrs;
 };
 
 /**
@@ -60,11 +77,21 @@ struct agent {
  *			the agent
  * @bind_bypass:	take binds of published TCP ports to the host
  *			(publish.h); false under --ignore-bind
+ * @service_map:	keep a service map of the published ports taken to
+ *			the host and switch connects from inside to them
+ *			(docs/design.md §3.4)
+ * @own_addrs:		the container's own addresses known before nsagent
+ *			reports (the fallback network's), @n_own_addrs of
+ *			them, at most 2
+ * @n_own_addrs:	how many
  */
 struct agent_settings {
 	const struct policy *policy;
 	const struct publish_table *publish;
 	bool bind_bypass;
+	bool service_map;
+	const struct service_addr *own_addrs;
+	size_t n_own_addrs;
 };
 
 /**

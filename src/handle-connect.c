@@ -378,6 +378,22 @@ static int dest_to_socket_family(struct connect_req *c, int sock)
 	return -EAFNOSUPPORT;
 }
 
+/*
+ * A connect of a container TCP socket that is unbound (or wildcard-bound
+ * by the agent) to a published service: service_connect(), which on 0 has
+ * put the host listener's address in @c.  A socket bound inside stays
+ * inside, as without the map.
+ */
+static int to_service(struct agent *a, struct connect_req *c, int sock)
+{
+	if (c->si.type != SOCK_STREAM || c->si.protocol != IPPROTO_TCP)
+		return SERVICE_NOT_MINE;
+	if ((c->si.bound || c->si.bound_ifindex) && !is_wildcard_bound(sock, c))
+		return SERVICE_NOT_MINE;
+	return service_connect(a, c->si.netns_cookie, sock, c->si.domain,
+			       &c->ss, &c->len);
+}
+
 int handle_connect(struct agent *a, const struct seccomp_notif *req)
 {
 	struct connect_req c = { .id = req->id, .tid = req->pid };
@@ -423,7 +439,16 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			return host ? r : HANDLER_CONTINUE;
 	}
 
-	dest = policy_classify(&a->policy, (struct sockaddr *)&c.ss, c.len);
+	c.state = sockstate_lookup(a->socks, c.si.cookie);
+	c.bind_any = c.state && c.state->wildcard_bind;
+	/* A published service of the container's: its host listener, where
+	 * the policy has nothing more to say (handle-service.c). */
+	r = host ? SERVICE_NOT_MINE : to_service(a, &c, sock);
+	if (r < 0)
+		return r;
+	dest = r == 0 ? POLICY_DEST_BYPASS :
+			policy_classify(&a->policy, (struct sockaddr *)&c.ss,
+					c.len);
 	if (dest != POLICY_DEST_BYPASS) {
 		if (!host) {
 			a->stats.kept++;
@@ -437,8 +462,6 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			  policy_dest_to_string(dest));
 		return dest == POLICY_DEST_INVALID ? -EINVAL : -ENETUNREACH;
 	}
-	c.state = sockstate_lookup(a->socks, c.si.cookie);
-	c.bind_any = c.state && c.state->wildcard_bind;
 	if (!host && (c.si.bound || c.si.bound_ifindex) &&
 	    !is_wildcard_bound(sock, &c))
 		return HANDLER_CONTINUE; /* bound in the container */

@@ -190,7 +190,8 @@ int handle_bind(struct agent *a, const struct seccomp_notif *req)
 	pub = publish_match_bind(a->publish, (struct sockaddr *)&ss,
 				 (socklen_t)addrlen);
 	if (pub && publishable(a, sock, netns, &si))
-		return publish_bind(a, req, sock, &si, pub);
+		return publish_bind(a, req, sock, &si, pub,
+				    (struct sockaddr *)&ss, (socklen_t)addrlen);
 	if (bind(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) < 0)
 		return -errno;
 	if (!pub)

@@ -35,19 +35,21 @@
 #include "target.h"
 #include "util.h"
 
-/* Make, bind and listen the host socket for @p; -errno on failure. */
+/* Make, bind and listen the host socket for @p, bound to @host (@host_len
+ * long); -errno on failure. */
 static int host_listener(struct agent *a, int sock, const struct publish *p,
-			 int domain, uint64_t cookie)
+			 int domain, uint64_t cookie,
+			 struct sockaddr_storage *host, socklen_t *host_len)
 {
 	char spec[PUBLISH_SPEC_MAX];
-	struct sockaddr_storage host;
 	_cleanup_close_ int hs = -1;
 	struct sockstate *s;
 	int len;
 
-	len = publish_host_addr(p, domain, &host);
+	len = publish_host_addr(p, domain, host);
 	if (len < 0)
 		return len;
+	*host_len = (socklen_t)len;
 	hs = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_TCP);
 	if (hs < 0)
@@ -57,7 +59,7 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 		sockstate_replay(s, hs);
 	if (domain == AF_INET6)
 		sockinfo_copy_v6only(sock, hs);
-	if (bind(hs, (struct sockaddr *)&host, (socklen_t)len) < 0 ||
+	if (bind(hs, (struct sockaddr *)host, (socklen_t)len) < 0 ||
 	    listen(hs, SOMAXCONN) < 0) {
 		int r = -errno;
 
@@ -68,11 +70,20 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 	return take_fd(&hs);
 }
 
+/* The container port @bind asked for (the same in both families). */
+static int bind_port(const struct sockaddr *bind)
+{
+	return ntohs(((const struct sockaddr_in *)bind)->sin_port);
+}
+
 int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
-		 const struct sockinfo *si, const struct publish *p)
+		 const struct sockinfo *si, const struct publish *p,
+		 const struct sockaddr *bind, socklen_t bind_len)
 {
 	char spec[PUBLISH_SPEC_MAX];
+	struct sockaddr_storage host;
 	_cleanup_close_ int hs = -1;
+	socklen_t host_len = 0;
 	int fd = (int)req->data.args[0], fl, cloexec, r;
 
 	fl = fcntl(sock, F_GETFL);
@@ -81,7 +92,8 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
 	cloexec = target_fd_cloexec(req->pid, fd);
 	if (cloexec < 0)
 		return -ENOBUFS; /* never fail open: see agent.h */
-	hs = host_listener(a, sock, p, si->domain, si->cookie);
+	hs = host_listener(a, sock, p, si->domain, si->cookie, &host,
+			   &host_len);
 	if (hs < 0)
 		return hs;
 	r = agent_install_host_socket(a, req->id, hs, fd, cloexec,
@@ -89,6 +101,9 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
 	if (r < 0)
 		return r == -ENOENT ? HANDLER_GONE : r;
 	a->stats.published++;
+	service_published(a, sockinfo_netns_cookie(sock), bind_port(bind), bind,
+			  bind_len, sock, (struct sockaddr *)&host, host_len,
+			  hs);
 	log_info("published %s: the container's bind() took the host port",
 		 publish_to_string(p, spec));
 	return 0;

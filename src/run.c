@@ -345,13 +345,35 @@ static int exit_status(int status)
 	return 1;
 }
 
+/* The container's own addresses on the fallback network, for the service
+ * map, known before nsagent reports: the guest's, and fd00::100. */
+static size_t fallback_own_addrs(const struct run_config *cfg,
+				 struct service_addr own[2])
+{
+	size_t n = 0;
+
+	if (!cfg->slirp)
+		return 0;
+	memset(own, 0, 2 * sizeof(*own));
+	own[n].family = AF_INET;
+	memcpy(own[n++].a, &cfg->fb_cfg.guest, 4);
+	if (cfg->fb_cfg.enable_ipv6 &&
+	    inet_pton(AF_INET6, "fd00::100", own[n].a) == 1)
+		own[n++].family = AF_INET6;
+	return n;
+}
+
 /* The parent: take the fds, start the agent, let the child go, serve. */
 static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 {
+	struct service_addr own[2];
 	const struct agent_settings settings = {
 		.policy = pol,
 		.publish = &ctx->cfg->publish,
 		.bind_bypass = !ctx->cfg->ignore_bind,
+		.service_map = true,
+		.own_addrs = own,
+		.n_own_addrs = fallback_own_addrs(ctx->cfg, own),
 	};
 	int fds[3] = { -1, -1, -1 }, r;
 	uint64_t container_netns;

@@ -27,7 +27,7 @@
  * a live listener from a stale entry, which then fails like a refused
  * connect; service_map_mark_*() sweep such entries out.
  *
- * Designed, not yet wired: no handler calls this yet.
+ * Wired for nsbypass run by handle-service.c (the ordinary path only).
  */
 #ifndef NB_SERVICE_MAP_H
 #define NB_SERVICE_MAP_H

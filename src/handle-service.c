@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * handle-service.c - the service map in the agent (docs/design.md §3.4):
+ * entries from published binds, the switch of a connect() from inside to
+ * the published service's host listener, and the sweep of stale entries.
+ *
+ * The ordinary path only: a connect from the server's own network
+ * namespace to a loopback, unspecified or own address at a published
+ * container port is aimed at the host's own non-loopback address and host
+ * port, which the wildcard host listener takes.  One exact sock_diag
+ * request proves the listener that takes that address is ours (its cookie
+ * is in the map) before handle-connect.c makes the host socket, pins it to
+ * the device that owns the address and connects it: a stale entry answers
+ * ECONNREFUSED and is dropped, it never reaches another service.  A
+ * listener reachable only on host loopback (-p 127.0.0.1:HP:CP, or a host
+ * without a non-loopback address) is not served: the loopback exception of
+ * §3.4 is not wired, the connect goes on as without the map (refused
+ * inside).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "handlers.h"
+#include "host-addr.h"
+#include "log.h"
+#include "sockinfo.h"
+#include "util.h"
+
+/* How often stale entries are swept out, while there are any. */
+#define SERVICE_SWEEP_MS 1000
+
+void agent_services_init(struct agent *a, const struct agent_settings *s)
+{
+	int r;
+
+	a->diag.fd = -1;
+	if (!s->service_map)
+		return;
+	a->n_own_addrs = MIN(s->n_own_addrs, ARRAY_SIZE(a->own_addrs));
+	if (a->n_own_addrs)
+		memcpy(a->own_addrs, s->own_addrs,
+		       a->n_own_addrs * sizeof(a->own_addrs[0]));
+	r = sockdiag_open(&a->diag);
+	if (r == 0) {
+		a->services = service_map_new();
+		if (a->services)
+			return;
+		r = -ENOMEM;
+		sockdiag_close(&a->diag);
+	}
+	log_debug("no service map (%s): published ports reachable from the "
+		  "host only",
+		  strerror(-r));
+}
+
+void agent_services_start(struct agent *a)
+{
+	int r;
+
+	if (!a->services)
+		return;
+	uv_timer_init(a->loop, &a->service_timer);
+	uv_unref((uv_handle_t *)&a->service_timer);
+	a->service_timer_made = true;
+	if (!a->container_netns)
+		return;
+	r = service_map_set_netns(a->services, a->container_netns, a->own_addrs,
+				  a->n_own_addrs, false);
+	if (r < 0)
+		log_debug("container addresses not in the service map: %s",
+			  strerror(-r));
+}
+
+void agent_services_stop(struct agent *a)
+{
+	if (!a->service_timer_made)
+		return;
+	a->service_timer_made = false;
+	uv_timer_stop(&a->service_timer);
+	uv_close((uv_handle_t *)&a->service_timer, NULL);
+}
+
+void agent_services_fini(struct agent *a)
+{
+	a->services = service_map_free(a->services);
+	sockdiag_close(&a->diag);
+}
+
+/* Drop every entry whose host listener no longer listens; stop when the
+ * map is empty. */
+static void on_service_sweep(uv_timer_t *t)
+{
+	struct agent *a = container_of(t, struct agent, service_timer);
+	int r;
+
+	service_map_mark_begin(a->services);
+	r = sockdiag_tcp_dump(&a->diag, AF_UNSPEC, 0, 1U << TCP_LISTEN,
+			      service_map_mark, a->services);
+	if (r == 0) {
+		size_t n = service_map_mark_end(a->services);
+
+		if (n)
+			log_debug("service map: %zu closed listener(s) "
+				  "dropped",
+				  n);
+	}
+	if (a->services->n == 0) {
+		uv_timer_stop(&a->service_timer);
+		a->service_timer_on = false;
+	}
+}
+
+void service_published(struct agent *a, uint64_t netns, int port,
+		       const struct sockaddr *bind, socklen_t bind_len,
+		       int sock, const struct sockaddr *host,
+		       socklen_t host_len, int hs)
+{
+	struct service_entry e;
+	int r;
+
+	if (!a->services)
+		return;
+	r = service_entry_init(&e, netns, IPPROTO_TCP, bind, bind_len,
+			       sockinfo_is_v6only(sock), host, host_len,
+			       sockinfo_is_v6only(hs), sockinfo_cookie(hs));
+	if (r == 0)
+		r = service_map_add(a->services, &e);
+	if (r == -ENOSPC)
+		log_warn("service map full: port %d not reachable from inside",
+			 port);
+	else if (r < 0)
+		log_debug("port %d not in the service map: %s", port,
+			  strerror(-r));
+	if (r < 0 || a->service_timer_on || !a->service_timer_made)
+		return;
+	uv_timer_start(&a->service_timer, on_service_sweep, SERVICE_SWEEP_MS,
+		       SERVICE_SWEEP_MS);
+	a->service_timer_on = true;
+}
+
+/* The host's own addresses, read again after the route monitor saw a
+ * change (an address came or went); every time without a monitor. */
+static const struct service_host *host_addrs(struct agent *a)
+{
+	int r;
+
+	if (a->host_addrs_read && a->routes.mon_fd >= 0 &&
+	    a->host_addrs_gen == a->routes.flushes)
+		return &a->host_addrs;
+	a->host_addrs_gen = a->routes.flushes;
+	r = host_addr_read(&a->host_addrs);
+	a->host_addrs_read = r == 0;
+	if (r < 0) {
+		log_debug("host addresses not read: %s", strerror(-r));
+		return NULL;
+	}
+	return &a->host_addrs;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ?
+			     ((const struct sockaddr_in *)ss)->sin_port :
+			     ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+int service_connect(struct agent *a, uint64_t netns, int sock, int family,
+		    struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct service_entry *e;
+	struct sockaddr_storage t;
+	struct sockdiag_sock s;
+	bool v6only;
+	socklen_t tl;
+	int r;
+
+	if (!a->services || a->services->n == 0)
+		return SERVICE_NOT_MINE;
+	v6only = family == AF_INET6 && sockinfo_is_v6only(sock);
+	r = service_map_lookup(a->services, netns, (struct sockaddr *)ss, *len,
+			       v6only, &e);
+	if (r < 0)
+		return SERVICE_NOT_MINE;
+	r = service_map_target(e, family, v6only, host_addrs(a), &t, &tl);
+	if (r != 0) {
+		/* Only loopback reaches it (not wired), or no address of
+		 * this family: as without the map. */
+		log_debug("service at port %u not served: %s", port_of(ss),
+			  r > 0 ? "reachable on host loopback only" :
+				  strerror(-r));
+		return SERVICE_NOT_MINE;
+	}
+	r = sockdiag_tcp_lookup(&a->diag, (struct sockaddr *)&t, tl,
+				SOCKDIAG_NOCOOKIE, &s);
+	if (r == -ENOENT ||
+	    (r == 0 && !service_map_owns(a->services, s.cookie))) {
+		/* Stale: the listener closed, and nothing, or something not
+		 * ours, takes its address now. */
+		service_map_remove(a->services, e->listener.cookie);
+		a->stats.refused_stale++;
+		log_debug("service at port %u: its listener is gone: "
+			  "ECONNREFUSED",
+			  port_of(ss));
+		return -ECONNREFUSED;
+	}
+	if (r < 0)
+		return -ENOBUFS; /* never fail open: see agent.h */
+	log_debug("service at port %u: switched to host port %u", port_of(ss),
+		  port_of(&t));
+	*ss = t;
+	*len = tl;
+	a->stats.served++;
+	return 0;
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-service-map.sh - a published service reached from inside its own
+# container (issue 12, docs/design.md §3.4), as the unprivileged user.
+#
+#   nsbypass run -p HP:CP with an HTTP server on :: at CP: GETs from
+#   inside to 127.0.0.1, [::1], the container's own address (10.0.2.100)
+#   and 0.0.0.0 at CP get the page, switched by the service map to the
+#   host listener (the agent's counters say so); the host still gets it at
+#   HP.  A port not published stays inside (kept, not served).  When the
+#   server closes its port, the next inside connects are refused, also
+#   while another host process listens on HP, which sees nothing.  A port
+#   published on host loopback only is not served (the loopback
+#   exception of §3.4 is not wired): refused inside, as before.
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+
+setup_rootless_test
+require_tun "the fallback"
+require_cmd curl
+_nb_tmp
+INSIDE=$(nb_stage "$NB_ITEST_DIR/service-map-inside.sh")
+H4=$NB_HOST4
+D=$NB_TMP/svc
+mkdir -p "$D/www"
+echo "svcmap-page" >"$D/www/index.html"
+chown -R "$NB_USER" "$D"
+
+HP=$(free_port) CP=$(free_port) CP2=$(free_port)
+L=$NB_TMP/svc1.log
+start_bg svc1 as_user timeout -k 5 90 "$NSBYPASS" run --log-level=debug \
+	-p "$HP:$CP" -- sh "$INSIDE" "$D" "$CP" "$CP2"
+PID=$NB_LAST_PID
+
+# wait_file FILE: up to 40 s, while the container runs.
+wait_file() {
+	local _i
+	for _i in $(seq 400); do
+		[ -e "$1" ] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	_nb_dump_logs
+	nb_fail "no $1: the container did not get there"
+}
+
+# host_get NAME URL: a GET from the host must return the page.
+host_get() {
+	local got
+	got=$(curl -sS --max-time 5 "$2" 2>&1 | head -n 1) || true
+	if [ "$got" = svcmap-page ]; then
+		nb_pass "$1: $got"
+	else
+		nb_error "$1: got '$got', want svcmap-page"
+	fi
+}
+
+wait_file "$D/inside-done"
+host_get "the host reaches the server at 127.0.0.1:$HP" "http://127.0.0.1:$HP/"
+host_get "the host reaches the server at $H4:$HP" "http://$H4:$HP/"
+touch "$D/host-done"
+
+# The server closed: another host process takes HP (the wildcard, as
+# the published listener had it) before the container connects again.
+wait_file "$D/closed"
+start_echo squatter 0.0.0.0 "$HP" "$NB_TMP/squatter.peers"
+touch "$D/squatter"
+wait "$PID" || nb_error "the container exited with status $?"
+
+# expect_line WANT WHY: a line of the container's output.
+expect_line() {
+	if grep -qx -- "$1" "$L"; then
+		nb_pass "$2: $1"
+	else
+		nb_error "$2: no line '$1' in: $(grep -E '^(GET|FAIL|TIMEOUT)' "$L")"
+	fi
+}
+expect_line "GET v4-loopback: svcmap-page" "inside, 127.0.0.1:CP"
+expect_line "GET v6-loopback: svcmap-page" "inside, [::1]:CP"
+expect_line "GET own-address: svcmap-page" "inside, 10.0.2.100:CP"
+expect_line "GET unspecified: svcmap-page" "inside, 0.0.0.0:CP"
+expect_line "GET unpublished: svcmap-page" "an unpublished port stays inside"
+expect_line "END" "the container ran to its end"
+for name in closed-at-once closed-v4-loopback closed-own-address \
+	closed-unpublished; do
+	if grep -q "^FAIL $name: .*\(Connection refused\|Couldn't connect\)" "$L"; then
+		nb_pass "after close, $name: refused"
+	else
+		nb_error "after close, $name: want refused, got: $(grep " $name:" "$L")"
+	fi
+done
+if [ -s "$NB_TMP/squatter.peers" ]; then
+	nb_error "a connect from inside reached the other host listener: $(cat "$NB_TMP/squatter.peers")"
+else
+	nb_pass "the other listener on $HP saw no connection from inside"
+fi
+
+# The agent's word: every inside GET to CP served by the map, the
+# unpublished one kept, the closed listener's entry refused or swept.
+stats=$(grep -o 'info: agent: .*' "$L" || true)
+served=$(sed -n 's/.* \([0-9]*\) served.*/\1/p' <<<"$stats")
+if [ -n "$served" ] && [ "$served" -ge 4 ]; then
+	nb_pass "the agent served $served connects by the map: $stats"
+else
+	nb_error "the agent's counters: '$stats', want >= 4 served"
+fi
+n=$(grep -c "service at port $CP: switched to host port $HP" "$L" || true)
+[ "$n" -ge 4 ] && nb_pass "$n connects to $CP switched to host port $HP" ||
+	nb_error "$n log lines of a switch to host port $HP, want >= 4"
+if grep -q "service at port $CP: its listener is gone: ECONNREFUSED" "$L"; then
+	nb_pass "the stale entry answered ECONNREFUSED"
+elif grep -q "service map: 1 closed listener(s) dropped" "$L"; then
+	nb_pass "the stale entry was swept before the first connect after close"
+else
+	nb_error "the closed listener's entry was neither refused nor swept"
+fi
+if grep -q "service at port $CP2" "$L"; then
+	nb_error "the unpublished port $CP2 went through the map"
+else
+	nb_pass "the unpublished port $CP2 did not go through the map"
+fi
+# -p 127.0.0.1:HP:CP: the host listener is on host loopback only, which
+# the map does not aim at (the loopback exception is not wired): inside
+# the connect is refused as without the map; the host reaches it.
+HP3=$(free_port) CP3=$(free_port)
+lo_inside='
+python3 -m http.server "$1" --bind :: --directory "$2" >/dev/null 2>&1 &
+P=$!
+: >"$3/lo-up"
+for _i in $(seq 300); do [ -e "$3/lo-host-done" ] && break; sleep 0.1; done
+if curl -sS --max-time 5 "http://127.0.0.1:$1/"; then echo REACHED
+else echo "OK refused inside"; fi
+kill "$P"
+'
+start_bg svc2 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
+	-p "127.0.0.1:$HP3:$CP3" -- sh -c "$lo_inside" sh "$CP3" "$D/www" "$D"
+PID=$NB_LAST_PID
+wait_file "$D/lo-up"
+for _i in $(seq 100); do # an IPv6 listener on ::ffff:127.0.0.1
+	curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$HP3/" && break
+	sleep 0.1
+done
+host_get "-p 127.0.0.1:$HP3: the host reaches the server" \
+	"http://127.0.0.1:$HP3/"
+touch "$D/lo-host-done"
+wait "$PID" || nb_error "the second container exited with status $?"
+L=$NB_TMP/svc2.log
+if grep -qx "OK refused inside" "$L" &&
+	grep -q "service at port $CP3 not served: reachable on host loopback only" "$L"; then
+	nb_pass "-p 127.0.0.1:$HP3:$CP3: refused inside, not aimed at host loopback"
+else
+	nb_error "-p 127.0.0.1:$HP3:$CP3 from inside: $(grep -E 'REACHED|OK|service at' "$L")"
+fi
+nb_done
