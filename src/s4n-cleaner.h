@@ -10,7 +10,9 @@
  * and waits for the other end to close, however the slirp process ends:
  * exit, SIGKILL, or its filter's kill.  Then the cleaner removes the
  * socket if it is still the one that was bound (same device and inode),
- * and exits.
+ * and exits.  It checks and removes it by the directory it was bound in,
+ * held open since the start, never by walking the path again: a
+ * directory of the path swapped for a symlink cannot aim it elsewhere.
  */
 #ifndef NB_S4N_CLEANER_H
 #define NB_S4N_CLEANER_H
