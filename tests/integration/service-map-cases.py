@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """service-map-cases.py - the cases of issue 12 point 4, inside the container.
 
-  service-map-cases.py DIR V6 V6ONLY BOUND REUSE FORK REOPEN UDP TWICE
+  service-map-cases.py DIR V6 V6ONLY BOUND REUSE FORK REOPEN UDP TWICE REBIND
 
 Each argument after DIR is a container port; all but UDP's are published
 over TCP, UDP's over UDP.  Each case prints "OK NAME: ..." or
@@ -78,7 +78,8 @@ def check_group(name, addr, port, tags, tries=24):
 
 def main():
     d = sys.argv[1]
-    v6, v6o, bound, reuse, fork, reopen, udp, twice = map(int, sys.argv[2:10])
+    v6, v6o, bound, reuse, fork, reopen, udp, twice, rebind = map(
+        int, sys.argv[2:11])
     A6 = socket.AF_INET6
     A4 = socket.AF_INET
 
@@ -127,6 +128,14 @@ def main():
     listener(A6, "::", reopen, "second")
     check("reopen-second", "127.0.0.1", reopen, "second")
     check("reopen-second-own", OWN6, reopen, "second")
+    # Closed, then bound again to 10.0.2.100 only, before the sweep: the
+    # stale wildcard entry must not hand 127.0.0.1 to the new server.
+    wide = listener(A6, "::", rebind, "wide")
+    check("rebind-wide", "127.0.0.1", rebind, "wide")
+    close_listener(wide)
+    listener(A4, OWN4, rebind, "narrow")
+    check("rebind-v4-loopback", "127.0.0.1", rebind, "ConnectionRefusedError")
+    check("rebind-own-address", OWN4, rebind, "narrow")
     check("port0-v4-loopback", "127.0.0.1", port0, "port0")
     check("port0-own-address", OWN4, port0, "port0")
     for addr in ("127.0.0.1", OWN4, "::1", OWN6):

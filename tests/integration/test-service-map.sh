@@ -163,14 +163,14 @@ fi
 # agent's word on which ports went through the map.
 P6=$(free_port) P6O=$(free_port) PB=$(free_port) PR=$(free_port)
 PF=$(free_port) PO=$(free_port) PU=$(free_port) PT=$(free_port)
-HB=$(free_port) HT1=$(free_port) HT2=$(free_port)
+PRB=$(free_port) HB=$(free_port) HT1=$(free_port) HT2=$(free_port)
 pub=()
-for p in "$P6" "$P6O" "$PR" "$PF" "$PO"; do pub+=(-p "$(free_port):$p"); done
+for p in "$P6" "$P6O" "$PR" "$PF" "$PO" "$PRB"; do pub+=(-p "$(free_port):$p"); done
 start_bg svc3 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
 	--enable-ipv6 "${pub[@]}" -p "$HB:$PB" -p "$(free_port):$PU/udp" \
 	-p "$HT1:$PT" -p "$HT2:$PT" -- python3 -u \
 	"$(nb_stage "$NB_ITEST_DIR/service-map-cases.py")" "$D" "$P6" "$P6O" \
-	"$PB" "$PR" "$PF" "$PO" "$PU" "$PT"
+	"$PB" "$PR" "$PF" "$PO" "$PU" "$PT" "$PRB"
 PID=$NB_LAST_PID
 wait_file "$D/cases-up"
 host_get_tag() { # NAME URL-less HOST PORT WANT
@@ -190,9 +190,9 @@ grep -E '^(OK|FAIL) ' "$L" | while read -r verdict rest; do
 	[ "$verdict" = OK ] && nb_pass "inside: $rest" || nb_error "inside: $rest"
 done
 expect_line "END" "the cases container ran to its end"
-grep -c '^OK ' "$L" | grep -qx 21 && nb_pass "21 inside cases" ||
-	nb_error "$(grep -c '^OK ' "$L") inside cases passed, want 21"
-for p in "$P6" "$P6O" "$PB" "$PR" "$PF" "$PO"; do
+grep -c '^OK ' "$L" | grep -qx 24 && nb_pass "24 inside cases" ||
+	nb_error "$(grep -c '^OK ' "$L") inside cases passed, want 24"
+for p in "$P6" "$P6O" "$PB" "$PR" "$PF" "$PO" "$PRB"; do
 	grep -q "service at port $p: switched to host port" "$L" &&
 		nb_pass "port $p served by the map" ||
 		nb_error "port $p: no switch by the map in the log"
