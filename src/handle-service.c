@@ -210,6 +210,17 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 	}
 	if (r < 0)
 		return -ENOBUFS; /* never fail open: see agent.h */
+	if (!service_map_takes(a->services, e, s.cookie, (struct sockaddr *)ss,
+			       *len, v6only)) {
+		/* Our listener, whose server would not take this
+		 * destination inside: the entry chosen is stale (the
+		 * sweep drops it), the port bound again narrower. */
+		a->stats.refused_stale++;
+		log_debug("service at port %u: its host port is another "
+			  "server's now: ECONNREFUSED",
+			  port_of(ss));
+		return -ECONNREFUSED;
+	}
 	log_debug("service at port %u: switched to host port %u", port_of(ss),
 		  port_of(&t));
 	*ss = t;

@@ -326,6 +326,22 @@ int service_map_lookup(const struct service_map *m, uint64_t netns,
 	return 0;
 }
 
+bool service_map_takes(const struct service_map *m,
+		       const struct service_entry *e, uint64_t cookie,
+		       const struct sockaddr *dst, socklen_t len,
+		       bool client_v6only)
+{
+	const struct service_entry *owner = find_cookie(m, cookie);
+	struct dest d;
+
+	if (!owner || owner->netns != e->netns ||
+	    owner->server.port != e->server.port ||
+	    dest_parse(dst, len, client_v6only, &d) < 0)
+		return false;
+	return sockdiag_receives(&owner->server,
+				 (const struct sockaddr *)&d.ss);
+}
+
 /* @a (IPv4 or IPv6) as an address of a socket of @family, with @port. */
 static bool target_fill(int family, bool client_v6only, int afamily,
 			const uint8_t *a, uint16_t port,

@@ -215,6 +215,30 @@ int service_map_target(const struct service_entry *e, int family,
 bool service_map_owns(const struct service_map *m, uint64_t cookie);
 
 /**
+ * service_map_takes() - would the server of the listener @cookie take @dst?
+ * @m:			the map
+ * @e:			the entry service_map_lookup() chose for @dst
+ * @cookie:		SO_COOKIE of the host listener that takes the target
+ * @dst:		the destination the container asked for (@len long)
+ * @len:		its length
+ * @client_v6only:	the client socket has IPV6_V6ONLY
+ *
+ * The host kernel picks the listener among those on the host port, not
+ * the container's: when @e's listener has closed and the port was bound
+ * again to a narrower address (:: then 10.0.2.100), the new listener
+ * takes the host address too, though its server would not take @dst
+ * inside (127.0.0.1).  Members of one SO_REUSEPORT group take the same
+ * destinations, so any of them passes.
+ *
+ * Return: true if @cookie is in the map, in @e's network namespace, and
+ * its server takes @dst as the kernel would inside
+ */
+bool service_map_takes(const struct service_map *m,
+		       const struct service_entry *e, uint64_t cookie,
+		       const struct sockaddr *dst, socklen_t len,
+		       bool client_v6only);
+
+/**
  * service_map_verify() - do only our listeners take a connection to
  * @target, and does one of them?
  * @m:		the map

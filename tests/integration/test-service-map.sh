@@ -13,6 +13,12 @@
 #   while another host process listens on HP, which sees nothing.  A port
 #   published on host loopback only is not served (the loopback
 #   exception of §3.4 is not wired): refused inside, as before.
+#   Issue 12 point 4 (service-map-cases.py, with --enable-ipv6): fd00::100;
+#   a v6-only server at [::1] (127.0.0.1 refused); a server bound to
+#   10.0.2.100 only (127.0.0.1 refused, as the kernel refuses it inside);
+#   SO_REUSEPORT pairs per family, both served; a server bound in a forked
+#   child; close (refused) and bind again (served); port 0 and a port
+#   published twice stay inside, UDP goes through slirp, none in the map.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -152,4 +158,51 @@ if grep -qx "OK refused inside" "$L" &&
 else
 	nb_error "-p 127.0.0.1:$HP3:$CP3 from inside: $(grep -E 'REACHED|OK|service at' "$L")"
 fi
+# Issue 12 point 4, in one container with --enable-ipv6 (fd00::100):
+# service-map-cases.py checks from inside; here the host's side and the
+# agent's word on which ports went through the map.
+P6=$(free_port) P6O=$(free_port) PB=$(free_port) PR=$(free_port)
+PF=$(free_port) PO=$(free_port) PU=$(free_port) PT=$(free_port)
+PRB=$(free_port) HB=$(free_port) HT1=$(free_port) HT2=$(free_port)
+pub=()
+for p in "$P6" "$P6O" "$PR" "$PF" "$PO" "$PRB"; do pub+=(-p "$(free_port):$p"); done
+start_bg svc3 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
+	--enable-ipv6 "${pub[@]}" -p "$HB:$PB" -p "$(free_port):$PU/udp" \
+	-p "$HT1:$PT" -p "$HT2:$PT" -- python3 -u \
+	"$(nb_stage "$NB_ITEST_DIR/service-map-cases.py")" "$D" "$P6" "$P6O" \
+	"$PB" "$PR" "$PF" "$PO" "$PU" "$PT" "$PRB"
+PID=$NB_LAST_PID
+wait_file "$D/cases-up"
+host_get_tag() { # NAME URL-less HOST PORT WANT
+	local got
+	got=$("$NB_PYTHON" -c 'import socket,sys
+c=socket.create_connection((sys.argv[1],int(sys.argv[2])),5)
+print(c.makefile().readline().strip())' "$2" "$3" 2>&1) || true
+	[ "$got" = "$4" ] && nb_pass "$1: $got" || nb_error "$1: got '$got', want $4"
+}
+host_get_tag "the host reaches the server bound to 10.0.2.100" 127.0.0.1 "$HB" bound
+host_get_tag "the host reaches a port published twice (first)" 127.0.0.1 "$HT1" twice
+host_get_tag "the host reaches a port published twice (second)" 127.0.0.1 "$HT2" twice
+touch "$D/cases-host-done"
+wait "$PID" || nb_error "the third container exited with status $?"
+L=$NB_TMP/svc3.log
+grep -E '^(OK|FAIL) ' "$L" | while read -r verdict rest; do
+	[ "$verdict" = OK ] && nb_pass "inside: $rest" || nb_error "inside: $rest"
+done
+expect_line "END" "the cases container ran to its end"
+grep -c '^OK ' "$L" | grep -qx 24 && nb_pass "24 inside cases" ||
+	nb_error "$(grep -c '^OK ' "$L") inside cases passed, want 24"
+for p in "$P6" "$P6O" "$PB" "$PR" "$PF" "$PO" "$PRB"; do
+	grep -q "service at port $p: switched to host port" "$L" &&
+		nb_pass "port $p served by the map" ||
+		nb_error "port $p: no switch by the map in the log"
+done
+P0=$(sed -n 's/^PORT0 //p' "$L")
+for p in "$P0" "$PU" "$PT"; do
+	if [ -n "$p" ] && ! grep -q "service at port $p:" "$L"; then
+		nb_pass "port $p (port 0, UDP, published twice) not in the map"
+	else
+		nb_error "port '$p' went through the map: $(grep "service at port $p:" "$L")"
+	fi
+done
 nb_done

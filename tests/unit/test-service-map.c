@@ -293,6 +293,43 @@ NBTEST(published_twice_and_reopened)
 	service_map_free(m);
 }
 
+/* Does the listener @cookie take a connect() from @netns's entry chosen
+ * for @dst:@port (service_map_takes())? */
+static bool takes(const struct service_map *m, uint64_t netns, const char *dst,
+		  uint16_t port, uint64_t cookie)
+{
+	struct sockaddr_storage d = nbtest_sockaddr(dst, port);
+	const struct service_entry *e;
+
+	ASSERT_OK(service_map_lookup(m, netns, (struct sockaddr *)&d,
+				     nbtest_sockaddr_len(&d), false, &e));
+	return service_map_takes(m, e, cookie, (struct sockaddr *)&d,
+				 nbtest_sockaddr_len(&d), false);
+}
+
+/* A server on :: closes and binds its port again to 10.0.2.100 only,
+ * before the sweep: the host kernel hands the host address to the new
+ * listener, which must not get 127.0.0.1 (refused inside); a REUSEPORT
+ * sibling of the chosen entry takes what it takes. */
+NBTEST(rebound_narrower_is_not_reached_by_the_stale_entry)
+{
+	struct service_map *m = service_map_new();
+
+	set_netns(m, NS_A, true, "10.0.2.100", NULL);
+	add(m, NS_A, "::", 80, false, "::", 8080, 31);
+	add(m, NS_A, "10.0.2.100", 80, false, "0.0.0.0", 8080, 32);
+	ASSERT_EQ(reach(m, NS_A, "127.0.0.1", 80, false), 31);
+	ASSERT_TRUE(!takes(m, NS_A, "127.0.0.1", 80, 32));
+	ASSERT_TRUE(takes(m, NS_A, "10.0.2.100", 80, 32));
+	ASSERT_TRUE(takes(m, NS_A, "127.0.0.1", 80, 31));
+	ASSERT_TRUE(!takes(m, NS_A, "127.0.0.1", 80, 99)); /* not ours */
+	add(m, NS_A, "::", 80, false, "::", 8080, 33);
+	ASSERT_TRUE(takes(m, NS_A, "::1", 80, 33));
+	add(m, NS_B, "::", 80, false, "::", 8080, 34);
+	ASSERT_TRUE(!takes(m, NS_A, "::1", 80, 34)); /* another netns */
+	service_map_free(m);
+}
+
 /* service_entry_init() of a server bound to @bind (cut to @bind_len if
  * not 0), a listener on @host, with @protocol and @cookie. */
 static int init_entry(int protocol, const char *bind, uint16_t port,
@@ -729,6 +766,8 @@ int main(void)
 		NBTEST_ENTRY(reuseport_groups),
 		NBTEST_ENTRY(most_specific_server_wins),
 		NBTEST_ENTRY(published_twice_and_reopened),
+		NBTEST_ENTRY(
+			rebound_narrower_is_not_reached_by_the_stale_entry),
 		NBTEST_ENTRY(what_is_not_mapped),
 		NBTEST_ENTRY(bounded),
 		NBTEST_ENTRY(target_prefers_a_host_address),
