@@ -6,9 +6,15 @@
  * It reports the namespace's own subnets to the agent, which never
  * bypasses them: once at start and again after every address change
  * (RTNLGRP_IPV4_IFADDR / RTNLGRP_IPV6_IFADDR notifications, no polling).
- * A report is one SEQPACKET message: "subnets CIDR CIDR ...\n", a full
- * snapshot, so a lost or merged event cannot leave the agent with a stale
- * list.  The helper exits when the agent's end of the socket closes.
+ * A report is two SEQPACKET messages, each a full snapshot, so a lost or
+ * merged event cannot leave the agent with a stale list: first
+ * "addrs ADDR ADDR ...\n", the namespace's own addresses of global (or
+ * site) scope, which the agent's service map serves as the container's
+ * (docs/design.md §3.4; loopback and link-local ones are left out: the
+ * map knows loopback itself, and a link-local address is one link's
+ * only), then "subnets CIDR CIDR ...\n".  The agent waits for the
+ * subnets, so the addresses are in by then too.  The helper exits when
+ * the agent's end of the socket closes.
  *
  * It runs in the container's user namespace, where the container is root
  * and may ptrace it, so it sandboxes itself before anything else (see
@@ -48,7 +54,9 @@
  *        [--address6 A/P --gateway6 G])]
  * A bad argument gets one line on stderr and exit status 2.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -93,12 +101,37 @@ struct args {
 	bool tap_only; /* --tap-only: exit once the tap is sent */
 };
 #define SUBNETS_MAX 256
+/* As many addresses as subnets: each is one line of the same bound. */
+#define ADDRS_MAX 256
 
 struct report {
 	char buf[REPORT_MAX];
 	size_t len;
 	unsigned int count;
 };
+
+/* Append one address of global or site scope, host bits kept, to @r. */
+static void add_own_addr(struct nl_object *obj, void *opaque)
+{
+	struct report *r = opaque;
+	struct rtnl_addr *addr = (struct rtnl_addr *)obj;
+	struct nl_addr *local = rtnl_addr_get_local(addr);
+	int family = rtnl_addr_get_family(addr), n;
+	char text[INET6_ADDRSTRLEN];
+
+	if (!local || r->count >= ADDRS_MAX ||
+	    rtnl_addr_get_scope(addr) >= RT_SCOPE_LINK ||
+	    (family != AF_INET && family != AF_INET6) ||
+	    nl_addr_get_len(local) != (family == AF_INET ? 4U : 16U) ||
+	    !inet_ntop(family, nl_addr_get_binary_addr(local), text,
+		       sizeof(text)))
+		return;
+	n = snprintf(r->buf + r->len, sizeof(r->buf) - r->len, " %s", text);
+	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->len)
+		return;
+	r->len += (size_t)n;
+	r->count++;
+}
 
 /* Append the network of one address (host bits cleared) to @r. */
 static void add_addr(struct nl_object *obj, void *opaque)
@@ -138,29 +171,41 @@ static void add_addr(struct nl_object *obj, void *opaque)
 	r->count++;
 }
 
-/* Dump every address of the namespace and send one snapshot. */
-static int send_report(struct nl_sock *sk, int fd)
+/* Send "@word" and what @add appends for each address of @cache. */
+static int send_list(struct nl_cache *cache, int fd, const char *word,
+		     void (*add)(struct nl_object *, void *))
 {
-	struct nl_cache *cache = NULL;
 	struct report *r = calloc(1, sizeof(*r));
 	int err;
 
 	if (!r)
 		return -ENOMEM;
-	err = rtnl_addr_alloc_cache(sk, &cache);
-	if (err < 0) {
-		free(r);
-		fprintf(stderr, "nsbypass-nsagent: address dump: %s\n",
-			nl_geterror(err));
-		return -EIO;
-	}
-	r->len = (size_t)snprintf(r->buf, sizeof(r->buf), "subnets");
-	nl_cache_foreach(cache, add_addr, r);
-	nl_cache_free(cache);
+	r->len = (size_t)snprintf(r->buf, sizeof(r->buf), "%s", word);
+	nl_cache_foreach(cache, add, r);
 	if (r->len < sizeof(r->buf) - 1)
 		r->buf[r->len++] = '\n';
 	err = send(fd, r->buf, r->len, MSG_NOSIGNAL) < 0 ? -errno : 0;
 	free(r);
+	return err;
+}
+
+/* Dump every address of the namespace and send one snapshot: the
+ * addresses, then the subnets. */
+static int send_report(struct nl_sock *sk, int fd)
+{
+	struct nl_cache *cache = NULL;
+	int err;
+
+	err = rtnl_addr_alloc_cache(sk, &cache);
+	if (err < 0) {
+		fprintf(stderr, "nsbypass-nsagent: address dump: %s\n",
+			nl_geterror(err));
+		return -EIO;
+	}
+	err = send_list(cache, fd, "addrs", add_own_addr);
+	if (err == 0)
+		err = send_list(cache, fd, "subnets", add_addr);
+	nl_cache_free(cache);
 	return err;
 }
 

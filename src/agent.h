@@ -115,6 +115,20 @@ int agent_init(struct agent *a, uv_loop_t *loop,
 int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 		agent_done_cb on_done);
 
+/**
+ * agent_set_own_addrs() - the container's own addresses, as nsagent
+ * reported them, for the service map
+ * @a:		the agent, started
+ * @addrs:	a full snapshot, @n of them; it replaces the last one (at
+ *		first the fallback network's addresses of the settings)
+ * @n:		how many; past SERVICE_ADDRS_MAX the rest are left out with
+ *		a warning (a connect to them is then not served by the map)
+ *
+ * A no-op without the map or without the container's netns cookie.
+ */
+void agent_set_own_addrs(struct agent *a, const struct service_addr *addrs,
+			 size_t n);
+
 /** agent_stop() - close every handle; the loop ends once they are closed */
 void agent_stop(struct agent *a);
 

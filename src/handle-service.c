@@ -76,6 +76,29 @@ void agent_services_start(struct agent *a)
 			  strerror(-r));
 }
 
+void agent_set_own_addrs(struct agent *a, const struct service_addr *addrs,
+			 size_t n)
+{
+	int r;
+
+	if (!a->services || !a->container_netns)
+		return;
+	if (n > SERVICE_ADDRS_MAX) {
+		log_warn("service map: the container has %zu addresses, only "
+			 "the first %d are served as its own",
+			 n, SERVICE_ADDRS_MAX);
+		n = SERVICE_ADDRS_MAX;
+	}
+	r = service_map_set_netns(a->services, a->container_netns, addrs, n,
+				  false);
+	if (r < 0)
+		log_warn_errno(r, "service map: container addresses not "
+				  "updated");
+	else
+		log_debug("service map: %zu container address(es) from nsagent",
+			  n);
+}
+
 void agent_services_stop(struct agent *a)
 {
 	if (!a->service_timer_made)

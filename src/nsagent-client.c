@@ -3,7 +3,8 @@
  * nsagent-client.c - the agent's end of the nsagent report socket.
  *
  * The socket is SOCK_SEQPACKET: one message is one report, a full snapshot
- * of the namespace's subnets.  A malformed or oversized report is logged
+ * of the namespace's subnets ("subnets ...") or of its own addresses
+ * ("addrs ...", sent just before the subnets, for the service map).  A malformed or oversized report is logged
  * and ignored (the previous list stays).  When nsagent exits the socket
  * hangs up: the agent logs it and keeps the last list it had.  Bypass
  * and the fallback network go on (the tap fd is the agent's, nsagent
@@ -18,6 +19,7 @@
  * tap fd is handed on only after fstat() and TUNGETIFF show that it is a
  * tun file attached to a tap device of the announced name.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
@@ -40,6 +42,7 @@
 #include "util.h"
 
 #define REPORT_WORD "subnets"
+#define ADDRS_WORD "addrs"
 #define TAP_WORD "tap "
 /* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
 #define NSAGENT_FDS_MAX 253
@@ -49,13 +52,20 @@
 
 static_assert(NSAGENT_TAP_NAME_SIZE == IFNAMSIZ, "tap name size");
 
-int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
-			 size_t max, size_t *ret_n)
+/* Parse one word of a report into slot @i of @out. */
+typedef int (*parse_word_fn)(const char *word, void *out, size_t i);
+
+/*
+ * Split "@keyword WORD WORD ...[\n]" and parse each WORD with @fn into
+ * @out, at most @max of them.  Return: 0, -EINVAL or -ENOSPC.
+ */
+static int parse_words(const char *msg, size_t len, const char *keyword,
+		       parse_word_fn fn, void *out, size_t max, size_t *ret_n)
 {
-	size_t n = 0, wlen = strlen(REPORT_WORD);
+	size_t n = 0, wlen = strlen(keyword);
 	const char *p, *end = msg + len;
 
-	if (len < wlen || memcmp(msg, REPORT_WORD, wlen) != 0)
+	if (len < wlen || memcmp(msg, keyword, wlen) != 0)
 		return -EINVAL;
 	p = msg + wlen;
 	if (end > p && end[-1] == '\n')
@@ -81,13 +91,52 @@ int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
 			return -ENOSPC;
 		memcpy(tok, p, tl);
 		tok[tl] = '\0';
-		if (cidr_parse(tok, &ret[n]) < 0)
+		if (fn(tok, out, n) < 0)
 			return -EINVAL;
 		n++;
 		p = q;
 	}
 	*ret_n = n;
 	return 0;
+}
+
+static int parse_cidr(const char *word, void *out, size_t i)
+{
+	return cidr_parse(word, (struct cidr *)out + i);
+}
+
+/* A whole address, no prefix; v4-mapped becomes IPv4. */
+static int parse_addr(const char *word, void *out, size_t i)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct service_addr *a = (struct service_addr *)out + i;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, word, a->a) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, word, a->a) != 1)
+		return -EINVAL;
+	a->family = AF_INET6;
+	if (memcmp(a->a, mapped, sizeof(mapped)) == 0) {
+		memmove(a->a, a->a + 12, 4);
+		memset(a->a + 4, 0, 12);
+		a->family = AF_INET;
+	}
+	return 0;
+}
+
+int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
+			 size_t max, size_t *ret_n)
+{
+	return parse_words(msg, len, REPORT_WORD, parse_cidr, ret, max, ret_n);
+}
+
+int nsagent_parse_addrs(const char *msg, size_t len, struct service_addr *ret,
+			size_t max, size_t *ret_n)
+{
+	return parse_words(msg, len, ADDRS_WORD, parse_addr, ret, max, ret_n);
 }
 
 int nsagent_parse_tap(const char *msg, size_t len, char *ret_name)
@@ -168,6 +217,27 @@ void nsagent_client_stop(struct nsagent_client *c)
 	uv_close((uv_handle_t *)&c->poll, on_closed);
 }
 
+/* An "addrs" report: to on_addrs, or nowhere without one. */
+static void apply_addrs(struct nsagent_client *c, size_t len)
+{
+	struct service_addr *list;
+	size_t n = 0;
+	int r;
+
+	c->addr_reports++;
+	if (!c->on_addrs)
+		return;
+	list = calloc(NSAGENT_ADDRS_MAX, sizeof(*list));
+	if (!list)
+		return;
+	r = nsagent_parse_addrs(c->buf, len, list, NSAGENT_ADDRS_MAX, &n);
+	if (r < 0)
+		log_warn_errno(r, "bad address report from nsagent, ignoring");
+	else
+		c->on_addrs(c, list, n);
+	free(list);
+}
+
 static void apply(struct nsagent_client *c, size_t len)
 {
 	struct cidr *list = calloc(POLICY_LIST_MAX, sizeof(*list));
@@ -183,6 +253,15 @@ static void apply(struct nsagent_client *c, size_t len)
 		log_debug("nsagent: %zu container subnets", n);
 	c->reports++;
 	free(list);
+}
+
+/* Does @msg start with the word @word (then a blank, newline or end)? */
+static bool is_word(const char *msg, size_t len, const char *word)
+{
+	size_t wlen = strlen(word);
+
+	return len >= wlen && memcmp(msg, word, wlen) == 0 &&
+	       (len == wlen || msg[wlen] == ' ' || msg[wlen] == '\n');
 }
 
 /* Is @fd a tun file attached to the tap device @name? */
@@ -305,6 +384,10 @@ static void on_report(uv_poll_t *h, int status, int events)
 				 name);
 			return;
 		}
+		if (n > 0 && is_word(c->buf, (size_t)n, ADDRS_WORD)) {
+			apply_addrs(c, (size_t)n);
+			return;
+		}
 		if (n > 0) {
 			apply(c, (size_t)n);
 			return;
@@ -321,10 +404,12 @@ int nsagent_client_start(struct nsagent_client *c, uv_loop_t *loop, int fd,
 			 struct policy *policy)
 {
 	nsagent_tap_cb on_tap = c->on_tap;
+	nsagent_addrs_cb on_addrs = c->on_addrs;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->on_tap = on_tap;
+	c->on_addrs = on_addrs;
 	c->fd = fd;
 	c->policy = policy;
 	r = uv_poll_init(loop, &c->poll, fd);

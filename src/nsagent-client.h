@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nsagent-client.h - start nsbypass-nsagent in the container's namespaces
- * and turn its reports into the policy's "container's own subnets".
+ * and turn its reports into the policy's "container's own subnets" and,
+ * for the service map, the container's own addresses.
  */
 #ifndef NB_NSAGENT_CLIENT_H
 #define NB_NSAGENT_CLIENT_H
@@ -11,9 +12,12 @@
 #include <uv.h>
 
 #include "policy.h"
+#include "service-map.h"
 
 /* Largest report accepted; a larger message is rejected whole. */
 #define NSAGENT_REPORT_MAX 16384
+/* Most addresses an "addrs" report may name (nsagent's bound). */
+#define NSAGENT_ADDRS_MAX 256
 /* Room for a tap name and its NUL (IFNAMSIZ). */
 #define NSAGENT_TAP_NAME_SIZE 16
 
@@ -32,14 +36,26 @@ struct nsagent_client;
 typedef void (*nsagent_tap_cb)(struct nsagent_client *c, int tap_fd,
 			       const char *name);
 
+/**
+ * typedef nsagent_addrs_cb - nsagent reported the namespace's own addresses
+ * @c:		the client
+ * @addrs:	a full snapshot, @n of them, valid during the call
+ * @n:		how many (0 is a valid snapshot: no address of its own)
+ */
+typedef void (*nsagent_addrs_cb)(struct nsagent_client *c,
+				 const struct service_addr *addrs, size_t n);
+
 struct nsagent_client {
 	uv_poll_t poll;
 	int fd;
 	bool closing;
 	struct policy *policy;
-	unsigned int reports;
+	unsigned int reports;	   /* subnet reports */
+	unsigned int addr_reports; /* address reports */
 	/* Set before nsagent_client_start(); NULL: a tap is closed. */
 	nsagent_tap_cb on_tap;
+	/* Set before nsagent_client_start(); NULL: addresses are ignored. */
+	nsagent_addrs_cb on_addrs;
 	char buf[NSAGENT_REPORT_MAX + 1];
 };
 
@@ -56,6 +72,24 @@ struct nsagent_client {
  */
 int nsagent_parse_report(const char *msg, size_t len, struct cidr *ret,
 			 size_t max, size_t *ret_n);
+
+/**
+ * nsagent_parse_addrs() - parse "addrs ADDR ADDR ...\n"
+ * @msg:	the message, not NUL-terminated
+ * @len:	its length
+ * @ret:	array of @max addresses
+ * @max:	its size
+ * @ret_n:	how many were parsed
+ *
+ * Each ADDR is a whole IPv4 or IPv6 address, no prefix; a v4-mapped one
+ * is returned as IPv4.  Words are separated by single or repeated blanks
+ * as in a subnets report.
+ *
+ * Return: 0, or -EINVAL for a malformed report (nothing to apply), or
+ * -ENOSPC when it names more than @max addresses.
+ */
+int nsagent_parse_addrs(const char *msg, size_t len, struct service_addr *ret,
+			size_t max, size_t *ret_n);
 
 /**
  * nsagent_parse_tap() - parse "tap NAME\n"
@@ -81,12 +115,14 @@ char *nsagent_find(void);
 /**
  * nsagent_client_start() - watch @fd (owned from now on) for reports that
  * replace @policy's subnets
- * @c:		the client; only its on_tap member is kept, the rest is reset
+ * @c:		the client; only its on_tap and on_addrs members are kept,
+ *		the rest is reset
  * @loop:	the loop to watch @fd on
  * @fd:		the agent's end of nsagent's SOCK_SEQPACKET socket
  * @policy:	whose container subnets the reports replace
  *
- * A "tap NAME\n" message carrying exactly one tap fd goes to @c->on_tap.
+ * A "tap NAME\n" message carrying exactly one tap fd goes to @c->on_tap,
+ * an "addrs ...\n" report to @c->on_addrs.
  * Any other message that carries fds is refused: every fd is closed.
  *
  * On failure @fd is closed: at once, or with the poll handle on @loop

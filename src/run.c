@@ -256,6 +256,16 @@ static void on_tap(struct nsagent_client *c, int tap_fd, const char *name)
 		log_errno(r, "cannot start the fallback network on %s", name);
 }
 
+/* implements nsagent_addrs_cb: the container's own addresses, for the
+ * service map */
+static void on_addrs(struct nsagent_client *c, const struct service_addr *addrs,
+		     size_t n)
+{
+	struct run_ctx *ctx = container_of(c, struct run_ctx, nsagent);
+
+	agent_set_own_addrs(&ctx->agent, addrs, n);
+}
+
 /*
  * nsagent's command line: reports always, the tap with --net=slirp.  It
  * kills what is left in the container if the agent dies (the agent
@@ -409,6 +419,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	 * --ignore list and lo are known to be the container's. */
 	ctx->nsagent.fd = -1;
 	ctx->nsagent.on_tap = on_tap;
+	ctx->nsagent.on_addrs = on_addrs;
 	if (fds[2] >= 0 && nsagent_client_start(&ctx->nsagent, &ctx->loop,
 						fds[2], &ctx->agent.policy) < 0)
 		log_warn("cannot watch nsagent reports, ignoring");

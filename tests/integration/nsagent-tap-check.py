@@ -6,7 +6,7 @@
 # did.  Used by test-nsagent-tap.sh.
 #
 #   nsagent-tap-check.py NSAGENT tap      --tap tap0 ..., full checks
-#   nsagent-tap-check.py NSAGENT plain    no --tap: a subnet report first
+#   nsagent-tap-check.py NSAGENT plain    no --tap: a report first
 #   nsagent-tap-check.py NSAGENT fail ARGS...  set-up fails: exit 1, one
 #                                         stderr line, no message, no tap
 #
@@ -76,11 +76,21 @@ def stop(a, p):
           % rc)
 
 
-def subnet_report(msg, want=None):
+def report(msg, word, want=None):
     words = msg.decode(errors="replace").split()
-    check(msg.endswith(b"\n") and words[:1] == ["subnets"] and
+    check(msg.endswith(b"\n") and words[:1] == [word] and
           (want is None or want in words),
-          "subnet report %r%s" % (msg, " names " + want if want else ""))
+          "%s report %r%s" % (word, msg, " names " + want if want else ""))
+
+
+def subnet_report(a, want_addr=None, want_subnet=None):
+    """A report: the "addrs" message, then the "subnets" one, no fds."""
+    for word, want in (("addrs", want_addr), ("subnets", want_subnet)):
+        msg, fds = recv(a)
+        check(not fds, "the %s report carries no fd" % word)
+        for fd in fds:
+            os.close(fd)
+        report(msg, word, want)
 
 
 def nsagent_holds_tun(pid):
@@ -113,12 +123,9 @@ def run_tap(nsagent):
     check(name == "tap0" and flags & IFF_TAP and flags & IFF_NO_PI,
           "TUNGETIFF: %s, flags %#x (IFF_TAP|IFF_NO_PI)" % (name, flags))
 
-    # The next message: the first subnet report, with the tap's subnet.
-    msg, fds = recv(a)
-    check(not fds, "the subnet report carries no fd")
-    for fd in fds:
-        os.close(fd)
-    subnet_report(msg, "10.0.2.0/24")
+    # The next messages: the first report, with the tap's address and
+    # subnet.
+    subnet_report(a, "10.0.2.100", "10.0.2.0/24")
     check(not nsagent_holds_tun(p.pid), "nsagent closed its copy of the tap")
 
     addrs = sh("ip", "-o", "addr", "show", "dev", "tap0")
@@ -141,12 +148,9 @@ def run_tap(nsagent):
 
 def run_plain(nsagent):
     a, p = start(nsagent, [])
-    msg, fds = recv(a)
-    check(not fds, "without --tap, no fd is sent")
-    for fd in fds:
-        os.close(fd)
-    # lo is down here (nsbypass run brings it up, nsagent only with --tap).
-    subnet_report(msg)
+    # lo is down here (nsbypass run brings it up, nsagent only with --tap):
+    # an empty address report first, no fd with it or the subnets.
+    subnet_report(a)
     check(subprocess.run(["ip", "link", "show", "dev", "tap0"],
                          capture_output=True).returncode != 0,
           "without --tap, there is no tap0")

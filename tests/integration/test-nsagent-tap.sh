@@ -8,7 +8,8 @@
 # tap0 --mtu 65520 --address 10.0.2.100/24 --gateway 10.0.2.2 the first
 # message is "tap tap0\n" with one fd that TUNGETIFF calls tap0 (IFF_TAP),
 # nsagent keeps no copy, the link is up with its MTU, address and default
-# route, lo is up, the next message is a subnet report naming 10.0.2.0/24,
+# route, lo is up, the next messages are a report ("addrs" naming
+# 10.0.2.100, then "subnets" naming 10.0.2.0/24),
 # and nsagent exits within 2 s once the agent's end closes.  Without
 # --tap the first message is a report, as before.  A set-up failure (a
 # gateway off the link) ends nsagent with one stderr line, no message and

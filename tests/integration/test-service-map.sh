@@ -19,12 +19,14 @@
 #   SO_REUSEPORT pairs per family, both served; a server bound in a forked
 #   child; close (refused) and bind again (served); port 0 and a port
 #   published twice stay inside, UDP goes through slirp, none in the map.
+#   An address added inside after start (ip addr add 10.0.9.7/32 dev lo)
+#   is served as the container's own once nsagent reports it.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 setup_rootless_test
 require_tun "the fallback"
-require_cmd curl
+require_cmd curl ip
 _nb_tmp
 INSIDE=$(nb_stage "$NB_ITEST_DIR/service-map-inside.sh")
 H4=$NB_HOST4
@@ -111,9 +113,14 @@ if [ -n "$served" ] && [ "$served" -ge 4 ]; then
 else
 	nb_error "the agent's counters: '$stats', want >= 4 served"
 fi
-n=$(grep -c "service at port $CP: switched to host port $HP" "$L" || true)
-[ "$n" -ge 4 ] && nb_pass "$n connects to $CP switched to host port $HP" ||
-	nb_error "$n log lines of a switch to host port $HP, want >= 4"
+# expect_switches CP HP MIN: at least MIN connects to CP switched to HP
+expect_switches() {
+	local n
+	n=$(grep -c "service at port $1: switched to host port $2" "$L" || true)
+	[ "$n" -ge "$3" ] && nb_pass "$n connects to $1 switched to host port $2" ||
+		nb_error "$n log lines of a switch to host port $2, want >= $3"
+}
+expect_switches "$CP" "$HP" 4
 if grep -q "service at port $CP: its listener is gone: ECONNREFUSED" "$L"; then
 	nb_pass "the stale entry answered ECONNREFUSED"
 elif grep -q "service map: 1 closed listener(s) dropped" "$L"; then
@@ -205,4 +212,52 @@ for p in "$P0" "$PU" "$PT"; do
 		nb_error "port '$p' went through the map: $(grep "service at port $p:" "$L")"
 	fi
 done
+# An address added inside after start (10.0.9.7 on lo, as the container's
+# root): nsagent reports it and the agent serves it as the container's
+# own.  The first connect right after `ip addr add` may come before the
+# report (then it is not served: bypassed to the host's 10.0.9.7, nothing
+# there); the container retries for up to 2 s and prints how long the
+# report took (LAG) and what the first connect got (FIRST).
+HP4=$(free_port) CP4=$(free_port)
+addr_inside='
+import shutil, socket, subprocess, sys, time
+cp, www, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+srv = subprocess.Popen([sys.executable, "-m", "http.server", str(cp),
+    "--bind", "::", "--directory", www], stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL)
+def get(host, timeout):
+    try:
+        c = socket.create_connection((host, cp), timeout)
+        c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        page = c.makefile("rb").read().split(b"\r\n\r\n", 1)[-1].strip()
+        return page.decode(errors="replace")
+    except OSError as e:
+        return type(e).__name__
+for _ in range(100):
+    if get("127.0.0.1", 1) == "svcmap-page":
+        break
+    time.sleep(0.05)
+subprocess.run([shutil.which("ip") or "/usr/sbin/ip", "addr", "add", "10.0.9.7/32", "dev", "lo"], check=True)
+t0 = time.monotonic()
+got = get("10.0.9.7", 0.2)
+print("FIRST", got, flush=True)
+while got != "svcmap-page" and time.monotonic() - t0 < 2:
+    time.sleep(0.01)
+    got = get("10.0.9.7", 0.2)
+print("LAG %d ms" % ((time.monotonic() - t0) * 1000), flush=True)
+print("GET added-address:", got, flush=True)
+srv.kill()
+'
+start_bg svc4 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
+	-p "$HP4:$CP4" -- python3 -u -c "$addr_inside" "$CP4" "$D/www" "$D"
+PID=$NB_LAST_PID
+wait "$PID" || nb_error "the fourth container exited with status $?"
+L=$NB_TMP/svc4.log
+expect_line "GET added-address: svcmap-page" \
+	"inside, an address added after start (10.0.9.7:CP)"
+echo "report lag: $(grep -E '^(FIRST|LAG) ' "$L" | tr '\n' ' ')"
+grep -q "service map: [0-9]* container address(es) from nsagent" "$L" &&
+	nb_pass "nsagent's address reports reached the service map" ||
+	nb_error "no address report from nsagent in the agent's log"
+expect_switches "$CP4" "$HP4" 2 # 127.0.0.1, then 10.0.9.7
 nb_done

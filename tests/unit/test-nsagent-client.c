@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test-nsagent-client.c - parsing nsagent's subnet reports.
+ * test-nsagent-client.c - parsing nsagent's subnet and address reports.
  *
  * Reports come from a helper that runs inside the container's namespaces,
  * so they are treated as hostile input: a malformed report must be
@@ -129,6 +129,85 @@ NBTEST(report_feeds_policy)
 	free(p);
 }
 
+static int parse_addrs(const char *msg, struct service_addr *out, size_t max,
+		       size_t *n)
+{
+	return nsagent_parse_addrs(msg, strlen(msg), out, max, n);
+}
+
+NBTEST(parses_addrs)
+{
+	struct service_addr a[4];
+	uint8_t want[16];
+	size_t n = 99;
+
+	ASSERT_EQ(parse_addrs("addrs 10.0.2.100  fd00::100 ::ffff:10.0.9.7\n",
+			      a, 4, &n),
+		  0);
+	ASSERT_EQ(n, 3);
+	ASSERT_EQ(a[0].family, AF_INET);
+	inet_pton(AF_INET, "10.0.2.100", want);
+	ASSERT_EQ(memcmp(a[0].a, want, 4), 0);
+	ASSERT_EQ(a[1].family, AF_INET6);
+	inet_pton(AF_INET6, "fd00::100", want);
+	ASSERT_EQ(memcmp(a[1].a, want, 16), 0);
+	/* v4-mapped is stored as IPv4, the rest zero. */
+	ASSERT_EQ(a[2].family, AF_INET);
+	memset(want, 0, sizeof(want));
+	inet_pton(AF_INET, "10.0.9.7", want);
+	ASSERT_EQ(memcmp(a[2].a, want, 16), 0);
+	/* An empty snapshot: the container has no address of its own. */
+	ASSERT_EQ(parse_addrs("addrs\n", a, 4, &n), 0);
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(parse_addrs("addrs", a, 4, &n), 0);
+	ASSERT_EQ(n, 0);
+}
+
+NBTEST(rejects_malformed_addrs)
+{
+	static const char *const bad[] = {
+		"",
+		"addr 10.0.0.1\n",
+		"ADDRS 10.0.0.1\n",
+		"addrs10.0.0.1\n",
+		"addrs 10.0.0.1/32\n",
+		"addrs 10.0.0.256\n",
+		"addrs fd00::100/64\n",
+		"addrs fe80::1%eth0\n",
+		"addrs 10.0.0.1 garbage\n",
+		"addrs 10.0.0.1\n10.0.0.2\n",
+		"addrs 10.0.0.1\t10.0.0.2\n",
+		"subnets 10.0.0.0/8\n",
+		"addrs 1111111111111111111111111111111111111111111111111111111111111111111111\n",
+	};
+	struct service_addr a[8];
+	size_t n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (parse_addrs(bad[i], a, 8, &n) != -EINVAL)
+			nbtest_fail(__FILE__, __LINE__, "accepted \"%s\"",
+				    bad[i]);
+	/* Nor is an addrs report a subnets one. */
+	ASSERT_EQ(parse("addrs 10.0.0.1\n", (struct cidr[1]){ 0 }, 1, &n),
+		  -EINVAL);
+}
+
+NBTEST(addrs_bounded)
+{
+	const char msg[] = "addrs 10.0.0.1 10.0.0.2 10.0.0.3";
+	struct service_addr a[2];
+	size_t n;
+
+	ASSERT_EQ(parse_addrs("addrs 10.0.0.1 10.0.0.2 10.0.0.3\n", a, 2, &n),
+		  -ENOSPC);
+	ASSERT_EQ(parse_addrs("addrs 10.0.0.1 10.0.0.2\n", a, 2, &n), 0);
+	ASSERT_EQ(n, 2);
+	/* Parsing stops at @len. */
+	ASSERT_EQ(nsagent_parse_addrs(msg, strlen("addrs 10.0.0.1"), a, 2, &n),
+		  0);
+	ASSERT_EQ(n, 1);
+}
+
 NBTEST(parses_tap)
 {
 	char name[NSAGENT_TAP_NAME_SIZE];
@@ -224,7 +303,21 @@ struct fixture {
 	int taps;    /* on_tap calls */
 	int tap_fd;  /* the last one's fd */
 	char tap_name[NSAGENT_TAP_NAME_SIZE];
+	int addr_calls; /* on_addrs calls */
+	size_t n_addrs; /* the last one's */
+	struct service_addr addrs[4];
 };
+
+/* implements nsagent_addrs_cb */
+static void record_addrs(struct nsagent_client *c,
+			 const struct service_addr *addrs, size_t n)
+{
+	struct fixture *f = container_of(c, struct fixture, client);
+
+	f->addr_calls++;
+	f->n_addrs = n;
+	memcpy(f->addrs, addrs, MIN(n, ARRAY_SIZE(f->addrs)) * sizeof(*addrs));
+}
 
 /* implements nsagent_tap_cb */
 static void record_tap(struct nsagent_client *c, int tap_fd, const char *name)
@@ -257,10 +350,12 @@ static struct fixture *fixture_new(bool with_cb)
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	f->nsagent = sv[1];
 	f->client.on_tap = with_cb ? record_tap : NULL;
+	f->client.on_addrs = with_cb ? record_addrs : NULL;
 	ASSERT_EQ(nsagent_client_start(&f->client, &f->loop, sv[0], &f->policy),
 		  0);
 	/* start() keeps the callback set before it. */
 	ASSERT_TRUE(f->client.on_tap == (with_cb ? record_tap : NULL));
+	ASSERT_TRUE(f->client.on_addrs == (with_cb ? record_addrs : NULL));
 	return f;
 }
 
@@ -477,6 +572,51 @@ NBTEST(recv_tap_sync)
 	ASSERT_EQ(nbtest_count_fds(), before);
 }
 
+/* A report as nsagent sends it: the addresses, then the subnets. */
+NBTEST(addrs_report_to_callback)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct fixture *f;
+
+	inet_pton(AF_INET, "10.0.9.7", &sin.sin_addr);
+	f = fixture_new(true);
+	send_with_fds(f->nsagent, "addrs 10.0.2.100 10.0.9.7\n", 26, NULL, 0);
+	send_with_fds(f->nsagent, "subnets 10.0.2.0/24 10.0.9.7/32\n", 32, NULL,
+		      0);
+	fixture_turn(f);
+	fixture_turn(f);
+	ASSERT_EQ(f->addr_calls, 1);
+	ASSERT_EQ(f->n_addrs, 2);
+	ASSERT_EQ(f->addrs[1].family, AF_INET);
+	ASSERT_EQ(memcmp(f->addrs[1].a, &sin.sin_addr, 4), 0);
+	/* The subnets still go to the policy, and only they count there. */
+	ASSERT_EQ(f->client.reports, 1);
+	ASSERT_EQ(f->client.addr_reports, 1);
+	ASSERT_EQ(policy_classify(&f->policy, (struct sockaddr *)&sin,
+				  sizeof(sin)),
+		  POLICY_DEST_SUBNET);
+	/* A malformed one is ignored whole: no call, the last list stays. */
+	send_with_fds(f->nsagent, "addrs 10.0.2.100 bogus\n", 23, NULL, 0);
+	fixture_turn(f);
+	ASSERT_EQ(f->addr_calls, 1);
+	ASSERT_EQ(f->client.reports, 1);
+	/* An empty snapshot is one (the addresses were removed). */
+	send_with_fds(f->nsagent, "addrs\n", 6, NULL, 0);
+	fixture_turn(f);
+	ASSERT_EQ(f->addr_calls, 2);
+	ASSERT_EQ(f->n_addrs, 0);
+	fixture_free(f);
+
+	/* Without a callback an address report is dropped quietly. */
+	f = fixture_new(false);
+	send_with_fds(f->nsagent, "addrs 10.0.2.100\n", 17, NULL, 0);
+	fixture_turn(f);
+	ASSERT_EQ(f->addr_calls, 0);
+	ASSERT_EQ(f->client.addr_reports, 1);
+	ASSERT_EQ(f->client.reports, 0);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -486,6 +626,10 @@ int main(void)
 		NBTEST_ENTRY(not_nul_terminated),
 		NBTEST_ENTRY(bounded),
 		NBTEST_ENTRY(report_feeds_policy),
+		NBTEST_ENTRY(parses_addrs),
+		NBTEST_ENTRY(rejects_malformed_addrs),
+		NBTEST_ENTRY(addrs_bounded),
+		NBTEST_ENTRY(addrs_report_to_callback),
 		NBTEST_ENTRY(parses_tap),
 		NBTEST_ENTRY(rejects_malformed_tap),
 		NBTEST_ENTRY(fds_never_leak),
