@@ -37,6 +37,7 @@ NB_LOCK=/run/nsbypass-test.lock
 NB_USER=${NB_USER:-nbtest}
 NB_CMD_TIMEOUT=${NB_CMD_TIMEOUT:-90}
 NB_ERRORS=0
+NB_FAILS=()
 NB_PIDS=()
 NB_LAST_PID=
 NB_TMP=
@@ -73,6 +74,7 @@ nb_fail() {
 # nb_error REASON: record a failed check and go on with the next one.
 nb_error() {
 	NB_ERRORS=$((NB_ERRORS + 1))
+	NB_FAILS+=("$*")
 	echo "FAIL: $*"
 }
 
@@ -442,6 +444,10 @@ cleanup() {
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		_nb_dump_logs
+		# Last, so that the tail meson prints (100 lines) names them.
+		for p in "${NB_FAILS[@]}"; do
+			echo "failed check: ${p:0:300}"
+		done
 	fi
 	if [ -n "$NB_TMP" ] && [ -z "${NB_KEEP_TMP:-}" ]; then
 		rm -rf "$NB_TMP"
