@@ -8,12 +8,14 @@
  * (RTNLGRP_IPV4_IFADDR / RTNLGRP_IPV6_IFADDR notifications, no polling).
  * A report is two SEQPACKET messages, each a full snapshot, so a lost or
  * merged event cannot leave the agent with a stale list: first
- * "addrs ADDR ADDR ...\n", the namespace's own addresses of global (or
- * site) scope, which the agent's service map serves as the container's
- * (docs/design.md §3.4; loopback and link-local ones are left out: the
- * map knows loopback itself, and a link-local address is one link's
- * only), then "subnets CIDR CIDR ...\n".  The agent waits for the
- * subnets, so the addresses are in by then too.  The helper exits when
+ * "subnets CIDR CIDR ...\n", then "addrs ADDR ADDR ...\n", the
+ * namespace's own addresses of global (or site) scope, which the agent's
+ * service map serves as the container's (docs/design.md §3.4; loopback
+ * and link-local ones are left out: the map knows loopback itself, and a
+ * link-local address is one link's only).  The subnets come first because
+ * the agent starts the container once the first message of the first
+ * report is in (it peeks at one byte): that must be the one the bypass
+ * policy needs.  The helper exits when
  * the agent's end of the socket closes.
  *
  * It runs in the container's user namespace, where the container is root
@@ -190,7 +192,7 @@ static int send_list(struct nl_cache *cache, int fd, const char *word,
 }
 
 /* Dump every address of the namespace and send one snapshot: the
- * addresses, then the subnets. */
+ * subnets, then the addresses (the header says why). */
 static int send_report(struct nl_sock *sk, int fd)
 {
 	struct nl_cache *cache = NULL;
@@ -202,9 +204,9 @@ static int send_report(struct nl_sock *sk, int fd)
 			nl_geterror(err));
 		return -EIO;
 	}
-	err = send_list(cache, fd, "addrs", add_own_addr);
+	err = send_list(cache, fd, "subnets", add_addr);
 	if (err == 0)
-		err = send_list(cache, fd, "subnets", add_addr);
+		err = send_list(cache, fd, "addrs", add_own_addr);
 	nl_cache_free(cache);
 	return err;
 }

@@ -4,7 +4,7 @@
  *
  * The socket is SOCK_SEQPACKET: one message is one report, a full snapshot
  * of the namespace's subnets ("subnets ...") or of its own addresses
- * ("addrs ...", sent just before the subnets, for the service map).  A malformed or oversized report is logged
+ * ("addrs ...", sent just after the subnets, for the service map).  A malformed or oversized report is logged
  * and ignored (the previous list stays).  When nsagent exits the socket
  * hangs up: the agent logs it and keeps the last list it had.  Bypass
  * and the fallback network go on (the tap fd is the agent's, nsagent

@@ -84,8 +84,8 @@ def report(msg, word, want=None):
 
 
 def subnet_report(a, want_addr=None, want_subnet=None):
-    """A report: the "addrs" message, then the "subnets" one, no fds."""
-    for word, want in (("addrs", want_addr), ("subnets", want_subnet)):
+    """A report: the "subnets" message, then the "addrs" one, no fds."""
+    for word, want in (("subnets", want_subnet), ("addrs", want_addr)):
         msg, fds = recv(a)
         check(not fds, "the %s report carries no fd" % word)
         for fd in fds:
@@ -149,7 +149,7 @@ def run_tap(nsagent):
 def run_plain(nsagent):
     a, p = start(nsagent, [])
     # lo is down here (nsbypass run brings it up, nsagent only with --tap):
-    # an empty address report first, no fd with it or the subnets.
+    # the subnets, then an empty address report, no fd with either.
     subnet_report(a)
     check(subprocess.run(["ip", "link", "show", "dev", "tap0"],
                          capture_output=True).returncode != 0,
