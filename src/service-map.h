@@ -53,6 +53,14 @@ struct service_addr {
 	uint8_t a[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
+/* Where an entry came from. */
+enum service_origin {
+	SERVICE_OWN = 0,  /* this agent's publish_bind() */
+	SERVICE_PARENT,	  /* the agent's nsbypass oci parent (trusted) */
+	SERVICE_REGISTRY, /* the per-user registry: files a container of the
+			    * user can write, so ordinary paths only */
+};
+
 /*
  * One host listener of a published port.  @server and @listener are in
  * sock_diag's form, so that sockdiag_receives() answers for both "would
@@ -68,6 +76,9 @@ struct service_entry {
 	/* The host listener: family, bound address, host port, IPV6_V6ONLY
 	 * and SO_COOKIE. */
 	struct sockdiag_sock listener;
+	/* Who made it (enum service_origin): the loopback exception of
+	 * docs/design.md §3.4 serves only entries the agent trusts. */
+	uint8_t origin;
 	bool mark; /* seen by the current sweep */
 };
 
