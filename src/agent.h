@@ -19,6 +19,7 @@
 #include "publish.h"
 #include "route-cache.h"
 #include "service-map.h"
+#include "service-record.h"
 #include "sockdiag.h"
 #include "sockstate.h"
 
@@ -68,6 +69,11 @@ struct agent {
 	bool service_timer_made, service_timer_on;
 	struct service_addr own_addrs[2]; /* the container's, before nsagent */
 	size_t n_own_addrs;
+	bool c2c; /* its services reach other namespaces and it theirs */
+	/* Called when the record of the container's own namespace may have
+	 * changed (an entry made or dropped, its addresses): the oci
+	 * channel or the per-user registry passes it on; NULL: nobody. */
+	void (*on_services_changed)(struct agent *a);
 };
 
 /**
@@ -84,6 +90,9 @@ struct agent {
  *			reports (the fallback network's), @n_own_addrs of
  *			them, at most 2
  * @n_own_addrs:	how many
+ * @no_c2c:		keep the container out of container-to-container
+ *			switching: other namespaces do not reach its
+ *			services through the map, nor it theirs
  */
 struct agent_settings {
 	const struct policy *policy;
@@ -92,6 +101,7 @@ struct agent_settings {
 	bool service_map;
 	const struct service_addr *own_addrs;
 	size_t n_own_addrs;
+	bool no_c2c;
 };
 
 /**
@@ -128,6 +138,26 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
  */
 void agent_set_own_addrs(struct agent *a, const struct service_addr *addrs,
 			 size_t n);
+
+/**
+ * agent_services_collect() - the record of the container's own namespace
+ * (service-record.h) for other agents; @r is zeroed when there is no map
+ */
+void agent_services_collect(const struct agent *a, struct service_record *r);
+
+/**
+ * agent_services_apply() - another namespace's record (or a pod-mate's of
+ * this one) from @origin (SERVICE_PARENT or SERVICE_REGISTRY) into the
+ * map, replacing what came from there before; a no-op without the map
+ */
+void agent_services_apply(struct agent *a, const struct service_record *r,
+			  uint8_t origin);
+
+/**
+ * agent_services_withdraw() - forget what @origin said of @netns (its last
+ * agent ended, its registry file went)
+ */
+void agent_services_withdraw(struct agent *a, uint64_t netns, uint8_t origin);
 
 /** agent_stop() - close every handle; the loop ends once they are closed */
 void agent_stop(struct agent *a);

@@ -39,6 +39,7 @@ void agent_services_init(struct agent *a, const struct agent_settings *s)
 	int r;
 
 	a->diag.fd = -1;
+	a->c2c = !s->no_c2c;
 	if (!s->service_map)
 		return;
 	a->n_own_addrs = MIN(s->n_own_addrs, ARRAY_SIZE(a->own_addrs));
@@ -58,6 +59,25 @@ void agent_services_init(struct agent *a, const struct agent_settings *s)
 		  strerror(-r));
 }
 
+/* The record of the container's own namespace may have changed. */
+static void services_changed(struct agent *a)
+{
+	if (a->on_services_changed)
+		a->on_services_changed(a);
+}
+
+static void on_service_sweep(uv_timer_t *t);
+
+/* Sweep stale entries every SERVICE_SWEEP_MS while there are any. */
+static void sweep_start(struct agent *a)
+{
+	if (a->service_timer_on || !a->service_timer_made)
+		return;
+	uv_timer_start(&a->service_timer, on_service_sweep, SERVICE_SWEEP_MS,
+		       SERVICE_SWEEP_MS);
+	a->service_timer_on = true;
+}
+
 void agent_services_start(struct agent *a)
 {
 	int r;
@@ -70,10 +90,11 @@ void agent_services_start(struct agent *a)
 	if (!a->container_netns)
 		return;
 	r = service_map_set_netns(a->services, a->container_netns, a->own_addrs,
-				  a->n_own_addrs, false);
+				  a->n_own_addrs, a->c2c);
 	if (r < 0)
 		log_debug("container addresses not in the service map: %s",
 			  strerror(-r));
+	services_changed(a);
 }
 
 void agent_set_own_addrs(struct agent *a, const struct service_addr *addrs,
@@ -90,13 +111,50 @@ void agent_set_own_addrs(struct agent *a, const struct service_addr *addrs,
 		n = SERVICE_ADDRS_MAX;
 	}
 	r = service_map_set_netns(a->services, a->container_netns, addrs, n,
-				  false);
-	if (r < 0)
+				  a->c2c);
+	if (r < 0) {
 		log_warn_errno(r, "service map: container addresses not "
 				  "updated");
-	else
-		log_debug("service map: %zu container address(es) from nsagent",
-			  n);
+		return;
+	}
+	log_debug("service map: %zu container address(es) from nsagent", n);
+	services_changed(a);
+}
+
+void agent_services_collect(const struct agent *a, struct service_record *r)
+{
+	size_t left;
+
+	memset(r, 0, sizeof(*r));
+	if (!a->services || !a->container_netns)
+		return;
+	left = service_record_collect(a->services, a->container_netns, r);
+	if (left)
+		log_warn("service map: %zu published listener(s) not passed "
+			 "to other containers (at most %d)",
+			 left, SERVICE_RECORD_ENTRIES_MAX);
+}
+
+void agent_services_apply(struct agent *a, const struct service_record *r,
+			  uint8_t origin)
+{
+	int e;
+
+	if (!a->services)
+		return;
+	e = service_record_apply(a->services, r, origin, a->container_netns);
+	if (e < 0)
+		log_warn_errno(e, "service map: the services of another "
+				  "container not (all) taken");
+	if (a->services->n)
+		sweep_start(a);
+}
+
+void agent_services_withdraw(struct agent *a, uint64_t netns, uint8_t origin)
+{
+	if (a->services)
+		service_record_withdraw(a->services, netns, origin,
+					a->container_netns);
 }
 
 void agent_services_stop(struct agent *a)
@@ -127,10 +185,12 @@ static void on_service_sweep(uv_timer_t *t)
 	if (r == 0) {
 		size_t n = service_map_mark_end(a->services);
 
-		if (n)
+		if (n) {
 			log_debug("service map: %zu closed listener(s) "
 				  "dropped",
 				  n);
+			services_changed(a);
+		}
 	}
 	if (a->services->n == 0) {
 		uv_timer_stop(&a->service_timer);
@@ -159,11 +219,10 @@ void service_published(struct agent *a, uint64_t netns, int port,
 	else if (r < 0)
 		log_debug("port %d not in the service map: %s", port,
 			  strerror(-r));
-	if (r < 0 || a->service_timer_on || !a->service_timer_made)
+	if (r < 0)
 		return;
-	uv_timer_start(&a->service_timer, on_service_sweep, SERVICE_SWEEP_MS,
-		       SERVICE_SWEEP_MS);
-	a->service_timer_on = true;
+	sweep_start(a);
+	services_changed(a);
 }
 
 /* The host's own addresses, read again after the route monitor saw a
@@ -225,6 +284,7 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 		/* Stale: the listener closed, and nothing, or something not
 		 * ours, takes its address now. */
 		service_map_remove(a->services, e->listener.cookie);
+		services_changed(a);
 		a->stats.refused_stale++;
 		log_debug("service at port %u: its listener is gone: "
 			  "ECONNREFUSED",
