@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "nbtest.h"
+#include "servicetest.h"
 #include "socktest.h"
 #include "service-map.h"
 #include "sockdiag.h"
@@ -42,41 +43,12 @@
 #define NS_C 0xc3
 #define HOST_PORT 18091
 
-static struct service_addr addr(const char *a)
-{
-	struct sockaddr_storage ss = nbtest_sockaddr(a, 1);
-	struct service_addr r = { .family = ss.ss_family };
-
-	if (ss.ss_family == AF_INET)
-		memcpy(r.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	else
-		memcpy(r.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-	return r;
-}
-
-/* An entry: @netns's server bound @bind:@port, on host @host:@hport. */
-static struct service_entry entry(uint64_t netns, const char *bind,
-				  uint16_t port, bool v6only, const char *host,
-				  uint16_t hport, uint64_t cookie)
-{
-	struct sockaddr_storage b = nbtest_sockaddr(bind, port),
-				h = nbtest_sockaddr(host, hport);
-	struct service_entry e;
-
-	ASSERT_OK(service_entry_init(&e, netns, IPPROTO_TCP,
-				     (struct sockaddr *)&b,
-				     nbtest_sockaddr_len(&b), v6only,
-				     (struct sockaddr *)&h,
-				     nbtest_sockaddr_len(&h), v6only, cookie));
-	return e;
-}
-
 static void add(struct service_map *m, uint64_t netns, const char *bind,
 		uint16_t port, bool v6only, const char *host, uint16_t hport,
 		uint64_t cookie)
 {
-	struct service_entry e = entry(netns, bind, port, v6only, host, hport,
-				       cookie);
+	struct service_entry e = svctest_entry(netns, bind, port, v6only, host,
+					       hport, cookie);
 
 	ASSERT_OK(service_map_add(m, &e));
 }
@@ -88,9 +60,9 @@ static void set_netns(struct service_map *m, uint64_t netns, bool c2c,
 	size_t n = 0;
 
 	if (a4)
-		a[n++] = addr(a4);
+		a[n++] = svctest_addr(a4);
 	if (a6)
-		a[n++] = addr(a6);
+		a[n++] = svctest_addr(a6);
 	ASSERT_OK(service_map_set_netns(m, netns, a, n, c2c));
 }
 
@@ -168,9 +140,9 @@ NBTEST(server_bound_to_one_address)
 
 	ASSERT_OK(service_map_set_netns(m, NS_A,
 					(struct service_addr[]){
-						addr("10.0.2.100"),
-						addr("10.0.3.1"),
-						addr("fd00::100") },
+						svctest_addr("10.0.2.100"),
+						svctest_addr("10.0.3.1"),
+						svctest_addr("fd00::100") },
 					3, true));
 	set_netns(m, NS_B, true, "10.0.5.100", NULL);
 	add(m, NS_A, "10.0.2.100", 80, false, "0.0.0.0", 8080, 1);
@@ -275,8 +247,8 @@ NBTEST(most_specific_server_wins)
 NBTEST(published_twice_and_reopened)
 {
 	struct service_map *m = service_map_new();
-	struct service_entry e = entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0",
-				       8080, 21);
+	struct service_entry e = svctest_entry(NS_A, "0.0.0.0", 80, false,
+					       "0.0.0.0", 8080, 21);
 	long long c;
 
 	set_netns(m, NS_A, true, "10.0.2.100", NULL);
@@ -370,17 +342,18 @@ NBTEST(bounded)
 	struct service_entry e;
 
 	for (uint64_t i = 1; i <= SERVICE_MAP_MAX; i++) {
-		e = entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0", 8080, i);
+		e = svctest_entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0", 8080,
+				  i);
 		ASSERT_OK(service_map_add(m, &e));
 	}
-	e = entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0", 8080,
-		  SERVICE_MAP_MAX + 1);
+	e = svctest_entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0", 8080,
+			  SERVICE_MAP_MAX + 1);
 	ASSERT_EQ(service_map_add(m, &e), -ENOSPC);
 	ASSERT_EQ(service_map_drop_netns(m, NS_A), SERVICE_MAP_MAX);
 	ASSERT_OK(service_map_add(m, &e));
 
 	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
-		many[i] = addr("10.0.2.100");
+		many[i] = svctest_addr("10.0.2.100");
 	ASSERT_EQ(service_map_set_netns(m, NS_A, many, ARRAY_SIZE(many), true),
 		  -ENOSPC);
 	ASSERT_OK(
@@ -419,10 +392,12 @@ NBTEST(target_prefers_a_host_address)
 {
 	struct service_host both = { .has_v4 = true, .has_v6 = true };
 	struct service_host v4only = { .has_v4 = true };
-	struct service_entry any4 = entry(NS_A, "0.0.0.0", 80, false, "0.0.0.0",
-					  8080, 1);
-	struct service_entry dual = entry(NS_A, "::", 80, false, "::", 8080, 2);
-	struct service_entry only6 = entry(NS_A, "::", 80, true, "::", 8080, 3);
+	struct service_entry any4 = svctest_entry(NS_A, "0.0.0.0", 80, false,
+						  "0.0.0.0", 8080, 1);
+	struct service_entry dual = svctest_entry(NS_A, "::", 80, false,
+						  "::", 8080, 2);
+	struct service_entry only6 = svctest_entry(NS_A, "::", 80, true,
+						   "::", 8080, 3);
 
 	memcpy(both.v4, (uint8_t[]){ 192, 0, 2, 1 }, 4);
 	memcpy(v4only.v4, both.v4, 4);
@@ -447,15 +422,17 @@ NBTEST(target_prefers_a_host_address)
 NBTEST(target_of_a_bound_listener)
 {
 	struct service_host both = { .has_v4 = true, .has_v6 = true };
-	struct service_entry lo = entry(NS_A, "0.0.0.0", 80, false, "127.0.0.1",
-					8080, 1);
-	struct service_entry lo6 = entry(NS_A, "::", 80, false, "::1", 8080, 2);
-	struct service_entry mapped = entry(NS_A, "::", 80, false,
-					    "::ffff:127.0.0.1", 8080, 3);
-	struct service_entry one = entry(NS_A, "0.0.0.0", 80, false,
-					 "198.51.100.7", 8080, 4);
-	struct service_entry one6 = entry(NS_A, "::", 80, false, "2001:db8::7",
-					  8080, 5);
+	struct service_entry lo = svctest_entry(NS_A, "0.0.0.0", 80, false,
+						"127.0.0.1", 8080, 1);
+	struct service_entry lo6 = svctest_entry(NS_A, "::", 80, false, "::1",
+						 8080, 2);
+	struct service_entry mapped = svctest_entry(NS_A, "::", 80, false,
+						    "::ffff:127.0.0.1", 8080,
+						    3);
+	struct service_entry one = svctest_entry(NS_A, "0.0.0.0", 80, false,
+						 "198.51.100.7", 8080, 4);
+	struct service_entry one6 = svctest_entry(NS_A, "::", 80, false,
+						  "2001:db8::7", 8080, 5);
 
 	memcpy(both.v4, (uint8_t[]){ 192, 0, 2, 1 }, 4);
 	aim(&lo, AF_INET, false, &both, "127.0.0.1", 1);

@@ -17,40 +17,13 @@
 #include <string.h>
 
 #include "nbtest.h"
+#include "servicetest.h"
 #include "service-record.h"
 #include "socktest.h"
 #include "util.h"
 
 #define NS_A 0xa1
 #define NS_B 0xb2
-
-static struct service_addr addr(const char *a)
-{
-	struct sockaddr_storage ss = nbtest_sockaddr(a, 1);
-	struct service_addr r = { .family = ss.ss_family };
-
-	if (ss.ss_family == AF_INET)
-		memcpy(r.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	else
-		memcpy(r.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-	return r;
-}
-
-static struct service_entry entry(uint64_t netns, const char *bind,
-				  uint16_t port, bool v6only, const char *host,
-				  uint16_t hport, uint64_t cookie)
-{
-	struct sockaddr_storage b = nbtest_sockaddr(bind, port),
-				h = nbtest_sockaddr(host, hport);
-	struct service_entry e;
-
-	ASSERT_OK(service_entry_init(&e, netns, IPPROTO_TCP,
-				     (struct sockaddr *)&b,
-				     nbtest_sockaddr_len(&b), v6only,
-				     (struct sockaddr *)&h,
-				     nbtest_sockaddr_len(&h), v6only, cookie));
-	return e;
-}
 
 static struct service_record *sample(void)
 {
@@ -59,16 +32,17 @@ static struct service_record *sample(void)
 	ASSERT_TRUE(r);
 	r->netns = NS_A;
 	r->c2c = true;
-	r->addrs[r->n_addrs++] = addr("10.41.0.100");
-	r->addrs[r->n_addrs++] = addr("fd41::100");
-	r->entries[r->n_entries++] = entry(NS_A, "::", 8080, false, "::", 18080,
-					   0x1234);
-	r->entries[r->n_entries++] = entry(NS_A, "10.41.0.100", 9090, false,
-					   "0.0.0.0", 19090, 7);
-	r->entries[r->n_entries++] = entry(NS_A, "::ffff:10.41.0.100", 9191,
-					   false, "::", 19191, UINT64_MAX);
-	r->entries[r->n_entries++] = entry(NS_A, "::", 9292, true, "::", 19292,
-					   9);
+	r->addrs[r->n_addrs++] = svctest_addr("10.41.0.100");
+	r->addrs[r->n_addrs++] = svctest_addr("fd41::100");
+	r->entries[r->n_entries++] = svctest_entry(NS_A, "::", 8080, false,
+						   "::", 18080, 0x1234);
+	r->entries[r->n_entries++] = svctest_entry(NS_A, "10.41.0.100", 9090,
+						   false, "0.0.0.0", 19090, 7);
+	r->entries[r->n_entries++] = svctest_entry(NS_A, "::ffff:10.41.0.100",
+						   9191, false, "::", 19191,
+						   UINT64_MAX);
+	r->entries[r->n_entries++] = svctest_entry(NS_A, "::", 9292, true,
+						   "::", 19292, 9);
 	return r;
 }
 
@@ -112,10 +86,11 @@ NBTEST(the_longest_record_fits)
 	ASSERT_TRUE(r);
 	r->netns = UINT64_MAX;
 	for (; r->n_addrs < SERVICE_ADDRS_MAX; r->n_addrs++)
-		r->addrs[r->n_addrs] = addr(a6);
+		r->addrs[r->n_addrs] = svctest_addr(a6);
 	for (; r->n_entries < SERVICE_RECORD_ENTRIES_MAX; r->n_entries++)
-		r->entries[r->n_entries] = entry(UINT64_MAX, a6, 65535, true,
-						 a6, 65535, UINT64_MAX);
+		r->entries[r->n_entries] = svctest_entry(UINT64_MAX, a6, 65535,
+							 true, a6, 65535,
+							 UINT64_MAX);
 	ASSERT_OK(service_record_format(r, text, sizeof(text)));
 	ASSERT_OK(service_record_parse(text, strlen(text), SERVICE_PARENT,
 				       &back));
@@ -231,9 +206,9 @@ NBTEST(apply_keeps_own_entries)
 {
 	_cleanup_free_ struct service_record *r = sample(), *got = NULL;
 	struct service_map *m = service_map_new();
-	struct service_entry own = entry(NS_B, "::", 7070, false, "::", 17070,
-					 0x77);
-	struct service_addr b = addr("10.42.0.100");
+	struct service_entry own = svctest_entry(NS_B, "::", 7070, false,
+						 "::", 17070, 0x77);
+	struct service_addr b = svctest_addr("10.42.0.100");
 
 	got = calloc(1, sizeof(*got));
 	ASSERT_TRUE(m && got);
@@ -260,7 +235,8 @@ NBTEST(apply_keeps_own_entries)
 	 * addresses are kept, the pod-mate's entry comes in. */
 	r->netns = NS_B;
 	r->n_addrs = 0;
-	r->entries[0] = entry(NS_B, "::", 6060, false, "::", 16060, 0x66);
+	r->entries[0] = svctest_entry(NS_B, "::", 6060, false, "::", 16060,
+				      0x66);
 	r->entries[r->n_entries++] = own;
 	ASSERT_OK(service_record_apply(m, r, SERVICE_PARENT, NS_B));
 	ASSERT_EQ(m->n, 3);
