@@ -83,9 +83,10 @@ static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
 }
 
 /* pending_connect_start() for @c; owns @hs from here.  With @installed,
- * @hs is our copy of the host socket the container has. */
+ * @hs is our copy of the host socket the container has.  With
+ * @settled_only, the loopback exception's mode (switch_loopback()). */
 static int wait_handshake(struct agent *a, const struct connect_req *c,
-			  int sock, int hs, bool installed)
+			  int sock, int hs, bool installed, bool settled_only)
 {
 	struct pending_connect_call call = {
 		.id = c->id,
@@ -95,6 +96,8 @@ static int wait_handshake(struct agent *a, const struct connect_req *c,
 		.old_cookie = c->si.cookie,
 		.dst = c->ss,
 		.dst_len = c->len,
+		.verify = settled_only ? service_loopback_verify : NULL,
+		.nonblock = c->si.nonblock,
 	};
 
 	return pending_connect_start(a, &call, sock, hs, installed);
@@ -169,20 +172,31 @@ static int bind_wildcard(int hs, int domain)
 	return 0;
 }
 
-/* Make, configure and connect the host socket, then install it. */
-static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
+/* The host socket of @c: a new non-blocking socket of its kind, with the
+ * container socket's recorded options replayed and IPV6_V6ONLY copied. */
+static int host_socket_new(const struct connect_req *c, int sock)
 {
-	_cleanup_close_ int hs = -1;
-	int r;
+	int hs = socket(c->si.domain, c->si.type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			c->si.protocol);
 
-	hs = socket(c->si.domain, c->si.type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    c->si.protocol);
 	if (hs < 0)
 		return -errno;
 	if (c->state)
 		sockstate_replay(c->state, hs);
 	if (c->si.domain == AF_INET6)
 		sockinfo_copy_v6only(sock, hs);
+	return hs;
+}
+
+/* Make, configure and connect the host socket, then install it. */
+static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
+{
+	_cleanup_close_ int hs = -1;
+	int r;
+
+	hs = host_socket_new(c, sock);
+	if (hs < 0)
+		return hs;
 	r = pin_to_route_device(a, hs, c);
 	if (r < 0) {
 		log_debug("destination not pinnable (%s): %s", strerror(-r),
@@ -213,14 +227,73 @@ static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
 	}
 	r = handshake_now(hs);
 	if (r == 0) {
-		pending_connect_settle(hs, &c->ss, c->len);
+		(void)pending_connect_settle(hs, &c->ss, c->len);
 		r = install(a, c->id, hs, c->fd, c->cloexec, false,
 			    c->si.cookie);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (r < 0)
 		return r;
-	return wait_handshake(a, c, sock, take_fd(&hs), false);
+	return wait_handshake(a, c, sock, take_fd(&hs), false, false);
+}
+
+/*
+ * The loopback exception (docs/design.md §3.4): service_connect() put our
+ * listener's host loopback address in @c and checked that only our
+ * listeners take it.  The host socket, pinned to lo, is connected; the
+ * agent waits for the handshake whatever the caller's O_NONBLOCK (on the
+ * loop if it does not end inside connect(), which on loopback it does
+ * unless the listener's accept queue is full), settles the socket and
+ * checks again, and only then installs it.  A socket still connecting is
+ * never installed: sendto(MSG_FASTOPEN), not trapped, could aim it
+ * anywhere on loopback after a shutdown() or a reset.
+ *
+ * A blocking caller gets 0.  A non-blocking one gets EINPROGRESS, which
+ * is what Linux answers for a loopback connect (the SYN-ACK waits in the
+ * socket's backlog until connect() returns); its socket is connected by
+ * then.  The one difference: a second connect() answers EISCONN where
+ * Linux answers 0 once.
+ */
+static int switch_loopback(struct agent *a, const struct connect_req *c,
+			   int sock)
+{
+	const int lo = ROUTE_LOOPBACK_IFINDEX;
+	_cleanup_close_ int hs = -1;
+	int r;
+
+	hs = host_socket_new(c, sock);
+	if (hs < 0)
+		return hs;
+	if (setsockopt(hs, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo)) < 0)
+		return -errno;
+	if (c->bind_any) {
+		r = bind_wildcard(hs, c->si.domain);
+		if (r < 0)
+			return r;
+	}
+	r = 0;
+	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) < 0) {
+		if (errno != EINPROGRESS)
+			return -errno;
+		r = handshake_now(hs);
+	}
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return wait_handshake(a, c, sock, take_fd(&hs), false, true);
+	r = pending_connect_settle(hs, &c->ss, c->len);
+	if (r == 0)
+		r = service_loopback_verify(a, &c->ss, c->len);
+	if (r < 0)
+		return r;
+	r = install(a, c->id, hs, c->fd, c->cloexec, c->si.nonblock,
+		    c->si.cookie);
+	if (r == -ENOENT)
+		return HANDLER_GONE;
+	if (r < 0)
+		return r;
+	a->stats.served++;
+	return c->si.nonblock ? -EINPROGRESS : 0;
 }
 
 /*
@@ -241,7 +314,7 @@ static int wait_again(struct agent *a, struct connect_req *c, int *sock)
 		return -ENOBUFS;
 	c->cloexec = r & O_CLOEXEC;
 	r = *sock; /* for SO_SNDTIMEO; the copy is the pending's now */
-	return wait_handshake(a, c, r, take_fd(sock), true);
+	return wait_handshake(a, c, r, take_fd(sock), true, false);
 }
 
 /* Read the destination: exactly addrlen bytes, or leave it to the kernel. */
@@ -446,6 +519,17 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	r = host ? SERVICE_NOT_MINE : to_service(a, &c, sock);
 	if (r < 0)
 		return r;
+	if (r == SERVICE_LOOPBACK) {
+		/* Either mode may wait on the loop. */
+		r = target_fd_flags(req->pid, c.fd);
+		if (r < 0)
+			return HANDLER_CONTINUE; /* inside, as without the map */
+		c.cloexec = r & O_CLOEXEC;
+		c.si.nonblock = r & O_NONBLOCK;
+		if (pending_connects_full(&a->pending))
+			return -ENOBUFS;
+		return switch_loopback(a, &c, sock);
+	}
 	dest = r == 0 ? POLICY_DEST_BYPASS :
 			policy_classify(&a->policy, (struct sockaddr *)&c.ss,
 					c.len);

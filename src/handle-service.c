@@ -11,11 +11,14 @@
  * request proves the listener that takes that address is ours (its cookie
  * is in the map) before handle-connect.c makes the host socket, pins it to
  * the device that owns the address and connects it: a stale entry answers
- * ECONNREFUSED and is dropped, it never reaches another service.  A
- * listener reachable only on host loopback (-p 127.0.0.1:HP:CP, or a host
- * without a non-loopback address) is not served: the loopback exception of
- * §3.4 is not wired, the connect goes on as without the map (refused
- * inside).
+ * ECONNREFUSED and is dropped, it never reaches another service.
+ *
+ * A listener reachable only on host loopback (-p 127.0.0.1:HP:CP, or a
+ * host without a non-loopback address) takes the loopback exception of
+ * §3.4, for entries the agent trusts only: here the port's listeners are
+ * dumped and must all be ours (service_loopback_verify()) before
+ * handle-connect.c's switch_loopback() connects a socket pinned to lo,
+ * settles it and runs the same check again before installing it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +33,10 @@
 #include "log.h"
 #include "sockinfo.h"
 #include "util.h"
+
+/* Listeners of one host port read for the loopback exception's check;
+ * more (a large SO_REUSEPORT group) and the connect is refused. */
+#define SERVICE_LO_LISTENERS_MAX 64
 
 /* How often stale entries are swept out, while there are any. */
 #define SERVICE_SWEEP_MS 1000
@@ -251,6 +258,65 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 			     ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
+/* Is @t an IPv4 address, or an IPv6 one that is v4-mapped? */
+static bool takes_v4(const struct sockaddr_storage *t)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)t;
+
+	return t->ss_family == AF_INET ||
+	       (t->ss_family == AF_INET6 &&
+		IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr));
+}
+
+int service_loopback_verify(struct agent *a, const struct sockaddr_storage *t,
+			    socklen_t len)
+{
+	struct sockdiag_sock socks[SERVICE_LO_LISTENERS_MAX];
+	size_t n = 0;
+	int r;
+
+	(void)len;
+	/* An IPv6 wildcard without IPV6_V6ONLY takes IPv4 too: both
+	 * families for an IPv4 target; ::1 only IPv6 listeners take. */
+	r = sockdiag_tcp_listeners(&a->diag, takes_v4(t) ? AF_UNSPEC : AF_INET6,
+				   port_of(t), socks, ARRAY_SIZE(socks), &n);
+	if (r == -ENOSPC)
+		return -ECONNREFUSED; /* not all seen: not proven ours */
+	if (r < 0)
+		return -ENOBUFS; /* never fail open: see agent.h */
+	return service_map_verify(a->services, (const struct sockaddr *)t,
+				  socks, n);
+}
+
+/* The first step of the loopback exception for @e, aimed at @t. */
+static int loopback_first(struct agent *a, const struct service_entry *e,
+			  const struct sockaddr_storage *ss,
+			  const struct sockaddr_storage *t, socklen_t tl)
+{
+	int r;
+
+	if (e->origin != SERVICE_OWN && e->origin != SERVICE_PARENT) {
+		/* The registry is container-writable input: it never
+		 * aims a host socket at host loopback. */
+		log_debug("service at port %u: on host loopback, from the "
+			  "registry: ECONNREFUSED",
+			  port_of(ss));
+		return -ECONNREFUSED;
+	}
+	r = service_loopback_verify(a, t, tl);
+	if (r < 0) {
+		if (r == -ECONNREFUSED)
+			a->stats.refused_stale++;
+		log_debug("service at port %u: host loopback port %u not "
+			  "only ours: %s",
+			  port_of(ss), port_of(t), strerror(-r));
+		return r;
+	}
+	log_debug("service at port %u: switched to host port %u (loopback)",
+		  port_of(ss), port_of(t));
+	return SERVICE_LOOPBACK;
+}
+
 int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 		    struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -269,12 +335,19 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 	if (r < 0)
 		return SERVICE_NOT_MINE;
 	r = service_map_target(e, family, v6only, host_addrs(a), &t, &tl);
-	if (r != 0) {
-		/* Only loopback reaches it (not wired), or no address of
-		 * this family: as without the map. */
+	if (r > 0) {
+		r = loopback_first(a, e, ss, &t, tl);
+		if (r == SERVICE_LOOPBACK) {
+			*ss = t;
+			*len = tl;
+		}
+		return r;
+	}
+	if (r < 0) {
+		/* No address of this family reaches it: as without the
+		 * map. */
 		log_debug("service at port %u not served: %s", port_of(ss),
-			  r > 0 ? "reachable on host loopback only" :
-				  strerror(-r));
+			  strerror(-r));
 		return SERVICE_NOT_MINE;
 	}
 	r = sockdiag_tcp_lookup(&a->diag, (struct sockaddr *)&t, tl,

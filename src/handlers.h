@@ -44,6 +44,8 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
 
 /* service_connect(): not a connect to a mapped service */
 #define SERVICE_NOT_MINE 1
+/* service_connect(): the loopback exception (switch_loopback()) */
+#define SERVICE_LOOPBACK 2
 
 /**
  * service_connect() - is a connect() from a container socket one to a
@@ -56,12 +58,33 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
  *		and port to connect the host socket to
  * @len:	its length, rewritten with it
  *
- * Return: 0 (switch to @ss, checked to be our listener's), -ECONNREFUSED
- * (a stale entry, now dropped), -ENOBUFS (the check failed), or
- * SERVICE_NOT_MINE (go on as without the map)
+ * Return: 0 (switch to @ss, checked to be our listener's),
+ * SERVICE_LOOPBACK (@ss is on host loopback and passed the first check
+ * of the loopback exception: connect a socket pinned to lo, then settle
+ * it and call service_loopback_verify() again before installing it),
+ * -ECONNREFUSED (a stale entry, now dropped, or a loopback target that
+ * fails the check or whose entry is not trusted), -ENOBUFS (the check
+ * failed), or SERVICE_NOT_MINE (go on as without the map)
  */
 int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 		    struct sockaddr_storage *ss, socklen_t *len);
+
+/**
+ * service_loopback_verify() - steps 1 and 3 of the loopback exception
+ * (docs/design.md §3.4): every host TCP listener that takes @t is in the
+ * map, and one is
+ * @a:		the agent
+ * @t:		the host loopback address and port (127.0.0.1, ::1 or
+ *		::ffff:127.0.0.1)
+ * @len:	its length
+ *
+ * One sock_diag dump of @t's port per family that can take it (both for
+ * an IPv4 or v4-mapped @t, IPv6 only for ::1).
+ *
+ * Return: 0, -ECONNREFUSED, or -ENOBUFS when the kernel did not answer
+ */
+int service_loopback_verify(struct agent *a, const struct sockaddr_storage *t,
+			    socklen_t len);
 
 /**
  * service_published() - note the host listener @hs a published bind made

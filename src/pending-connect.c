@@ -114,10 +114,13 @@ static void pending_free(struct pending_connect *p)
 	uv_close((uv_handle_t *)&p->timer, pending_on_close);
 }
 
-void pending_connect_settle(int hs, const struct sockaddr_storage *dst,
-			    socklen_t len)
+int pending_connect_settle(int hs, const struct sockaddr_storage *dst,
+			   socklen_t len)
 {
-	(void)connect(hs, (const struct sockaddr *)dst, len);
+	if (connect(hs, (const struct sockaddr *)dst, len) == 0 ||
+	    errno == EISCONN)
+		return 0;
+	return -errno;
 }
 
 /*
@@ -140,6 +143,33 @@ static void pending_finish(struct pending_connect *p, int ok_error)
 	pending_free(p);
 }
 
+/*
+ * Settled-only mode, the handshake complete: settle, verify, then install
+ * with the caller's O_NONBLOCK, counted as a switch and a served connect,
+ * and answer 0, or EINPROGRESS to a non-blocking caller.  Nothing is
+ * installed on a failure.
+ */
+static void pending_settled(struct pending_connect *p)
+{
+	struct agent *a = p->agent;
+	const struct pending_connect_call *c = &p->call;
+	int r = pending_connect_settle(p->hs, &c->dst, c->dst_len);
+
+	if (r == 0)
+		r = c->verify(a, &c->dst, c->dst_len);
+	if (r == 0) {
+		r = agent_install_host_socket(a, c->id, p->hs, c->fd,
+					      c->cloexec, c->nonblock,
+					      c->old_cookie);
+		if (r == 0) {
+			a->stats.switched++;
+			a->stats.served++;
+		}
+	}
+	answer(a, c->id, r, c->nonblock ? -EINPROGRESS : 0);
+	pending_free(p);
+}
+
 /* The handshake is over: install on success, else answer the error. */
 static void pending_done(struct pending_connect *p, int err)
 {
@@ -148,17 +178,30 @@ static void pending_done(struct pending_connect *p, int err)
 		pending_free(p);
 		return;
 	}
-	pending_connect_settle(p->hs, &p->call.dst, p->call.dst_len);
+	if (p->call.verify) {
+		pending_settled(p);
+		return;
+	}
+	(void)pending_connect_settle(p->hs, &p->call.dst, p->call.dst_len);
 	pending_finish(p, 0);
 }
 
 /*
  * Give the container the socket still connecting, and answer @err: what
  * a blocking connect() returns when its wait ends early.  The handshake
- * goes on, as on Linux.
+ * goes on, as on Linux.  In settled-only mode nothing is installed (a
+ * connecting socket could be aimed anywhere on loopback by
+ * sendto(MSG_FASTOPEN) after shutdown()): the timeout is ETIMEDOUT, as
+ * the container's socket is not connecting.
  */
 static void pending_cut_short(struct pending_connect *p, int err)
 {
+	if (p->call.verify) {
+		answer(p->agent, p->call.id,
+		       err == -EINPROGRESS ? -ETIMEDOUT : err, 0);
+		pending_free(p);
+		return;
+	}
 	pending_finish(p, err);
 }
 

@@ -42,6 +42,14 @@ struct pending_connects {
  * @old_cookie:	SO_COOKIE of the container's socket, for sockstate
  * @dst:	the destination, as read once from the container
  * @dst_len:	its length
+ * @verify:	NULL, or the "settled only" mode (the loopback exception of
+ *		docs/design.md §3.4): the socket is installed only once its
+ *		handshake completed, it is settled (pending_connect_settle()
+ *		returned 0) and @verify(@a, @dst, @dst_len) returned 0; an
+ *		early end (SO_SNDTIMEO, a signal) installs nothing
+ * @nonblock:	the container's file is O_NONBLOCK (settled-only mode: the
+ *		installed socket's flag, and its answer is EINPROGRESS, as
+ *		Linux's for a non-blocking loopback connect)
  */
 struct pending_connect_call {
 	uint64_t id;
@@ -51,6 +59,9 @@ struct pending_connect_call {
 	uint64_t old_cookie;
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
+	int (*verify)(struct agent *a, const struct sockaddr_storage *dst,
+		      socklen_t dst_len);
+	bool nonblock;
 };
 
 /**
@@ -80,6 +91,10 @@ bool pending_connects_full(const struct pending_connects *pc);
  * installed and settled, see pending_connect_settle()), EINPROGRESS when
  * SO_SNDTIMEO runs out, EINTR or a restart when the thread catches a
  * signal (the socket installed still connecting, as Linux leaves it).
+ * In settled-only mode (@c->verify) a socket still connecting is never
+ * installed: SO_SNDTIMEO's end answers ETIMEDOUT, a caught signal EINTR
+ * or a restart (which starts a new connect: the container's socket is
+ * still unconnected), and a settle or @c->verify failure its errno.
  *
  * Return: HANDLER_DONE, or -errno to answer now (nothing is kept)
  */
@@ -97,8 +112,12 @@ void pending_connect_cancel_all(struct agent *a);
  * container would then get 0 from a second connect() instead of EISCONN.
  * This calls it, as a blocking connect() would have.  For any connect the
  * agent waited for, on the loop or not.
+ *
+ * Return: 0 if @hs is settled (SS_CONNECTED: connect() answers EISCONN
+ * from now on, and sendto(MSG_FASTOPEN) cannot aim it elsewhere), else
+ * the -errno of the second connect() (the handshake was reset meanwhile)
  */
-void pending_connect_settle(int hs, const struct sockaddr_storage *dst,
-			    socklen_t len);
+int pending_connect_settle(int hs, const struct sockaddr_storage *dst,
+			   socklen_t len);
 
 #endif /* NB_PENDING_CONNECT_H */

@@ -27,7 +27,8 @@
  * a live listener from a stale entry, which then fails like a refused
  * connect; service_map_mark_*() sweep such entries out.
  *
- * Wired for nsbypass run by handle-service.c (the ordinary path only).
+ * Wired for nsbypass run by handle-service.c (the ordinary path and the
+ * loopback exception).
  */
 #ifndef NB_SERVICE_MAP_H
 #define NB_SERVICE_MAP_H

@@ -1275,6 +1275,342 @@ static int mode_race_host(char **av)
 	return 0;
 }
 
+/*
+ * Mode service-race (docs/design.md §3.4, the loopback exception, run
+ * inside `nsbypass run -p 127.0.0.1:HP:CP -p 127.0.0.1:HP2:CP2`): attacks
+ * on the host socket connected to host loopback, whose only legitimate
+ * peer is our published listener.  LP is a host loopback service of the
+ * test, outside the container; it must see nothing.
+ *
+ *   race: COUNT connects, blocking and non-blocking in turn, while a
+ *	thread flips the address between 127.0.0.1:CP and 127.0.0.1:LP; the
+ *	server at CP (this process, published) resets every connection, and
+ *	the client then tries sendto(MSG_FASTOPEN) to 127.0.0.1:LP, twice
+ *	(an unsettled socket is re-aimed by the second).
+ *   shutdown: COUNT/10 blocking connects to CP while a thread shuts the
+ *	socket down, then the same sendto()s.
+ *   stall: the server at CP2 never accepts and its queue is full, so a
+ *	connect's handshake waits for the SYN's retransmission: with
+ *	SO_SNDTIMEO (ETIMEDOUT), hit by a caught signal (EINTR), each then
+ *	shut down and sendto()'d at LP; then a non-blocking one while the
+ *	listener closes and the test's squatter binds 127.0.0.1:HP2, which
+ *	the retransmitted SYN reaches: ECONNREFUSED (connected, it would send
+ *	the squatter "attack").  DIR/cp2-up: CP2 listens; DIR/cp2-closed: it
+ *	closed.
+ */
+struct svc_race {
+	struct sockaddr_in lp; /* 127.0.0.1:LP, the host service */
+	uint16_t hp;	       /* host port of CP: a served peer */
+	int shut_fd;	       /* the socket the shutdown thread hits */
+	int stop;
+	unsigned long accepted, served, refused, reset, other, aimed;
+	int fo_seen[3], conn_seen[3]; /* errnos of sendto(), connect() */
+};
+
+static struct svc_race svc;
+
+/* The published server: accept, reset at once. */
+static void *svc_server(void *arg)
+{
+	struct linger rst = { 1, 0 };
+	int l = *(int *)arg, c;
+
+	for (;;) {
+		c = accept(l, NULL, NULL);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL;
+		}
+		__atomic_add_fetch(&svc.accepted, 1, __ATOMIC_RELAXED);
+		(void)setsockopt(c, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+		close(c);
+	}
+}
+
+static int svc_listen(uint16_t port, int backlog)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 ||
+	    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(l, (void *)&a, sizeof(a)) < 0 || listen(l, backlog) < 0)
+		fail_errno("published listener", errno);
+	return l;
+}
+
+/* After a connect: wait for the server's reset, then try to aim @fd at
+ * LP with sendto(MSG_FASTOPEN), twice.  Counts a socket that got there. */
+static void svc_try_aim(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	char b;
+
+	(void)wait_fd(fd, POLLIN);
+	(void)recv(fd, &b, 1, MSG_DONTWAIT);
+	for (int i = 0; i < 2; i++) {
+		ssize_t n = sendto(fd, "x", 1, MSG_FASTOPEN | MSG_DONTWAIT,
+				   (void *)&svc.lp, sizeof(svc.lp));
+
+		if (n < 0 && errno != EINPROGRESS) {
+			race_note_other(svc.fo_seen, errno);
+			continue;
+		}
+		(void)wait_fd(fd, POLLOUT);
+	}
+	pl = sizeof(peer);
+	if (getpeername(fd, (void *)&peer, &pl) == 0 &&
+	    same_sin((void *)&peer, &svc.lp)) {
+		svc.aimed++;
+		fprintf(stderr, "service-race: a socket reached LP\n");
+	}
+}
+
+/* One connect of the race; @nonblock picks the mode. */
+static void svc_race_one(int nonblock)
+{
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0),
+			0);
+	int err = 0;
+
+	if (fd < 0 || set_timeouts(fd) < 0)
+		fail_errno("socket setup", errno);
+	if (connect(fd, (void *)&race_shared.sin, sizeof(race_shared.sin)) < 0)
+		err = errno;
+	if (nonblock && err == EINPROGRESS) {
+		socklen_t l = sizeof(err);
+
+		(void)wait_fd(fd, POLLOUT);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+	}
+	if (err) {
+		/* The server's reset can beat the end of connect(), on
+		 * Linux too (a blocking caller not yet woken). */
+		if (err == ECONNREFUSED)
+			svc.refused++;
+		else if (err == ECONNRESET)
+			svc.reset++;
+		else
+			svc.other++;
+		if (err != ECONNREFUSED && err != ECONNRESET)
+			race_note_other(svc.conn_seen, err);
+		close(fd);
+		return;
+	}
+	/* Connected: to our listener's host port (the reset may already
+	 * have taken the peer away: counted as reset). */
+	if (getpeername(fd, (void *)&peer, &pl) < 0) {
+		if (errno == ENOTCONN) {
+			svc.reset++;
+		} else {
+			svc.other++;
+			race_note_other(svc.conn_seen, errno);
+		}
+	} else if (ntohs(peer.sin_port) == svc.hp) {
+		svc.served++;
+	} else {
+		char buf[64];
+
+		svc.other++;
+		if (same_sin(&peer, &svc.lp))
+			svc.aimed++;
+		fmt_addr((void *)&peer, buf, sizeof(buf));
+		fprintf(stderr, "service-race: unexpected peer %s\n", buf);
+	}
+	svc_try_aim(fd);
+	close(fd);
+}
+
+static void *svc_shutter(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&svc.stop, __ATOMIC_RELAXED)) {
+		int fd = __atomic_load_n(&svc.shut_fd, __ATOMIC_RELAXED);
+
+		if (fd >= 0)
+			(void)shutdown(fd, SHUT_RDWR);
+	}
+	return NULL;
+}
+
+static void svc_on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *svc_kicker(void *arg)
+{
+	sleep_ms(300);
+	pthread_kill(*(pthread_t *)arg, SIGUSR1);
+	return NULL;
+}
+
+/* One stalled connect to @cp2: its errno; then shutdown() and sendto(). */
+static int svc_stall(uint16_t cp2, int how)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(cp2),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 0, 300000 };
+	pthread_t me = pthread_self(), thr;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	if (fd < 0)
+		fail_errno("socket", errno);
+	if (how == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		fail_errno("SO_SNDTIMEO", errno);
+	if (how == 1 && pthread_create(&thr, NULL, svc_kicker, &me))
+		fail("pthread_create");
+	if (connect(fd, (void *)&a, sizeof(a)) < 0)
+		err = errno;
+	if (how == 1)
+		pthread_join(thr, NULL);
+	(void)shutdown(fd, SHUT_RDWR);
+	svc_try_aim(fd);
+	close(fd);
+	return err;
+}
+
+/* A non-blocking connect to @cp2 while its listener @l closes. */
+static int svc_stall_close(uint16_t cp2, int l, const char *dir)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(cp2),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0;
+	char path[4096];
+	pid_t pid;
+
+	if (fd < 0)
+		fail_errno("socket", errno);
+	snprintf(path, sizeof(path), "%s/cp2-closed", dir);
+	pid = fork();
+	if (pid == 0) { /* the listener closes while the connect waits */
+		sleep_ms(300);
+		close(l);
+		close(creat(path, 0644));
+		_exit(0);
+	}
+	close(l);
+	if (connect(fd, (void *)&a, sizeof(a)) < 0)
+		err = errno;
+	if (err == EINPROGRESS) {
+		socklen_t sl = sizeof(err);
+
+		(void)wait_fd(fd, POLLOUT);
+		(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		if (!err) {
+			/* Connected: to whom?  The test's squatter logs
+			 * any data it gets. */
+			err = EINPROGRESS;
+			(void)send(fd, "attack\n", 7, MSG_NOSIGNAL);
+		}
+	}
+	waitpid(pid, NULL, 0);
+	svc_try_aim(fd);
+	close(fd);
+	return err;
+}
+
+static int mode_service_race(char **av)
+{
+	uint16_t cp = (uint16_t)parse_num(av[0], 1, 65535, "CP");
+	uint16_t cp2 = (uint16_t)parse_num(av[3], 1, 65535, "CP2");
+	unsigned long count = parse_num(av[4], 1, 1000000, "count");
+	struct sigaction sa = { .sa_handler = svc_on_usr1 };
+	struct sockaddr_in cpa, fill;
+	int l, l2, e_tmo, e_intr, e_close, fillfd;
+	pthread_t thr, srv;
+	union race_addr tmp;
+	char path[4096];
+
+	alarm(150);
+	svc.hp = (uint16_t)parse_num(av[1], 1, 65535, "HP");
+	parse_addr4("127.0.0.1", av[2], &svc.lp);
+	parse_addr4("127.0.0.1", av[0], &cpa);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		fail_errno("sigaction", errno);
+	l = svc_listen(cp, 128);
+	l2 = svc_listen(cp2, 0);
+	snprintf(path, sizeof(path), "%s/cp2-up", av[5]);
+	close(creat(path, 0644));
+	if (pthread_create(&srv, NULL, svc_server, &l))
+		fail("pthread_create");
+
+	/* The race: the same flipper as mode race. */
+	memcpy(&tmp.sin, &cpa, sizeof(cpa));
+	race_word[0] = tmp.w[0];
+	memcpy(&tmp.sin, &svc.lp, sizeof(svc.lp));
+	race_word[1] = tmp.w[0];
+	memcpy(&race_shared.sin, &cpa, sizeof(cpa));
+	if (pthread_create(&thr, NULL, race_flipper, NULL))
+		fail("pthread_create");
+	for (unsigned long i = 0; i < count; i++)
+		svc_race_one((int)(i & 1));
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(thr, NULL);
+	printf("race: served=%lu refused=%lu reset=%lu other=%lu aimed=%lu\n",
+	       svc.served, svc.refused, svc.reset, svc.other, svc.aimed);
+
+	/* shutdown() during connect. */
+	memcpy(&race_shared.sin, &cpa, sizeof(cpa));
+	svc.shut_fd = -1;
+	if (pthread_create(&thr, NULL, svc_shutter, NULL))
+		fail("pthread_create");
+	for (unsigned long i = 0; i < count / 10 + 1; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || set_timeouts(fd) < 0)
+			fail_errno("socket setup", errno);
+		__atomic_store_n(&svc.shut_fd, fd, __ATOMIC_RELAXED);
+		(void)connect(fd, (void *)&cpa, sizeof(cpa));
+		svc_try_aim(fd);
+		__atomic_store_n(&svc.shut_fd, -1, __ATOMIC_RELAXED);
+		close(fd);
+	}
+	__atomic_store_n(&svc.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(thr, NULL);
+
+	/* Stalls: fill CP2's queue (backlog 0: one connection). */
+	fill = cpa;
+	fill.sin_port = htons(cp2);
+	fillfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fillfd < 0 || connect(fillfd, (void *)&fill, sizeof(fill)) < 0)
+		fail_errno("filling CP2's queue", errno);
+	e_tmo = svc_stall(cp2, 0);
+	e_intr = svc_stall(cp2, 1);
+	e_close = svc_stall_close(cp2, l2, av[5]);
+	close(fillfd);
+	for (int i = 0; i < 3 && svc.fo_seen[i]; i++)
+		fprintf(stderr, "service-race: sendto(MSG_FASTOPEN): %s\n",
+			errno_name(svc.fo_seen[i]));
+	for (int i = 0; i < 3 && svc.conn_seen[i]; i++)
+		fprintf(stderr, "service-race: connect: %s\n",
+			errno_name(svc.conn_seen[i]));
+	printf("stall: sndtimeo=%s signal=%s closed=%s\n", errno_name(e_tmo),
+	       errno_name(e_intr), errno_name(e_close));
+	if (svc.aimed)
+		fail("%lu switched sockets re-aimed at 127.0.0.1:%s", svc.aimed,
+		     av[2]);
+	if (!svc.served || svc.other)
+		fail("served=%lu other=%lu: want some served, no other",
+		     svc.served, svc.other);
+	if (e_tmo != ETIMEDOUT || e_intr != EINTR || e_close != ECONNREFUSED)
+		fail("stalled connects: want ETIMEDOUT, EINTR, ECONNREFUSED");
+	printf("OK service-race served=%lu refused=%lu accepted=%lu\n",
+	       svc.served, svc.refused,
+	       __atomic_load_n(&svc.accepted, __ATOMIC_RELAXED));
+	return 0;
+}
+
 /* Mode fdpass-dup: options set on a dup()ed socket survive its connect. */
 static int mode_fdpass_dup(char **av)
 {
@@ -1621,6 +1957,7 @@ static const struct mode modes[] = {
 	{ "pending-bound", 3, mode_pending_bound, "SLOWHOST PORT COUNT" },
 	{ "race-host", 5, mode_race_host,
 	  "HOST PORT LOOPPORT family|fdswap SECONDS" },
+	{ "service-race", 6, mode_service_race, "CP HP LP CP2 COUNT DIR" },
 };
 
 /* Dispatch to the mode named by argv[1]. */

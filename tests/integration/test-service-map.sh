@@ -11,8 +11,9 @@
 #   HP.  A port not published stays inside (kept, not served).  When the
 #   server closes its port, the next inside connects are refused, also
 #   while another host process listens on HP, which sees nothing.  A port
-#   published on host loopback only is not served (the loopback
-#   exception of §3.4 is not wired): refused inside, as before.
+#   published on host loopback only (-p 127.0.0.1:HP:CP) is served by the
+#   loopback exception of §3.4: 127.0.0.1, [::1] and 10.0.2.100 inside,
+#   blocking and non-blocking clients.
 #   Issue 12 point 4 (service-map-cases.py, with --enable-ipv6): fd00::100;
 #   a v6-only server at [::1] (127.0.0.1 refused); a server bound to
 #   10.0.2.100 only (127.0.0.1 refused, as the kernel refuses it inside);
@@ -134,36 +135,84 @@ else
 	nb_pass "the unpublished port $CP2 did not go through the map"
 fi
 # -p 127.0.0.1:HP:CP: the host listener is on host loopback only, which
-# the map does not aim at (the loopback exception is not wired): inside
-# the connect is refused as without the map; the host reaches it.
+# only the loopback exception of §3.4 reaches: inside, 127.0.0.1, [::1]
+# and 10.0.2.100 at CP are served, by blocking and non-blocking clients
+# (the latter get EINPROGRESS, as Linux answers for loopback, and a
+# connected socket); the host reaches it at 127.0.0.1:HP.
 HP3=$(free_port) CP3=$(free_port)
 lo_inside='
-python3 -m http.server "$1" --bind :: --directory "$2" >/dev/null 2>&1 &
-P=$!
-: >"$3/lo-up"
-for _i in $(seq 300); do [ -e "$3/lo-host-done" ] && break; sleep 0.1; done
-if curl -sS --max-time 5 "http://127.0.0.1:$1/"; then echo REACHED
-else echo "OK refused inside"; fi
-kill "$P"
+import errno, os, select, socket, subprocess, sys, time
+cp, www, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+srv = subprocess.Popen([sys.executable, "-m", "http.server", str(cp),
+    "--bind", "::", "--directory", www], stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL)
+def page(c):
+    c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        data += b
+    return data.split(b"\r\n\r\n", 1)[-1].strip().decode(errors="replace")
+def get(host, nonblock):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    try:
+        if not nonblock:
+            c.settimeout(5)
+            c.connect((host, cp))
+            return page(c)
+        c.setblocking(False)
+        e = c.connect_ex((host, cp))
+        first = errno.errorcode.get(e, str(e))
+        select.select([], [c], [], 5)
+        e = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if e:
+            return "%s then %s" % (first, errno.errorcode.get(e, e))
+        c.setblocking(True)
+        c.settimeout(5)
+        return "%s %s" % (first, page(c))
+    except OSError as e:
+        return type(e).__name__
+    finally:
+        c.close()
+for _ in range(100):
+    if get("127.0.0.1", False) == "svcmap-page":
+        break
+    time.sleep(0.1)
+for host in ("127.0.0.1", "::1", "10.0.2.100"):
+    print("GET lo-block %s: %s" % (host, get(host, False)), flush=True)
+    print("GET lo-nonblock %s: %s" % (host, get(host, True)), flush=True)
+open(os.path.join(d, "lo-up"), "w").close()
+for _ in range(300):
+    if os.path.exists(os.path.join(d, "lo-host-done")):
+        break
+    time.sleep(0.1)
+srv.kill()
 '
 start_bg svc2 as_user timeout -k 5 60 "$NSBYPASS" run --log-level=debug \
-	-p "127.0.0.1:$HP3:$CP3" -- sh -c "$lo_inside" sh "$CP3" "$D/www" "$D"
+	-p "127.0.0.1:$HP3:$CP3" -- python3 -u -c "$lo_inside" "$CP3" "$D/www" "$D"
 PID=$NB_LAST_PID
 wait_file "$D/lo-up"
-for _i in $(seq 100); do # an IPv6 listener on ::ffff:127.0.0.1
-	curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$HP3/" && break
-	sleep 0.1
-done
 host_get "-p 127.0.0.1:$HP3: the host reaches the server" \
 	"http://127.0.0.1:$HP3/"
 touch "$D/lo-host-done"
 wait "$PID" || nb_error "the second container exited with status $?"
 L=$NB_TMP/svc2.log
-if grep -qx "OK refused inside" "$L" &&
-	grep -q "service at port $CP3 not served: reachable on host loopback only" "$L"; then
-	nb_pass "-p 127.0.0.1:$HP3:$CP3: refused inside, not aimed at host loopback"
+for h in 127.0.0.1 ::1 10.0.2.100; do
+	expect_line "GET lo-block $h: svcmap-page" \
+		"-p 127.0.0.1:$HP3:$CP3, inside, blocking, $h"
+	expect_line "GET lo-nonblock $h: EINPROGRESS svcmap-page" \
+		"-p 127.0.0.1:$HP3:$CP3, inside, non-blocking, $h"
+done
+expect_switches "$CP3" "$HP3 (loopback)" 6
+stats=$(grep -o 'info: agent: .*' "$L" || true)
+served=$(sed -n 's/.* \([0-9]*\) served.*/\1/p' <<<"$stats")
+if [ -n "$served" ] && [ "$served" -ge 6 ]; then
+	nb_pass "-p 127.0.0.1:$HP3:$CP3: the agent served $served: $stats"
 else
-	nb_error "-p 127.0.0.1:$HP3:$CP3 from inside: $(grep -E 'REACHED|OK|service at' "$L")"
+	nb_error "-p 127.0.0.1:$HP3:$CP3: the agent's counters: '$stats', want >= 6 served"
 fi
 # Issue 12 point 4, in one container with --enable-ipv6 (fd00::100):
 # service-map-cases.py checks from inside; here the host's side and the

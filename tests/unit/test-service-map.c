@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "nbtest.h"
+#include "pending-connect.h"
 #include "servicetest.h"
 #include "socktest.h"
 #include "service-map.h"
@@ -671,6 +672,48 @@ NBTEST(only_a_settled_socket_stays_aimed)
 	close(svc);
 }
 
+/*
+ * pending_connect_settle() says whether the socket is settled, which the
+ * loopback exception installs only then: 0 for a completed handshake
+ * (and again: EISCONN counts), an error for one the peer reset before the
+ * settle (such a socket is re-aimed by sendto(MSG_FASTOPEN), above).
+ */
+NBTEST(settle_tells_a_reset_socket)
+{
+	struct sockaddr_storage ours = nbtest_sockaddr("127.0.0.1", 18097);
+	struct linger rst = { 1, 0 };
+	int l, c, acc;
+
+	nbtest_enter_netns();
+	l = tcp_listen("127.0.0.1", 18097);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&ours,
+			  nbtest_sockaddr_len(&ours)),
+		  -1);
+	ASSERT_EQ(pending_connect_settle(c, &ours, nbtest_sockaddr_len(&ours)),
+		  0);
+	ASSERT_EQ(pending_connect_settle(c, &ours, nbtest_sockaddr_len(&ours)),
+		  0);
+	close(c);
+	acc = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_TRUE(acc >= 0);
+	close(acc);
+
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&ours,
+			  nbtest_sockaddr_len(&ours)),
+		  -1);
+	acc = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_TRUE(acc >= 0);
+	ASSERT_OK(setsockopt(acc, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)));
+	close(acc);
+	usleep(10000);
+	ASSERT_TRUE(pending_connect_settle(c, &ours,
+					   nbtest_sockaddr_len(&ours)) < 0);
+	close(c);
+	close(l);
+}
+
 /* bind() then listen() of a TCP socket of @family on @a:@port, with
  * @opts (1 SO_REUSEADDR, 2 SO_REUSEPORT, 4 bound to lo); -errno of the
  * first call that fails. */
@@ -753,6 +796,7 @@ int main(void)
 		NBTEST_ENTRY(sweep_and_namespace_end),
 		NBTEST_ENTRY(stale_entry_is_refused),
 		NBTEST_ENTRY(only_a_settled_socket_stays_aimed),
+		NBTEST_ENTRY(settle_tells_a_reset_socket),
 		NBTEST_ENTRY(a_listener_holds_its_port),
 	};
 
