@@ -64,21 +64,25 @@ struct connect_req {
 	bool cloexec;
 	bool host;     /* the socket is already a host socket */
 	bool bind_any; /* bind the host socket to the wildcard, port 0 */
+	bool served;   /* aimed at a published service (handle-service.c) */
 	struct sockstate *state; /* its record, or NULL */
 	struct sockinfo si;
 	struct sockaddr_storage ss;
 	socklen_t len;
 };
 
-/* agent_install_host_socket(), counted as a switch. */
-static int install(struct agent *a, uint64_t id, int hs, int fd, bool cloexec,
-		   bool nonblock, uint64_t old_cookie)
+/* agent_install_host_socket() for @c, counted as a switch (and as a
+ * served connect for a published service's) once it is done. */
+static int install(struct agent *a, const struct connect_req *c, int hs,
+		   bool nonblock)
 {
-	int r = agent_install_host_socket(a, id, hs, fd, cloexec, nonblock,
-					  old_cookie);
+	int r = agent_install_host_socket(a, c->id, hs, c->fd, c->cloexec,
+					  nonblock, c->si.cookie);
 
-	if (r == 0)
+	if (r == 0) {
 		a->stats.switched++;
+		a->stats.served += c->served;
+	}
 	return r;
 }
 
@@ -98,6 +102,7 @@ static int wait_handshake(struct agent *a, const struct connect_req *c,
 		.dst_len = c->len,
 		.verify = settled_only ? service_loopback_verify : NULL,
 		.nonblock = c->si.nonblock,
+		.served = c->served,
 	};
 
 	return pending_connect_start(a, &call, sock, hs, installed);
@@ -214,22 +219,19 @@ static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
 	}
 
 	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
-		r = install(a, c->id, hs, c->fd, c->cloexec, c->si.nonblock,
-			    c->si.cookie);
+		r = install(a, c, hs, c->si.nonblock);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (errno != EINPROGRESS)
 		return -errno;
 	if (c->si.nonblock) {
-		r = install(a, c->id, hs, c->fd, c->cloexec, true,
-			    c->si.cookie);
+		r = install(a, c, hs, true);
 		return r == -ENOENT ? HANDLER_GONE : r < 0 ? r : -EINPROGRESS;
 	}
 	r = handshake_now(hs);
 	if (r == 0) {
 		(void)pending_connect_settle(hs, &c->ss, c->len);
-		r = install(a, c->id, hs, c->fd, c->cloexec, false,
-			    c->si.cookie);
+		r = install(a, c, hs, false);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (r < 0)
@@ -286,13 +288,11 @@ static int switch_loopback(struct agent *a, const struct connect_req *c,
 		r = service_loopback_verify(a, &c->ss, c->len);
 	if (r < 0)
 		return r;
-	r = install(a, c->id, hs, c->fd, c->cloexec, c->si.nonblock,
-		    c->si.cookie);
+	r = install(a, c, hs, c->si.nonblock);
 	if (r == -ENOENT)
 		return HANDLER_GONE;
 	if (r < 0)
 		return r;
-	a->stats.served++;
 	return c->si.nonblock ? -EINPROGRESS : 0;
 }
 
@@ -519,6 +519,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	r = host ? SERVICE_NOT_MINE : to_service(a, &c, sock);
 	if (r < 0)
 		return r;
+	c.served = r == 0 || r == SERVICE_LOOPBACK;
 	if (r == SERVICE_LOOPBACK) {
 		/* Either mode may wait on the loop. */
 		r = target_fd_flags(req->pid, c.fd);

@@ -136,8 +136,10 @@ static void pending_finish(struct pending_connect *p, int ok_error)
 	if (!p->installed) {
 		r = agent_install_host_socket(a, c->id, p->hs, c->fd,
 					      c->cloexec, false, c->old_cookie);
-		if (r == 0)
+		if (r == 0) {
 			a->stats.switched++;
+			a->stats.served += c->served;
+		}
 	}
 	answer(a, c->id, r, ok_error);
 	pending_free(p);
@@ -163,7 +165,7 @@ static void pending_settled(struct pending_connect *p)
 					      c->old_cookie);
 		if (r == 0) {
 			a->stats.switched++;
-			a->stats.served++;
+			a->stats.served += c->served;
 		}
 	}
 	answer(a, c->id, r, c->nonblock ? -EINPROGRESS : 0);

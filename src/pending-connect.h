@@ -62,6 +62,7 @@ struct pending_connect_call {
 	int (*verify)(struct agent *a, const struct sockaddr_storage *dst,
 		      socklen_t dst_len);
 	bool nonblock;
+	bool served; /* counted as served once installed */
 };
 
 /**
