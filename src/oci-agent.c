@@ -200,6 +200,16 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 	nsjoin_close(&j);
 }
 
+/* implements nsagent_addrs_cb: the container's own addresses, for the
+ * service map */
+static void on_addrs(struct nsagent_client *c, const struct service_addr *addrs,
+		     size_t n)
+{
+	struct oci_agent *oa = container_of(c, struct oci_agent, nsagent);
+
+	agent_set_own_addrs(&oa->agent, addrs, n);
+}
+
 /* implements agent_done_cb: the container is gone */
 static void on_done(struct agent *a)
 {
@@ -214,6 +224,8 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 		.policy = &cfg->policy,
 		.publish = &cfg->publish,
 		.bind_bypass = !cfg->ignore_bind,
+		.service_map = true,
+		.no_c2c = cfg->no_c2c,
 	};
 	static struct oci_agent oa;
 	uint64_t cookie;
@@ -222,6 +234,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
+	oa.nsagent.on_addrs = on_addrs;
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid);
 	r = agent_init(&oa.agent, &oa.loop, &settings);
 	if (r < 0) {
