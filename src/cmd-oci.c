@@ -10,7 +10,9 @@
  * container's settings (oci-config.c) and forks one agent process for
  * it (oci-agent.c).  It never serves a notification itself, so no
  * container can stall or crash the daemon or another container's agent.
- * It reaps the agents and logs one line when one ends.  On SIGTERM or
+ * It reaps the agents and logs one line when one ends.  It also passes
+ * the service map between the agents (oci-services.c: a socketpair made
+ * at each fork).  On SIGTERM or
  * SIGINT it stops listening and exits 0; running agents go on serving
  * their containers until these exit.
  */
@@ -33,12 +35,13 @@
 #include "oci-agent.h"
 #include "oci-config.h"
 #include "oci-listener.h"
+#include "oci-services.h"
 #include "oci-state.h"
 #include "pid-file.h"
 #include "util.h"
 
 /* Agents running at once; past it a container is refused. */
-#define OCI_AGENTS_MAX 1024
+#define OCI_AGENTS_MAX OCI_SERVICES_PEERS_MAX
 /* The part of a container id that log lines show. */
 #define OCI_LOG_ID 64
 
@@ -59,6 +62,7 @@ struct oci_daemon {
 	int ready_fd;
 	struct oci_child children[OCI_AGENTS_MAX];
 	size_t n_children;
+	struct oci_services services;
 };
 
 static void oci_usage(FILE *f)
@@ -83,6 +87,9 @@ static void oci_usage(FILE *f)
 		"                    a TCP bind() of CONTAINERPORT takes the host\n"
 		"                    port (repeatable); UDP is left to the engine\n"
 		"  --ignore-bind     no bind bypass: the engine forwards ports\n"
+		"  --no-c2c          published ports are not switched to from\n"
+		"                    other containers (their own namespace\n"
+		"                    still is)\n"
 		"  --ready-fd=N      write \"1\" to fd N once listening\n"
 		"  --pid-file=F      write our pid to F once listening\n"
 		"  --log-file=F      append log lines to F instead of stderr\n"
@@ -91,9 +98,10 @@ static void oci_usage(FILE *f)
 		"  --version         show the version\n"
 		"\n"
 		"Per container, the profile's listenerMetadata\n"
-		"(\"ignore=CIDR,...;publish=SPEC,...;ignore-bind=true\") and the\n"
-		"annotations nsbypass.ignore, nsbypass.publish and\n"
-		"nsbypass.ignore-bind replace these defaults, key by key.\n");
+		"(\"ignore=CIDR,...;publish=SPEC,...;ignore-bind=true;c2c=false\")\n"
+		"and the annotations nsbypass.ignore, nsbypass.publish,\n"
+		"nsbypass.ignore-bind and nsbypass.c2c replace these defaults, key\n"
+		"by key.\n");
 }
 
 static const struct cli_command oci_cli = {
@@ -109,6 +117,7 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
+		{ "no-c2c", no_argument, NULL, 'C' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "log-file", required_argument, NULL, 'f' },
@@ -139,6 +148,9 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			break;
 		case 'B':
 			d->defaults.ignore_bind = true;
+			break;
+		case 'C':
+			d->defaults.no_c2c = true;
 			break;
 		case 'r':
 			if (parse_int(optarg, 0, INT32_MAX, &d->ready_fd) < 0 ||
@@ -195,8 +207,15 @@ static void close_fds(int *fds, size_t n, size_t keep)
  * The agent process: only the notify fd and stdio stay open, the signals
  * libuv handles in the daemon are back to their defaults.  Never returns.
  */
+/* Put @fd at @to (O_CLOEXEC); @fd is above every target (see below). */
+static void move_fd(int fd, int to)
+{
+	if (fd >= 0 && dup3(fd, to, O_CLOEXEC) < 0)
+		_exit(125);
+}
+
 static void __attribute__((noreturn))
-agent_child(const struct oci_config *cfg, int notify_fd,
+agent_child(const struct oci_config *cfg, int notify_fd, int services_fd,
 	    const struct oci_state *st, const sigset_t *mask)
 {
 	static char prefix[32];
@@ -205,18 +224,27 @@ agent_child(const struct oci_config *cfg, int notify_fd,
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	if (notify_fd != 3) {
-		if (dup3(notify_fd, 3, O_CLOEXEC) < 0)
+	/* The notify fd at 3, the service channel at 4: copies above both
+	 * first, so that neither lands on the other. */
+	notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 5);
+	if (notify_fd < 0)
+		_exit(125);
+	if (services_fd >= 0) {
+		services_fd = fcntl(services_fd, F_DUPFD_CLOEXEC, 5);
+		if (services_fd < 0)
 			_exit(125);
-		notify_fd = 3;
 	}
-	if (syscall(SYS_close_range, 4U, ~0U, 0) < 0)
-		for (long fd = 4, max = sysconf(_SC_OPEN_MAX); fd < max; fd++)
+	move_fd(notify_fd, 3);
+	move_fd(services_fd, 4);
+	if (syscall(SYS_close_range, services_fd >= 0 ? 5U : 4U, ~0U, 0) < 0)
+		for (long fd = services_fd >= 0 ? 5 : 4,
+			  max = sysconf(_SC_OPEN_MAX);
+		     fd < max; fd++)
 			close((int)fd);
 	prctl(PR_SET_NAME, "nsbypass-agent");
 	snprintf(prefix, sizeof(prefix), "nsbypass agent %.12s", st->id);
 	log_set_prefix(prefix);
-	_exit(oci_agent_run(cfg, notify_fd, st->pid));
+	_exit(oci_agent_run(cfg, 3, st->pid, services_fd >= 0 ? 4 : -1));
 }
 
 /*
@@ -241,6 +269,7 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 			int notify_fd, struct oci_state *st)
 {
 	sigset_t all, old;
+	int sp[2], r;
 	pid_t pid;
 
 	if (d->n_children == ARRAY_SIZE(d->children)) {
@@ -261,19 +290,34 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 				 "namespaces are not known",
 				 OCI_LOG_ID, st->id);
 	}
+	/* The service channel (oci-services.h); without it the agent
+	 * serves its own namespace's published ports only. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_warn_errno(-errno, "container %.*s: no service channel",
+			       OCI_LOG_ID, st->id);
+		sp[0] = sp[1] = -1;
+	}
 	/* No libuv signal handler may run in the child before it resets
 	 * them: it would write to the daemon's loop. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		agent_child(cfg, notify_fd, st, &old);
+		agent_child(cfg, notify_fd, sp[1], st, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(notify_fd);
+	closep(&sp[1]);
 	if (pid < 0) {
 		log_errno(-errno, "container %.*s: cannot fork its agent",
 			  OCI_LOG_ID, st->id);
+		closep(&sp[0]);
 		return;
+	}
+	if (sp[0] >= 0) {
+		r = oci_services_add(&d->services, sp[0], pid);
+		if (r < 0)
+			log_warn_errno(r, "container %.*s: no service channel",
+				       OCI_LOG_ID, st->id);
 	}
 	d->children[d->n_children].pid = pid;
 	d->children[d->n_children].container_pid = st->pid;
@@ -342,6 +386,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
 
 			if (c->pid != p)
 				continue;
+			oci_services_remove(&d->services, p);
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 				log_info("container %s: agent pid %d ended",
 					 c->id, (int)p);
@@ -367,6 +412,7 @@ static void on_stop(uv_signal_t *h, int signum)
 		 "containers end",
 		 signum, d->n_children);
 	oci_listener_stop(&d->listener);
+	oci_services_close(&d->services);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -420,6 +466,9 @@ int nb_cmd_oci(int argc, char **argv)
 	/* A runtime that hangs up must not kill us in a write. */
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&d.loop);
+	r = oci_services_init(&d.services, &d.loop);
+	if (r < 0)
+		return log_errno(r, "oci: cannot start"), 1;
 	r = oci_listener_start(&d.listener, &d.loop, d.listen_path, on_payload);
 	if (r < 0)
 		return log_errno(r, "cannot listen on %s", d.listen_path), 1;
@@ -454,6 +503,7 @@ int nb_cmd_oci(int argc, char **argv)
 		 d.defaults.ignore_bind ? ", no bind bypass" : "");
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);
+	oci_services_fini(&d.services);
 	/* Ours only if we wrote it and no one wrote another pid since. */
 	if (wrote_pid_file)
 		pid_file_remove(d.pid_file, getpid());

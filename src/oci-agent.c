@@ -31,6 +31,7 @@
 #include "nsagent-client.h"
 #include "nsjoin.h"
 #include "oci-agent.h"
+#include "oci-service-link.h"
 #include "sockinfo.h"
 #include "util.h"
 
@@ -38,7 +39,8 @@ struct oci_agent {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
-	pid_t nsagent_pid; /* 0: none */
+	pid_t nsagent_pid;	      /* 0: none */
+	struct oci_service_link link; /* to the daemon's oci-services.c */
 };
 
 /* A socket made in the namespaces of @j, by a child that joins them. */
@@ -200,20 +202,42 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 	nsjoin_close(&j);
 }
 
+/* implements nsagent_addrs_cb: the container's own addresses, for the
+ * service map */
+static void on_addrs(struct nsagent_client *c, const struct service_addr *addrs,
+		     size_t n)
+{
+	struct oci_agent *oa = container_of(c, struct oci_agent, nsagent);
+
+	agent_set_own_addrs(&oa->agent, addrs, n);
+}
+
+/* The container's record may have changed: the daemon hears of it. */
+static void on_services_changed(struct agent *a)
+{
+	struct oci_agent *oa = container_of(a, struct oci_agent, agent);
+
+	oci_service_link_changed(&oa->link);
+}
+
 /* implements agent_done_cb: the container is gone */
 static void on_done(struct agent *a)
 {
 	struct oci_agent *oa = container_of(a, struct oci_agent, agent);
 
 	nsagent_client_stop(&oa->nsagent);
+	oci_service_link_stop(&oa->link);
 }
 
-int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
+int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
+		  int services_fd)
 {
 	const struct agent_settings settings = {
 		.policy = &cfg->policy,
 		.publish = &cfg->publish,
 		.bind_bypass = !cfg->ignore_bind,
+		.service_map = true,
+		.no_c2c = cfg->no_c2c,
 	};
 	static struct oci_agent oa;
 	uint64_t cookie;
@@ -222,6 +246,8 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
+	oa.nsagent.on_addrs = on_addrs;
+	oa.link.fd = -1;
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid);
 	r = agent_init(&oa.agent, &oa.loop, &settings);
 	if (r < 0) {
@@ -232,6 +258,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 	}
 	if (ours)
 		cookie = oa.agent.host_netns;
+	oa.agent.on_services_changed = on_services_changed;
 	r = agent_start(&oa.agent, notify_fd, cookie, on_done);
 	if (r < 0) {
 		log_errno(r, "cannot watch the notify fd");
@@ -245,9 +272,24 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid)
 		if (r < 0)
 			log_warn("cannot watch nsagent reports, ignoring");
 	}
+	/* Other containers' services, and ours for them: only for a
+	 * namespace of its own that is known (not the host's). */
+	if (services_fd >= 0 && cookie && !ours) {
+		r = oci_service_link_start(&oa.link, &oa.agent, &oa.loop,
+					   services_fd);
+		if (r < 0)
+			log_warn_errno(r, "no service channel to the daemon: "
+					  "other containers' services not "
+					  "served");
+	} else {
+		closep(&services_fd);
+	}
+	services_fd = -1;
 	uv_run(&oa.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&oa.loop);
 out_agent:
+	closep(&services_fd);
+	oci_service_link_fini(&oa.link);
 	agent_fini(&oa.agent);
 	closep(&report);
 	if (oa.nsagent_pid > 0)

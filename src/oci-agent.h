@@ -19,6 +19,8 @@
  * @notify_fd:	its seccomp notify fd (owned)
  * @pid:	a process of the container (the state's pid): its
  *		/proc/PID/ns/{user,net} name the container's namespaces
+ * @services_fd: the agent's end of the service channel to the daemon
+ *		(oci-services.h), owned; -1: none
  *
  * Before the first notification is served, the agent learns the
  * container's network namespace (a socket made there gives its
@@ -29,8 +31,13 @@
  * built-in ranges and the ignore list stay inside.  Trapped calls wait
  * meanwhile, at most OCI_AGENT_REPORT_TIMEOUT_MS.
  *
+ * The agent keeps a service map (docs/design.md §3.4): its own published
+ * listeners, and over @services_fd the records of every other container
+ * the daemon serves (and of its pod-mates' agents).
+ *
  * Return: the exit status for the agent process (0: the container ended)
  */
-int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid);
+int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
+		  int services_fd);
 
 #endif /* NB_OCI_AGENT_H */

@@ -75,6 +75,18 @@ static int add_publish(struct oci_config *c, const char *s)
 	return publish_add(&c->publish, &p);
 }
 
+/* "true" or "false", exactly (@n bytes of @v). */
+static int parse_bool(const char *v, size_t n, bool *ret)
+{
+	if (n == 4 && memcmp(v, "true", 4) == 0)
+		*ret = true;
+	else if (n == 5 && memcmp(v, "false", 5) == 0)
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 /* Set key @k (@kn bytes) to @v (@vn bytes); @src names where it came from. */
 static int set_key(struct oci_config *c, const char *k, size_t kn,
 		   const char *v, size_t vn, const char *src, char *why,
@@ -106,13 +118,18 @@ static int set_key(struct oci_config *c, const char *k, size_t kn,
 		return 0;
 	}
 	if (KEY_IS("ignore-bind")) {
-		if (vn == 4 && memcmp(v, "true", 4) == 0)
-			c->ignore_bind = true;
-		else if (vn == 5 && memcmp(v, "false", 5) == 0)
-			c->ignore_bind = false;
-		else
+		if (parse_bool(v, vn, &c->ignore_bind) < 0)
 			return fail(why, why_len,
 				    "%s ignore-bind: want true or false", src);
+		return 0;
+	}
+	if (KEY_IS("c2c")) {
+		bool on;
+
+		if (parse_bool(v, vn, &on) < 0)
+			return fail(why, why_len, "%s c2c: want true or false",
+				    src);
+		c->no_c2c = !on;
 		return 0;
 	}
 #undef KEY_IS
@@ -157,6 +174,7 @@ int oci_config_apply(struct oci_config *c, const struct oci_state *st,
 		{ "ignore", offsetof(struct oci_state, ignore) },
 		{ "publish", offsetof(struct oci_state, publish) },
 		{ "ignore-bind", offsetof(struct oci_state, ignore_bind) },
+		{ "c2c", offsetof(struct oci_state, c2c) },
 	};
 	int r;
 

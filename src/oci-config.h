@@ -5,15 +5,16 @@
  * state's metadata (the profile's listenerMetadata) and then by its
  * annotations.
  *
- *   metadata:     "ignore=CIDR,CIDR;publish=SPEC,SPEC;ignore-bind=BOOL"
- *                 (any subset, any order, ';'-separated)
+ *   metadata:     "ignore=CIDR,CIDR;publish=SPEC,SPEC;ignore-bind=BOOL;
+ *                  c2c=BOOL" (any subset, any order, ';'-separated)
  *   annotations:  nsbypass.ignore=CIDR,CIDR  nsbypass.publish=SPEC,SPEC
- *                 nsbypass.ignore-bind=BOOL
+ *                 nsbypass.ignore-bind=BOOL  nsbypass.c2c=BOOL
  *
  * A key given replaces the daemon's value for that key, whole: an empty
  * value ("ignore=") empties the list.  The built-in never-bypassed ranges
  * (policy.h) cannot be removed.  SPEC is `nsbypass run --publish`'s; BOOL
- * is true or false.
+ * is true or false.  c2c=false keeps the container out of
+ * container-to-container switching (docs/design.md §3.4); on by default.
  */
 #ifndef NB_OCI_CONFIG_H
 #define NB_OCI_CONFIG_H
@@ -29,6 +30,7 @@ struct oci_config {
 	struct policy policy; /* its ignore list; no subnets */
 	struct publish_table publish;
 	bool ignore_bind;
+	bool no_c2c; /* c2c=false */
 };
 
 /**

@@ -138,6 +138,8 @@ static int get_annotations(json_object *state, struct oci_state *st,
 	if (r == 0)
 		r = dup_string(a, "nsbypass.ignore-bind", OCI_VALUE_MAX,
 			       &st->ignore_bind);
+	if (r == 0)
+		r = dup_string(a, "nsbypass.c2c", OCI_VALUE_MAX, &st->c2c);
 	if (r == -EINVAL)
 		*why = "a nsbypass.* annotation is not a short plain string";
 	return r;
@@ -246,5 +248,6 @@ void oci_state_clear(struct oci_state *s)
 	free(s->ignore);
 	free(s->publish);
 	free(s->ignore_bind);
+	free(s->c2c);
 	memset(s, 0, sizeof(*s));
 }

@@ -38,6 +38,7 @@
  * @ignore:		the annotation nsbypass.ignore, NULL when absent
  * @publish:		nsbypass.publish, NULL when absent
  * @ignore_bind:	nsbypass.ignore-bind, NULL when absent
+ * @c2c:		nsbypass.c2c, NULL when absent
  *
  * Every string is malloc'd and NUL-terminated; none holds a NUL or a
  * control character.
@@ -51,6 +52,7 @@ struct oci_state {
 	char *ignore;
 	char *publish;
 	char *ignore_bind;
+	char *c2c;
 };
 
 /**

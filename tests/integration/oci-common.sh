@@ -9,6 +9,9 @@
 #                               runs (other tests may run agents too)
 #   oci_nsagents                the pids of their nsagent helpers
 #   oci_wait_no_agents          bounded wait until none is left (5 s)
+#   oci_agent_stats MARK        the stats line ("info: agent: ...") of the
+#                               first agent that ended after LOG line MARK
+#                               (waits up to 10 s for one to end)
 #   oci_stop_daemon             SIGTERM the daemon (DPID); it must exit,
 #                               and every agent it started must have ended
 #   oci_test_servers            echo servers (port EP) and an HTTP server
@@ -35,6 +38,15 @@ oci_wait_no_agents() {
 		sleep 0.1
 	done
 	return 1
+}
+
+oci_agent_stats() {
+	local mark=$1 _i
+	for _i in $(seq 1 100); do
+		tail -n +"$((mark + 1))" "$LOG" | grep -q ": agent pid [0-9]* ended" && break
+		sleep 0.1
+	done
+	tail -n +"$((mark + 1))" "$LOG" | grep -m1 "info: agent: " || true
 }
 
 oci_stop_daemon() {

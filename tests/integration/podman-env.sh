@@ -7,7 +7,8 @@
 #             file events; PODMAN_CONF_EXTRA is appended to [engine])
 #   XDG       a short XDG_RUNTIME_DIR (sun_path has 108 bytes)
 #   ROOTFS    a busybox-static rootfs for --rootfs (no image, no pull)
-# and defines pm (podman as NB_USER with that state, bounded in time) and
+# and defines pm (podman as NB_USER with that state, bounded in time),
+# pm_crun_usable (0 if crun runs a container here, else a SKIP note) and
 # an EXIT trap that removes the containers and podman's pause process
 # before common.sh's cleanup.  The caller copies its own files into
 # ROOTFS and PD, then chowns what it adds.
@@ -21,6 +22,22 @@ pm() {
 		LANG=C.UTF-8 timeout -k 5 "${PM_TIMEOUT:-40}" \
 		podman --root "$PD/root" --runroot "$PD/runroot" \
 		--storage-driver vfs "$@"
+}
+
+# pm_crun_usable: can crun run a container here (installed, and the
+# hugetlb v1 cgroup tests/setup.sh mounts in a hybrid VM)?  If not, print
+# a SKIP note with the reason and return 1.
+pm_crun_usable() {
+	if ! command -v crun >/dev/null; then
+		echo "SKIP: crun part: crun is not installed"
+		return 1
+	fi
+	if ! pm --runtime crun run --rm --network none --rootfs "$ROOTFS" true \
+		>"$NB_TMP/crun.out" 2>&1; then
+		echo "SKIP: crun part: crun cannot run a container here:" \
+			"$(tail -n 2 "$NB_TMP/crun.out")"
+		return 1
+	fi
 }
 
 _pm_env_cleanup() {

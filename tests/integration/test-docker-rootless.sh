@@ -71,17 +71,6 @@ start_dockerd || nb_skip "rootless dockerd does not start here (log above)"
 echo "TIME: rootless dockerd up in $((SECONDS - t0)) s: $(dk version -f '{{.Server.Version}}')"
 docker_import_rootfs nbbox || nb_fail "docker import of the busybox rootfs failed"
 
-# agent_stats MARK: the stats line of the first agent that ended after
-# log line MARK (waits up to 10 s for it).
-agent_stats() {
-	local mark=$1 _i
-	for _i in $(seq 1 100); do
-		tail -n +"$((mark + 1))" "$LOG" | grep -q ": agent pid [0-9]* ended" && break
-		sleep 0.1
-	done
-	tail -n +"$((mark + 1))" "$LOG" | grep -m1 "info: agent: " || true
-}
-
 # dk_check DESC WANT OPTS... -- CMD...: "docker run --rm OPTS nbbox CMD"
 # prints a last line "OK ..." and its agent logs WANT (an ERE).
 dk_check() {
@@ -91,7 +80,7 @@ dk_check() {
 	shift
 	mark=$(wc -l <"$LOG")
 	nb_expect_ok "$desc" dk run --rm "${opts[@]}" nbbox "$@"
-	st=$(agent_stats "$mark")
+	st=$(oci_agent_stats "$mark")
 	grep -Eq -- "$want" <<<"$st" && nb_pass "$desc: agent '$st'" ||
 		nb_error "$desc: agent stats '$st', want /$want/"
 }

@@ -24,6 +24,9 @@
 #   - two containers at once, each with its own agent process; a second
 #     fd for the same id from a process that joined the container's
 #     namespaces (an exec) gets its own agent too;
+#   - the service map across agents: a published server in one container
+#     is reached from an exec into it (127.0.0.1) and from another
+#     container by its address, not when it opted out (c2c=false);
 #   - each agent ends with its container, logged once, nothing left
 #     running, no warning or error for a normal end.
 set -xeuo pipefail
@@ -251,6 +254,66 @@ else
 fi
 wait "$INIT" 2>/dev/null || true
 expect_log "c-exec both ended" "container c-exec: agent pid [0-9]+ ended" 2
+
+# ---- the service map across agents (docs/design.md §3.4): a published
+# server in container S (its own address 10.77.0.1 on lo), reached from
+# an exec into S at 127.0.0.1 (another agent: S's entry came through the
+# daemon), from container B at 10.77.0.1, and not from B at 10.78.0.1,
+# the address of container N, which opted out (metadata c2c=false).
+# svc_server ID ADDR CP HP PIDFILE [SIM OPTS...]: a server that answers
+# "svc-ID" to every connection, for 30 s.
+svc_server() {
+	local id=$1 addr=$2 cp=$3 hp=$4 pidf=$5
+	shift 5
+	sim --id "$id" --annotation "nsbypass.publish=$hp:$cp" "$@" -- sh -c '
+		ip link set lo up && ip addr add "$1"/32 dev lo && echo $$ >"$4" &&
+		exec "$0" -c "
+import socket, sys
+s = socket.socket(); s.bind((\"0.0.0.0\", int(sys.argv[1]))); s.listen(8)
+s.settimeout(30)
+while True:
+    c, _ = s.accept(); c.sendall(sys.argv[2].encode()); c.close()" "$2" "$3"' \
+		"$NB_PYTHON" "$addr" "$cp" "svc-$id" "$pidf" >"$NB_TMP/$id.out" 2>&1 &
+}
+# SVC_GET: a client "python3 -c SVC_GET ADDR PORT" printing what it got.
+SVC_GET='
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    print("OK got", c.recv(64).decode())
+except OSError as e:
+    print("OK not reached:", e)'
+CPS=$(free_port) HPS=$(free_port) HPN=$(free_port)
+svc_server svc 10.77.0.1 "$CPS" "$HPS" "$D/svc.pid"
+SVC=$!
+svc_server noc 10.78.0.1 "$CPS" "$HPN" "$D/noc.pid" --metadata c2c=false
+NOC=$!
+wait_for_port 0.0.0.0 "$HPS"
+wait_for_port 0.0.0.0 "$HPN"
+SPID=$(cat "$D/svc.pid")
+mark=$(wc -l <"$LOG")
+nb_expect_ok "exec into S: 127.0.0.1:$CPS" \
+	as_user timeout 30 nsenter -t "$SPID" -U -n --preserve-credentials \
+	"$OCI_SIM" --listener "$SOCK" --id svc -- "$NB_PYTHON" -c "$SVC_GET" 127.0.0.1 "$CPS"
+nb_expect_last "exec into S" "OK got svc-svc"
+grep -q " 1 served" <<<"$(oci_agent_stats "$mark")" &&
+	nb_pass "exec into S: served by the exec's agent" ||
+	nb_error "exec into S: stats '$(oci_agent_stats "$mark")'"
+mark=$(wc -l <"$LOG")
+nb_expect_ok "container B -> S at 10.77.0.1:$CPS" \
+	sim --id c2c-b -- "$NB_PYTHON" -c "$SVC_GET" 10.77.0.1 "$CPS"
+nb_expect_last "container B -> S" "OK got svc-svc"
+grep -q " 1 served" <<<"$(oci_agent_stats "$mark")" &&
+	nb_pass "B -> S: served" || nb_error "B -> S: stats '$(oci_agent_stats "$mark")'"
+mark=$(wc -l <"$LOG")
+nb_expect_ok "container B -> N (c2c=false) at 10.78.0.1:$CPS" \
+	sim --id c2c-b2 -- "$NB_PYTHON" -c "$SVC_GET" 10.78.0.1 "$CPS"
+[[ "$NB_LAST" == "OK not reached"* ]] && nb_pass "B -> N: not reached ($NB_LAST)" ||
+	nb_error "B -> N: '$NB_LAST', want not reached"
+grep -q " 0 served" <<<"$(oci_agent_stats "$mark")" &&
+	nb_pass "B -> N: not served" || nb_error "B -> N: stats '$(oci_agent_stats "$mark")'"
+kill "$SPID" "$(cat "$D/noc.pid")" 2>/dev/null || true
+wait "$SVC" "$NOC" 2>/dev/null || true
 
 # ---- the stalled peer was timed out meanwhile, the rest was served
 wait "$STALL_PID" || nb_error "stall: $(cat "$NB_TMP/stall.log")"

@@ -160,19 +160,6 @@ nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
 	"(exit $NB_RC): $NB_ERR"
 echo "TIME: podman set-up took $((SECONDS - t0)) s"
 
-# agent_stats MARK: wait until an agent started after log line MARK has
-# ended; print the stats line of that agent.
-agent_stats() {
-	local mark=$1 _i
-	for _i in $(seq 1 100); do
-		if tail -n +"$((mark + 1))" "$LOG" | grep -q ": agent pid [0-9]* ended"; then
-			break
-		fi
-		sleep 0.1
-	done
-	tail -n +"$((mark + 1))" "$LOG" | grep -m1 "info: agent: " || true
-}
-
 # pm_check DESC WANT_STATS RUNTIME OPTS... -- CMD...: "podman run --rm
 # OPTS --security-opt seccomp=PROFILE --rootfs ROOTFS CMD" must print a
 # last line "OK ..."; the agent must log WANT_STATS (an ERE).  PM_PROFILE
@@ -188,7 +175,7 @@ pm_check() {
 	mark=$(wc -l <"$LOG")
 	nb_expect_ok "$rt: $desc" pm --runtime "$rt" run --rm "${opts[@]}" \
 		--security-opt "seccomp=${PM_PROFILE:-$PROFILE}" --rootfs "$ROOTFS" "$@"
-	st=$(agent_stats "$mark")
+	st=$(oci_agent_stats "$mark")
 	if grep -Eq -- "$want" <<<"$st"; then
 		nb_pass "$rt: $desc: agent '$st'"
 	else
@@ -340,7 +327,7 @@ profile_route_check() {
 	mark=$(wc -l <"$LOG")
 	nb_expect_ok "$rt: containers.conf seccomp_profile, no option: wget" \
 		pm --runtime "$rt" run --rm --network none --rootfs "$ROOTFS" sh -c "$WGET"
-	st=$(agent_stats "$mark")
+	st=$(oci_agent_stats "$mark")
 	grep -q "1 switched, 0 kept" <<<"$st" &&
 		nb_pass "$rt: containers.conf seccomp_profile: agent '$st'" ||
 		nb_error "$rt: containers.conf seccomp_profile: agent stats '$st'"

@@ -17,7 +17,8 @@ static const char runc_state[] =
 	"\"metadata\":\"ignore=10.1.0.0/16\",\"state\":{\"ociVersion\":"
 	"\"1.0.2\",\"id\":\"4f6c0e2b9a1d\",\"status\":\"creating\","
 	"\"pid\":4422,\"bundle\":\"/run/b\",\"annotations\":"
-	"{\"io.podman.x\":\"y\",\"nsbypass.publish\":\"8080:80\"}}}";
+	"{\"io.podman.x\":\"y\",\"nsbypass.publish\":\"8080:80\","
+	"\"nsbypass.c2c\":\"false\"}}}";
 
 /* As crun sends it: pretty-printed, with a trailing newline. */
 static const char crun_state[] =
@@ -57,6 +58,7 @@ NBTEST(runc_compact)
 	ASSERT_EQ(st.n_fds, 1);
 	ASSERT_STREQ(st.metadata, "ignore=10.1.0.0/16");
 	ASSERT_STREQ(st.publish, "8080:80");
+	ASSERT_STREQ(st.c2c, "false");
 	ASSERT_TRUE(st.ignore == NULL && st.ignore_bind == NULL);
 	oci_state_clear(&st);
 }
@@ -71,7 +73,7 @@ NBTEST(crun_pretty)
 	ASSERT_EQ(st.pid, 77);
 	ASSERT_EQ(st.seccomp_fd, 1);
 	ASSERT_EQ(st.n_fds, 2);
-	ASSERT_TRUE(st.metadata == NULL);
+	ASSERT_TRUE(st.metadata == NULL && st.c2c == NULL);
 	oci_state_clear(&st);
 }
 
@@ -260,6 +262,7 @@ NBTEST(config_defaults_kept)
 	ASSERT_EQ(c.policy.n_ignore, 1);
 	ASSERT_EQ(c.publish.n, 0);
 	ASSERT_TRUE(!c.ignore_bind);
+	ASSERT_TRUE(!c.no_c2c); /* c2c on by default */
 }
 
 NBTEST(config_metadata)
@@ -297,6 +300,28 @@ NBTEST(config_annotations_win)
 	ASSERT_TRUE(!c.ignore_bind);
 }
 
+/* c2c=false from the metadata, the annotation over it. */
+NBTEST(config_c2c)
+{
+	struct oci_state st = { .metadata = (char *)"c2c=false" };
+	struct oci_config c;
+	char why[160];
+
+	config_default(&c);
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_TRUE(c.no_c2c);
+	st.c2c = (char *)"true";
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_TRUE(!c.no_c2c);
+	st.metadata = NULL;
+	st.c2c = (char *)"false";
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_TRUE(c.no_c2c);
+	st.c2c = (char *)"no";
+	ASSERT_EQ(oci_config_apply(&c, &st, why, sizeof(why)), -EINVAL);
+	ASSERT_TRUE(strstr(why, "c2c") != NULL);
+}
+
 NBTEST(config_bad)
 {
 	static const char *const bad_metadata[] = {
@@ -309,6 +334,8 @@ NBTEST(config_bad)
 		"publish=80",
 		"publish=80:80,80:81",
 		"ignore-bind=yes",
+		"c2c=0",
+		"c2c=",
 		"=x",
 	};
 	struct oci_config c;
@@ -347,6 +374,7 @@ int main(void)
 		NBTEST_ENTRY(config_defaults_kept),
 		NBTEST_ENTRY(config_metadata),
 		NBTEST_ENTRY(config_annotations_win),
+		NBTEST_ENTRY(config_c2c),
 		NBTEST_ENTRY(config_bad),
 	};
 
