@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test-subid.c - /etc/subuid parsing (subid.h: by name and by uid,
- * several lines, malformed lines skipped) and the maps built from its
- * ranges (idmap.h), up to the last id a map may name.
+ * several lines, malformed lines skipped), the maps built from its
+ * ranges (idmap.h), up to the last id a map may name, and the choice
+ * between them and the single mapping (files and helpers in a
+ * temporary folder).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "idmap.h"
 #include "nbtest.h"
@@ -143,6 +148,88 @@ NBTEST(build_cuts_at_the_last_id)
 	ASSERT_EQ(s.lines[1].count, 4294967294u);
 }
 
+static char dir[] = "/tmp/nb-subid.XXXXXX";
+static char subuid[64], subgid[64], bin[64];
+
+static void put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "we");
+
+	ASSERT_TRUE(f != NULL);
+	ASSERT_TRUE(fputs(text, f) >= 0);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(chmod(path, mode), 0);
+}
+
+/* Our uid with a range in both files, and helpers in PATH (@helpers). */
+static void plan(struct idmap *m, bool helpers, bool single)
+{
+	char line[64], path[96];
+
+	snprintf(line, sizeof(line), "%u:200000:1000\n", (unsigned)getuid());
+	put(subuid, line, 0644);
+	snprintf(line, sizeof(line), "%u:300000:2000\n", (unsigned)getuid());
+	put(subgid, line, 0644);
+	snprintf(path, sizeof(path), "%s/newuidmap", bin);
+	put(path, "#!/bin/sh\n", helpers ? 0755 : 0644);
+	snprintf(path, sizeof(path), "%s/newgidmap", bin);
+	put(path, "#!/bin/sh\n", helpers ? 0755 : 0644);
+	ASSERT_EQ(setenv("PATH", bin, 1), 0);
+	idmap_plan(m, getuid(), getgid(), single, subuid, subgid);
+}
+
+NBTEST(plan_subids)
+{
+	struct idmap m;
+	char want[96];
+
+	plan(&m, true, false);
+	ASSERT_TRUE(m.subids);
+	ASSERT_EQ(m.uid.n, (size_t)2);
+	ASSERT_EQ(m.uid.lines[0].outside, (uint32_t)getuid());
+	ASSERT_EQ(m.uid.lines[1].outside, 200000u);
+	ASSERT_EQ(m.gid.lines[0].outside, (uint32_t)getgid());
+	ASSERT_EQ(m.gid.lines[1].count, 2000u);
+	snprintf(want, sizeof(want), "%s/newgidmap", bin);
+	ASSERT_STREQ(m.gid.helper, want);
+	ASSERT_STREQ(m.uid.file, subuid);
+}
+
+NBTEST(plan_single_id)
+{
+	struct idmap m;
+
+	plan(&m, true, true);
+	ASSERT_TRUE(!m.subids);
+	ASSERT_EQ(m.uid.n, (size_t)1);
+	ASSERT_EQ(m.gid.n, (size_t)1);
+}
+
+NBTEST(plan_no_helper)
+{
+	struct idmap m;
+
+	plan(&m, false, false);
+	ASSERT_TRUE(!m.subids);
+	ASSERT_EQ(m.uid.n, (size_t)1);
+}
+
+NBTEST(plan_no_range_in_one_file)
+{
+	struct idmap m;
+
+	plan(&m, true, false);
+	ASSERT_TRUE(m.subids);
+	put(subgid, "", 0644);
+	idmap_plan(&m, getuid(), getgid(), false, subuid, subgid);
+	ASSERT_TRUE(!m.subids);
+	ASSERT_EQ(m.gid.n, (size_t)1);
+	/* No file at all is no range either. */
+	idmap_plan(&m, getuid(), getgid(), false, "/nonexistent/subuid",
+		   subgid);
+	ASSERT_TRUE(!m.subids);
+}
+
 static const struct nbtest tests[] = {
 	NBTEST_ENTRY(by_name),
 	NBTEST_ENTRY(by_uid),
@@ -156,9 +243,30 @@ static const struct nbtest tests[] = {
 	NBTEST_ENTRY(build_single),
 	NBTEST_ENTRY(build_ranges_one_after_the_other),
 	NBTEST_ENTRY(build_cuts_at_the_last_id),
+	NBTEST_ENTRY(plan_subids),
+	NBTEST_ENTRY(plan_single_id),
+	NBTEST_ENTRY(plan_no_helper),
+	NBTEST_ENTRY(plan_no_range_in_one_file),
 };
 
 int main(void)
 {
-	return nbtest_run(tests, ARRAY_SIZE(tests));
+	char cmd[64];
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *saved = strdup(path ? path : "/usr/bin:/bin");
+	int r;
+
+	if (!saved || !mkdtemp(dir))
+		return 1;
+	snprintf(subuid, sizeof(subuid), "%s/subuid", dir);
+	snprintf(subgid, sizeof(subgid), "%s/subgid", dir);
+	snprintf(bin, sizeof(bin), "%s/bin", dir);
+	if (mkdir(bin, 0755) < 0)
+		return 1;
+	r = nbtest_run(tests, ARRAY_SIZE(tests));
+	setenv("PATH", saved, 1); /* the tests point it at bin */
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
+	if (system(cmd) != 0 && r == 0)
+		r = 1;
+	return r;
 }
