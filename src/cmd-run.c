@@ -48,6 +48,11 @@ static void run_usage(FILE *f)
 		"                    bind() of the port takes the host port\n"
 		"                    (host speed).  UDP: forwarded through slirp\n"
 		"  --ignore-bind     forward TCP ports through slirp too\n"
+		"  --single-id       map only your uid and gid (to root), as\n"
+		"                    `unshare -r` does.  By default your\n"
+		"                    subordinate ids (/etc/subuid, /etc/subgid)\n"
+		"                    are mapped from 1 on too, with newuidmap and\n"
+		"                    newgidmap, as rootless podman does\n"
 		"  --log-level=LVL   error, warn (default), info or debug\n"
 		"  -h, --help        show this help\n"
 		"  --version         show the version\n");
@@ -72,6 +77,7 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
+		{ "single-id", no_argument, NULL, 'S' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -127,6 +133,9 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 			break;
 		case 'B':
 			cfg->ignore_bind = true;
+			break;
+		case 'S':
+			cfg->single_id = true;
 			break;
 		case 'l':
 			r = cli_opt_log_level("run", optarg);

@@ -35,13 +35,16 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-int netns_unshare_rootless(uid_t uid, gid_t gid)
+int netns_unshare_user_net(void)
+{
+	return unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+int netns_map_single(uid_t uid, gid_t gid)
 {
 	char map[64];
 	int r;
 
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
-		return -errno;
 	/* An unprivileged writer of gid_map must deny setgroups first. */
 	r = write_file("/proc/self/setgroups", "deny");
 	if (r < 0 && r != -ENOENT)

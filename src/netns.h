@@ -8,12 +8,20 @@
 #include <sys/types.h>
 
 /**
- * netns_unshare_rootless() - enter a new user and network namespace
- * and map @uid/@gid (the caller's, from before) to root inside, as
- * `unshare -r -n` does.
+ * netns_unshare_user_net() - enter a new user and network namespace,
+ * not mapped yet: netns_map_single() or newuidmap/newgidmap (idmap.h)
+ * map it
  * Return: 0 or -errno
  */
-int netns_unshare_rootless(uid_t uid, gid_t gid);
+int netns_unshare_user_net(void);
+
+/**
+ * netns_map_single() - map @uid/@gid (the caller's, from before
+ * netns_unshare_user_net()) to root in the caller's new user namespace,
+ * and nothing else, as `unshare -r` does: setgroups is denied
+ * Return: 0 or -errno
+ */
+int netns_map_single(uid_t uid, gid_t gid);
 
 /** netns_lo_up() - bring up the loopback device. Return: 0 or -errno */
 int netns_lo_up(void);

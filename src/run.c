@@ -6,7 +6,10 @@
  * namespace.
  *
  * The process forks.  The child unshares a user and a network namespace,
- * maps the caller to root inside, brings up lo, starts nsbypass-nsagent
+ * which maps the caller to root inside and, when the caller has
+ * subordinate ids (/etc/subuid, /etc/subgid), those from 1 on: the
+ * parent writes such maps with newuidmap/newgidmap while the child waits
+ * (idmap.h); the single mapping the child writes itself.  It brings up lo, starts nsbypass-nsagent
  * (double-forked, so that it is never one of the command's children),
  * installs the filter and sends the notify fd, one socket made inside
  * (whose SO_NETNS_COOKIE names the container's namespace) and the nsagent
@@ -33,6 +36,7 @@
 #include "fallback.h"
 #include "fdpass.h"
 #include "filter.h"
+#include "idmap.h"
 #include "log.h"
 #include "netns.h"
 #include "nsagent-client.h"
@@ -57,6 +61,7 @@ struct run_ctx {
 	struct fallback_proc fallback;
 	bool tap_given;
 	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
+	struct idmap idmap; /* the container's uid and gid maps */
 	pid_t child;
 	int status;
 	bool reaped;
@@ -130,20 +135,75 @@ static int start_nsagent(const char *path, char *const *argv)
 	return sp[0];
 }
 
+/*
+ * The child's user namespace gets its maps: the single mapping from the
+ * child itself; the subordinate ranges from the parent (newuidmap needs
+ * the pid of a process in the namespace, and runs outside it), told by
+ * RUN_SYNC_UNSHARED, answering RUN_SYNC_MAPPED.  Exits on failure.
+ */
+#define RUN_SYNC_UNSHARED 'U'
+#define RUN_SYNC_MAPPED 'M'
+
+static void child_map_ids(int sock, const struct idmap *m)
+{
+	char c;
+	int r;
+
+	if (!m->subids) {
+		r = netns_map_single(m->uid.lines[0].outside,
+				     m->gid.lines[0].outside);
+		if (r < 0) {
+			log_errno(r,
+				  "cannot map uid %u and gid %u in the "
+				  "user namespace",
+				  m->uid.lines[0].outside,
+				  m->gid.lines[0].outside);
+			_exit(125);
+		}
+		return;
+	}
+	c = RUN_SYNC_UNSHARED;
+	if (send(sock, &c, 1, MSG_NOSIGNAL) != 1)
+		_exit(125);
+	/* EOF: the parent failed and said why. */
+	if (read(sock, &c, 1) != 1 || c != RUN_SYNC_MAPPED)
+		_exit(125);
+}
+
+/* The parent's half of child_map_ids(). */
+static int parent_map_ids(struct run_ctx *ctx, int sock)
+{
+	char c;
+	int r;
+
+	if (!ctx->idmap.subids)
+		return 0;
+	if (read(sock, &c, 1) != 1 || c != RUN_SYNC_UNSHARED)
+		return -EPIPE; /* the child said why */
+	r = idmap_apply(&ctx->idmap, ctx->child);
+	if (r < 0)
+		return r;
+	c = RUN_SYNC_MAPPED;
+	if (send(sock, &c, 1, MSG_NOSIGNAL) != 1)
+		return log_errno(-errno, "cannot start the child");
+	return 0;
+}
+
 /* The child: namespaces, filter, hand-over, exec.  Never returns. */
 static void __attribute__((noreturn))
-run_child(int sock, uid_t uid, gid_t gid, bool net_none, const char *nsagent,
-	  char *const *nsagent_argv, char **argv)
+run_child(int sock, const struct idmap *idmap, bool net_none,
+	  const char *nsagent, char *const *nsagent_argv, char **argv)
 {
 	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
 	char go;
 	int r, fds[3];
 
-	r = netns_unshare_rootless(uid, gid);
+	r = netns_unshare_user_net();
 	if (r < 0) {
 		log_errno(r, "cannot create user and network namespace");
 		_exit(125);
 	}
+	child_map_ids(sock, idmap);
 	r = netns_lo_up();
 	if (r < 0)
 		log_warn_errno(r, "cannot bring up lo, ignoring");
@@ -388,6 +448,9 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	int fds[3] = { -1, -1, -1 }, r;
 	uint64_t container_netns;
 
+	r = parent_map_ids(ctx, sock);
+	if (r < 0)
+		return r;
 	r = fdpass_recv(sock, fds, ctx->nsagent_path ? 3 : 2);
 	if (r < 0)
 		return log_errno(r, "no notify fd from the child");
@@ -477,8 +540,6 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 {
 	static struct run_ctx ctx;
 	int sv[2], r;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
 	pid_t parent = getpid();
 
 	ctx.cfg = cfg;
@@ -495,6 +556,8 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 		log_warn(
 			"nsbypass-nsagent not found: container subnets are not tracked");
 	build_nsagent_argv(&ctx);
+	idmap_plan(&ctx.idmap, getuid(), getgid(), cfg->single_id,
+		   "/etc/subuid", "/etc/subgid");
 	if (cfg->slirp) {
 		r = spawn_fallback(&ctx);
 		if (r < 0)
@@ -521,7 +584,7 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(125);
-		run_child(sv[1], uid, gid, !cfg->slirp, ctx.nsagent_path,
+		run_child(sv[1], &ctx.idmap, !cfg->slirp, ctx.nsagent_path,
 			  ctx.nsagent_argv, argv);
 	}
 	close(sv[1]);

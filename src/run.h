@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * run.h - `nsbypass run` once its command line is parsed (cmd-run.c):
- * the command in a new rootless user and network namespace, this
+ * the command in a new rootless user and network namespace (the caller's
+ * subordinate ids mapped too, unless --single-id), this
  * process its agent, the fallback network behind it, and the command's
  * exit status as ours.  See run.c.
  */
@@ -21,12 +22,15 @@
  * @fb_cfg:	the fallback network (--mtu, --cidr, --enable-ipv6, ...)
  * @publish:	--publish
  * @ignore_bind: --ignore-bind: published TCP ports go through slirp too
+ * @single_id:	--single-id: map only the caller's uid and gid, even when
+ *		it has subordinate ids (see idmap.h)
  */
 struct run_config {
 	bool slirp;
 	struct fallback_config fb_cfg;
 	struct publish_table publish;
 	bool ignore_bind;
+	bool single_id;
 };
 
 /** run_config_default() - nothing published, --net=slirp, its defaults */
