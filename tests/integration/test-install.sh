@@ -6,8 +6,8 @@
 #   1. The build under test, installed into a DESTDIR: nsbypass in bindir
 #      runs, nsbypass-nsagent and the slirp4netns link are in
 #      LIBEXECDIR/nsbypass (the link points at the installed nsbypass, and
-#      no slirp4netns lands in bindir), the man page formats and names the
-#      installed paths, the bash completion registers itself, the systemd
+#      no slirp4netns lands in bindir), the man page names the installed
+#      paths, the bash completion registers itself, the systemd
 #      user units start the installed nsbypass and pass systemd-analyze
 #      verify, and nothing is installed outside the prefix.
 #   2. A second build of the same source with --prefix in NB_TMP, installed
@@ -76,14 +76,13 @@ else
 	nb_error "installed nsbypass --version: exit $NB_RC: $NB_OUT $NB_ERR"
 fi
 
-# The man page: formats, and its FILES name the installed libexecdir.
-if command -v man >/dev/null; then
-	nb_exec env MANWIDTH=200 man -l "$D$mandir/man1/nsbypass.1"
-	if [ "$NB_RC" -eq 0 ] && grep -qF "$pkglibexecdir/nsbypass-nsagent" <<<"$NB_OUT"; then
-		nb_pass "man -l nsbypass.1 names $pkglibexecdir/nsbypass-nsagent"
-	else
-		nb_error "man -l nsbypass.1: exit $NB_RC, or no $pkglibexecdir in it"
-	fi
+# The man page names the installed libexecdir (roff writes "-" as "\-";
+# the doc suite formats the page).
+if sed 's/\\-/-/g' "$D$mandir/man1/nsbypass.1" |
+	grep -qF "$pkglibexecdir/nsbypass-nsagent"; then
+	nb_pass "nsbypass.1 names $pkglibexecdir/nsbypass-nsagent"
+else
+	nb_error "nsbypass.1 does not name $pkglibexecdir/nsbypass-nsagent"
 fi
 
 # The bash completion, wherever bash-completion.pc put it.
