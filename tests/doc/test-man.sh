@@ -3,9 +3,9 @@
 #
 # test-man.sh NSBYPASS MANPAGE - nsbypass(1) cannot drift from the help
 # texts: every command that `nsbypass --help` lists has a section
-# ".SS nsbypass CMD" in MANPAGE, and every long option (any --word) that
-# `nsbypass CMD --help` prints is named in that section; the global help's
-# options are named in the page.  The page must also format without a
+# ".SS nsbypass CMD" in MANPAGE, and every long option (any --word) and
+# annotation (nsbypass.KEY) that `nsbypass CMD --help` prints is named in
+# that section; the global help's options are named in the page.  The page must also format without a
 # groff warning.
 set -euo pipefail
 
@@ -20,9 +20,11 @@ nsbypass=$1 man=$2
 # removed: "\-\-listen" is "--listen", "\fB--x\fP" is "--x".
 plain=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\e/\\/g' "$man")
 
-# long_opts: every --word on stdin, once each.
+# long_opts: every --word and every annotation name (nsbypass.KEY) on
+# stdin, once each.
 long_opts() {
-	grep -oE -- '--[a-z0-9][a-z0-9-]*' | sed 's/-*$//' | sort -u
+	grep -oE -- '--[a-z0-9][a-z0-9-]*|nsbypass\.[a-z][a-z0-9-]*' |
+		sed 's/-*$//' | sort -u
 }
 
 # section CMD: the page's text from ".SS nsbypass CMD" to the next .SS/.SH.
@@ -39,10 +41,10 @@ check_opts() {
 	while read -r opt; do
 		[ -n "$opt" ] || continue
 		n=$((n + 1))
-		grep -qE -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|\$)" <<<"$text" ||
+		grep -qE -- "(^|[^a-z0-9-])${opt//./\\.}([^a-z0-9-]|\$)" <<<"$text" ||
 			doc_fail "$where: $opt (from '$*') is not in $man"
 	done < <("$@" 2>&1 | long_opts)
-	echo "checked $n long options of '$*' against $where"
+	echo "checked $n long options and annotations of '$*' against $where"
 	[ "$n" -gt 0 ] || doc_fail "'$*' printed no long option"
 }
 
@@ -75,4 +77,4 @@ else
 	echo "note: no groff: $man not formatted"
 fi
 
-doc_done "$man names every command and long option of the help texts"
+doc_done "$man names every command, long option and annotation of the help texts"
