@@ -180,24 +180,39 @@ static char *exe_dir(void)
 	return strdup(buf);
 }
 
+/* @path if it is executable, with a debug line naming it; else NULL. */
+static char *nsagent_found(const char *path, const char *where)
+{
+	if (access(path, X_OK) != 0)
+		return NULL;
+	log_debug("nsbypass-nsagent: %s (%s)", path, where);
+	return strdup(path);
+}
+
 char *nsagent_find(void)
 {
 	_cleanup_free_ char *dir = exe_dir();
 	const char *env = getenv("NSBYPASS_NSAGENT");
-	/* Installed side by side, or in the build tree. */
+	/* Side by side (a copy of both), or in the build tree. */
 	const char *subdirs[] = { "", "/../nsagent" };
 	char path[PATH_MAX];
 
 	if (env && *env)
-		return access(env, X_OK) == 0 ? strdup(env) : NULL;
+		return nsagent_found(env, "$NSBYPASS_NSAGENT");
 	for (size_t i = 0; dir && i < ARRAY_SIZE(subdirs); i++) {
+		char *found;
+
 		snprintf(path, sizeof(path), "%s%s/%s", dir, subdirs[i],
 			 NB_NSAGENT_NAME);
-		if (access(path, X_OK) == 0)
-			return strdup(path);
+		found = nsagent_found(path, i == 0 ? "next to nsbypass" :
+						     "the build tree");
+		if (found)
+			return found;
 	}
-	snprintf(path, sizeof(path), "%s/%s", NB_LIBEXECDIR, NB_NSAGENT_NAME);
-	return access(path, X_OK) == 0 ? strdup(path) : NULL;
+	/* Installed: the compiled-in PREFIX/LIBEXECDIR/nsbypass. */
+	snprintf(path, sizeof(path), "%s/%s", NB_PKGLIBEXECDIR,
+		 NB_NSAGENT_NAME);
+	return nsagent_found(path, "installed");
 }
 
 static void on_closed(uv_handle_t *h)

@@ -107,7 +107,9 @@ int nsagent_parse_tap(const char *msg, size_t len, char *ret_name);
 
 /**
  * nsagent_find() - the nsbypass-nsagent binary: $NSBYPASS_NSAGENT, next
- * to our own executable, the build tree's nsagent/, then libexecdir.
+ * to our own executable, the build tree's nsagent/, then where `meson
+ * install` puts it (PREFIX/LIBEXECDIR/nsbypass, compiled in).  The one
+ * found is named in a debug log line.
  * Return: a malloc'd path, or NULL if none is executable
  */
 char *nsagent_find(void);

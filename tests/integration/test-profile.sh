@@ -233,8 +233,9 @@ fi
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$NB_TMP/units" "$NB_TMP/xdg"
 	chmod 700 "$NB_TMP/xdg"
-	for u in "$NB_CONTRIB"/systemd/*.service; do
-		sed "s|/usr/local/bin/nsbypass|$NSBYPASS|" "$u" >"$NB_TMP/units/${u##*/}"
+	for u in "$NB_CONTRIB"/systemd/*.service.in; do
+		u2=${u##*/}
+		sed "s|@bindir@/nsbypass|$NSBYPASS|" "$u" >"$NB_TMP/units/${u2%.in}"
 	done
 	nb_exec env XDG_RUNTIME_DIR="$NB_TMP/xdg" systemd-analyze --user verify \
 		"$NB_TMP"/units/*.service
