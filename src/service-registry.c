@@ -11,12 +11,13 @@
  * process's start time in the name, so a reused pid does not keep a dead
  * agent's file alive, nor does a live agent's file look dead.
  *
- * Every scan reads the directory whole (an inotify event says only that
- * something changed; a queue overflow loses events) and skips files whose
- * inode is the one seen before: a writer replaces its file by rename(),
- * which makes a new inode.  Scans are coalesced: while one is due, the
- * inotify fd is not polled, so a container that rewrites files in a loop
- * wakes the agent at most once per REGISTRY_SCAN_MS.
+ * Every scan reads the directory whole (a queue overflow loses events)
+ * and reads again the files that inotify named since the last scan or
+ * whose inode changed (a filesystem may give a freed inode number to the
+ * next file: the inode alone does not tell a new text).  Scans are
+ * coalesced: while one is due, the inotify fd is not polled, so a
+ * container that rewrites files in a loop wakes the agent at most once
+ * per REGISTRY_SCAN_MS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -271,9 +272,9 @@ static void scan_one(struct service_registry *g, const char *name)
 	}
 	if (fstatat(g->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return; /* gone meanwhile: the next scan forgets it */
-	if (f && f->dev == st.st_dev && f->ino == st.st_ino) {
+	if (f && !f->dirty && f->dev == st.st_dev && f->ino == st.st_ino) {
 		f->seen = true;
-		return; /* unchanged (a new text comes with a new inode) */
+		return; /* unchanged */
 	}
 	if (!f) {
 		if (g->n_files == REGISTRY_FILES_MAX) {
@@ -292,6 +293,7 @@ static void scan_one(struct service_registry *g, const char *name)
 		f->netns = 0;
 	}
 	f->seen = true;
+	f->dirty = false;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	r = named ? load_file(g, name, netns, &st) : -EINVAL;
@@ -312,6 +314,32 @@ static void scan_one(struct service_registry *g, const char *name)
 		  g->rec->c2c ? "on" : "off");
 }
 
+/* Mark the files the queued inotify events name dirty (all of them if
+ * the queue overflowed). */
+static void drain_events(struct service_registry *g)
+{
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(g->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+			struct registry_file *f;
+
+			if (ev->mask & IN_Q_OVERFLOW) {
+				for (size_t i = 0; i < g->n_files; i++)
+					g->files[i].dirty = true;
+			} else if (ev->len) {
+				f = find_file(g, ev->name);
+				if (f)
+					f->dirty = true;
+			}
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
 int service_registry_scan(struct service_registry *g)
 {
 	struct dirent *e;
@@ -321,6 +349,8 @@ int service_registry_scan(struct service_registry *g)
 
 	if (g->dirfd < 0)
 		return 0;
+	if (g->inotify_fd >= 0)
+		drain_events(g);
 	fd = openat(g->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -443,19 +473,15 @@ static void on_scan_timer(uv_timer_t *t)
 		uv_poll_start(&g->poll, UV_READABLE, on_inotify);
 }
 
-/* Something changed in the directory: drain the events, scan soon, and
- * listen again only then (see the top of the file). */
+/* Something changed in the directory: scan soon, and listen again only
+ * then (see the top of the file); the events wait in the kernel's queue. */
 static void on_inotify(uv_poll_t *h, int status, int events)
 {
 	struct service_registry *g = container_of(h, struct service_registry,
 						  poll);
-	char buf[4096]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
 
 	(void)status;
 	(void)events;
-	while (read(g->inotify_fd, buf, sizeof(buf)) > 0)
-		;
 	uv_poll_stop(&g->poll);
 	if (!uv_is_active((uv_handle_t *)&g->scan_timer))
 		uv_timer_start(&g->scan_timer, on_scan_timer,

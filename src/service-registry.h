@@ -72,6 +72,7 @@ struct registry_file {
 	ino_t ino;
 	uint64_t netns; /* 0: refused (logged once for this inode) */
 	bool seen;	/* by the current scan */
+	bool dirty;	/* named by an inotify event since the last scan */
 };
 
 struct service_registry {
@@ -187,8 +188,8 @@ int service_registry_open(struct service_registry *g, uv_loop_t *loop,
 void service_registry_changed(struct service_registry *g);
 
 /**
- * service_registry_scan() - read the directory now: apply the files
- * that changed since the last scan, withdraw those gone, remove those of
+ * service_registry_scan() - read the queued inotify events and the
+ * directory now: apply the files that changed since the last scan, withdraw those gone, remove those of
  * ended agents
  * Return: 0 or -errno when the directory cannot be read
  */
