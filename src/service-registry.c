@@ -132,7 +132,7 @@ int service_registry_parse_name(const char *name, uint64_t *netns, pid_t *pid,
 
 int service_registry_proc_start(pid_t pid, uint64_t *ret)
 {
-	char path[64], buf[1024], *p, *save = NULL, *tok;
+	char path[64], buf[1024], *p, *save = NULL, *tok, *end;
 	_cleanup_close_ int fd = -1;
 	unsigned long long v;
 	ssize_t n;
@@ -153,7 +153,11 @@ int service_registry_proc_start(pid_t pid, uint64_t *ret)
 	tok = strtok_r(p + 2, " ", &save);
 	for (int field = 3; tok && field < 22; field++)
 		tok = strtok_r(NULL, " ", &save);
-	if (!tok || sscanf(tok, "%llu", &v) != 1)
+	if (!tok || *tok < '0' || *tok > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(tok, &end, 10);
+	if (errno || (*end && *end != ' ' && *end != '\n'))
 		return -EINVAL;
 	/* A zombie is dead: its file is stale too. */
 	if (p[2] == 'Z' || p[2] == 'X')
@@ -247,7 +251,7 @@ static int load_file(struct service_registry *g, const char *name,
 static void scan_one(struct service_registry *g, const char *name)
 {
 	struct registry_file *f = find_file(g, name);
-	uint64_t netns = 0, start = 0, now_start;
+	uint64_t netns = 0, start = 0, now_start = 0;
 	struct stat st;
 	pid_t pid = 0;
 	bool named;
@@ -518,7 +522,7 @@ int service_registry_open(struct service_registry *g, uv_loop_t *loop,
 			  int dirfd, uint64_t own_netns,
 			  const struct service_registry_hooks *hooks)
 {
-	uint64_t start;
+	uint64_t start = 0;
 	int r;
 
 	service_registry_init(g);
