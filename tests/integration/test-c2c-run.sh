@@ -9,7 +9,10 @@
 #   server on ::.  B (10.42.0.0/24) gets the page at 10.41.0.100:CP and
 #   [fd41::100]:CP, served by B's map from A's registry file (B's counters
 #   say so).  C, a server run with --no-c2c, writes no file and is not
-#   reached; a client run with --no-c2c does not reach A.  Files dropped
+#   reached; a client run with --no-c2c does not reach A.  D publishes on
+#   host loopback only (-p 127.0.0.1:HP:CP): its registry entry never
+#   serves another run (the loopback exception takes only the agent's own
+#   and its parent's entries), so B's connect is refused.  Files dropped
 #   into the registry directory (garbage, a symlink, a FIFO, an oversize
 #   file) are logged and ignored, a file of a pid that is gone or reused
 #   is removed.  When A exits its file goes, and B's next connect to A is
@@ -32,6 +35,7 @@ chown -R "$NB_USER" "$D"
 chmod 0700 "$D/xdg"
 REG=$D/xdg/nsbypass/services
 HPA=$(free_port) CPA=$(free_port) HPC=$(free_port) CPC=$(free_port)
+HPD=$(free_port) CPD=$(free_port)
 
 # nb_run ARGS...: nsbypass run as the test user with the test's registry.
 nb_run() {
@@ -67,8 +71,12 @@ PIDA=$NB_LAST_PID
 start_bg c nb_run --cidr=10.43.0.0/24 --enable-ipv6 --no-c2c \
 	-p "$HPC:$CPC" -- sh "$SERVER" "$D" c "$CPC" fd43::100
 PIDC=$NB_LAST_PID
+start_bg d nb_run --cidr=10.46.0.0/24 -p "127.0.0.1:$HPD:$CPD" -- \
+	sh "$SERVER" "$D" d "$CPD"
+PIDD=$NB_LAST_PID
 wait_for "$D/up-a" "$PIDA"
 wait_for "$D/up-c" "$PIDC"
+wait_for "$D/up-d" "$PIDD"
 
 # A's record: its addresses (fd41::100 from nsagent's report) and entry.
 FA=
@@ -87,6 +95,13 @@ modes=$(stat -c '%a %U' "$REG" "$FA" | tr '\n' ' ')
 [ "$modes" = "700 $NB_USER 600 $NB_USER " ] &&
 	nb_pass "registry directory and file: $modes" ||
 	nb_error "registry directory and file: '$modes', want 700 and 600, $NB_USER's"
+for _i in $(seq 100); do
+	FD=$(reg_file "addr 10.46.0.100")
+	[ -n "$FD" ] && grep -q "^entry .* $CPD .* $HPD " "$FD" && break
+	sleep 0.1
+done
+grep -q "^entry .* $CPD .* $HPD " "$FD" ||
+	nb_fail "no registry entry of D for 127.0.0.1:$HPD: $(cat "$REG"/* 2>&1)"
 [ -z "$(reg_file "addr fd43::100")" ] &&
 	nb_pass "C (--no-c2c) wrote no registry file" ||
 	nb_error "C (--no-c2c) wrote a registry file"
@@ -129,12 +144,21 @@ nb_run --cidr=10.44.0.0/24 --no-c2c -- sh "$CLIENT" "$D" b2 1 \
 	"http://10.41.0.100:$CPA/" >"$NB_TMP/b2.log" 2>&1 || true
 nb_run --cidr=10.45.0.0/24 -- sh "$CLIENT" "$D" b3 1 \
 	"http://10.43.0.100:$CPC/" "http://[fd43::100]:$CPC/" \
-	>"$NB_TMP/b3.log" 2>&1 || true
+	"http://10.46.0.100:$CPD/" >"$NB_TMP/b3.log" 2>&1 || true
+grep -q "service at port $CPD: on host loopback, from the registry: ECONNREFUSED" \
+	"$NB_TMP/b3.log" &&
+	nb_pass "b3: D's entry on host loopback refused: $(grep -F "GET http://10.46.0.100:$CPD/" "$NB_TMP/b3.log")" ||
+	nb_error "b3: D's entry on host loopback not refused as a registry entry: $(grep -F "$CPD" "$NB_TMP/b3.log")"
+curl -s --max-time 5 "http://127.0.0.1:$HPD/" | grep -q c2c-page &&
+	nb_pass "D's server is there, on the host's 127.0.0.1:$HPD" ||
+	nb_error "D's server does not answer on 127.0.0.1:$HPD"
+touch "$D/stop-d"
+wait "$PIDD" || nb_error "D exited with status $?"
 for l in b2 b3; do
 	if grep -q "^GET .*: c2c-page" "$NB_TMP/$l.log"; then
-		nb_error "$l: a --no-c2c side was reached: $(grep '^GET' "$NB_TMP/$l.log")"
+		nb_error "$l: reached: $(grep '^GET' "$NB_TMP/$l.log")"
 	else
-		nb_pass "$l: --no-c2c, not reached: $(grep '^GET' "$NB_TMP/$l.log" | tr '\n' ';')"
+		nb_pass "$l: not reached: $(grep '^GET' "$NB_TMP/$l.log" | tr '\n' ';')"
 	fi
 	[ "$(served "$NB_TMP/$l.log")" = 0 ] &&
 		nb_pass "$l: nothing served by the map" ||
