@@ -22,7 +22,7 @@
 # workload on every path), --smoke (about 15 s: host, nsbypass and
 # slirp4netns only, used by the test suite to keep the harness working).  --only takes
 # workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
-# udp crr rr redis syscall;
+# udp crr rr redis syscall c2c;
 # host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
 # podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
 # docker-nsbypass docker (nsbypass-slirp: the target --ignore'd, so that
@@ -74,7 +74,7 @@ esac
 [ "$(id -u)" -eq 0 ] ||
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
-all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall)
+all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall c2c)
 all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
 	podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
 	docker-nsbypass docker)
@@ -213,6 +213,8 @@ runs_on() {
 	esac
 	case $w in
 	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
+	c2c) [ "$p" = host ] || [ "$p" = nsbypass ] || { [ "$mode" = full ] &&
+		{ [ "$p" = nsbypass-slirp ] || [ "$p" = slirp4netns ]; }; } ;;
 	bulk-tcp) true ;;
 	bulk-tcp-in) [ "$mode" = full ] || [ "$p" = host ] ||
 		[ "$p" = nsbypass ] || [ "$p" = slirp4netns ] ;;
@@ -403,6 +405,126 @@ w_syscall() {	# nanoseconds per trapped setsockopt(), and an untrapped call
 	fi
 }
 
+# c2c: container -> container through a published port, each path its
+# own way.  nsbypass: two runs of distinct --cidr sharing a per-user
+# registry; B connects to A's container address, which B's service map
+# switches to A's host listener.  nsbypass-slirp and slirp4netns: B
+# connects to A's port published on the test host, out through B's
+# libslirp and in through A's hostfwd, what rootless containers do today.
+# host: two host processes over the test host's address, the limit.
+C2C_PORT=5201
+c2c_xdg=$udir/xdg
+install -d -m 0700 -o "$NB_USER" "$c2c_xdg"
+
+# c2c_side SIDE PATH HP CMD...: CMD as c2c's server (a, published on
+# $H:HP) or client (b) on PATH, bounded as in_path is.
+c2c_side() {
+	local side=$1 p=$2 hp=$3 t=$((time_s * 4 + 30))
+	shift 3
+	case $p/$side in
+	host/*) as_user timeout "$t" "$@" ;;
+	nsbypass/a) as_user env XDG_RUNTIME_DIR="$c2c_xdg" timeout "$t" \
+		"$NSBYPASS" run --cidr=10.41.0.0/24 \
+		--publish="$H:$hp:$C2C_PORT" -- "$@" ;;
+	nsbypass/b) as_user env XDG_RUNTIME_DIR="$c2c_xdg" timeout "$t" \
+		"$NSBYPASS" run --log-level=info --cidr=10.42.0.0/24 -- "$@" \
+		2>"$NB_TMP/c2c-agent.log" ;;
+	nsbypass-slirp/a) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
+		--ignore-bind --publish="$H:$hp:$C2C_PORT" -- "$@" ;;
+	nsbypass-slirp/b) as_user timeout "$t" "$NSBYPASS" run --net=slirp \
+		--ignore="$H/32" -- "$@" ;;
+	slirp4netns/a) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 \
+		--publish="$H:$hp:$C2C_PORT" "$@" ;;
+	slirp4netns/b) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 "$@" ;;
+	esac
+}
+
+# c2c_ready PATH HP SPID: wait (10 s at most) until A serves: its host
+# listener (the bind bypass) and its registry record under nsbypass; a
+# slirp forward listens before the server inside does, so the client
+# retries there.
+c2c_ready() {
+	local i
+	[ "$1" = host ] || [ "$1" = nsbypass ] || return 0
+	for i in $(seq 100); do
+		if _nb_listening "$H" "$2" tcp && { [ "$1" = host ] ||
+			grep -qs "^entry .* $2 " "$c2c_xdg"/nsbypass/services/*; }; then
+			return 0
+		fi
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# c2c_end SPID: end the server side and all it started.
+c2c_end() {
+	local p
+	for p in $(_nb_tree "$1"); do kill "$p" 2>/dev/null || true; done
+	wait "$1" 2>/dev/null || true
+}
+
+# c2c_client PATH HP DST DPORT TRIES CMD...: the client, retried: a
+# slirp forward listens before the server inside does.  True when CMD
+# succeeded.
+c2c_client() {
+	local p=$1 hp=$2 tries=$5 i
+	shift 5
+	for i in $(seq "$tries"); do
+		c2c_side b "$p" "$hp" "$@" && return 0
+		kill -0 "$spid" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
+w_c2c() {	# w_c2c PATH REP: c2c-bulk (iperf3, 1 stream) and c2c-crr
+	local p=$1 hp spid v dst=$H dport sport addr=0.0.0.0
+	[ "$p" != nsbypass ] || dst=10.41.0.100
+	for m in c2c-bulk c2c-crr; do
+		# Server side: on the host at $H:HP; in A at C2C_PORT,
+		# published on $H:HP.  The client reaches A at its address
+		# (nsbypass) or at the published port.
+		hp=$(free_port)
+		sport=$C2C_PORT dport=$hp
+		case $p in
+		host) sport=$hp addr=$H ;;
+		nsbypass) dport=$C2C_PORT ;;
+		esac
+		if [ "$m" = c2c-bulk ]; then
+			c2c_side a "$p" "$hp" iperf3 -s -1 -B "$addr" -p "$sport" \
+				>"$NB_TMP/c2c-server.log" 2>&1 &
+		else
+			c2c_side a "$p" "$hp" "$BENCH_TCP" server "$addr" "$sport" \
+				>"$NB_TMP/c2c-server.log" 2>&1 &
+		fi
+		spid=$!
+		v=fail
+		if ! c2c_ready "$p" "$hp" "$spid"; then
+			:
+		elif [ "$m" = c2c-bulk ]; then
+			c2c_client "$p" "$hp" "$dst" "$dport" 50 \
+				sh -c 'iperf3 "$@" >"$0" && grep -q sum_received "$0"' \
+				"$udir/c2c.json" -c "$dst" -p "$dport" -t "$time_s" -J \
+				2>"$NB_TMP/c2c.err" &&
+				v=$(jget "$udir/c2c.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)') ||
+				v=fail
+		else
+			c2c_client "$p" "$hp" "$dst" "$dport" 20 \
+				sh -c '"$@" >"$0"' "$udir/c2c.out" "$BENCH_TCP" crr \
+				"$dst" "$dport" 1 2>"$NB_TMP/c2c.err" &&
+				v=$(last_value "$udir/c2c.out" crr) || v=fail
+		fi
+		[ "$v" != fail ] ||
+			echo "  $p: $m failed: $(tail -n 3 "$NB_TMP/c2c-server.log" "$NB_TMP/c2c.err" 2>/dev/null | tr '\n' ' ')"
+		# Switched by B's map, or not measuring what it claims.
+		[ "$p" != nsbypass ] ||
+			echo "  nsbypass: B's $(grep -o 'agent: .*' "$NB_TMP/c2c-agent.log" | tail -n 1)"
+		record "$m" "$p" "$2" "${v:-fail}" "$([ "$m" = c2c-bulk ] && echo Gbit/s || echo conn/s)"
+		c2c_end "$spid"
+	done
+}
+
 run_workload() {	# run_workload WORKLOAD PATH REP
 	case $1 in
 	bulk-tcp) w_bulk "$2" "$3" bulk-tcp 1 ;;
@@ -414,6 +536,7 @@ run_workload() {	# run_workload WORKLOAD PATH REP
 	rr) w_bench_tcp "$2" "$3" rr ;;
 	redis) w_redis "$2" "$3" ;;
 	syscall) w_syscall "$2" "$3" ;;
+	c2c) w_c2c "$2" "$3" ;;
 	esac
 }
 

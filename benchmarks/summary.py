@@ -72,6 +72,8 @@ TARGETS = [
                      "agent CPU during bulk TCP < 2% of a core"),
     max_value_target("agent-rss", "nsbypass", 8.0, "MiB",
                      "agent peak RSS < 8 MiB"),
+    ratio_target("c2c-bulk", "nsbypass", "host", 0.9,
+                 "c2c bulk TCP container->container (registry) >= 0.9x host->host"),
     ratio_target("bulk-tcp", "nsbypass-slirp", "slirp4netns", 1.0,
                  "fallback (our libslirp path) >= 1.0x slirp4netns, bulk TCP"),
     ratio_target("bulk-tcp-in", "nsbypass-slirp", "slirp4netns", 1.0,

@@ -53,6 +53,10 @@ static void run_usage(FILE *f)
 		"                    subordinate ids (/etc/subuid, /etc/subgid)\n"
 		"                    are mapped from 1 on too, with newuidmap and\n"
 		"                    newgidmap, as rootless podman does\n"
+		"  --no-c2c          other nsbypass runs of this user do not\n"
+		"                    reach this container's published ports by\n"
+		"                    its address, nor it theirs (they do by\n"
+		"                    default, given distinct --cidr)\n"
 		"  --log-level=LVL   error, warn (default), info or debug\n"
 		"  -h, --help        show this help\n"
 		"  --version         show the version\n");
@@ -78,6 +82,7 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
 		{ "single-id", no_argument, NULL, 'S' },
+		{ "no-c2c", no_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -136,6 +141,9 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 			break;
 		case 'S':
 			cfg->single_id = true;
+			break;
+		case 'C':
+			cfg->no_c2c = true;
 			break;
 		case 'l':
 			r = cli_opt_log_level("run", optarg);

@@ -43,6 +43,7 @@
 #include "policy.h"
 #include "publish.h"
 #include "run.h"
+#include "service-registry.h"
 #include "sockinfo.h"
 #include "util.h"
 
@@ -56,8 +57,9 @@ struct run_ctx {
 	uv_loop_t loop;
 	struct agent agent;
 	struct nsagent_client nsagent;
-	const struct run_config *cfg; /* what was asked for */
-	char *nsagent_path;	      /* NULL: subnets are not tracked */
+	struct service_registry registry; /* of other runs' services */
+	const struct run_config *cfg;	  /* what was asked for */
+	char *nsagent_path;		  /* NULL: subnets are not tracked */
 	struct fallback_proc fallback;
 	bool tap_given;
 	char *nsagent_argv[RUN_NSAGENT_ARGS_MAX];
@@ -279,6 +281,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
 				 n);
 	}
 	agent_stop(&ctx->agent);
+	service_registry_close(&ctx->registry);
 	nsagent_client_stop(&ctx->nsagent);
 	uv_close((uv_handle_t *)&ctx->sigchld, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->fwd); i++)
@@ -433,6 +436,52 @@ static size_t fallback_own_addrs(const struct run_config *cfg,
 	return n;
 }
 
+/* implements agent.on_services_changed: tell the other runs */
+static void on_services_changed(struct agent *a)
+{
+	struct run_ctx *ctx = container_of(a, struct run_ctx, agent);
+
+	service_registry_changed(&ctx->registry);
+}
+
+/*
+ * The per-user registry (service-registry.h): other runs of the user
+ * reach the container's published services by its address, and it
+ * theirs.  Not with --no-c2c (the container is in nobody's map), nor
+ * without XDG_RUNTIME_DIR (no directory known to be the user's alone).
+ */
+static void open_registry(struct run_ctx *ctx)
+{
+	const char *dir = service_registry_runtime_dir();
+	struct service_registry_hooks hooks;
+	int fd, r;
+
+	if (ctx->cfg->no_c2c || !ctx->agent.services ||
+	    !ctx->agent.container_netns)
+		return;
+	if (!dir) {
+		log_debug("XDG_RUNTIME_DIR unset: no service registry, other "
+			  "runs do not reach this container's services");
+		return;
+	}
+	fd = service_registry_open_dir(dir);
+	if (fd < 0) {
+		log_warn_errno(fd,
+			       "no service registry in %s/nsbypass/services "
+			       "(ours, mode 0700 wanted)",
+			       dir);
+		return;
+	}
+	service_registry_agent_hooks(&ctx->agent, &hooks);
+	r = service_registry_open(&ctx->registry, &ctx->loop, fd,
+				  ctx->agent.container_netns, &hooks);
+	if (r < 0) {
+		log_warn_errno(r, "no service registry");
+		return;
+	}
+	ctx->agent.on_services_changed = on_services_changed;
+}
+
 /* The parent: take the fds, start the agent, let the child go, serve. */
 static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 {
@@ -444,6 +493,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 		.service_map = true,
 		.own_addrs = own,
 		.n_own_addrs = fallback_own_addrs(ctx->cfg, own),
+		.no_c2c = ctx->cfg->no_c2c,
 	};
 	int fds[3] = { -1, -1, -1 }, r;
 	uint64_t container_netns;
@@ -486,6 +536,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	if (fds[2] >= 0 && nsagent_client_start(&ctx->nsagent, &ctx->loop,
 						fds[2], &ctx->agent.policy) < 0)
 		log_warn("cannot watch nsagent reports, ignoring");
+	open_registry(ctx);
 
 	uv_signal_init(&ctx->loop, &ctx->sigchld);
 	uv_signal_start(&ctx->sigchld, on_sigchld, SIGCHLD);
@@ -543,6 +594,7 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 	pid_t parent = getpid();
 
 	ctx.cfg = cfg;
+	service_registry_init(&ctx.registry);
 	ctx.fallback.pid = 0;
 	ctx.fallback.ctl = -1;
 	ctx.nsagent_path = nsagent_find();
@@ -590,6 +642,7 @@ int run_command(const struct run_config *cfg, const struct policy *pol,
 	close(sv[1]);
 	r = run_parent(&ctx, sv[0], pol);
 	close(sv[0]);
+	service_registry_close(&ctx.registry); /* its file, on every path */
 	if (r < 0) {
 		kill(ctx.child, SIGKILL);
 		waitpid(ctx.child, NULL, 0);

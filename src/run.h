@@ -24,6 +24,9 @@
  * @ignore_bind: --ignore-bind: published TCP ports go through slirp too
  * @single_id:	--single-id: map only the caller's uid and gid, even when
  *		it has subordinate ids (see idmap.h)
+ * @no_c2c:	--no-c2c: other containers do not reach this one's published
+ *		services through the service map, nor it theirs, and it
+ *		stays out of the per-user registry
  */
 struct run_config {
 	bool slirp;
@@ -31,6 +34,7 @@ struct run_config {
 	struct publish_table publish;
 	bool ignore_bind;
 	bool single_id;
+	bool no_c2c;
 };
 
 /** run_config_default() - nothing published, --net=slirp, its defaults */
