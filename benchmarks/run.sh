@@ -481,6 +481,12 @@ c2c_client() {
 w_c2c() {	# w_c2c PATH REP: c2c-bulk (iperf3, 1 stream) and c2c-crr
 	local p=$1 hp spid v dst=$H dport sport addr=0.0.0.0
 	[ "$p" != nsbypass ] || dst=10.41.0.100
+	# A connect the map does not serve (B's scan not in yet) must not
+	# follow the host's default route off this machine.
+	if [ "$p" = nsbypass ] && [ -z "${c2c_unroutable:-}" ]; then
+		nb_unroutable 10.41.0.0/24 10.42.0.0/24
+		c2c_unroutable=1
+	fi
 	for m in c2c-bulk c2c-crr; do
 		# Server side: on the host at $H:HP; in A at C2C_PORT,
 		# published on $H:HP.  The client reaches A at its address

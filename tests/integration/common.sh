@@ -442,6 +442,9 @@ cleanup() {
 	for p in "${NB_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	for p in "${NB_ROUTES[@]}"; do
+		ip route del unreachable "$p"
+	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		_nb_dump_logs
 		# Last, so that the tail meson prints (100 lines) names them.
@@ -456,6 +459,22 @@ cleanup() {
 }
 trap cleanup EXIT
 _nb_tmp
+
+# nb_unroutable CIDR...: make the host answer "unreachable" for CIDR
+# until the test ends.  A test whose container addresses (10.41.0.100,
+# fd41::100) have no host route checks connects that the service map
+# does not serve: bypassed, they would follow the host's default route
+# off this machine.  Each test takes ranges no other test uses (tests
+# run in parallel, and the routes are the host's).
+NB_ROUTES=()
+nb_unroutable() {
+	local c
+	for c in "$@"; do
+		ip route add unreachable "$c" ||
+			nb_fail "cannot add the unreachable route $c (another test's?)"
+		NB_ROUTES+=("$c")
+	done
+}
 
 # nb_exec CMD...: run CMD, never stopping the script.  Sets NB_RC, NB_OUT
 # (stdout) and NB_ERR (stderr) and logs all three.

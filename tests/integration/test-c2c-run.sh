@@ -26,6 +26,9 @@ setup_rootless_test
 require_tun "the fallback"
 require_cmd curl ip mkfifo
 _nb_tmp
+# What the map does not serve (--no-c2c, A gone) stays on this machine.
+nb_unroutable 10.41.0.0/24 10.42.0.0/24 10.43.0.0/24 10.44.0.0/24 \
+	10.45.0.0/24 10.46.0.0/24 fd41::/64 fd43::/64
 SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
 CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
 D=$NB_TMP/c2c

@@ -8,11 +8,11 @@
 #   - the container's own command reaches its server at 127.0.0.1:8080
 #     (one agent: its own entry);
 #   - `podman exec SRV wget` at 127.0.0.1, [::1] and the container's own
-#     address 10.41.0.100 gets the page: the exec's agent has the entry
+#     address 10.51.0.100 gets the page: the exec's agent has the entry
 #     from the daemon (the oci channel; a pod-mate's entry, same netns);
-#   - container B (slirp4netns:cidr=10.42.0.0/24) reaches A by A's
-#     address 10.41.0.100:8080 and by an IPv6 address added in A
-#     (fd41::100 on lo: slirp4netns gives every container fd00::100), the
+#   - container B (slirp4netns:cidr=10.52.0.0/24) reaches A by A's
+#     address 10.51.0.100:8080 and by an IPv6 address added in A
+#     (fd51::100 on lo: slirp4netns gives every container fd00::100), the
 #     agents' counters say "served";
 #   - a sidecar in A's network namespace (--network container:SRV)
 #     reaches it at 127.0.0.1:8080;
@@ -28,6 +28,8 @@ set -xeuo pipefail
 
 setup_rootless_test
 require_cmd podman runc busybox newuidmap newgidmap curl
+# What the map does not serve (c2c=false, A gone) stays on this machine.
+nb_unroutable 10.51.0.0/24 10.52.0.0/24 10.53.0.0/24 fd51::/64
 setup_subids
 H4=$NB_HOST4
 . "$NB_ITEST_DIR/podman-env.sh"
@@ -138,22 +140,22 @@ c2c_checks() {
 
 	# A: the server, with an IPv6 address of its own added on lo.
 	nb_exec pm --runtime "$rt" run -d --name "$a" "${SEC[@]}" \
-		--network slirp4netns:cidr=10.41.0.0/24,enable_ipv6=true \
+		--network slirp4netns:cidr=10.51.0.0/24,enable_ipv6=true \
 		--cap-add NET_ADMIN --annotation "nsbypass.publish=$hpa:8080" \
-		--rootfs "$ROOTFS" sh -c "ip addr add fd41::100/128 dev lo && exec httpd -f -p 8080 -h /www"
+		--rootfs "$ROOTFS" sh -c "ip addr add fd51::100/128 dev lo && exec httpd -f -p 8080 -h /www"
 	[ "$NB_RC" -eq 0 ] || nb_fail "$rt: podman run $a: exit $NB_RC: $NB_ERR"
 	wait_host_page "$hpa" && nb_pass "$rt: A answers on the host at $hpa" ||
 		nb_fail "$rt: A does not answer on the host at $H4:$hpa"
 
 	# (a) podman exec: the exec's own agent, A's entry from the daemon.
-	c2c_exec "exec A: wget 127.0.0.1, [::1], 10.41.0.100" \
+	c2c_exec "exec A: wget 127.0.0.1, [::1], 10.51.0.100" \
 		"0 published, 3 served" "$rt" "$a" \
-		sh -c "$(get http://127.0.0.1:8080 'http://[::1]:8080' http://10.41.0.100:8080)"
+		sh -c "$(get http://127.0.0.1:8080 'http://[::1]:8080' http://10.51.0.100:8080)"
 
 	# (b) B reaches A by A's addresses, v4 and v6.
-	c2c_run "B -> A at 10.41.0.100 and [fd41::100]" "0 published, 2 served" \
-		"$rt" --network slirp4netns:cidr=10.42.0.0/24,enable_ipv6=true -- \
-		sh -c "$(get http://10.41.0.100:8080 'http://[fd41::100]:8080')"
+	c2c_run "B -> A at 10.51.0.100 and [fd51::100]" "0 published, 2 served" \
+		"$rt" --network slirp4netns:cidr=10.52.0.0/24,enable_ipv6=true -- \
+		sh -c "$(get http://10.51.0.100:8080 'http://[fd51::100]:8080')"
 
 	# (c) a sidecar in A's network namespace.
 	c2c_run "sidecar --network container:$a -> 127.0.0.1:8080" \
@@ -162,26 +164,26 @@ c2c_checks() {
 
 	# (d) C opted out: not served from B, still from inside.
 	nb_exec pm --runtime "$rt" run -d --name "$c" "${SEC[@]}" \
-		--network slirp4netns:cidr=10.43.0.0/24 \
+		--network slirp4netns:cidr=10.53.0.0/24 \
 		--annotation "nsbypass.publish=$hpc:8080" \
 		--annotation nsbypass.c2c=false --rootfs "$ROOTFS" \
 		httpd -f -p 8080 -h /www
 	[ "$NB_RC" -eq 0 ] || nb_fail "$rt: podman run $c: exit $NB_RC: $NB_ERR"
 	wait_host_page "$hpc" && nb_pass "$rt: C answers on the host at $hpc" ||
 		nb_fail "$rt: C does not answer on the host at $H4:$hpc"
-	c2c_run "B -> C (nsbypass.c2c=false) at 10.43.0.100: not served" \
+	c2c_run "B -> C (nsbypass.c2c=false) at 10.53.0.100: not served" \
 		"0 published, 0 served" "$rt" \
-		--network slirp4netns:cidr=10.42.0.0/24 -- \
-		sh -c "timeout 3 wget -q -O - http://10.43.0.100:8080/token.txt | grep -qx $PAGE && echo reached || echo OK not reached"
+		--network slirp4netns:cidr=10.52.0.0/24 -- \
+		sh -c "timeout 3 wget -q -O - http://10.53.0.100:8080/token.txt | grep -qx $PAGE && echo reached || echo OK not reached"
 	c2c_exec "exec C (c2c off): wget 127.0.0.1 still served" \
 		"0 published, 1 served" "$rt" "$c" sh -c "$(get http://127.0.0.1:8080)"
 
 	# A ends: its record is withdrawn.
 	nb_exec pm rm -f -t 0 "$a" "$c"
 	oci_wait_no_agents || nb_error "$rt: agents left after podman rm"
-	c2c_run "A gone: B -> 10.41.0.100 not served" "0 published, 0 served" \
-		"$rt" --network slirp4netns:cidr=10.42.0.0/24 -- \
-		sh -c "timeout 3 wget -q -O - http://10.41.0.100:8080/token.txt | grep -qx $PAGE && echo reached || echo OK not reached"
+	c2c_run "A gone: B -> 10.51.0.100 not served" "0 published, 0 served" \
+		"$rt" --network slirp4netns:cidr=10.52.0.0/24 -- \
+		sh -c "timeout 3 wget -q -O - http://10.51.0.100:8080/token.txt | grep -qx $PAGE && echo reached || echo OK not reached"
 }
 
 c2c_checks runc
