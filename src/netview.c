@@ -94,7 +94,7 @@ static void put(struct cidr *list, size_t *n, int family, const void *addr,
 	for (unsigned int i = prefix; i < bits; i++)
 		c.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 	for (size_t i = 0; i < *n; i++)
-		if (memcmp(&list[i], &c, sizeof(c)) == 0)
+		if (cidr_equal(&list[i], &c))
 			return;
 	list[(*n)++] = c;
 }
@@ -247,10 +247,9 @@ int netview_sync(struct netview *v)
 	char small[64], *buf;
 	int r;
 
-	if (v->mon_fd >= 0 && drain(v->mon_fd, small, sizeof(small)))
+	/* Without a monitor every decision dumps. */
+	if (v->mon_fd < 0 || drain(v->mon_fd, small, sizeof(small)))
 		v->stale = true;
-	else if (v->mon_fd < 0)
-		v->stale = true; /* no monitor: every decision dumps */
 	if (!v->stale)
 		return 0;
 	next = calloc(1, sizeof(*next));

@@ -162,7 +162,7 @@ int policy_set_subnets(struct policy *p, const struct cidr *c, size_t n)
 	return 0;
 }
 
-static bool cidr_equal(const struct cidr *a, const struct cidr *b)
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
 {
 	return a->family == b->family && a->prefix == b->prefix &&
 	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;

@@ -97,6 +97,9 @@ int cidr_parse(const char *s, struct cidr *ret);
 /** cidr_format() - write a CIDR as text; returns @buf */
 char *cidr_format(const struct cidr *c, char *buf, size_t len);
 
+/** cidr_equal() - same family, prefix and network? */
+bool cidr_equal(const struct cidr *a, const struct cidr *b);
+
 /**
  * cidr_contains() - is @addr (@family, network byte order) inside @c?
  */

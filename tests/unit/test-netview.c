@@ -57,8 +57,7 @@ static bool has(const struct cidr *list, size_t n, const char *s)
 	struct cidr c = cidr(s);
 
 	for (size_t i = 0; i < n; i++)
-		if (list[i].family == c.family && list[i].prefix == c.prefix &&
-		    memcmp(list[i].addr, c.addr, sizeof(c.addr)) == 0)
+		if (cidr_equal(&list[i], &c))
 			return true;
 	return false;
 }
