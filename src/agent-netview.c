@@ -20,6 +20,8 @@
 #include "netview.h"
 #include "util.h"
 
+#define HOST_SYNC_MS 1000
+
 int agent_watch_netns(struct agent *a, int mon_fd, int dump_fd)
 {
 	struct netview *in = calloc(1, sizeof(*in));
@@ -71,15 +73,31 @@ static void log_view(const struct agent *a)
 						  "");
 }
 
+/*
+ * The host's view at most once a second: it only tells which subnets are
+ * mirrored, where a lag costs speed, not containment; and a host with a
+ * big routing table that changes often must not make every connect dump
+ * it.  The container's view has no such limit (§5).
+ */
+static int sync_host(struct agent *a)
+{
+	uint64_t now = uv_now(a->loop);
+
+	if (!a->net_host ||
+	    (a->net_host->dumps && now - a->net_host_synced < HOST_SYNC_MS))
+		return 0;
+	a->net_host_synced = now;
+	return netview_sync(a->net_host);
+}
+
 int agent_sync_netns(struct agent *a)
 {
-	int r_in, r_host = 0;
+	int r_in, r_host;
 
 	if (!a->net_in)
 		return 0;
 	r_in = netview_sync(a->net_in);
-	if (a->net_host)
-		r_host = netview_sync(a->net_host);
+	r_host = sync_host(a);
 	if (r_in < 0)
 		log_warn_errno(r_in, "cannot read the container's addresses, "
 				     "deciding on the last ones");

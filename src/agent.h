@@ -76,6 +76,7 @@ struct agent {
 	 * before each connect is decided (agent-netview.c); NULL: nsagent's
 	 * reports set the subnets (§1.2). */
 	struct netview *net_in, *net_host;
+	uint64_t net_host_synced; /* loop time of its last sync, ms */
 	/* Called when the record of the container's own namespace may have
 	 * changed (an entry made or dropped, its addresses): the oci
 	 * channel or the per-user registry passes it on; NULL: nobody. */
@@ -139,7 +140,8 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
  * @dump_fd:	its request socket (both owned from now on)
  *
  * The host's view is read from the agent's own netns, to tell the subnets
- * pasta mirrors from the host (docs/design.md §5).  The policy's subnets
+ * pasta mirrors from the host (docs/design.md §5), again at most once a
+ * second.  The policy's subnets
  * are the container's from now on: nsagent's subnet reports must no
  * longer be applied to it.
  *
