@@ -53,7 +53,7 @@ echo_in() {
 	start_bg "echo-$1-$2" ip netns exec "$1" "$NB_PYTHON" -u \
 		"$NB_ITEST_DIR/echo-server.py" "$2" "$EP"
 	for _ in $(seq 100); do
-		ip netns exec "$1" ss -Hltn "src $2:$EP" | grep -q . && return 0
+		ip netns exec "$1" ss -Hltn src "$2:$EP" | grep -q . && return 0
 		sleep 0.1
 	done
 	nb_fail "no echo server on $1 $2:$EP"
