@@ -62,9 +62,13 @@ echo_in "$PEER" 10.123.0.2
 echo_in "$NODE" 10.123.0.1
 echo_in "$NODE" 127.0.0.1
 
-# The container: its pid for pasta, then wait for pasta's default route.
+# The container: its pid for pasta, then wait for pasta's default route;
+# after the probe, wait until pasta's start has returned: pasta joins the
+# container's user namespace, and nsbypass run kills what is left in it
+# when the command exits, pasta too (newer ones while still starting).
 script='
-echo $$ >"$1/pid"
+d=$1
+echo $$ >"$d/pid"
 i=0
 until ip route show default | grep -q via; do
 	i=$((i + 1))
@@ -73,7 +77,14 @@ until ip route show default | grep -q via; do
 done
 ip -o addr show >&2
 shift
-exec "$@"
+rc=0
+"$@" || rc=$?
+i=0
+until [ -e "$d/pasta-done" ] || [ "$i" -ge 100 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+exit "$rc"
 '
 # pasta_case NAME [RUN_OPTION...] -- SOCKPROBE_ARGS...: one container in
 # the node with pasta attached; NB_OUT, NB_ERR, NB_RC as nb_exec sets them.
@@ -100,6 +111,7 @@ pasta_case() {
 	NB_AS_USER_NETNS=$NODE as_user pasta --config-net -i nbpn0 \
 		-P "$dir/pasta.pid" "$(cat "$dir/pid")" ||
 		nb_error "$name: pasta failed"
+	touch "$dir/pasta-done"
 	NB_RC=0
 	wait "$run" || NB_RC=$?
 	pasta_pid=$(cat "$dir/pasta.pid" 2>/dev/null || true)
