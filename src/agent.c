@@ -320,6 +320,7 @@ void agent_stop(struct agent *a)
 void agent_fini(struct agent *a)
 {
 	agent_services_fini(a);
+	agent_netns_fini(a);
 	closep(&a->route_fd);
 	route_cache_fini(&a->routes);
 	pidfd_cache_clear(&a->pidfds);

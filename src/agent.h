@@ -23,6 +23,8 @@
 #include "sockdiag.h"
 #include "sockstate.h"
 
+struct netview;
+
 struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
 
@@ -70,6 +72,11 @@ struct agent {
 	struct service_addr own_addrs[2]; /* the container's, before nsagent */
 	size_t n_own_addrs;
 	bool c2c; /* its services reach other namespaces and it theirs */
+	/* The container's and the host's addresses and routes, made current
+	 * before each connect is decided (agent-netview.c); NULL: nsagent's
+	 * reports set the subnets (§1.2). */
+	struct netview *net_in, *net_host;
+	uint64_t net_host_synced; /* loop time of its last sync, ms */
 	/* Called when the record of the container's own namespace may have
 	 * changed (an entry made or dropped, its addresses): the oci
 	 * channel or the per-user registry passes it on; NULL: nobody. */
@@ -124,6 +131,39 @@ int agent_init(struct agent *a, uv_loop_t *loop,
  */
 int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 		agent_done_cb on_done);
+
+/**
+ * agent_watch_netns() - decide from the container's addresses and routes,
+ * read before each decision that a change may have made stale
+ * @a:		the agent
+ * @mon_fd:	netview_open_fds()'s monitor, made in the container's netns
+ * @dump_fd:	its request socket (both owned from now on)
+ *
+ * The host's view is read from the agent's own netns, to tell the subnets
+ * pasta mirrors from the host (docs/design.md §5), again at most once a
+ * second.  The policy's subnets
+ * are the container's from now on: nsagent's subnet reports must no
+ * longer be applied to it.
+ *
+ * Return: 0 or -errno (both fds are closed; the policy is unchanged)
+ */
+int agent_watch_netns(struct agent *a, int mon_fd, int dump_fd);
+
+/**
+ * agent_sync_netns() - make the policy's subnets current, if watched
+ * @a:		the agent
+ *
+ * About a microsecond when nothing changed (one recv() per view that
+ * returns EAGAIN); after a change, a dump of the changed namespace.  A
+ * failed dump keeps the last view and is retried at the next decision.
+ *
+ * Return: 0, or -errno when the container's view was never read: then
+ * nothing may be decided as outside
+ */
+int agent_sync_netns(struct agent *a);
+
+/** agent_netns_fini() - close what agent_watch_netns() opened */
+void agent_netns_fini(struct agent *a);
 
 /**
  * agent_set_own_addrs() - the container's own addresses, as nsagent

@@ -90,6 +90,9 @@ static void oci_usage(FILE *f)
 		"  --no-c2c          published ports are not switched to from\n"
 		"                    other containers (their own namespace\n"
 		"                    still is)\n"
+		"  --host-subnets=MODE  which of a container's own subnets are\n"
+		"                    the host's, copied in by pasta: auto\n"
+		"                    (default), none or all (as nsbypass run's)\n"
 		"  --ready-fd=N      write \"1\" to fd N once listening\n"
 		"  --pid-file=F      write our pid to F once listening\n"
 		"  --log-file=F      append log lines to F instead of stderr\n"
@@ -98,10 +101,10 @@ static void oci_usage(FILE *f)
 		"  --version         show the version\n"
 		"\n"
 		"Per container, the profile's listenerMetadata\n"
-		"(\"ignore=CIDR,...;publish=SPEC,...;ignore-bind=true;c2c=false\")\n"
-		"and the annotations nsbypass.ignore, nsbypass.publish,\n"
-		"nsbypass.ignore-bind and nsbypass.c2c replace these defaults, key\n"
-		"by key.\n");
+		"(\"ignore=CIDR,...;publish=SPEC,...;ignore-bind=true;c2c=false;\n"
+		"host-subnets=auto\") and the annotations nsbypass.ignore,\n"
+		"nsbypass.publish, nsbypass.ignore-bind, nsbypass.c2c and\n"
+		"nsbypass.host-subnets replace these defaults, key by key.\n");
 }
 
 static const struct cli_command oci_cli = {
@@ -118,6 +121,7 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
 		{ "no-c2c", no_argument, NULL, 'C' },
+		{ "host-subnets", required_argument, NULL, 'H' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "log-file", required_argument, NULL, 'f' },
@@ -151,6 +155,14 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 			break;
 		case 'C':
 			d->defaults.no_c2c = true;
+			break;
+		case 'H':
+			if (policy_parse_mirrored(optarg,
+						  &d->defaults.policy
+							   .mirrored_mode) < 0)
+				return nb_usage_error(
+					"oci: --host-subnets=%s: want 'auto', 'none' or 'all'",
+					optarg);
 			break;
 		case 'r':
 			if (parse_int(optarg, 0, INT32_MAX, &d->ready_fd) < 0 ||

@@ -41,6 +41,13 @@ static void run_usage(FILE *f)
 		"  --ignore=CIDR     never bypass CIDR (repeatable); loopback,\n"
 		"                    link-local, multicast and unspecified\n"
 		"                    addresses are never bypassed in any case\n"
+		"  --host-subnets=MODE  which of the container's own subnets\n"
+		"                    are the host's, copied in by pasta: auto\n"
+		"                    (default: those the host has too, with an\n"
+		"                    address or gateway in common), none, or\n"
+		"                    all.  Peers on them are bypassed; the\n"
+		"                    container's own addresses and its gateways\n"
+		"                    (pasta's host) are not\n"
 		"  -p, --publish=[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
 		"                    publish a container port on the host\n"
 		"                    (repeatable; HOSTIP default 0.0.0.0, an IPv6\n"
@@ -79,6 +86,7 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 		{ "enable-host-loopback", no_argument, NULL, 'L' },
 		{ "disable-host-loopback", no_argument, NULL, 'D' },
 		{ "ignore", required_argument, NULL, 'i' },
+		{ "host-subnets", required_argument, NULL, 'H' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
 		{ "single-id", no_argument, NULL, 'S' },
@@ -130,6 +138,13 @@ static int parse_run_args(int argc, char **argv, struct run_config *cfg,
 			r = cli_opt_ignore("run", optarg, pol);
 			if (r)
 				return r;
+			break;
+		case 'H':
+			if (policy_parse_mirrored(optarg, &pol->mirrored_mode) <
+			    0)
+				return nb_usage_error(
+					"run: --host-subnets=%s: want 'auto', 'none' or 'all'",
+					optarg);
 			break;
 		case 'p':
 			r = cli_opt_publish("run", optarg, &cfg->publish);

@@ -531,6 +531,11 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 			return -ENOBUFS;
 		return switch_loopback(a, &c, sock);
 	}
+	/* The subnets as they are now, not as last reported (§5). */
+	if (r != 0 && agent_sync_netns(a) < 0 && !host) {
+		a->stats.kept++;
+		return HANDLER_CONTINUE;
+	}
 	dest = r == 0 ? POLICY_DEST_BYPASS :
 			policy_classify(&a->policy, (struct sockaddr *)&c.ss,
 					c.len);

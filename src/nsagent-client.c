@@ -264,6 +264,8 @@ static void apply(struct nsagent_client *c, size_t len)
 	r = nsagent_parse_report(c->buf, len, list, POLICY_LIST_MAX, &n);
 	if (r < 0)
 		log_warn_errno(r, "bad report from nsagent, ignoring");
+	else if (!c->policy)
+		; /* the agent reads the subnets itself (agent_watch_netns()) */
 	else if (policy_set_subnets(c->policy, list, n) == 0)
 		log_debug("nsagent: %zu container subnets", n);
 	c->reports++;

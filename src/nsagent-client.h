@@ -121,7 +121,8 @@ char *nsagent_find(void);
  *		the rest is reset
  * @loop:	the loop to watch @fd on
  * @fd:		the agent's end of nsagent's SOCK_SEQPACKET socket
- * @policy:	whose container subnets the reports replace
+ * @policy:	whose container subnets the reports replace, or NULL when
+ *		the agent reads them itself (agent_watch_netns())
  *
  * A "tap NAME\n" message carrying exactly one tap fd goes to @c->on_tap,
  * an "addrs ...\n" report to @c->on_addrs.

@@ -29,6 +29,7 @@
 #include "fdpass.h"
 #include "log.h"
 #include "nsagent-client.h"
+#include "netview.h"
 #include "nsjoin.h"
 #include "oci-agent.h"
 #include "oci-service-link.h"
@@ -43,10 +44,14 @@ struct oci_agent {
 	struct oci_service_link link; /* to the daemon's oci-services.c */
 };
 
-/* A socket made in the namespaces of @j, by a child that joins them. */
-static int probe_socket(const struct nsjoin *j)
+/*
+ * Sockets made in the namespaces of @j, by a child that joins them: @fds
+ * gets a probe socket (its SO_NETNS_COOKIE names the netns), and the
+ * netlink monitor and request sockets of netview.h.
+ */
+static int probe_sockets(const struct nsjoin *j, int fds[3])
 {
-	int sp[2], s = -1, r, status;
+	int sp[2], s[3] = { -1, -1, -1 }, r, status;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -64,15 +69,18 @@ static int probe_socket(const struct nsjoin *j)
 		     setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
 		    setns(j->netns_fd, CLONE_NEWNET) < 0)
 			_exit(1);
-		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		_exit(s >= 0 && fdpass_send(sp[1], &s, 1) == 0 ? 0 : 1);
+		s[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		_exit(s[0] >= 0 && netview_open_fds(&s[1], &s[2]) == 0 &&
+				      fdpass_send(sp[1], s, 3) == 0 ?
+			      0 :
+			      1);
 	}
 	close(sp[1]);
 	/* The child's exit closes its end: no hang without a socket. */
-	r = fdpass_recv(sp[0], &s, 1);
+	r = fdpass_recv(sp[0], fds, 3);
 	close(sp[0]);
 	waitpid(pid, &status, 0);
-	return r < 0 ? r : s;
+	return r;
 }
 
 /* Wait for nsagent's first report on @fd, which nsagent_client reads. */
@@ -159,15 +167,16 @@ static bool is_our_netns(const char *net)
  * container's).
  */
 static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
-			    int *ret_report, pid_t *ret_nsagent)
+			    int *ret_report, pid_t *ret_nsagent, int ret_nl[2])
 {
 	char net[64], user[64];
 	struct nsjoin j;
-	int r, s;
+	int r, s[3] = { -1, -1, -1 };
 
 	*ret_cookie = 0;
 	*ret_ours = false;
 	*ret_report = -1;
+	ret_nl[0] = ret_nl[1] = -1;
 	if (pid <= 0)
 		return; /* not known: the daemon said so */
 	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)pid);
@@ -183,12 +192,14 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 			       (int)pid);
 		return;
 	}
-	s = probe_socket(&j);
-	if (s >= 0) {
-		*ret_cookie = sockinfo_netns_cookie(s);
-		close(s);
+	r = probe_sockets(&j, s);
+	if (r >= 0 && s[0] >= 0) {
+		*ret_cookie = sockinfo_netns_cookie(s[0]);
+		close(s[0]);
+		ret_nl[0] = s[1];
+		ret_nl[1] = s[2];
 	} else {
-		log_warn_errno(s, "no socket in the container's netns: any "
+		log_warn_errno(r, "no socket in the container's netns: any "
 				  "netns but the host's counts as its own");
 	}
 	r = start_nsagent(&j, ret_nsagent);
@@ -241,15 +252,25 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	};
 	static struct oci_agent oa;
 	uint64_t cookie;
-	bool ours;
-	int report, r, status = 0;
+	bool ours, watched = false;
+	int report, r, status = 0, nl[2];
 
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
 	oa.nsagent.on_addrs = on_addrs;
 	oa.link.fd = -1;
-	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid);
+	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid, nl);
 	r = agent_init(&oa.agent, &oa.loop, &settings);
+	/* Subnets read at each decision (§5); else nsagent's reports. */
+	if (r == 0 && nl[0] >= 0) {
+		watched = agent_watch_netns(&oa.agent, nl[0], nl[1]) == 0;
+		if (!watched)
+			log_warn("cannot watch the container's addresses: "
+				 "nsagent's reports set its subnets");
+	} else {
+		closep(&nl[0]);
+		closep(&nl[1]);
+	}
 	if (r < 0) {
 		close(notify_fd);
 		log_errno(r, "cannot start the agent");
@@ -267,7 +288,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	}
 	if (report >= 0) {
 		r = nsagent_client_start(&oa.nsagent, &oa.loop, report,
-					 &oa.agent.policy);
+					 watched ? NULL : &oa.agent.policy);
 		report = -1; /* owned by the client, even on failure */
 		if (r < 0)
 			log_warn("cannot watch nsagent reports, ignoring");

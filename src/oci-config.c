@@ -132,6 +132,19 @@ static int set_key(struct oci_config *c, const char *k, size_t kn,
 		c->no_c2c = !on;
 		return 0;
 	}
+	if (KEY_IS("host-subnets")) {
+		char mode[8];
+
+		if (vn >= sizeof(mode))
+			vn = sizeof(mode) - 1; /* too long: no name matches */
+		memcpy(mode, v, vn);
+		mode[vn] = '\0';
+		if (policy_parse_mirrored(mode, &c->policy.mirrored_mode) < 0)
+			return fail(why, why_len,
+				    "%s host-subnets: want auto, none or all",
+				    src);
+		return 0;
+	}
 #undef KEY_IS
 	return fail(why, why_len, "%s: unknown key '%.*s'", src,
 		    (int)MIN(kn, 32), k);
@@ -175,6 +188,7 @@ int oci_config_apply(struct oci_config *c, const struct oci_state *st,
 		{ "publish", offsetof(struct oci_state, publish) },
 		{ "ignore-bind", offsetof(struct oci_state, ignore_bind) },
 		{ "c2c", offsetof(struct oci_state, c2c) },
+		{ "host-subnets", offsetof(struct oci_state, host_subnets) },
 	};
 	int r;
 

@@ -140,6 +140,9 @@ static int get_annotations(json_object *state, struct oci_state *st,
 			       &st->ignore_bind);
 	if (r == 0)
 		r = dup_string(a, "nsbypass.c2c", OCI_VALUE_MAX, &st->c2c);
+	if (r == 0)
+		r = dup_string(a, "nsbypass.host-subnets", OCI_VALUE_MAX,
+			       &st->host_subnets);
 	if (r == -EINVAL)
 		*why = "a nsbypass.* annotation is not a short plain string";
 	return r;
@@ -249,5 +252,6 @@ void oci_state_clear(struct oci_state *s)
 	free(s->publish);
 	free(s->ignore_bind);
 	free(s->c2c);
+	free(s->host_subnets);
 	memset(s, 0, sizeof(*s));
 }

@@ -39,6 +39,7 @@
  * @publish:		nsbypass.publish, NULL when absent
  * @ignore_bind:	nsbypass.ignore-bind, NULL when absent
  * @c2c:		nsbypass.c2c, NULL when absent
+ * @host_subnets:	nsbypass.host-subnets, NULL when absent
  *
  * Every string is malloc'd and NUL-terminated; none holds a NUL or a
  * control character.
@@ -53,6 +54,7 @@ struct oci_state {
 	char *publish;
 	char *ignore_bind;
 	char *c2c;
+	char *host_subnets;
 };
 
 /**

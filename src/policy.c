@@ -26,6 +26,7 @@ static const char *const policy_dest_str[] = {
 	[POLICY_DEST_MULTICAST] = "multicast",
 	[POLICY_DEST_RESERVED] = "reserved",
 	[POLICY_DEST_SUBNET] = "container-subnet",
+	[POLICY_DEST_LOCAL] = "container-or-pasta-host",
 	[POLICY_DEST_IGNORED] = "ignored",
 	[POLICY_DEST_INVALID] = "invalid",
 };
@@ -156,8 +157,79 @@ int policy_set_subnets(struct policy *p, const struct cidr *c, size_t n)
 	if (n > POLICY_LIST_MAX)
 		return -ENOSPC;
 	memcpy(p->subnets, c, n * sizeof(*c));
+	memset(p->mirrored, 0, sizeof(p->mirrored));
 	p->n_subnets = n;
 	return 0;
+}
+
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static bool list_has(const struct cidr *list, size_t n, const struct cidr *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cidr_equal(&list[i], c))
+			return true;
+	return false;
+}
+
+/* Does @list hold a full-length address inside @net that @other has too? */
+static bool shares_in(const struct cidr *net, const struct cidr *list, size_t n,
+		      const struct cidr *other, size_t n_other)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cidr_contains(net, list[i].family, list[i].addr) &&
+		    list_has(other, n_other, &list[i]))
+			return true;
+	return false;
+}
+
+/* Is the container's subnet @net a copy of one of the host's? */
+static bool is_mirrored(const struct cidr *net, const struct policy_view *in,
+			const struct policy_view *host)
+{
+	if (!host || !list_has(host->subnets, host->n_subnets, net))
+		return false;
+	return shares_in(net, in->addrs, in->n_addrs, host->addrs,
+			 host->n_addrs) ||
+	       shares_in(net, in->gateways, in->n_gateways, host->gateways,
+			 host->n_gateways);
+}
+
+void policy_set_view(struct policy *p, const struct policy_view *in,
+		     const struct policy_view *host)
+{
+	size_t n = 0;
+
+	p->n_subnets = in->n_subnets < POLICY_LIST_MAX ? in->n_subnets :
+							 POLICY_LIST_MAX;
+	memcpy(p->subnets, in->subnets, p->n_subnets * sizeof(*p->subnets));
+	for (size_t i = 0; i < p->n_subnets; i++)
+		p->mirrored[i] = is_mirrored(&p->subnets[i], in, host);
+	for (size_t i = 0; i < in->n_addrs && n < POLICY_LIST_MAX; i++)
+		p->local[n++] = in->addrs[i];
+	for (size_t i = 0; i < in->n_gateways && n < POLICY_LIST_MAX; i++)
+		p->local[n++] = in->gateways[i];
+	p->n_local = n;
+}
+
+int policy_parse_mirrored(const char *s, enum policy_mirrored *ret)
+{
+	static const char *const names[] = {
+		[POLICY_MIRRORED_AUTO] = "auto",
+		[POLICY_MIRRORED_NEVER] = "none",
+		[POLICY_MIRRORED_ALWAYS] = "all",
+	};
+
+	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum policy_mirrored)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 /* The ranges no option can bypass, for an IPv4 address. */
@@ -197,12 +269,51 @@ static enum policy_dest classify_v6_builtin(const uint8_t *a)
 	return POLICY_DEST_BYPASS;
 }
 
+static bool subnet_mirrored(const struct policy *p, size_t i)
+{
+	switch (p->mirrored_mode) {
+	case POLICY_MIRRORED_NEVER:
+		return false;
+	case POLICY_MIRRORED_ALWAYS:
+		return true;
+	default:
+		return p->mirrored[i];
+	}
+}
+
+/*
+ * A destination on one of the container's subnets stays inside, unless
+ * every subnet it is on is mirrored from the host: then only the
+ * container's own addresses and its gateways (which pasta maps to the
+ * host itself) stay inside.
+ */
+static enum policy_dest match_subnets(const struct policy *p, int family,
+				      const uint8_t *a)
+{
+	bool on_mirrored = false;
+
+	for (size_t i = 0; i < p->n_subnets; i++) {
+		if (!cidr_contains(&p->subnets[i], family, a))
+			continue;
+		if (!subnet_mirrored(p, i))
+			return POLICY_DEST_SUBNET;
+		on_mirrored = true;
+	}
+	if (!on_mirrored)
+		return POLICY_DEST_BYPASS;
+	for (size_t i = 0; i < p->n_local; i++)
+		if (cidr_contains(&p->local[i], family, a))
+			return POLICY_DEST_LOCAL;
+	return POLICY_DEST_BYPASS;
+}
+
 static enum policy_dest match_lists(const struct policy *p, int family,
 				    const uint8_t *a)
 {
-	for (size_t i = 0; i < p->n_subnets; i++)
-		if (cidr_contains(&p->subnets[i], family, a))
-			return POLICY_DEST_SUBNET;
+	enum policy_dest d = match_subnets(p, family, a);
+
+	if (d != POLICY_DEST_BYPASS)
+		return d;
 	for (size_t i = 0; i < p->n_ignore; i++)
 		if (cidr_contains(&p->ignore[i], family, a))
 			return POLICY_DEST_IGNORED;

@@ -39,6 +39,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "netns.h"
+#include "netview.h"
 #include "nsagent-client.h"
 #include "policy.h"
 #include "publish.h"
@@ -196,9 +197,10 @@ static void __attribute__((noreturn))
 run_child(int sock, const struct idmap *idmap, bool net_none,
 	  const char *nsagent, char *const *nsagent_argv, char **argv)
 {
-	_cleanup_close_ int probe = -1, nfd = -1, report = -1;
+	_cleanup_close_ int probe = -1, nfd = -1, report = -1, mon = -1,
+			    dump = -1;
 	char go;
-	int r, fds[3];
+	int r, fds[5];
 
 	r = netns_unshare_user_net();
 	if (r < 0) {
@@ -224,6 +226,13 @@ run_child(int sock, const struct idmap *idmap, bool net_none,
 		log_errno(-errno, "socket");
 		_exit(125);
 	}
+	/* The agent reads the container's addresses and routes through
+	 * these before each decision (netview.h). */
+	r = netview_open_fds(&mon, &dump);
+	if (r < 0) {
+		log_errno(r, "cannot open the netlink sockets");
+		_exit(125);
+	}
 	if (nsagent) {
 		report = start_nsagent(nsagent, nsagent_argv);
 		if (report < 0) {
@@ -238,8 +247,10 @@ run_child(int sock, const struct idmap *idmap, bool net_none,
 	}
 	fds[0] = nfd;
 	fds[1] = probe;
-	fds[2] = report;
-	r = fdpass_send(sock, fds, nsagent ? 3 : 2);
+	fds[2] = mon;
+	fds[3] = dump;
+	fds[4] = report;
+	r = fdpass_send(sock, fds, nsagent ? 5 : 4);
 	if (r < 0) {
 		log_errno(r, "cannot hand the notify fd to the agent");
 		_exit(125);
@@ -247,6 +258,8 @@ run_child(int sock, const struct idmap *idmap, bool net_none,
 	closep(&nfd);
 	closep(&probe);
 	closep(&report);
+	closep(&mon);
+	closep(&dump);
 	/* Wait until the agent serves the fd: EOF means it failed. */
 	if (read(sock, &go, 1) != 1)
 		_exit(125);
@@ -495,13 +508,13 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 		.n_own_addrs = fallback_own_addrs(ctx->cfg, own),
 		.no_c2c = ctx->cfg->no_c2c,
 	};
-	int fds[3] = { -1, -1, -1 }, r;
+	int fds[5] = { -1, -1, -1, -1, -1 }, r;
 	uint64_t container_netns;
 
 	r = parent_map_ids(ctx, sock);
 	if (r < 0)
 		return r;
-	r = fdpass_recv(sock, fds, ctx->nsagent_path ? 3 : 2);
+	r = fdpass_recv(sock, fds, ctx->nsagent_path ? 5 : 4);
 	if (r < 0)
 		return log_errno(r, "no notify fd from the child");
 	container_netns = sockinfo_netns_cookie(fds[1]);
@@ -514,9 +527,15 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 			 "processes left behind will not be killed");
 
 	r = agent_init(&ctx->agent, &ctx->loop, &settings);
+	if (r == 0) {
+		r = agent_watch_netns(&ctx->agent, fds[2], fds[3]);
+		fds[2] = fds[3] = -1;
+	}
 	if (r < 0) {
 		close(fds[0]);
 		closep(&fds[2]);
+		closep(&fds[3]);
+		closep(&fds[4]);
 		return log_errno(
 			r, "cannot start the agent%s",
 			r == -EOPNOTSUPP ?
@@ -525,7 +544,7 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	}
 	r = agent_start(&ctx->agent, fds[0], container_netns, NULL);
 	if (r < 0) {
-		closep(&fds[2]);
+		closep(&fds[4]);
 		return log_errno(r, "cannot watch the notify fd");
 	}
 	/* Not fatal: without reports only the built-in ranges, the
@@ -533,8 +552,11 @@ static int run_parent(struct run_ctx *ctx, int sock, const struct policy *pol)
 	ctx->nsagent.fd = -1;
 	ctx->nsagent.on_tap = on_tap;
 	ctx->nsagent.on_addrs = on_addrs;
-	if (fds[2] >= 0 && nsagent_client_start(&ctx->nsagent, &ctx->loop,
-						fds[2], &ctx->agent.policy) < 0)
+	/* Its subnet reports are not applied: the agent reads them itself
+	 * at each decision (agent_watch_netns()); its addresses still feed
+	 * the service map. */
+	if (fds[4] >= 0 &&
+	    nsagent_client_start(&ctx->nsagent, &ctx->loop, fds[4], NULL) < 0)
 		log_warn("cannot watch nsagent reports, ignoring");
 	open_registry(ctx);
 

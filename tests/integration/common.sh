@@ -19,6 +19,7 @@
 #   wait_for_port HOST PORT [tcp|udp]   bounded wait until it listens
 #   free_port                           a random free TCP+UDP port
 #   as_user CMD...                      run CMD as NB_USER with a clean env
+#                                       (in netns NB_AS_USER_NETNS if set)
 #   nb_bypass ARGS...                   as_user nsbypass run ARGS...
 #   nb_isolated CMD...                  as_user unshare -r -n CMD (the
 #                                       negative control: no network)
@@ -158,7 +159,8 @@ as_user() {
 		[ -z "${!v:-}" ] || extra+=("$v=${!v}")
 	done
 	(
-		cd / && exec runuser -u "$NB_USER" -- env -i \
+		cd / && exec ${NB_AS_USER_NETNS:+ip netns exec "$NB_AS_USER_NETNS"} \
+			runuser -u "$NB_USER" -- env -i \
 			HOME="${home:-/}" USER="$NB_USER" LOGNAME="$NB_USER" \
 			PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 			LANG=C.UTF-8 TMPDIR=/tmp ${extra[@]+"${extra[@]}"} \

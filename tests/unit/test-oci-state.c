@@ -18,7 +18,7 @@ static const char runc_state[] =
 	"\"1.0.2\",\"id\":\"4f6c0e2b9a1d\",\"status\":\"creating\","
 	"\"pid\":4422,\"bundle\":\"/run/b\",\"annotations\":"
 	"{\"io.podman.x\":\"y\",\"nsbypass.publish\":\"8080:80\","
-	"\"nsbypass.c2c\":\"false\"}}}";
+	"\"nsbypass.c2c\":\"false\",\"nsbypass.host-subnets\":\"none\"}}}";
 
 /* As crun sends it: pretty-printed, with a trailing newline. */
 static const char crun_state[] =
@@ -59,6 +59,7 @@ NBTEST(runc_compact)
 	ASSERT_STREQ(st.metadata, "ignore=10.1.0.0/16");
 	ASSERT_STREQ(st.publish, "8080:80");
 	ASSERT_STREQ(st.c2c, "false");
+	ASSERT_STREQ(st.host_subnets, "none");
 	ASSERT_TRUE(st.ignore == NULL && st.ignore_bind == NULL);
 	oci_state_clear(&st);
 }
@@ -322,6 +323,31 @@ NBTEST(config_c2c)
 	ASSERT_TRUE(strstr(why, "c2c") != NULL);
 }
 
+/* host-subnets from the metadata, the annotation over it. */
+NBTEST(config_host_subnets)
+{
+	struct oci_state st = { .metadata = (char *)"host-subnets=all" };
+	struct oci_config c;
+	char why[160];
+
+	config_default(&c);
+	ASSERT_EQ(c.policy.mirrored_mode, POLICY_MIRRORED_AUTO);
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_EQ(c.policy.mirrored_mode, POLICY_MIRRORED_ALWAYS);
+	st.host_subnets = (char *)"none";
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_EQ(c.policy.mirrored_mode, POLICY_MIRRORED_NEVER);
+	st.metadata = NULL;
+	st.host_subnets = (char *)"auto";
+	ASSERT_OK(oci_config_apply(&c, &st, why, sizeof(why)));
+	ASSERT_EQ(c.policy.mirrored_mode, POLICY_MIRRORED_AUTO);
+	st.host_subnets = (char *)"autox";
+	ASSERT_EQ(oci_config_apply(&c, &st, why, sizeof(why)), -EINVAL);
+	ASSERT_TRUE(strstr(why, "host-subnets") != NULL);
+	st.host_subnets = (char *)"allowance"; /* longer than any name */
+	ASSERT_EQ(oci_config_apply(&c, &st, why, sizeof(why)), -EINVAL);
+}
+
 NBTEST(config_bad)
 {
 	static const char *const bad_metadata[] = {
@@ -336,6 +362,8 @@ NBTEST(config_bad)
 		"ignore-bind=yes",
 		"c2c=0",
 		"c2c=",
+		"host-subnets=",
+		"host-subnets=never",
 		"=x",
 	};
 	struct oci_config c;
@@ -375,6 +403,7 @@ int main(void)
 		NBTEST_ENTRY(config_metadata),
 		NBTEST_ENTRY(config_annotations_win),
 		NBTEST_ENTRY(config_c2c),
+		NBTEST_ENTRY(config_host_subnets),
 		NBTEST_ENTRY(config_bad),
 	};
 

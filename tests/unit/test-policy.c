@@ -449,6 +449,112 @@ NBTEST(policy_ignore_bound)
 	ASSERT_EQ(classify(&p, "10.0.255.1"), POLICY_DEST_IGNORED);
 }
 
+/* Add @s to @list: a CIDR, or a bare address as a full-length one. */
+static void view_add(struct cidr *list, size_t *n, const char *s)
+{
+	list[(*n)++] = must_parse(s);
+}
+
+/* pasta's copy: the host's LAN 192.168.1.0/24 with the host's address
+ * and gateway, beside a network of the container's own (a bridge). */
+static void pasta_views(struct policy_view *in, struct policy_view *host)
+{
+	memset(in, 0, sizeof(*in));
+	memset(host, 0, sizeof(*host));
+	view_add(host->subnets, &host->n_subnets, "192.168.1.0/24");
+	view_add(host->subnets, &host->n_subnets, "172.17.0.0/16");
+	view_add(host->addrs, &host->n_addrs, "192.168.1.10");
+	view_add(host->addrs, &host->n_addrs, "172.17.0.1");
+	view_add(host->gateways, &host->n_gateways, "192.168.1.254");
+	view_add(in->subnets, &in->n_subnets, "192.168.1.0/24");
+	view_add(in->subnets, &in->n_subnets, "10.88.0.0/16");
+	view_add(in->subnets, &in->n_subnets, "172.17.0.0/16");
+	view_add(in->addrs, &in->n_addrs, "192.168.1.10");
+	view_add(in->addrs, &in->n_addrs, "10.88.0.5");
+	view_add(in->addrs, &in->n_addrs, "172.17.0.5");
+	view_add(in->gateways, &in->n_gateways, "192.168.1.254");
+	view_add(in->gateways, &in->n_gateways, "172.17.0.1");
+}
+
+NBTEST(policy_mirrored_subnets)
+{
+	static struct policy_view in, host;
+	static struct policy p;
+
+	policy_init(&p);
+	pasta_views(&in, &host);
+	policy_set_view(&p, &in, &host);
+	/* The host's LAN, copied by pasta: its peers are bypassed... */
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_BYPASS);
+	ASSERT_EQ(classify(&p, "::ffff:192.168.1.20"), POLICY_DEST_BYPASS);
+	/* ...but not the container's own address, nor the gateway, which
+	 * pasta maps to the host itself. */
+	ASSERT_EQ(classify(&p, "192.168.1.10"), POLICY_DEST_LOCAL);
+	ASSERT_EQ(classify(&p, "192.168.1.254"), POLICY_DEST_LOCAL);
+	/* A network only inside stays inside. */
+	ASSERT_EQ(classify(&p, "10.88.0.9"), POLICY_DEST_SUBNET);
+	/* The host has 172.17.0.0/16 too (docker0), but shares neither an
+	 * address nor a gateway of it with the container: inside. */
+	ASSERT_EQ(classify(&p, "172.17.0.9"), POLICY_DEST_SUBNET);
+	/* --ignore still wins on a mirrored subnet. */
+	{
+		struct cidr c = must_parse("192.168.1.128/25");
+
+		ASSERT_EQ(policy_add_ignore(&p, &c), 0);
+		ASSERT_EQ(classify(&p, "192.168.1.200"), POLICY_DEST_IGNORED);
+		ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_BYPASS);
+	}
+	/* The override: none keeps every subnet inside, all bypasses
+	 * every one but the local addresses. */
+	p.mirrored_mode = POLICY_MIRRORED_NEVER;
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_SUBNET);
+	p.mirrored_mode = POLICY_MIRRORED_ALWAYS;
+	ASSERT_EQ(classify(&p, "10.88.0.9"), POLICY_DEST_BYPASS);
+	ASSERT_EQ(classify(&p, "10.88.0.5"), POLICY_DEST_LOCAL);
+	ASSERT_EQ(classify(&p, "172.17.0.1"), POLICY_DEST_LOCAL);
+	/* Without the host's view nothing is mirrored. */
+	p.mirrored_mode = POLICY_MIRRORED_AUTO;
+	policy_set_view(&p, &in, NULL);
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_SUBNET);
+	/* A pasta -a with another address: the gateway in common is enough. */
+	in.addrs[0] = must_parse("192.168.1.77");
+	policy_set_view(&p, &in, &host);
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_BYPASS);
+	ASSERT_EQ(classify(&p, "192.168.1.10"), POLICY_DEST_BYPASS);
+	ASSERT_EQ(classify(&p, "192.168.1.77"), POLICY_DEST_LOCAL);
+	/* Neither in common (slirp4netns's 10.0.2.0/24 on a host that has
+	 * it too, other gateway): inside. */
+	in.gateways[0] = must_parse("192.168.1.2");
+	policy_set_view(&p, &in, &host);
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_SUBNET);
+	/* A destination on a mirrored and on an inside-only subnet stays
+	 * inside. */
+	pasta_views(&in, &host);
+	view_add(in.subnets, &in.n_subnets, "192.168.0.0/16");
+	policy_set_view(&p, &in, &host);
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_SUBNET);
+	/* policy_set_subnets() (nsagent's reports) marks nothing mirrored. */
+	pasta_views(&in, &host);
+	policy_set_view(&p, &in, &host);
+	ASSERT_EQ(policy_set_subnets(&p, in.subnets, in.n_subnets), 0);
+	ASSERT_EQ(classify(&p, "192.168.1.20"), POLICY_DEST_SUBNET);
+}
+
+NBTEST(policy_parse_mirrored)
+{
+	enum policy_mirrored m;
+
+	ASSERT_EQ(policy_parse_mirrored("auto", &m), 0);
+	ASSERT_EQ(m, POLICY_MIRRORED_AUTO);
+	ASSERT_EQ(policy_parse_mirrored("none", &m), 0);
+	ASSERT_EQ(m, POLICY_MIRRORED_NEVER);
+	ASSERT_EQ(policy_parse_mirrored("all", &m), 0);
+	ASSERT_EQ(m, POLICY_MIRRORED_ALWAYS);
+	ASSERT_EQ(policy_parse_mirrored("always", &m), -EINVAL);
+	ASSERT_EQ(policy_parse_mirrored("", &m), -EINVAL);
+	ASSERT_EQ(policy_parse_mirrored(NULL, &m), -EINVAL);
+}
+
 NBTEST(policy_subnets)
 {
 	static struct cidr many[POLICY_LIST_MAX + 1];
@@ -546,6 +652,7 @@ NBTEST(policy_dest_to_string)
 		[POLICY_DEST_MULTICAST] = "multicast",
 		[POLICY_DEST_RESERVED] = "reserved",
 		[POLICY_DEST_SUBNET] = "container-subnet",
+		[POLICY_DEST_LOCAL] = "container-or-pasta-host",
 		[POLICY_DEST_IGNORED] = "ignored",
 		[POLICY_DEST_INVALID] = "invalid",
 	};
@@ -578,6 +685,8 @@ static const struct nbtest tests[] = {
 	NBTEST_ENTRY(policy_ignore_v4_matches_mapped),
 	NBTEST_ENTRY(policy_ignore_bound),
 	NBTEST_ENTRY(policy_subnets),
+	NBTEST_ENTRY(policy_mirrored_subnets),
+	NBTEST_ENTRY(policy_parse_mirrored),
 	NBTEST_ENTRY(policy_classify_invalid),
 	NBTEST_ENTRY(policy_dest_to_string),
 };
