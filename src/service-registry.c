@@ -608,3 +608,30 @@ void service_registry_agent_hooks(struct agent *a,
 	h->withdraw = agent_withdraw;
 	h->opaque = a;
 }
+
+int service_registry_join(struct service_registry *g, struct agent *a,
+			  uv_loop_t *loop, uint64_t own_netns)
+{
+	const char *dir = service_registry_runtime_dir();
+	struct service_registry_hooks hooks;
+	int fd, r;
+
+	if (!dir) {
+		log_debug("XDG_RUNTIME_DIR unset: no service registry, other "
+			  "containers of the user do not reach this one's "
+			  "services, nor it theirs");
+		return -ENOENT;
+	}
+	fd = service_registry_open_dir(dir);
+	if (fd < 0)
+		return log_warn_errno(fd,
+				      "no service registry in "
+				      "%s/nsbypass/services (ours, mode 0700 "
+				      "wanted)",
+				      dir);
+	service_registry_agent_hooks(a, &hooks);
+	r = service_registry_open(g, loop, fd, own_netns, &hooks);
+	if (r < 0)
+		return log_warn_errno(r, "no service registry");
+	return 0;
+}
