@@ -301,6 +301,15 @@ static void scan_one(struct service_registry *g, const char *name)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	r = named ? load_file(g, name, netns, &st) : -EINVAL;
+	if (r < 0 && named && netns == g->own_netns) {
+		/* Our own namespace: forged under nsbypass run, a pod-mate's
+		 * or a `podman exec`'s agent under nsbypass oci (whose
+		 * records come from the parent): refused, said quietly. */
+		log_debug("service registry: %s ignored: of our own "
+			  "namespace",
+			  name);
+		return;
+	}
 	if (r < 0) {
 		/* Once per inode: f keeps it, refused. */
 		log_warn("service registry: %s ignored: %s", name,
