@@ -33,6 +33,7 @@
 #include "nsjoin.h"
 #include "oci-agent.h"
 #include "oci-service-link.h"
+#include "service-registry.h"
 #include "sockinfo.h"
 #include "util.h"
 
@@ -42,6 +43,10 @@ struct oci_agent {
 	struct nsagent_client nsagent;
 	pid_t nsagent_pid;	      /* 0: none */
 	struct oci_service_link link; /* to the daemon's oci-services.c */
+	/* Of every other agent of the user: `nsbypass run` instances and
+	 * other `nsbypass oci` processes (one per container under
+	 * `nsbypass daemon`). */
+	struct service_registry registry;
 };
 
 /*
@@ -223,12 +228,15 @@ static void on_addrs(struct nsagent_client *c, const struct service_addr *addrs,
 	agent_set_own_addrs(&oa->agent, addrs, n);
 }
 
-/* The container's record may have changed: the daemon hears of it. */
+/* The container's record may have changed: the daemon hears of it, and
+ * the other agents of the user through the registry (each a no-op when
+ * not open). */
 static void on_services_changed(struct agent *a)
 {
 	struct oci_agent *oa = container_of(a, struct oci_agent, agent);
 
 	oci_service_link_changed(&oa->link);
+	service_registry_changed(&oa->registry);
 }
 
 /* implements agent_done_cb: the container is gone */
@@ -238,6 +246,7 @@ static void on_done(struct agent *a)
 
 	nsagent_client_stop(&oa->nsagent);
 	oci_service_link_stop(&oa->link);
+	service_registry_close(&oa->registry); /* its file goes now */
 }
 
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
@@ -259,6 +268,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	oa.nsagent.fd = -1;
 	oa.nsagent.on_addrs = on_addrs;
 	oa.link.fd = -1;
+	service_registry_init(&oa.registry);
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid, nl);
 	r = agent_init(&oa.agent, &oa.loop, &settings);
 	/* Subnets read at each decision (§5); else nsagent's reports. */
@@ -306,7 +316,18 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 		closep(&services_fd);
 	}
 	services_fd = -1;
+	/* The per-user registry too, with the rule of `nsbypass run`: not
+	 * with c2c off (the container is in nobody's map), nor without
+	 * XDG_RUNTIME_DIR.  Under `nsbypass daemon` every container has a
+	 * daemon of its own, so this is how they reach each other. */
+	if (cookie && !ours && !cfg->no_c2c && oa.agent.services)
+		service_registry_join(&oa.registry, &oa.agent, &oa.loop,
+				      cookie);
 	uv_run(&oa.loop, UV_RUN_DEFAULT);
+	/* on_done() closed it; should the loop end otherwise, the file
+	 * still goes and the handles close before the loop does. */
+	service_registry_close(&oa.registry);
+	uv_run(&oa.loop, UV_RUN_NOWAIT);
 	uv_loop_close(&oa.loop);
 out_agent:
 	closep(&services_fd);

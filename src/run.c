@@ -465,34 +465,12 @@ static void on_services_changed(struct agent *a)
  */
 static void open_registry(struct run_ctx *ctx)
 {
-	const char *dir = service_registry_runtime_dir();
-	struct service_registry_hooks hooks;
-	int fd, r;
-
 	if (ctx->cfg->no_c2c || !ctx->agent.services ||
 	    !ctx->agent.container_netns)
 		return;
-	if (!dir) {
-		log_debug("XDG_RUNTIME_DIR unset: no service registry, other "
-			  "runs do not reach this container's services");
-		return;
-	}
-	fd = service_registry_open_dir(dir);
-	if (fd < 0) {
-		log_warn_errno(fd,
-			       "no service registry in %s/nsbypass/services "
-			       "(ours, mode 0700 wanted)",
-			       dir);
-		return;
-	}
-	service_registry_agent_hooks(&ctx->agent, &hooks);
-	r = service_registry_open(&ctx->registry, &ctx->loop, fd,
-				  ctx->agent.container_netns, &hooks);
-	if (r < 0) {
-		log_warn_errno(r, "no service registry");
-		return;
-	}
-	ctx->agent.on_services_changed = on_services_changed;
+	if (service_registry_join(&ctx->registry, &ctx->agent, &ctx->loop,
+				  ctx->agent.container_netns) == 0)
+		ctx->agent.on_services_changed = on_services_changed;
 }
 
 /* The parent: take the fds, start the agent, let the child go, serve. */

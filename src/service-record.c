@@ -281,6 +281,24 @@ size_t service_record_collect(const struct service_map *m, uint64_t netns,
 	return left_out;
 }
 
+/*
+ * A parent's entry of host listener @cookie replaces the registry's copy:
+ * an `nsbypass oci` agent hears of its daemon's containers from both, in
+ * either order, and only the parent's is trusted by the loopback
+ * exception.  A registry file claiming the cookie first (any container of
+ * the user can write one, for any namespace) must not keep it out.
+ */
+static void drop_registry_copy(struct service_map *m, uint64_t cookie)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->entries[i].listener.cookie != cookie)
+			continue;
+		if (m->entries[i].origin == SERVICE_REGISTRY)
+			service_map_remove(m, cookie);
+		return;
+	}
+}
+
 /* Drop @netns's entries of @origin from @m. */
 static size_t drop_origin(struct service_map *m, uint64_t netns, uint8_t origin)
 {
@@ -320,9 +338,12 @@ int service_record_apply(struct service_map *m, const struct service_record *r,
 
 		e.netns = r->netns;
 		e.origin = origin;
+		if (origin == SERVICE_PARENT)
+			drop_registry_copy(m, e.listener.cookie);
 		a = service_map_add(m, &e);
 		/* -EEXIST: one of ours (a pod-mate's record carries every
-		 * agent's of the namespace) or another origin's copy. */
+		 * agent's of the namespace) or another origin's copy (the
+		 * parent's, when the registry's record comes second). */
 		if (a == -ENOSPC)
 			ret = a;
 	}

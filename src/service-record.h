@@ -90,7 +90,10 @@ size_t service_record_collect(const struct service_map *m, uint64_t netns,
  * @m:		the map
  * @r:		the record
  * @origin:	where it came from (enum service_origin, not SERVICE_OWN):
- *		its entries get this origin
+ *		its entries get this origin; a SERVICE_PARENT entry
+ *		replaces a SERVICE_REGISTRY one of the same listener cookie
+ *		(the parent is trusted), any other one already there is
+ *		kept
  * @own_netns:	the agent's own namespace: its addresses and c2c flag are
  *		the agent's own (not replaced), and entries the agent made
  *		itself are kept as they are

@@ -301,6 +301,15 @@ static void scan_one(struct service_registry *g, const char *name)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	r = named ? load_file(g, name, netns, &st) : -EINVAL;
+	if (r < 0 && named && netns == g->own_netns) {
+		/* Our own namespace: forged under nsbypass run, a pod-mate's
+		 * or a `podman exec`'s agent under nsbypass oci (whose
+		 * records come from the parent): refused, said quietly. */
+		log_debug("service registry: %s ignored: of our own "
+			  "namespace",
+			  name);
+		return;
+	}
 	if (r < 0) {
 		/* Once per inode: f keeps it, refused. */
 		log_warn("service registry: %s ignored: %s", name,
@@ -607,4 +616,31 @@ void service_registry_agent_hooks(struct agent *a,
 	h->apply = agent_apply;
 	h->withdraw = agent_withdraw;
 	h->opaque = a;
+}
+
+int service_registry_join(struct service_registry *g, struct agent *a,
+			  uv_loop_t *loop, uint64_t own_netns)
+{
+	const char *dir = service_registry_runtime_dir();
+	struct service_registry_hooks hooks;
+	int fd, r;
+
+	if (!dir) {
+		log_debug("XDG_RUNTIME_DIR unset: no service registry, other "
+			  "containers of the user do not reach this one's "
+			  "services, nor it theirs");
+		return -ENOENT;
+	}
+	fd = service_registry_open_dir(dir);
+	if (fd < 0)
+		return log_warn_errno(fd,
+				      "no service registry in "
+				      "%s/nsbypass/services (ours, mode 0700 "
+				      "wanted)",
+				      dir);
+	service_registry_agent_hooks(a, &hooks);
+	r = service_registry_open(g, loop, fd, own_netns, &hooks);
+	if (r < 0)
+		return log_warn_errno(r, "no service registry");
+	return 0;
 }

@@ -208,4 +208,23 @@ void service_registry_close(struct service_registry *g);
 void service_registry_agent_hooks(struct agent *a,
 				  struct service_registry_hooks *h);
 
+/**
+ * service_registry_join() - agent @a joins the user's registry: the
+ * directory under service_registry_runtime_dir(), opened and watched on
+ * @loop, with service_registry_agent_hooks()
+ * @g:		the registry (service_registry_init() done)
+ * @a:		the agent, started; its on_services_changed is the caller's
+ *		to set, calling service_registry_changed()
+ * @loop:	its loop
+ * @own_netns:	its container's namespace
+ *
+ * Said at debug level without XDG_RUNTIME_DIR, with a warning when the
+ * directory is refused or cannot be watched: the agent goes on without
+ * other containers' services (c2c through the registry is off for it).
+ *
+ * Return: 0, or -errno (-ENOENT: no XDG_RUNTIME_DIR)
+ */
+int service_registry_join(struct service_registry *g, struct agent *a,
+			  uv_loop_t *loop, uint64_t own_netns);
+
 #endif /* NB_SERVICE_REGISTRY_H */

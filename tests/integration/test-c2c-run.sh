@@ -19,6 +19,11 @@
 #   not served and returns within its bound (it goes as without the map).
 #   Every run's fallback has fd00::100: v6 c2c needs another address, as
 #   the README says, hence fd41::100.
+#   `nsbypass oci` agents join the registry too (under `nsbypass daemon`
+#   each container has an `nsbypass oci` of its own): container O of one
+#   `nsbypass oci` (oci-sim) reaches A at 10.41.0.100 and S, a server
+#   container of another `nsbypass oci` (10.62.0.1 on its lo), at
+#   10.62.0.1, served by O's agent from A's and S's registry files.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -28,7 +33,11 @@ require_cmd curl ip mkfifo
 _nb_tmp
 # What the map does not serve (--no-c2c, A gone) stays on this machine.
 nb_unroutable 10.41.0.0/24 10.42.0.0/24 10.43.0.0/24 10.44.0.0/24 \
-	10.45.0.0/24 10.46.0.0/24 fd41::/64 fd43::/64
+	10.45.0.0/24 10.46.0.0/24 fd41::/64 fd43::/64 10.61.0.0/24 \
+	10.62.0.0/24
+OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+nb_stage_vars OCI_SIM
 SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
 CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
 D=$NB_TMP/c2c
@@ -39,6 +48,7 @@ chmod 0700 "$D/xdg"
 REG=$D/xdg/nsbypass/services
 HPA=$(free_port) CPA=$(free_port) HPC=$(free_port) CPC=$(free_port)
 HPD=$(free_port) CPD=$(free_port)
+HPS=$(free_port) CPS=$(free_port)
 
 # nb_run ARGS...: nsbypass run as the test user with the test's registry.
 nb_run() {
@@ -58,9 +68,16 @@ wait_for() {
 	done
 }
 
-# reg_file REGEX: the registry file whose text matches REGEX (empty: none)
+# reg_file REGEX: the registry file whose text matches REGEX (empty:
+# none); regular files only (the hostile FIFO below would block grep)
 reg_file() {
-	grep -lx -- "$1" "$REG"/[0-9a-f]* 2>/dev/null | head -n 1 || true
+	local f
+	for f in "$REG"/[0-9a-f]*; do
+		if [ -f "$f" ] && [ ! -L "$f" ] && grep -qx -- "$1" "$f"; then
+			echo "$f"
+			return
+		fi
+	done
 }
 
 # served LOG: the agent's "served" counter in its last line
@@ -166,6 +183,68 @@ for l in b2 b3; do
 	[ "$(served "$NB_TMP/$l.log")" = 0 ] &&
 		nb_pass "$l: nothing served by the map" ||
 		nb_error "$l: served: '$(served "$NB_TMP/$l.log")', want 0"
+done
+
+# Two `nsbypass oci` daemons, as `nsbypass daemon` starts one per
+# container; their agents share the registry with the runs.
+# oci_start N: daemon N on $D/ociN.sock, log $D/ociN.log
+oci_start() {
+	start_bg "oci$1" as_user env XDG_RUNTIME_DIR="$D/xdg" "$NSBYPASS" oci \
+		--listen "$D/oci$1.sock" --log-level debug \
+		--log-file "$D/oci$1.log" --pid-file "$D/oci$1.pid"
+	wait_for "$D/oci$1.pid" "$NB_LAST_PID"
+	wait_for "$D/oci$1.sock" "$NB_LAST_PID"
+}
+# sim N ARGS...: a container of daemon N (oci-sim in `unshare -r -n`)
+sim() {
+	local n=$1
+	shift
+	as_user env XDG_RUNTIME_DIR="$D/xdg" timeout -k 5 60 unshare -r -n \
+		"$OCI_SIM" --listener "$D/oci$n.sock" "$@"
+}
+oci_start 1
+oci_start 2
+start_bg s sim 2 --id s --annotation "nsbypass.publish=$HPS:$CPS" -- \
+	sh -c 'ip link set lo up && ip addr add 10.62.0.1/32 dev lo &&
+		exec sh "$0" "$1" s "$2"' "$SERVER" "$D" "$CPS"
+PIDS=$NB_LAST_PID
+wait_for "$D/up-s" "$PIDS"
+for _i in $(seq 100); do
+	FS=$(reg_file "addr 10.62.0.1")
+	[ -n "$FS" ] && grep -q "^entry :: $CPS .* $HPS " "$FS" && break
+	sleep 0.1
+done
+[ -n "$FS" ] && grep -q "^entry :: $CPS .* $HPS " "$FS" &&
+	nb_pass "S (nsbypass oci) wrote its registry file: $(tr '\n' ';' <"$FS")" ||
+	nb_fail "no registry file of S with 10.62.0.1 and port $CPS: $(cat "$REG"/* 2>&1)"
+sim 1 --id o -- sh "$CLIENT" "$D" o 3 "http://10.41.0.100:$CPA/" \
+	"http://10.62.0.1:$CPS/" >"$NB_TMP/o.log" 2>&1 ||
+	nb_error "O exited with status $?"
+for u in "http://10.41.0.100:$CPA/" "http://10.62.0.1:$CPS/"; do
+	grep -qxF "GET $u: c2c-page" "$NB_TMP/o.log" &&
+		nb_pass "O (nsbypass oci) reached $u" ||
+		nb_error "O at $u: $(grep -F "GET $u" "$NB_TMP/o.log")"
+done
+for _i in $(seq 100); do
+	grep -q "agent o: info: agent: " "$D/oci1.log" && break
+	sleep 0.1
+done
+st=$(grep -m1 "agent o: info: agent: " "$D/oci1.log" || true)
+grep -q " 2 served" <<<"$st" && nb_pass "O's agent: $st" ||
+	nb_error "O's agent stats: '$st', want 2 served"
+touch "$D/stop-s"
+wait "$PIDS" || nb_error "S exited with status $?"
+for _i in $(seq 50); do [ -e "$FS" ] || break; sleep 0.1; done
+[ ! -e "$FS" ] && nb_pass "S's registry file is gone with S" ||
+	nb_error "S's registry file $FS outlived S"
+for n in 1 2; do
+	kill "$(cat "$D/oci$n.pid")"
+	wait "$(eval echo "\$NB_PID_oci$n")" || nb_error "oci$n exited with status $?"
+	# (the hostile files above are logged by every reader: expected)
+	if grep -E "agent .*: (warn|error):" "$D/oci$n.log" |
+		grep -v "service registry: .* ignored: "; then
+		nb_error "warnings or errors from agents of daemon $n"
+	fi
 done
 
 # A ends: its file goes; B's next connects are not served, and return.

@@ -24,6 +24,7 @@
 
 #define NS_A 0xa1
 #define NS_B 0xb2
+#define NS_C 0xc3
 
 static struct service_record *sample(void)
 {
@@ -255,6 +256,84 @@ NBTEST(apply_keeps_own_entries)
 	service_map_free(m);
 }
 
+/* The origin of the entry of host listener @cookie in @m; -1: none. */
+static int origin_of(const struct service_map *m, uint64_t cookie)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->entries[i].listener.cookie == cookie)
+			return m->entries[i].origin;
+	return -1;
+}
+
+/*
+ * An `nsbypass oci` agent hears of its daemon's other containers twice:
+ * from its parent and from the per-user registry.  Whichever comes
+ * first, the parent's copy wins: the loopback exception trusts it, and a
+ * registry file (any container of the user can write one) that claims a
+ * listener's cookie first must not keep the parent's entry out.
+ */
+NBTEST(parent_upgrades_registry_copy)
+{
+	_cleanup_free_ struct service_record *r = sample(), *forged = NULL;
+	struct service_map *m = service_map_new();
+	const struct service_entry *e;
+
+	forged = calloc(1, sizeof(*forged));
+	ASSERT_TRUE(m && forged);
+	/* The registry first: A's record, and a forged one of C that
+	 * claims A's listener 7 for a port of its own. */
+	ASSERT_OK(service_record_apply(m, r, SERVICE_REGISTRY, NS_B));
+	forged->netns = NS_C;
+	forged->c2c = true;
+	forged->addrs[forged->n_addrs++] = svctest_addr("10.43.0.100");
+	forged->entries[forged->n_entries++] = svctest_entry(NS_C, "::", 2222,
+							     false, "::", 19090,
+							     7);
+	ASSERT_OK(service_record_apply(m, forged, SERVICE_REGISTRY, NS_B));
+	ASSERT_EQ(m->n, 4);
+	ASSERT_EQ(origin_of(m, 0x1234), SERVICE_REGISTRY);
+
+	/* The parent's record of A: every entry becomes the parent's, with
+	 * the parent's content. */
+	ASSERT_OK(service_record_apply(m, r, SERVICE_PARENT, NS_B));
+	ASSERT_EQ(m->n, 4);
+	for (size_t i = 0; i < r->n_entries; i++)
+		ASSERT_EQ(origin_of(m, r->entries[i].listener.cookie),
+			  SERVICE_PARENT);
+
+	/* The registry again, then C's forged claim: the parent's stay. */
+	ASSERT_OK(service_record_apply(m, r, SERVICE_REGISTRY, NS_B));
+	ASSERT_OK(service_record_apply(m, forged, SERVICE_REGISTRY, NS_B));
+	ASSERT_EQ(m->n, 4);
+	ASSERT_EQ(origin_of(m, 7), SERVICE_PARENT);
+	for (size_t i = 0; i < m->n; i++) {
+		e = &m->entries[i];
+		ASSERT_EQ(e->netns, NS_A);
+		ASSERT_EQ(e->origin, SERVICE_PARENT);
+	}
+
+	/* The registry's file of A goes: nothing of the parent's does. */
+	ASSERT_EQ(service_record_withdraw(m, NS_A, SERVICE_REGISTRY, NS_B), 0);
+	ASSERT_EQ(m->n, 4);
+	ASSERT_EQ(service_record_withdraw(m, NS_A, SERVICE_PARENT, NS_B), 4);
+	ASSERT_EQ(m->n, 0);
+
+	/* The forged claim first, then the parent's record: the parent's
+	 * entry replaces it, in A's namespace. */
+	ASSERT_OK(service_record_apply(m, forged, SERVICE_REGISTRY, NS_B));
+	ASSERT_EQ(origin_of(m, 7), SERVICE_REGISTRY);
+	ASSERT_OK(service_record_apply(m, r, SERVICE_PARENT, NS_B));
+	ASSERT_EQ(m->n, 4);
+	for (size_t i = 0; i < m->n; i++) {
+		e = &m->entries[i];
+		ASSERT_EQ(e->netns, NS_A);
+		ASSERT_EQ(e->origin, SERVICE_PARENT);
+		if (e->listener.cookie == 7)
+			ASSERT_EQ(e->server.port, 9090);
+	}
+	service_map_free(m);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -263,6 +342,7 @@ int main(void)
 		NBTEST_ENTRY(hostile_lines_are_refused),
 		NBTEST_ENTRY(hostile_framing_is_refused),
 		NBTEST_ENTRY(apply_keeps_own_entries),
+		NBTEST_ENTRY(parent_upgrades_registry_copy),
 	};
 
 	return nbtest_run(tests, ARRAY_SIZE(tests));
