@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,16 +26,23 @@ static size_t listen_inodes(const char *path, int port, unsigned long *ino,
 	if (!f)
 		return n;
 	while (n < MAX_INODES && fgets(line, sizeof(line), f)) {
-		unsigned int lport, st;
-		unsigned long inode;
-		char local[64];
-
 		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-		if (sscanf(line,
-			   " %*s %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu",
-			   local, &lport, &st, &inode) != 4)
+		char *field[10], *save = NULL, *colon;
+		unsigned long inode;
+		size_t k = 0;
+
+		for (char *t = strtok_r(line, " \t\n", &save); t && k < 10;
+		     t = strtok_r(NULL, " \t\n", &save))
+			field[k++] = t;
+		if (k < 10)
+			continue; /* the header, or a short line */
+		colon = strchr(field[1], ':');
+		if (!colon ||
+		    strtoul(colon + 1, NULL, 16) != (unsigned long)port ||
+		    strtoul(field[3], NULL, 16) != TCP_LISTEN)
 			continue;
-		if ((int)lport == port && st == TCP_LISTEN && inode)
+		inode = strtoul(field[9], NULL, 10);
+		if (inode)
 			ino[n++] = inode;
 	}
 	fclose(f);
@@ -62,8 +70,9 @@ static bool holds(const char *pid, const unsigned long *ino, size_t n)
 		if (l <= 0)
 			continue;
 		link[l] = '\0';
-		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+		if (strncmp(link, "socket:[", 8) != 0)
 			continue;
+		inode = strtoul(link + 8, NULL, 10);
 		for (size_t i = 0; i < n; i++)
 			found = found || inode == ino[i];
 	}
