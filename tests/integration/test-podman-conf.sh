@@ -20,7 +20,8 @@
 # for --network none, slirp4netns, the default network, pasta (podman 5
 # and later; podman 4.3 says "network not found": printed as a note) and a
 # bridge network made with `podman network create` (a SKIP note with
-# podman's error when rootless bridge networks do not work here).
+# podman's error when rootless bridge networks do not work here; podman
+# 4.3 uses CNI, podman 5's netavark needs nft).
 # A published port: -p alone (the engine's forwarder) and the annotation
 # nsbypass.publish alone both answer on the test host; both naming the
 # same host port fail with one clear error line in the agent's log (the
@@ -142,7 +143,8 @@ else
 		BRIDGE=nbconf
 	else
 		echo "SKIP: bridge network part: a rootless container on a bridge" \
-			"network does not start here: $(tail -n 2 <<<"$NB_ERR")"
+			"network does not start here:" \
+			"$(grep -m1 '^Error' <<<"$NB_ERR" || tail -n 1 <<<"$NB_ERR")"
 	fi
 fi
 
