@@ -20,7 +20,8 @@
  *
  * What the container sees: getsockname() names the host address and port,
  * as with bypass4netns.  A host port that is taken fails bind() with the
- * host's errno (EADDRINUSE; EACCES for a privileged port) and a log line.
+ * host's errno (EADDRINUSE; EACCES for a privileged port) and one error
+ * line that says what holds the port and what to write instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +32,37 @@
 #include "agent.h"
 #include "handlers.h"
 #include "log.h"
+#include "port-holder.h"
 #include "sockinfo.h"
 #include "target.h"
 #include "util.h"
+
+/*
+ * The one error line for a host port we could not take (-@r): the
+ * container's bind() fails with the same errno.  A port in use is most
+ * often the engine's own forwarder (podman -p through rootlessport or
+ * pasta -t, which bind before the container runs) publishing the same
+ * port: name the holder when /proc tells it, and the fix.
+ */
+static void host_port_error(const struct publish *p, int r)
+{
+	char spec[PUBLISH_SPEC_MAX], who[96] = "";
+
+	if (r != -EADDRINUSE) {
+		log_error("published port %s: cannot take the host port: %s; "
+			  "the container's bind() fails with it",
+			  publish_to_string(p, spec), strerror(-r));
+		return;
+	}
+	if (port_holder(p->host_port, who + 4, sizeof(who) - 4) == 0)
+		memcpy(who, " by ", 4);
+	log_error("published port %s: the host port is in use%s; the "
+		  "container's bind() fails with EADDRINUSE. If the engine "
+		  "publishes that port too (podman -p, pasta -t), publish it "
+		  "one way only: drop the -p, or drop the port from "
+		  "nsbypass.publish / --publish",
+		  publish_to_string(p, spec), who);
+}
 
 /* Make, bind and listen the host socket for @p, bound to @host (@host_len
  * long); -errno on failure. */
@@ -41,7 +70,6 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 			 int domain, uint64_t cookie,
 			 struct sockaddr_storage *host, socklen_t *host_len)
 {
-	char spec[PUBLISH_SPEC_MAX];
 	_cleanup_close_ int hs = -1;
 	struct sockstate *s;
 	int len;
@@ -63,8 +91,7 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 	    listen(hs, SOMAXCONN) < 0) {
 		int r = -errno;
 
-		log_warn("published port %s: the host port: %s",
-			 publish_to_string(p, spec), strerror(-r));
+		host_port_error(p, r);
 		return r;
 	}
 	return take_fd(&hs);

@@ -17,6 +17,9 @@
 #   oci_test_servers            echo servers (port EP) and an HTTP server
 #                               (port HTP) serving token.txt = "token-EP"
 #                               on the test host
+#   oci_wait_page HOST PORT WANT
+#                               bounded wait (10 s) until
+#                               http://HOST:PORT/token.txt is WANT
 #   oci_daemon_cleanup          for EXIT traps: stop the daemon of PIDF,
 #                               print LOG
 
@@ -73,6 +76,16 @@ oci_test_servers() {
 	echo "token-$EP" >"$NB_TMP/www/token.txt"
 	HTP=$(free_port)
 	start_http http4 "$NB_HOST4" "$HTP" "$NB_TMP/www"
+}
+
+oci_wait_page() {
+	local got= _i
+	for _i in $(seq 1 50); do
+		got=$(curl -s --max-time 2 "http://$1:$2/token.txt" || true)
+		[ "$got" = "$3" ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 oci_daemon_cleanup() {

@@ -116,13 +116,7 @@ c2c_exec() {
 
 # wait_host_page PORT: the published server answers on the host.
 wait_host_page() {
-	local got= _i
-	for _i in $(seq 1 50); do
-		got=$(curl -s --max-time 2 "http://$H4:$1/token.txt" || true)
-		[ "$got" = "$PAGE" ] && return 0
-		sleep 0.2
-	done
-	return 1
+	oci_wait_page "$H4" "$1" "$PAGE"
 }
 
 # c2c_checks RUNTIME

@@ -6,7 +6,9 @@
 # with runc, run by the unprivileged user, "--network slirp4netns[:OPTS]"
 # and containers.conf "[engine] network_cmd_path" naming the binary.
 # Podman starts it from inside its rootless user namespace with -c (the
-# binary configures tap0 itself), -e/-r fds and --netns-type=path.
+# binary configures tap0 itself), -e/-r fds and --netns-type=path.  Every
+# check runs with runc, then with crun (a SKIP note with the reason when
+# crun cannot run here).
 #
 # Everything podman keeps lives in this test's temp dir (HOME,
 # XDG_RUNTIME_DIR, CONTAINERS_CONF, --root, --runroot, vfs storage); the
@@ -37,6 +39,8 @@ set -xeuo pipefail
 
 s4nn_setup
 require_cmd podman runc busybox
+# pm_crun_usable; the pm defined below replaces podman-env.sh's.
+. "$NB_ITEST_DIR/podman-env.sh"
 H4=$NB_HOST4
 PD=$NB_TMP/podman
 # XDG_RUNTIME_DIR short: podman puts the API socket at
@@ -99,7 +103,8 @@ trap pm_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# pm_run DESC OPTS... -- CMD...: "podman run --rm OPTS --rootfs ROOTFS CMD"
+# pm_run DESC OPTS... -- CMD...: "podman --runtime RT run --rm OPTS
+# --rootfs ROOTFS CMD"
 # as a check, like nb_expect_ok; then the binary podman ran must exit.
 pm_run() {
 	local desc=$1 opts=() s4
@@ -109,8 +114,10 @@ pm_run() {
 		shift
 	done
 	shift
+	desc="$RT: $desc"
 	s4nn_mark "$desc"
-	nb_expect_ok "$desc" pm run --rm "${opts[@]}" --rootfs "$ROOTFS" "$@"
+	nb_expect_ok "$desc" pm --runtime "$RT" run --rm "${opts[@]}" \
+		--rootfs "$ROOTFS" "$@"
 	s4=$(s4nn_pid)
 	if [ -z "$s4" ]; then
 		nb_error "$desc: podman did not run the binary under test"
@@ -139,73 +146,24 @@ nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
 	"even without a network (exit $NB_RC): $NB_ERR"
 echo "TIME: podman set-up took $((SECONDS - t0)) s"
 
-t0=$SECONDS
-pm_run "default network: tap0 configured by -c" --network slirp4netns -- \
-	sh -c 'ip -o -4 addr show dev tap0; ip -o link show dev tap0; ip route
-		ip -o -4 addr show dev tap0 | grep -q " 10\.0\.2\.100/24 " &&
-		ip -o link show dev tap0 | grep -q " mtu 65520 " &&
-		ip route | grep -q "^default via 10\.0\.2\.2 dev tap0" &&
-		echo OK tap0 10.0.2.100/24 mtu 65520 via 10.0.2.2'
-s4nn_runs
-pm_run "container -> $H4 TCP" --network slirp4netns -- \
-	/sockprobe tcp-echo "$H4" "$EP"
-pm_run "container -> $H4 UDP" --network slirp4netns -- \
-	/sockprobe udp-echo "$H4" "$EP"
-pm_run "20 connections container -> $H4" --network slirp4netns -- \
-	/sockprobe many "$H4" "$EP2" 20
-pm_run "busybox wget from $H4" --network slirp4netns -- \
-	sh -c "wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$EP &&
-		echo OK wget token-$EP"
-if [ "$(grep -c '^tcp ' "$SLOG" || true)" -lt 20 ]; then
-	nb_error "the test host's server logged $(grep -c '^tcp ' "$SLOG" || true) TCP connections, want >= 20"
-fi
-
-s4nn_mark "loopback"
-nb_expect_fail "--disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "^FAIL connect: ENETUNREACH" \
-	pm run --rm --network slirp4netns --rootfs "$ROOTFS" \
-	/sockprobe tcp-echo 10.0.2.2 "$LP"
-s4nn_runs | grep -q -- "'--disable-host-loopback'" ||
-	nb_error "podman did not pass --disable-host-loopback"
-if [ -s "$LLOG" ]; then
-	nb_error "the host's loopback server was reached: $(cat "$LLOG")"
-fi
-pm_run "allow_host_loopback=true: 10.0.2.2 reaches host 127.0.0.1" \
-	--network slirp4netns:allow_host_loopback=true -- \
-	/sockprobe tcp-echo 10.0.2.2 "$LP"
-if s4nn_runs | grep -q -- "'--disable-host-loopback'"; then
-	nb_error "allow_host_loopback=true: podman still passed --disable-host-loopback"
-fi
-[ -s "$LLOG" ] || nb_error "allow_host_loopback=true: the loopback server logged nothing"
-
-pm_run "cidr=10.41.0.0/24,mtu=1500" \
-	--network slirp4netns:cidr=10.41.0.0/24,mtu=1500 -- \
-	sh -c 'ip -o -4 addr show dev tap0; ip -o link show dev tap0; ip route
-		ip -o -4 addr show dev tap0 | grep -q " 10\.41\.0\.100/24 " &&
-		ip -o link show dev tap0 | grep -q " mtu 1500 " &&
-		ip route | grep -q "^default via 10\.41\.0\.2 dev tap0" &&
-		/sockprobe tcp-echo "$0" "$1"' "$H4" "$EP"
-s4nn_runs | grep -q -- "'--cidr=10.41.0.0/24'" ||
-	nb_error "cidr=: podman did not pass --cidr=10.41.0.0/24"
-echo "TIME: outgoing checks took $((SECONDS - t0)) s"
-
 # pm_ports HANDLER NETWORK: a server in a container, published on
 # 127.0.0.1:HP1 and 10.99.0.1:HP2, queried from the host.
 pm_ports() {
-	local h=$1 net=$2 cp hp1 hp2 name=fwd-$1 s4 i r t0=$SECONDS
+	local h=$1 net=$2 cp hp1 hp2 name=fwd-$1-$RT s4 i r t0=$SECONDS
 	cp=$(free_port)
 	hp1=$(free_port)
 	hp2=$(free_port)
 	s4nn_mark "ports $h"
-	nb_exec pm run -d --name "$name" --network "$net" \
+	nb_exec pm --runtime "$RT" run -d --name "$name" --network "$net" \
 		-p "127.0.0.1:$hp1:$cp/tcp" -p "$H4:$hp2:$cp/tcp" \
 		--rootfs "$ROOTFS" nc -ll -p "$cp" -e /srv.sh
 	if [ "$NB_RC" -ne 0 ]; then
-		nb_error "$h: podman run -d -p ... failed (exit $NB_RC)"
+		nb_error "$RT: $h: podman run -d -p ... failed (exit $NB_RC)"
 		return 0
 	fi
 	s4=$(s4nn_pid)
 	s4nn_runs
-	[ -n "$s4" ] || nb_error "$h: podman did not run the binary under test"
+	[ -n "$s4" ] || nb_error "$RT: $h: podman did not run the binary under test"
 	# Until the server in the container listens, 10 s at most.
 	i=$((SECONDS + 10))
 	while :; do
@@ -216,52 +174,112 @@ pm_ports() {
 		sleep 0.2
 	done
 	if [ "$r" = "from-container: hello-$hp1" ]; then
-		nb_pass "$h: host -> 127.0.0.1:$hp1 -> container :$cp: '$r'"
+		nb_pass "$RT: $h: host -> 127.0.0.1:$hp1 -> container :$cp: '$r'"
 	else
-		nb_error "$h: host -> 127.0.0.1:$hp1 -> container :$cp: got '$r'"
+		nb_error "$RT: $h: host -> 127.0.0.1:$hp1 -> container :$cp: got '$r'"
 	fi
 	for i in 1 2 3; do
 		r=$(s4nn_ask "$H4" "$hp2" "hello-$hp2-$i" || true)
 		if [ "$r" = "from-container: hello-$hp2-$i" ]; then
-			nb_pass "$h: host -> $H4:$hp2 -> container :$cp: '$r'"
+			nb_pass "$RT: $h: host -> $H4:$hp2 -> container :$cp: '$r'"
 		else
-			nb_error "$h: host -> $H4:$hp2 -> container :$cp: got '$r'"
+			nb_error "$RT: $h: host -> $H4:$hp2 -> container :$cp: got '$r'"
 		fi
 	done
 	nb_exec pm port "$name"
 	if grep -qx "$cp/tcp -> 127.0.0.1:$hp1" <<<"$NB_OUT" &&
 	   grep -qx "$cp/tcp -> $H4:$hp2" <<<"$NB_OUT"; then
-		nb_pass "$h: podman port lists both"
+		nb_pass "$RT: $h: podman port lists both"
 	else
-		nb_error "$h: podman port: $NB_OUT"
+		nb_error "$RT: $h: podman port: $NB_OUT"
 	fi
 	if [ "$h" = slirp4netns ]; then
 		s4nn_runs | grep -q -- "'--api-socket'" ||
-			nb_error "$h: the binary got no --api-socket"
+			nb_error "$RT: $h: the binary got no --api-socket"
 		local o1 o2
 		o1=$(s4nn_listener_pid tcp 127.0.0.1 "$hp1")
 		o2=$(s4nn_listener_pid tcp "$H4" "$hp2")
 		if [ -n "$s4" ] && [ "$o1" = "$s4" ] && [ "$o2" = "$s4" ]; then
-			nb_pass "$h: the binary (pid $s4) holds the host sockets"
+			nb_pass "$RT: $h: the binary (pid $s4) holds the host sockets"
 		else
-			nb_error "$h: host sockets held by pids '$o1' '$o2', want the binary's ${s4:-?}"
+			nb_error "$RT: $h: host sockets held by pids '$o1' '$o2', want the binary's ${s4:-?}"
 		fi
 	fi
 	nb_exec pm rm -f -t 0 "$name"
-	[ "$NB_RC" -eq 0 ] || nb_error "$h: podman rm -f $name: exit $NB_RC"
+	[ "$NB_RC" -eq 0 ] || nb_error "$RT: $h: podman rm -f $name: exit $NB_RC"
 	if [ -n "$s4" ] && ! s4nn_wait_gone "$s4" 10; then
-		nb_error "$h: the binary (pid $s4) outlived the container"
+		nb_error "$RT: $h: the binary (pid $s4) outlived the container"
 	fi
 	if [ -n "$(s4nn_listener_pid tcp 127.0.0.1 "$hp1")$(s4nn_listener_pid tcp "$H4" "$hp2")" ]; then
-		nb_error "$h: the host ports are still bound after podman rm"
+		nb_error "$RT: $h: the host ports are still bound after podman rm"
 	fi
-	nb_expect_fail "$h: 127.0.0.1:$hp1 is closed after podman rm" "^FAIL connect: ECONNREFUSED" \
+	nb_expect_fail "$RT: $h: 127.0.0.1:$hp1 is closed after podman rm" "^FAIL connect: ECONNREFUSED" \
 		"$SOCKPROBE_STATIC" tcp-echo 127.0.0.1 "$hp1"
-	echo "TIME: port case $h took $((SECONDS - t0)) s"
+	echo "TIME: $RT: port case $h took $((SECONDS - t0)) s"
 }
 
-pm_ports rootlessport slirp4netns
-pm_ports slirp4netns slirp4netns:port_handler=slirp4netns
+# outgoing_checks: the container's own connections, with RT.
+outgoing_checks() {
+	t0=$SECONDS
+	pm_run "default network: tap0 configured by -c" --network slirp4netns -- \
+		sh -c 'ip -o -4 addr show dev tap0; ip -o link show dev tap0; ip route
+			ip -o -4 addr show dev tap0 | grep -q " 10\.0\.2\.100/24 " &&
+			ip -o link show dev tap0 | grep -q " mtu 65520 " &&
+			ip route | grep -q "^default via 10\.0\.2\.2 dev tap0" &&
+			echo OK tap0 10.0.2.100/24 mtu 65520 via 10.0.2.2'
+	s4nn_runs
+	pm_run "container -> $H4 TCP" --network slirp4netns -- \
+		/sockprobe tcp-echo "$H4" "$EP"
+	pm_run "container -> $H4 UDP" --network slirp4netns -- \
+		/sockprobe udp-echo "$H4" "$EP"
+	pm_run "20 connections container -> $H4" --network slirp4netns -- \
+		/sockprobe many "$H4" "$EP2" 20
+	pm_run "busybox wget from $H4" --network slirp4netns -- \
+		sh -c "wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$EP &&
+			echo OK wget token-$EP"
+	if [ "$(grep -c '^tcp ' "$SLOG" || true)" -lt 20 ]; then
+		nb_error "$RT: the test host's server logged $(grep -c '^tcp ' "$SLOG" || true) TCP connections, want >= 20"
+	fi
+
+	s4nn_mark "loopback"
+	: >"$LLOG" # the previous runtime's positive control wrote to it
+	nb_expect_fail "$RT: --disable-host-loopback: 10.0.2.2 does not reach host 127.0.0.1" "^FAIL connect: ENETUNREACH" \
+		pm --runtime "$RT" run --rm --network slirp4netns --rootfs "$ROOTFS" \
+		/sockprobe tcp-echo 10.0.2.2 "$LP"
+	s4nn_runs | grep -q -- "'--disable-host-loopback'" ||
+		nb_error "$RT: podman did not pass --disable-host-loopback"
+	if [ -s "$LLOG" ]; then
+		nb_error "$RT: the host's loopback server was reached: $(cat "$LLOG")"
+	fi
+	pm_run "allow_host_loopback=true: 10.0.2.2 reaches host 127.0.0.1" \
+		--network slirp4netns:allow_host_loopback=true -- \
+		/sockprobe tcp-echo 10.0.2.2 "$LP"
+	if s4nn_runs | grep -q -- "'--disable-host-loopback'"; then
+		nb_error "$RT: allow_host_loopback=true: podman still passed --disable-host-loopback"
+	fi
+	[ -s "$LLOG" ] || nb_error "$RT: allow_host_loopback=true: the loopback server logged nothing"
+
+	pm_run "cidr=10.41.0.0/24,mtu=1500" \
+		--network slirp4netns:cidr=10.41.0.0/24,mtu=1500 -- \
+		sh -c 'ip -o -4 addr show dev tap0; ip -o link show dev tap0; ip route
+			ip -o -4 addr show dev tap0 | grep -q " 10\.41\.0\.100/24 " &&
+			ip -o link show dev tap0 | grep -q " mtu 1500 " &&
+			ip route | grep -q "^default via 10\.41\.0\.2 dev tap0" &&
+			/sockprobe tcp-echo "$0" "$1"' "$H4" "$EP"
+	s4nn_runs | grep -q -- "'--cidr=10.41.0.0/24'" ||
+		nb_error "$RT: cidr=: podman did not pass --cidr=10.41.0.0/24"
+	echo "TIME: $RT: outgoing checks took $((SECONDS - t0)) s"
+}
+
+RTS=(runc)
+if pm_crun_usable; then
+	RTS+=(crun)
+fi
+for RT in "${RTS[@]}"; do
+	outgoing_checks
+	pm_ports rootlessport slirp4netns
+	pm_ports slirp4netns slirp4netns:port_handler=slirp4netns
+done
 
 nb_exec pm ps -a -q
 [ -z "$NB_OUT" ] || nb_error "containers left: $NB_OUT"

@@ -18,7 +18,8 @@
 #     its listenerPath (so it cannot go stale);
 #   - contrib/systemd's units pass systemd-analyze --user verify (units
 #     cannot run here: PID 1 is not systemd).
-# Under rootless podman 4.3 with runc, as NB_USER (--network none,
+# Under rootless podman 4.3 with runc, then crun (a SKIP note with the
+# reason when crun cannot run here), as NB_USER (--network none,
 # busybox-static rootfs, as in test-podman-slirp4netns.sh):
 #   - without a listener on listenerPath, the container does not start;
 #   - with profile-listener.py there (answers CONTINUE to everything),
@@ -273,14 +274,15 @@ as_user "$NSBYPASS" profile --listener "$LSOCK" --base "$CC_PROFILE" >"$PD/profi
 	nb_error "--base $CC_PROFILE as $NB_USER failed"
 chmod 644 "$PD"/profile*.json
 
-# prun DESC CMD...: podman run --rm with the options in SEC (network,
-# profile); stdout's last line must be "OK ...".  Marks the listener log
-# first.
+# prun DESC CMD...: podman run --rm with the runtime RT and the options
+# in SEC (network, profile); stdout's last line must be "OK ...".  Marks
+# the listener log first.
 prun() {
-	local desc=$1
+	local desc="$RT: $1"
 	shift
 	echo "MARK $desc" >>"$LLOG"
-	nb_expect_ok "$desc" pm run --rm "${SEC[@]}" --rootfs "$ROOTFS" "$@"
+	nb_expect_ok "$desc" pm --runtime "$RT" run --rm "${SEC[@]}" \
+		--rootfs "$ROOTFS" "$@"
 }
 
 # since_mark: the listener log since the last MARK.
@@ -303,9 +305,19 @@ nb_exec pm run --rm --network none --rootfs "$ROOTFS" /bin/busybox true
 	"even without the profile (exit $NB_RC): $NB_ERR"
 echo "TIME: podman set-up took $((SECONDS - t0)) s"
 
-nb_expect_fail "no listener on listenerPath: the container does not start" "seccomp agent" \
-	pm run --rm --network none --security-opt "seccomp=$PD/profile.json" \
-	--rootfs "$ROOTFS" sh -c 'echo OK started'
+RTS=(runc)
+if pm_crun_usable; then
+	RTS+=(crun)
+fi
+# runc: "failed to connect with seccomp agent"; crun: "open seccomp
+# receiver: connect socket to ...".
+for RT in "${RTS[@]}"; do
+	nb_expect_fail "$RT: no listener on listenerPath: the container does not start" \
+		"seccomp (agent|receiver)" \
+		pm --runtime "$RT" run --rm --network none \
+		--security-opt "seccomp=$PD/profile.json" \
+		--rootfs "$ROOTFS" sh -c 'echo OK started'
+done
 
 touch "$LLOG"
 chown "$NB_USER:" "$LLOG"
@@ -317,74 +329,83 @@ for _ in $(seq 100); do
 done
 grep -q '^LISTENING' "$LLOG" || nb_fail "profile-listener.py did not start"
 
-SEC=(--network none --security-opt "seccomp=$PD/profile.json")
-prun "normal things under the profile" \
-	sh -c 'ls /bin/busybox >/dev/null && date +%Y | grep -q "^2" &&
-		echo hello >/tmp/f && [ "$(cat /tmp/f)" = hello ] &&
-		ps >/dev/null && id -u | grep -qx 0 && echo OK normal'
-st=$(since_mark | grep -m 1 '^STATE' || true)
-if [ -z "$st" ]; then
-	nb_error "the listener got no state"
-else
-	echo "$st"
-	for want in 'nfds=1 fdtypes=seccomp ' '"fds":["seccompFd"]' \
-		    "\"metadata\":\"$META\"" '"status":"creating"' '"ociVersion":'; do
-		if grep -qF -- "$want" <<<"$st"; then
-			nb_pass "state: $want"
-		else
-			nb_error "state lacks $want"
-		fi
-	done
-	grep -Eq '"pid":[1-9][0-9]*' <<<"$st" || nb_error "state has no pid"
-fi
-
-prun "setsockopt SO_REUSEADDR (notified pair)" \
-	/profile-probe setsockopt tcp 1 2 1
-logged '^NOTIF nr=54 .* a1=1 a2=2 ' &&
-	nb_pass "SO_REUSEADDR was notified" ||
-	nb_error "SO_REUSEADDR was not notified: $(since_mark)"
-while read -r ty lv nm val desc; do
-	prun "setsockopt $desc (not recorded: allowed)" \
-		/profile-probe setsockopt "$ty" "$lv" "$nm" "$val"
-	if logged "^NOTIF nr=54 .* a1=$lv a2=$nm "; then
-		nb_error "$desc was notified"
+# profile_checks: the checks under the profiles with the runtime RT.
+profile_checks() {
+	SEC=(--network none --security-opt "seccomp=$PD/profile.json")
+	prun "normal things under the profile" \
+		sh -c 'ls /bin/busybox >/dev/null && date +%Y | grep -q "^2" &&
+			echo hello >/tmp/f && [ "$(cat /tmp/f)" = hello ] &&
+			ps >/dev/null && id -u | grep -qx 0 && echo OK normal'
+	st=$(since_mark | grep -m 1 '^STATE' || true)
+	if [ -z "$st" ]; then
+		nb_error "$RT: the listener got no state"
+	else
+		echo "$st"
+		for want in 'nfds=1 fdtypes=seccomp ' '"fds":["seccompFd"]' \
+			    "\"metadata\":\"$META\"" '"status":"creating"' '"ociVersion":'; do
+			if grep -qF -- "$want" <<<"$st"; then
+				nb_pass "$RT: state: $want"
+			else
+				nb_error "$RT: state lacks $want"
+			fi
+		done
+		grep -Eq '"pid":[1-9][0-9]*' <<<"$st" || nb_error "$RT: state has no pid"
 	fi
-done <<'EOF2'
+
+	prun "setsockopt SO_REUSEADDR (notified pair)" \
+		/profile-probe setsockopt tcp 1 2 1
+	logged '^NOTIF nr=54 .* a1=1 a2=2 ' &&
+		nb_pass "$RT: SO_REUSEADDR was notified" ||
+		nb_error "$RT: SO_REUSEADDR was not notified: $(since_mark)"
+	while read -r ty lv nm val desc; do
+		prun "setsockopt $desc (not recorded: allowed)" \
+			/profile-probe setsockopt "$ty" "$lv" "$nm" "$val"
+		if logged "^NOTIF nr=54 .* a1=$lv a2=$nm "; then
+			nb_error "$RT: $desc was notified"
+		fi
+	done <<'EOF2'
 tcp 1 12 3 SO_PRIORITY
 udp 0 33 5 IP_MULTICAST_TTL
 udp 17 1 1 UDP_CORK
 EOF2
-prun "io_uring_setup gets ENOSYS (nsbypass's rule, not the default EPERM)" /profile-probe io_uring
-nb_expect_last "io_uring_setup gets ENOSYS" "OK io_uring errno 38"
+	prun "io_uring_setup gets ENOSYS (nsbypass's rule, not the default EPERM)" /profile-probe io_uring
+	nb_expect_last "io_uring_setup gets ENOSYS" "OK io_uring errno 38"
 
-if as_user sh -c ': <>/dev/net/tun' 2>/dev/null; then
-	mkdir -p "$NB_TMP/www"
-	echo "token-$$" >"$NB_TMP/www/token.txt"
-	HTP=$(free_port)
-	start_http http4 "$H4" "$HTP" "$NB_TMP/www"
-	SEC=(--network slirp4netns --security-opt "seccomp=$PD/profile.json")
-	prun "slirp4netns: wget from $H4 (connect notified, continued)" \
-		sh -c "wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$$ && echo OK wget"
-	logged '^NOTIF nr=42 ' &&
-		nb_pass "wget's connect was notified" ||
-		nb_error "wget's connect was not notified"
-else
-	echo "note: /dev/net/tun not usable by $NB_USER: slirp4netns case not run"
-fi
+	if as_user sh -c ': <>/dev/net/tun' 2>/dev/null; then
+		SEC=(--network slirp4netns --security-opt "seccomp=$PD/profile.json")
+		prun "slirp4netns: wget from $H4 (connect notified, continued)" \
+			sh -c "wget -q -O - http://$H4:$HTP/token.txt | grep -qx token-$$ && echo OK wget"
+		logged '^NOTIF nr=42 ' &&
+			nb_pass "$RT: wget's connect was notified" ||
+			nb_error "$RT: wget's connect was not notified"
+	else
+		echo "note: $RT: /dev/net/tun not usable by $NB_USER: slirp4netns case not run"
+	fi
 
-SEC=(--network none --security-opt "seccomp=$PD/profile-cc.json")
-prun "--base $CC_PROFILE: normal things" \
-	sh -c 'ls / >/dev/null && date >/dev/null && echo OK base'
-logged '"fds":\["seccompFd"\]' ||
-	nb_error "--base profile: the listener got no state"
-prun "--base $CC_PROFILE: SO_REUSEADDR" \
-	/profile-probe setsockopt tcp 1 2 1
-logged '^NOTIF nr=54 .* a1=1 a2=2 ' ||
-	nb_error "--base profile: SO_REUSEADDR was not notified"
-prun "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
-	/profile-probe io_uring
-nb_expect_last "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
-	"OK io_uring errno 38"
+	SEC=(--network none --security-opt "seccomp=$PD/profile-cc.json")
+	prun "--base $CC_PROFILE: normal things" \
+		sh -c 'ls / >/dev/null && date >/dev/null && echo OK base'
+	logged '"fds":\["seccompFd"\]' ||
+		nb_error "$RT: --base profile: the listener got no state"
+	prun "--base $CC_PROFILE: SO_REUSEADDR" \
+		/profile-probe setsockopt tcp 1 2 1
+	logged '^NOTIF nr=54 .* a1=1 a2=2 ' ||
+		nb_error "$RT: --base profile: SO_REUSEADDR was not notified"
+	prun "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
+		/profile-probe io_uring
+	nb_expect_last "--base $CC_PROFILE: io_uring gets its ENOSYS default" \
+		"OK io_uring errno 38"
+}
+
+mkdir -p "$NB_TMP/www"
+echo "token-$$" >"$NB_TMP/www/token.txt"
+HTP=$(free_port)
+start_http http4 "$H4" "$HTP" "$NB_TMP/www"
+for RT in "${RTS[@]}"; do
+	t0=$SECONDS
+	profile_checks
+	echo "TIME: $RT checks took $((SECONDS - t0)) s"
+done
 
 grep -q '^SEND-ERROR' "$LLOG" && echo "note: listener send errors (a target gone)"
 echo "TIME: test-profile.sh took $SECONDS s"

@@ -143,7 +143,7 @@ start_container pub3 -p "$HP5:$CP5" -- "tcp:0.0.0.0:$CP5"
 grep -q "^bindfail tcp:0.0.0.0:$CP5 EADDRINUSE\$" "$NB_TMP/pub3.log" &&
 	nb_pass "a taken host port: EADDRINUSE in the container" ||
 	nb_error "a taken host port: want EADDRINUSE, got: $(cat "$NB_TMP/pub3.log")"
-grep -q "published port $HP5:$CP5/tcp: the host port: Address already in use" \
+grep -q "error: published port $HP5:$CP5/tcp: the host port is in use; the container.s bind() fails with EADDRINUSE" \
 	"$NB_TMP/pub3.log" && nb_pass "... and a log line" ||
 	nb_error "no log line for the taken port"
 

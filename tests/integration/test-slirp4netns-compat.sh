@@ -36,8 +36,9 @@
 #    --disable-dns: 10.0.2.3 answers no DNS; --macaddress on the tap;
 #    slirp4netns's words for a bad --cidr, --macaddress or
 #    --outbound-addr; an extra argument is warned about, not refused;
-#  - rootless podman itself (network_cmd_path, a published port through
-#    the API socket) and rootlesskit itself (--slirp4netns-binary).
+#  - rootless podman itself, with runc then crun (network_cmd_path, a
+#    published port through the API socket) and rootlesskit itself
+#    (--slirp4netns-binary).
 #
 # It runs in a private mount namespace of its own where one can be made,
 # with a test resolv.conf naming a DNS responder on the test host (the
@@ -752,21 +753,36 @@ runtime = "runc"
 EOF
 	chown -R "$NB_USER" "$D"
 	chmod 700 "$D/xdg"
-	PP=$(free_port)
-	start_bg podman as_user env XDG_RUNTIME_DIR="$D/xdg" HOME="$D/xdg" \
-		CONTAINERS_CONF="$D/containers.conf" timeout -k 5 90 podman \
+	# runc, then crun (a SKIP note with the reason if crun cannot run).
+	rts=(runc)
+	if ! command -v crun >/dev/null; then
+		echo "SKIP: crun part: crun is not installed"
+	elif ! as_user env XDG_RUNTIME_DIR="$D/xdg" HOME="$D/xdg" \
+		CONTAINERS_CONF="$D/containers.conf" timeout -k 5 60 podman \
 		--root "$D/root" --runroot "$D/runroot" --storage-driver vfs \
-		run --rm --network slirp4netns:port_handler=slirp4netns \
-		-p "127.0.0.1:$PP:80" --rootfs "$D/rootfs" /bin/sh -c \
-		"echo hi-from-podman | nc -w 3 $H4 $EP && echo served | nc -l -p 80 -w 20"
-	PODMAN_BG=$NB_LAST_PID
-	wait_for_port 127.0.0.1 "$PP" tcp
-	# The forward listens on the host as soon as podman adds it, before
-	# the container's "nc -l" runs (it first talks to the test host):
-	# until then slirp's connection to the container is refused and the
-	# client reads EOF at once.  Retry an empty answer for up to 10 s.
-	nb_expect_ok "podman: a published port through our API socket" \
-		as_user "$NB_PYTHON" -c 'import socket, sys, time
+		--runtime crun run --rm --network none --rootfs "$D/rootfs" \
+		/bin/sh -c true >"$NB_TMP/crun.out" 2>&1; then
+		echo "SKIP: crun part: crun cannot run a container here:" \
+			"$(tail -n 2 "$NB_TMP/crun.out")"
+	else
+		rts+=(crun)
+	fi
+	for rt in "${rts[@]}"; do
+		PP=$(free_port)
+		start_bg "podman-$rt" as_user env XDG_RUNTIME_DIR="$D/xdg" HOME="$D/xdg" \
+			CONTAINERS_CONF="$D/containers.conf" timeout -k 5 90 podman \
+			--root "$D/root" --runroot "$D/runroot" --storage-driver vfs \
+			--runtime "$rt" run --rm --network slirp4netns:port_handler=slirp4netns \
+			-p "127.0.0.1:$PP:80" --rootfs "$D/rootfs" /bin/sh -c \
+			"echo hi-from-podman | nc -w 3 $H4 $EP && echo served | nc -l -p 80 -w 20"
+		PODMAN_BG=$NB_LAST_PID
+		wait_for_port 127.0.0.1 "$PP" tcp
+		# The forward listens on the host as soon as podman adds it, before
+		# the container's "nc -l" runs (it first talks to the test host):
+		# until then slirp's connection to the container is refused and the
+		# client reads EOF at once.  Retry an empty answer for up to 10 s.
+		nb_expect_ok "$rt: podman: a published port through our API socket" \
+			as_user "$NB_PYTHON" -c 'import socket, sys, time
 end = time.time() + 10
 while True:
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
@@ -781,13 +797,14 @@ while True:
         break
     time.sleep(0.2)
 print("OK got %r" % data.strip().decode() if data.strip() == b"served" else "FAIL got %r" % data)' "$PP"
-	rc=0
-	wait "$PODMAN_BG" || rc=$?
-	if [ "$rc" -eq 0 ] && grep -q '^hi-from-podman$' "$NB_TMP/podman.log"; then
-		nb_pass "podman: the container reached the test host and exited 0"
-	else
-		nb_error "podman: exit status $rc, log: $(tail -n 5 "$NB_TMP/podman.log")"
-	fi
+		rc=0
+		wait "$PODMAN_BG" || rc=$?
+		if [ "$rc" -eq 0 ] && grep -q '^hi-from-podman$' "$NB_TMP/podman-$rt.log"; then
+			nb_pass "$rt: podman: the container reached the test host and exited 0"
+		else
+			nb_error "$rt: podman: exit status $rc, log: $(tail -n 5 "$NB_TMP/podman-$rt.log")"
+		fi
+	done
 	sleep 0.5
 	if grep -lsa -- "$D/xdg/netns" /proc/[0-9]*/cmdline; then
 		nb_error "podman: a slirp4netns of that container still runs"
