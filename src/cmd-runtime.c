@@ -90,7 +90,7 @@ static int wrapper_opt(int argc, char **argv, int *i, const char *name,
 }
 
 struct wrapper {
-	const char *opt[3]; /* --runtime, --listener, --metadata */
+	const char *opt[3];	  /* --runtime, --listener, --metadata */
 	struct runtime_conf conf; /* the configuration file */
 	const char *runtime, *listener, *metadata;
 	char *listener_buf;
@@ -121,8 +121,7 @@ static int load_conf(struct wrapper *w)
 	return r;
 }
 
-static const char *pick(const char *opt, const char *env_name,
-			const char *conf)
+static const char *pick(const char *opt, const char *env_name, const char *conf)
 {
 	const char *env = getenv(env_name);
 
@@ -146,7 +145,8 @@ static int settle(struct wrapper *w)
 		w->listener = w->listener_buf;
 	}
 	if (w->listener && w->listener[0] != '/') {
-		fprintf(stderr, PFX "the listener must be an absolute path, not '%s'\n",
+		fprintf(stderr,
+			PFX "the listener must be an absolute path, not '%s'\n",
 			w->listener);
 		return -1;
 	}
@@ -165,13 +165,14 @@ static int prepare(const struct wrapper *w, int argc, char **argv)
 	if (runtime_args_parse(argc, argv, &a) < 0 || !a.creates)
 		return 0;
 	if (!w->listener) {
-		fprintf(stderr,
-			PFX "warning: no listener (XDG_RUNTIME_DIR is not set): not accelerated\n");
+		fprintf(stderr, PFX
+			"warning: no listener (XDG_RUNTIME_DIR is not set): not accelerated\n");
 		return 0;
 	}
 	if (stat(w->listener, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		fprintf(stderr,
-			PFX "warning: no socket %s (is `nsbypass oci` running?): not accelerated\n",
+			PFX
+			"warning: no socket %s (is `nsbypass oci` running?): not accelerated\n",
 			w->listener);
 		return 0;
 	}
@@ -191,7 +192,8 @@ static int prepare(const struct wrapper *w, int argc, char **argv)
 	}
 	if (r == RUNTIME_SPEC_NO_SECCOMP)
 		fprintf(stderr,
-			PFX "warning: %s has no seccomp filter (unconfined or privileged): not accelerated\n",
+			PFX
+			"warning: %s has no seccomp filter (unconfined or privileged): not accelerated\n",
 			path);
 	return 0;
 }
@@ -221,7 +223,8 @@ int nb_cmd_runtime(int argc, char **argv)
 			i++;
 			break;
 		}
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		}

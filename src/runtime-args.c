@@ -12,8 +12,8 @@
 
 /* runc's and crun's global options that take a value. */
 static const char *const global_valued[] = {
-	"root", "log", "log-format", "log-level", "criu", "rootless",
-	"cgroup-manager",
+	"root", "log",	    "log-format",     "log-level",
+	"criu", "rootless", "cgroup-manager",
 };
 
 /* create's and run's options that take a value, other than the two we

@@ -54,8 +54,8 @@ int runtime_spec_merge(json_object *spec, const char *listener,
 	r = member(spec, "linux", json_type_object, "\"linux\"", &linux_, err,
 		   errlen);
 	if (r == 0 && linux_)
-		r = member(linux_, "seccomp", json_type_object,
-			   "linux.seccomp", &sec, err, errlen);
+		r = member(linux_, "seccomp", json_type_object, "linux.seccomp",
+			   &sec, err, errlen);
 	if (r < 0)
 		return r;
 	if (!linux_ || !sec)
@@ -76,8 +76,9 @@ int runtime_spec_merge(json_object *spec, const char *listener,
 		return r;
 	if (json_object_object_get_ex(sec, "syscalls", &rules))
 		for (size_t i = 0; i < json_object_array_length(rules); i++)
-			json_object_object_del(
-				json_object_array_get_idx(rules, i), "comment");
+			json_object_object_del(json_object_array_get_idx(rules,
+									 i),
+					       "comment");
 	return RUNTIME_SPEC_EDITED;
 }
 
@@ -140,8 +141,8 @@ static int replace_file(const char *path, const struct stat *st,
 int runtime_spec_edit(const char *path, const char *listener,
 		      const char *metadata, char *err, size_t errlen)
 {
-	_cleanup_close_ int fd =
-		open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+						    O_CLOEXEC);
 	_cleanup_free_ char *text = NULL;
 	json_object *spec;
 	const char *out;
