@@ -13,11 +13,11 @@
  *                    [--] RUNTIME-ARGS...
  *
  * The settings: these options, else NSBYPASS_RUNTIME / NSBYPASS_LISTENER
- * / NSBYPASS_METADATA, else the first configuration file that exists
- * ($XDG_CONFIG_HOME/nsbypass/runtime.conf, /etc/nsbypass/runtime.conf:
- * runtime-conf.h), else runc and $XDG_RUNTIME_DIR/nsbypass/oci.sock.
- * Run through a symlink named nsbypass-runtime, it is this command with
- * every argument the runtime's.
+ * / NSBYPASS_METADATA, else /etc/nsbypass/runtime.conf (runtime-conf.h),
+ * else runc and $XDG_RUNTIME_DIR/nsbypass/oci.sock.  Run through a
+ * symlink named nsbypass-runtime, it is this command with every argument
+ * the runtime's; named nsbypass-runtime-NAME, NAME is the runtime, as
+ * with --runtime NAME.
  *
  * A container must start even without nsbypass: with no listener socket,
  * or a spec without seccomp (--security-opt seccomp=unconfined), the spec
@@ -58,12 +58,12 @@ static void usage(FILE *f)
 		"  --metadata STR    listenerMetadata for every container\n"
 		"  -h, --help        show this help\n\n"
 		"Unset options come from NSBYPASS_RUNTIME, NSBYPASS_LISTENER and\n"
-		"NSBYPASS_METADATA, then from the first of\n"
-		"$XDG_CONFIG_HOME/nsbypass/runtime.conf (~/.config/...) and\n"
-		"/etc/nsbypass/runtime.conf (lines \"runtime = PATH\",\n"
-		"\"listener = PATH\", \"metadata = STR\").  Run as a symlink named\n"
-		"nsbypass-runtime, every argument is the runtime's.  Without the\n"
-		"socket, or a spec without seccomp, the container starts as is.\n");
+		"NSBYPASS_METADATA, then from /etc/nsbypass/runtime.conf (lines\n"
+		"\"runtime = PATH\", \"listener = PATH\", \"metadata = STR\").\n"
+		"Run as a symlink named nsbypass-runtime, every argument is the\n"
+		"runtime's; as nsbypass-runtime-NAME (nsbypass-runtime-crun),\n"
+		"NAME is the runtime.  Without the socket, or a spec without\n"
+		"seccomp, the container starts as is.\n");
 }
 
 /* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: 1 with *@value set, 0 if
@@ -96,24 +96,16 @@ struct wrapper {
 	char *listener_buf;
 };
 
-/* The first configuration file that exists, into w->conf. */
+/* The configuration file, into w->conf, when it exists.  Only the
+ * system's: the engines run the runtime with different environments
+ * (podman's create has HOME, its start and delete do not), and every
+ * command of one container must pick the same runtime. */
 static int load_conf(struct wrapper *w)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	_cleanup_free_ char *user = NULL;
 	char err[320];
-	int r = -ENOENT;
+	int r = runtime_conf_load(RUNTIME_CONF_PATH, &w->conf, err,
+				  sizeof(err));
 
-	if (xdg && xdg[0] == '/')
-		r = asprintf(&user, "%s/nsbypass/runtime.conf", xdg);
-	else if (home && home[0] == '/')
-		r = asprintf(&user, "%s/.config/nsbypass/runtime.conf", home);
-	if (r >= 0 || user)
-		r = user ? runtime_conf_load(user, &w->conf, err, sizeof(err)) :
-			   -ENOMEM;
-	if (r == -ENOENT)
-		r = runtime_conf_load("/etc/nsbypass/runtime.conf", &w->conf,
-				      err, sizeof(err));
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -215,9 +207,16 @@ int nb_cmd_runtime(int argc, char **argv)
 	struct wrapper w = { .listener_buf = NULL };
 	int i = 1, r = 0;
 
-	/* As the symlink nsbypass-runtime: every argument is the runtime's. */
-	if (argc > 0 && strcmp(argv[0], "runtime") != 0)
+	/* As the symlink nsbypass-runtime[-NAME]: every argument is the
+	 * runtime's, and NAME the runtime. */
+	if (argc > 0 && strcmp(argv[0], "runtime") != 0) {
+		const char *base = strrchr(argv[0], '/');
+
+		base = base ? base + 1 : argv[0];
+		if (strncmp(base, "nsbypass-runtime-", 17) == 0 && base[17])
+			w.opt[0] = base + 17;
 		goto settled;
+	}
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;

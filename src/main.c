@@ -53,8 +53,9 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : argc > 0 ? argv[0] : "";
 	if (strcmp(base, "slirp4netns") == 0)
 		return nb_cmd_slirp4netns(argc, argv);
-	/* Through a symlink named nsbypass-runtime: the runtime wrapper. */
-	if (strcmp(base, "nsbypass-runtime") == 0)
+	/* Through a symlink named nsbypass-runtime[-NAME]: the wrapper. */
+	if (strncmp(base, "nsbypass-runtime", 16) == 0 &&
+	    (base[16] == '\0' || base[16] == '-'))
 		return nb_cmd_runtime(argc, argv);
 
 	if (!cmd)

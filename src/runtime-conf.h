@@ -16,6 +16,9 @@
 
 #include <stddef.h>
 
+/* The file `nsbypass runtime` reads. */
+#define RUNTIME_CONF_PATH "/etc/nsbypass/runtime.conf"
+
 /* The largest configuration file read. */
 #define RUNTIME_CONF_MAX 65536
 
