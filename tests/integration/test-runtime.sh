@@ -16,7 +16,8 @@
 # host 10.99.0.1, each connect switched) and the default network;
 # podman exec (an agent of its own, bypassed); --security-opt
 # seccomp=unconfined starts unaccelerated (nothing is weakened); with
-# no listener socket a container still starts; every agent ends with its
+# no listener socket a container still starts; containers.conf's
+# [engine] runtime naming the wrapper (no --runtime); every agent ends with its
 # container and the daemon logs no warning.  crun: SKIP of that part
 # with the reason when it cannot run here.
 set -xeuo pipefail
@@ -154,6 +155,19 @@ elif ! pm --runtime crun run --rm --network none --rootfs "$ROOTFS" true \
 else
 	wrapper_checks "$CRUN_W"
 fi
+
+# containers.conf: the wrapper as podman's runtime, no --runtime at all.
+cp "$PD/containers.conf" "$PD/containers.conf.orig"
+printf 'runtime = "nsbypass"\n[engine.runtimes]\nnsbypass = ["%s"]\n' \
+	"$RUNC_W" >>"$PD/containers.conf"
+cat "$PD/containers.conf"
+mark=$(wc -l <"$LOG")
+nb_expect_ok "containers.conf runtime = nsbypass: wget, no option" \
+	pm run --rm --network none --rootfs "$ROOTFS" sh -c "$WGET"
+st=$(oci_agent_stats "$mark")
+grep -q "1 switched, 0 kept" <<<"$st" && nb_pass "containers.conf runtime: agent '$st'" ||
+	nb_error "containers.conf runtime: agent stats '$st'"
+mv "$PD/containers.conf.orig" "$PD/containers.conf"
 
 oci_stop_daemon
 if grep -E ": (warn|error):" "$LOG"; then
