@@ -76,13 +76,13 @@ static int wrapper_opt(int argc, char **argv, int *i, const char *name,
 
 	if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
 		return 0;
-	if (a[2 + n] == '=') {
+	if (a[2 + n] == '=')
 		*value = a + 3 + n;
-	} else if (a[2 + n] != '\0') {
+	else if (a[2 + n] != '\0')
 		return 0;
-	} else if (*i + 1 < argc) {
-		*value = argv[++*i];
-	} else {
+	else
+		*value = *i + 1 < argc ? argv[++*i] : "";
+	if (!**value) {
 		nb_usage_error("runtime: --%s needs a value", name);
 		return -1;
 	}
@@ -252,8 +252,9 @@ settled:
 	/* The runtime's argv: its own name, then the engine's arguments. */
 	argv[i - 1] = (char *)w.runtime;
 	execvp(w.runtime, argv + i - 1);
-	fprintf(stderr, PFX "cannot run %s: %s\n", w.runtime, strerror(errno));
-	r = errno == ENOENT ? 127 : 126;
+	r = errno;
+	fprintf(stderr, PFX "cannot run %s: %s\n", w.runtime, strerror(r));
+	r = r == ENOENT ? 127 : 126;
 out:
 	runtime_conf_free(&w.conf);
 	free(w.listener_buf);
