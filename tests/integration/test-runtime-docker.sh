@@ -16,13 +16,16 @@
 #     nc reach the test host 10.99.0.1, each connect switched;
 #   - docker exec into a running container: its own agent, bypassed;
 #   - docker run -p H4:PORT:8080 (rootlesskit's port driver) of busybox
-#     httpd answers on the test host; with Docker >= 24, the annotation
-#     nsbypass.publish=H4:PORT2:8080 instead (the bind bypass, no -p)
-#     answers too, and the agent logs the publish;
+#     httpd answers on the test host; the bind bypass instead (no -p)
+#     answers too, and the agent logs the publish: a second runtime
+#     (--add-runtime nsbypass-pub) whose wrapper passes --metadata
+#     publish=H4:PORT3:8080, and with Docker >= 24 the annotation
+#     nsbypass.publish=H4:PORT2:8080;
 #   - every agent ends with its container; the daemon logs no warning.
 # docker.io is installed only in the release tier (tests/release-root.sh,
 # Docker 28); where it is missing, or dockerd does not start, the test
-# says SKIP and why.
+# says SKIP and why.  Debian 12's docker.io 20.10 passes it too (run by
+# hand with the packages extracted into a private mount namespace).
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/oci-common.sh"
@@ -45,8 +48,14 @@ PIDF=$DD/oci.pid
 WRAPPER=$DD/nsbypass-runc
 install -d -m 0700 -o "$NB_USER" "$D"
 printf '#!/bin/sh\nexec %s runtime --runtime runc -- "$@"\n' "$NSBYPASS" >"$WRAPPER"
-chmod 0755 "$WRAPPER"
-chown "$NB_USER:" "$WRAPPER"
+# A second runtime whose containers publish 8080 on the test host's HP3
+# through the bind bypass (the wrapper's --metadata: any Docker).
+HP3=$(free_port)
+WRAPPER_PUB=$DD/nsbypass-runc-pub
+printf '#!/bin/sh\nexec %s runtime --runtime runc --metadata %s -- "$@"\n' \
+	"$NSBYPASS" "publish=$H4:$HP3:8080" >"$WRAPPER_PUB"
+chmod 0755 "$WRAPPER" "$WRAPPER_PUB"
+chown "$NB_USER:" "$WRAPPER" "$WRAPPER_PUB"
 
 dk_cleanup() {
 	local rc=$?
@@ -67,7 +76,8 @@ for _ in $(seq 1 100); do [ -S "$SOCK" ] && [ -s "$PIDF" ] && break; sleep 0.1; 
 [ -S "$SOCK" ] || nb_fail "nsbypass oci does not listen on $SOCK"
 DPID=$(cat "$PIDF")
 
-start_dockerd --add-runtime "nsbypass=$WRAPPER" --default-runtime nsbypass ||
+start_dockerd --add-runtime "nsbypass=$WRAPPER" --default-runtime nsbypass \
+	--add-runtime "nsbypass-pub=$WRAPPER_PUB" ||
 	nb_skip "rootless dockerd does not start here (log above)"
 echo "docker: $(dk version -f '{{.Server.Version}}')"
 docker_import_rootfs nbbox || nb_fail "docker import of the busybox rootfs failed"
@@ -139,9 +149,16 @@ if [ "${DV:-0}" -ge 24 ]; then
 	[ -n "$st" ] && nb_pass "nsbypass.publish: $st" ||
 		nb_error "no agent published $H4:$hp2:8080/tcp"
 else
-	echo "SKIP: the bind bypass part: Docker $DV has no docker run --annotation (24 and later)"
+	echo "SKIP: the nsbypass.publish annotation part: Docker $DV has no docker run --annotation (24 and later)"
 fi
-nb_exec dk rm -f pub-dk pub-nb
+mark=$(wc -l <"$LOG")
+nb_exec dk run -d --name pub-md --runtime nsbypass-pub nbbox sh -c "$HTTPD"
+[ "$NB_RC" -eq 0 ] || nb_error "docker run --runtime nsbypass-pub: exit $NB_RC: $NB_ERR"
+http_answers "$HP3" "the wrapper's --metadata publish= (the bind bypass)"
+st=$(tail -n +"$((mark + 1))" "$LOG" | grep -m1 "published $H4:$HP3:8080/tcp" || true)
+[ -n "$st" ] && nb_pass "--metadata publish=: $st" ||
+	nb_error "no agent published $H4:$HP3:8080/tcp"
+nb_exec dk rm -f pub-dk pub-nb pub-md
 oci_wait_no_agents && nb_pass "docker rm: every agent ended" ||
 	nb_error "agents left after docker rm: $(pgrep -a -P "$DPID" -x nsbypass-agent)"
 
