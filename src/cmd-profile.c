@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "profile.h"
+#include "readfile.h"
 #include "util.h"
 
 /* Larger than any real profile (containers-common's is 16 KiB). */
@@ -57,39 +58,10 @@ static const struct cli_command profile_cli = {
 static int read_file(const char *path, char **ret)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *b;
-
-			if (cap >= PROFILE_FILE_MAX)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 65536;
-			b = realloc(buf, cap + 1);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (memchr(buf, '\0', len))
-		return -EINVAL;
-	buf[len] = '\0';
-	*ret = buf;
-	buf = NULL;
-	return 0;
+	return read_text_fd(fd, PROFILE_FILE_MAX, ret);
 }
 
 static int load_base(const char *path, json_object **ret)

@@ -40,4 +40,14 @@ int nb_cmd_oci(int argc, char **argv);
  */
 int nb_cmd_daemon(int argc, char **argv);
 
+/**
+ * nb_cmd_runtime() - `nsbypass runtime [OPTIONS] [--] RUNTIME-ARGS`: an
+ * OCI runtime wrapper that gives each created container's seccomp filter
+ * to the listenerPath agent, then runs runc or crun; also what a symlink
+ * named "nsbypass-runtime" or "nsbypass-runtime-NAME" runs (argv[0] not
+ * "runtime": every argument is the runtime's; NAME: the runtime)
+ * Return: the process exit status (the runtime's, once it is exec'd)
+ */
+int nb_cmd_runtime(int argc, char **argv);
+
 #endif /* NB_CMD_H */

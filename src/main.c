@@ -26,6 +26,8 @@ static const struct nb_command commands[] = {
 	{ "oci", nb_cmd_oci, "seccomp listenerPath daemon for runc/crun" },
 	{ "daemon", nb_cmd_daemon,
 	  "bypass4netnsd-compatible REST API (for nerdctl)" },
+	{ "runtime", nb_cmd_runtime,
+	  "OCI runtime wrapper: runc/crun with the listenerPath set" },
 };
 
 static void usage(FILE *f)
@@ -51,6 +53,10 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : argc > 0 ? argv[0] : "";
 	if (strcmp(base, "slirp4netns") == 0)
 		return nb_cmd_slirp4netns(argc, argv);
+	/* Through a symlink named nsbypass-runtime[-NAME]: the wrapper. */
+	if (strncmp(base, "nsbypass-runtime", 16) == 0 &&
+	    (base[16] == '\0' || base[16] == '-'))
+		return nb_cmd_runtime(argc, argv);
 
 	if (!cmd)
 		return nb_usage_error(

@@ -618,7 +618,7 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_profile(json_object *p, char *err, size_t errlen)
+int profile_check(json_object *p, char *err, size_t errlen)
 {
 	json_object *rules;
 	int r;
@@ -675,7 +675,7 @@ int profile_parse(const char *text, json_object **ret, char *err, size_t errlen)
 			json_object_put(p);
 			return -EINVAL;
 		}
-	r = check_profile(p, err, errlen);
+	r = profile_check(p, err, errlen);
 	if (r < 0) {
 		json_object_put(p);
 		return r;

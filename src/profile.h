@@ -55,6 +55,16 @@ int profile_parse(const char *text, json_object **ret, char *err,
 		  size_t errlen);
 
 /**
+ * profile_check() - check what profile_parse() checks of a parsed object
+ * @p:		the object (a profile, or an OCI spec's linux.seccomp)
+ * @err:	on failure, one line saying what is wrong
+ * @errlen:	size of @err
+ *
+ * Return: 0 or -EINVAL
+ */
+int profile_check(json_object *p, char *err, size_t errlen);
+
+/**
  * profile_add_notify() - turn @p into a profile for the agent at @listener
  * @p:		a profile, as profile_default() or profile_parse() give it
  * @listener:	"listenerPath"

@@ -67,9 +67,9 @@ has() {
 	echo "PASS: '$line<TAB>' includes $*"
 }
 
-expect "nsbypass r" run
+expect "nsbypass r" run runtime
 expect "nsbypass s" slirp4netns
-has "nsbypass " run slirp4netns profile oci daemon --help --version
+has "nsbypass " run slirp4netns profile oci daemon runtime --help --version
 expect "nsbypass run --ig" --ignore= --ignore-bind
 has "nsbypass run -" --net= --mtu= --cidr= --enable-ipv6 --publish= --log-level= --help --version
 expect "nsbypass run --net=" slirp none
@@ -78,12 +78,16 @@ expect "nsbypass oci --log-level=d" debug
 expect "nsbypass slirp4netns --netns-type=p" pid path
 expect "nsbypass profile --l" --listener
 expect "nsbypass daemon --so" --socket=
+has "nsbypass runtime -" --runtime --listener --metadata --help
 has "nsbypass run -- bas" bash
 expect "nsbypass run --net=none -- nsbypas" nsbypass
 # --listener takes its value as the next word: files, not options.
 d=$(mktemp -d)
 touch "$d/agent.sock"
 expect "nsbypass profile --listener $d/ag" "$d/agent.sock"
+# --runtime too: a file (the real runtime).
+touch "$d/crun"
+expect "nsbypass runtime --runtime $d/cr" "$d/crun"
 rm -rf "$d"
 
 doc_done "bash completion"
