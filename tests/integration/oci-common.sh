@@ -46,7 +46,7 @@ oci_wait_no_agents() {
 oci_agent_stats() {
 	local mark=$1 _i
 	for _i in $(seq 1 100); do
-		tail -n +"$((mark + 1))" "$LOG" | grep -q ": agent pid [0-9]* ended" && break
+		tail -n +"$((mark + 1))" "$LOG" | grep ": agent pid [0-9]* ended" >/dev/null && break
 		sleep 0.1
 	done
 	tail -n +"$((mark + 1))" "$LOG" | grep -m1 "info: agent: " || true

@@ -188,7 +188,7 @@ publish_checks() {
 	[ "$NB_RC" -eq 0 ] || nb_error "$rt: nsbypass.publish: exit $NB_RC: $NB_ERR"
 	wait_page "$H4" "$hp" && nb_pass "$rt: nsbypass.publish=$H4:$hp:8080 alone answers" ||
 		nb_error "$rt: nsbypass.publish=$H4:$hp:8080 alone does not answer"
-	tail -n +"$((mark + 1))" "$LOG" | grep -q "published $H4:$hp:8080/tcp" ||
+	tail -n +"$((mark + 1))" "$LOG" | grep "published $H4:$hp:8080/tcp" >/dev/null ||
 		nb_error "$rt: no agent published $H4:$hp:8080/tcp"
 	nb_exec pm rm -f -t 0 "p-nsb-$rt"
 
