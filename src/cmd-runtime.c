@@ -187,6 +187,11 @@ static int prepare(const struct wrapper *w, int argc, char **argv)
 			PFX
 			"warning: %s has no seccomp filter (unconfined or privileged): not accelerated\n",
 			path);
+	if (r == RUNTIME_SPEC_RESTRICTED)
+		fprintf(stderr,
+			PFX
+			"warning: %s: the seccomp filter limits a call nsbypass traps (%s): not accelerated, the filter is left as it is\n",
+			path, err);
 	return 0;
 }
 

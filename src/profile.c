@@ -380,6 +380,75 @@ static bool allows_always(json_object *rule)
 	       json_object_array_length(args) == 0;
 }
 
+/* The action of @rule, or "" */
+static const char *rule_action(json_object *rule)
+{
+	json_object *action;
+
+	if (!json_object_object_get_ex(rule, "action", &action))
+		return "";
+	return json_object_get_string(action) ?: "";
+}
+
+/* Does @rule name @name (in "name" or "names")? */
+static bool rule_names(json_object *rule, const char *name)
+{
+	json_object *names, *n;
+
+	if (json_object_object_get_ex(rule, "name", &n) &&
+	    strcmp(json_object_get_string(n) ?: "", name) == 0)
+		return true;
+	if (!json_object_object_get_ex(rule, "names", &names) ||
+	    !json_object_is_type(names, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(names); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(names, i)) ?:
+				   "",
+			   name) == 0)
+			return true;
+	return false;
+}
+
+bool profile_restricts_traps(json_object *p, char *why, size_t whylen)
+{
+	json_object *rules = NULL, *def;
+	bool deny_default;
+
+	deny_default = json_object_object_get_ex(p, "defaultAction", &def) &&
+		       strcmp(json_object_get_string(def) ?: "", ACT_ALLOW) !=
+			       0;
+	json_object_object_get_ex(p, "syscalls", &rules);
+	for (size_t t = 0; t < traps_len; t++) {
+		const char *name = traps[t].name;
+		bool allowed = false;
+
+		for (size_t i = 0; rules && i < json_object_array_length(rules);
+		     i++) {
+			json_object *rule = json_object_array_get_idx(rules, i);
+
+			if (!rule_names(rule, name))
+				continue;
+			if (!allows_always(rule)) {
+				snprintf(why, whylen, "its rule for %s is %s%s",
+					 name, rule_action(rule),
+					 strcmp(rule_action(rule), ACT_ALLOW) ==
+							 0 ?
+						 " with arguments" :
+						 "");
+				return true;
+			}
+			allowed = true;
+		}
+		if (deny_default && !allowed) {
+			snprintf(why, whylen,
+				 "%s is left to its default action %s", name,
+				 json_object_get_string(def));
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * i386's socketcall().  libseccomp turns the connect/bind/listen NOTIFY
  * rules into rules for socketcall()'s CONNECT, BIND and LISTEN codes, but

@@ -27,6 +27,7 @@
 #define NB_PROFILE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -63,6 +64,26 @@ int profile_parse(const char *text, json_object **ret, char *err,
  * Return: 0 or -EINVAL
  */
 int profile_check(json_object *p, char *err, size_t errlen);
+
+/**
+ * profile_restricts_traps() - does @p deny or limit a trapped call?
+ * @p:		a checked profile (or an OCI spec's linux.seccomp)
+ * @why:	when it does, one phrase naming the call and the rule
+ * @whylen:	size of @why
+ *
+ * profile_add_notify() replaces every rule of the trapped calls (connect,
+ * bind, listen, setsockopt) by NOTIFY rules, and the agent lets through
+ * what it does not switch: right for a profile that allows them always
+ * (the engines' defaults), a weakening for one that denies them, allows
+ * them only with some arguments, or leaves them to a denying default
+ * action.  Callers that edit a profile the user did not hand them (the
+ * runtime wrapper) leave such a profile as it is.
+ *
+ * Return: true if a rule naming a trapped call is not an unconditional
+ * SCMP_ACT_ALLOW, or the default action is not SCMP_ACT_ALLOW and a
+ * trapped call has no unconditional SCMP_ACT_ALLOW rule
+ */
+bool profile_restricts_traps(json_object *p, char *why, size_t whylen);
 
 /**
  * profile_add_notify() - turn @p into a profile for the agent at @listener

@@ -71,6 +71,8 @@ int runtime_spec_merge(json_object *spec, const char *listener,
 		snprintf(err, errlen, "linux.seccomp: %s", perr);
 		return r;
 	}
+	if (profile_restricts_traps(sec, err, errlen))
+		return RUNTIME_SPEC_RESTRICTED;
 	r = profile_add_notify(sec, listener, metadata);
 	if (r < 0)
 		return r;

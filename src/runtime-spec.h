@@ -21,6 +21,7 @@ enum runtime_spec_result {
 	RUNTIME_SPEC_EDITED,	   /* the section now notifies the listener */
 	RUNTIME_SPEC_NO_SECCOMP,   /* no linux.seccomp (unconfined): as is */
 	RUNTIME_SPEC_HAS_LISTENER, /* a listenerPath already: as is */
+	RUNTIME_SPEC_RESTRICTED,   /* it limits a trapped call: as is */
 };
 
 /**
@@ -28,14 +29,19 @@ enum runtime_spec_result {
  * @spec:	the parsed config.json
  * @listener:	listenerPath, absolute
  * @metadata:	listenerMetadata, or NULL for none
- * @err:	on -EINVAL, one line saying what is wrong
+ * @err:	on -EINVAL, one line saying what is wrong; on
+ *		RUNTIME_SPEC_RESTRICTED, which rule restricts what
  * @errlen:	size of @err
  *
  * @spec must be an object; "linux" and "linux.seccomp", when present and
  * not null, objects; the section's "syscalls" as profile_check() wants
  * them; "listenerPath", when present and not null, a string.  Without a
  * section nothing is added (the user asked for no filter); with a
- * non-empty listenerPath the section is left to that listener.  Our rules
+ * non-empty listenerPath the section is left to that listener; a section
+ * that denies or limits a trapped call (profile_restricts_traps(): a
+ * hardened --security-opt seccomp=..., a Kubernetes profile) is left as
+ * it is, @err saying why: notifying those calls would let through what
+ * it denies.  Our rules
  * carry no "comment" (it is not a runtime-spec field).
  *
  * Return: an enum runtime_spec_result, or -EINVAL / -ENOMEM

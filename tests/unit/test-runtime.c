@@ -248,6 +248,70 @@ NBTEST(merge_left_alone)
 	json_object_put(spec);
 }
 
+/* A profile that denies or limits a trapped call is left as it is:
+ * notifying the call would let through what it denies. */
+NBTEST(merge_restricting_profile_left_alone)
+{
+#define SEC(rules, def)                                           \
+	"{\"linux\":{\"seccomp\":{\"defaultAction\":\"" def "\"," \
+	"\"syscalls\":[" rules "]}}}"
+#define ALLOW_ALL                                                      \
+	"{\"names\":[\"connect\",\"bind\",\"listen\",\"setsockopt\"]," \
+	"\"action\":\"SCMP_ACT_ALLOW\"}"
+	static const char *const restricting[] = {
+		SEC(ALLOW_ALL ",{\"names\":[\"listen\",\"bind\"],"
+			      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}",
+		    "SCMP_ACT_ALLOW"),
+		SEC("{\"names\":[\"connect\"],"
+		    "\"action\":\"SCMP_ACT_KILL_PROCESS\"}",
+		    "SCMP_ACT_ALLOW"),
+		SEC("{\"name\":\"setsockopt\",\"action\":\"SCMP_ACT_ERRNO\","
+		    "\"args\":[{\"index\":1,\"value\":1,"
+		    "\"op\":\"SCMP_CMP_EQ\"}]}",
+		    "SCMP_ACT_ALLOW"),
+		SEC("{\"names\":[\"connect\",\"bind\",\"listen\"],"
+		    "\"action\":\"SCMP_ACT_ALLOW\"},"
+		    "{\"names\":[\"setsockopt\"],\"action\":\"SCMP_ACT_ALLOW\","
+		    "\"args\":[{\"index\":1,\"value\":1,"
+		    "\"op\":\"SCMP_CMP_EQ\"}]}",
+		    "SCMP_ACT_ERRNO"),
+		/* bind left to a denying default */
+		SEC("{\"names\":[\"connect\",\"listen\",\"setsockopt\"],"
+		    "\"action\":\"SCMP_ACT_ALLOW\"}",
+		    "SCMP_ACT_ERRNO"),
+	};
+	char err[160];
+
+	for (size_t i = 0; i < ARRAY_SIZE(restricting); i++) {
+		json_object *spec = spec_of(restricting[i]);
+		const char *before = strdup(json_object_to_json_string(spec));
+
+		ASSERT_TRUE(before != NULL);
+		err[0] = 0;
+		ASSERT_EQ(runtime_spec_merge(spec, SOCK, NULL, err,
+					     sizeof(err)),
+			  RUNTIME_SPEC_RESTRICTED);
+		printf("# %zu: %s\n", i, err);
+		ASSERT_TRUE(err[0] != 0);
+		ASSERT_STREQ(json_object_to_json_string(spec), before);
+		free((void *)before);
+		json_object_put(spec);
+	}
+	/* Allowed always, under either default: edited. */
+	for (int d = 0; d < 2; d++) {
+		json_object *spec = spec_of(
+			d ? SEC(ALLOW_ALL, "SCMP_ACT_ERRNO") :
+			    SEC(ALLOW_ALL, "SCMP_ACT_ALLOW"));
+
+		ASSERT_EQ(runtime_spec_merge(spec, SOCK, NULL, err,
+					     sizeof(err)),
+			  RUNTIME_SPEC_EDITED);
+		json_object_put(spec);
+	}
+#undef ALLOW_ALL
+#undef SEC
+}
+
 NBTEST(merge_wrong_types)
 {
 	static const struct {
@@ -422,6 +486,7 @@ int main(void)
 		NBTEST_ENTRY(conf_errors),
 		NBTEST_ENTRY(merge_engine_profile),
 		NBTEST_ENTRY(merge_left_alone),
+		NBTEST_ENTRY(merge_restricting_profile_left_alone),
 		NBTEST_ENTRY(merge_wrong_types),
 		NBTEST_ENTRY(edit_file),
 		NBTEST_ENTRY(edit_hostile),
