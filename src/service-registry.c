@@ -219,11 +219,21 @@ static struct registry_file *find_file(struct service_registry *g,
 	return NULL;
 }
 
-/* Forget file @f (withdrawing its namespace if it was taken). */
+/* The files of @netns changed: merge them again after this scan. */
+static void touch(struct service_registry *g, uint64_t netns)
+{
+	for (size_t i = 0; i < g->n_touched; i++)
+		if (g->touched[i] == netns)
+			return;
+	if (g->n_touched < ARRAY_SIZE(g->touched))
+		g->touched[g->n_touched++] = netns;
+}
+
+/* Forget file @f (its namespace is merged again without it). */
 static void forget_file(struct service_registry *g, struct registry_file *f)
 {
 	if (f->netns)
-		g->hooks.withdraw(g->hooks.opaque, f->netns);
+		touch(g, f->netns);
 	*f = g->files[--g->n_files];
 }
 
@@ -293,7 +303,7 @@ static void scan_one(struct service_registry *g, const char *name)
 		memset(f, 0, sizeof(*f));
 		memcpy(f->name, name, strlen(name) + 1);
 	} else if (f->netns) {
-		g->hooks.withdraw(g->hooks.opaque, f->netns);
+		touch(g, f->netns);
 		f->netns = 0;
 	}
 	f->seen = true;
@@ -320,7 +330,7 @@ static void scan_one(struct service_registry *g, const char *name)
 		return;
 	}
 	f->netns = netns;
-	g->hooks.apply(g->hooks.opaque, g->rec);
+	touch(g, netns);
 	log_debug("service registry: %s taken (%zu address(es), %zu "
 		  "service(s), c2c %s)",
 		  name, g->rec->n_addrs, g->rec->n_entries,
@@ -353,6 +363,60 @@ static void drain_events(struct service_registry *g)
 	}
 }
 
+/* @r's addresses and entries into @m, without repeats, within bounds;
+ * c2c only if every file of the namespace says so. */
+static void merge_into(struct service_record *m, const struct service_record *r)
+{
+	m->c2c = m->c2c && r->c2c;
+	for (size_t i = 0; i < r->n_addrs; i++) {
+		bool have = false;
+
+		for (size_t j = 0; j < m->n_addrs && !have; j++)
+			have = memcmp(&m->addrs[j], &r->addrs[i],
+				      sizeof(r->addrs[i])) == 0;
+		if (!have && m->n_addrs < SERVICE_ADDRS_MAX)
+			m->addrs[m->n_addrs++] = r->addrs[i];
+	}
+	for (size_t i = 0; i < r->n_entries; i++) {
+		bool have = false;
+
+		for (size_t j = 0; j < m->n_entries && !have; j++)
+			have = m->entries[j].listener.cookie ==
+			       r->entries[i].listener.cookie;
+		if (!have && m->n_entries < SERVICE_RECORD_ENTRIES_MAX)
+			m->entries[m->n_entries++] = r->entries[i];
+	}
+}
+
+/* Give the map the union of the files of @netns that are taken now, or
+ * withdraw it when none is left. */
+static void remerge(struct service_registry *g, uint64_t netns)
+{
+	size_t taken = 0;
+	struct stat st;
+
+	memset(g->merged, 0, sizeof(*g->merged));
+	g->merged->netns = netns;
+	g->merged->c2c = true;
+	for (size_t i = 0; i < g->n_files; i++) {
+		struct registry_file *f = &g->files[i];
+
+		if (f->netns != netns)
+			continue;
+		/* Read again: changed since, it is dirty and comes back
+		 * in the next scan. */
+		if (load_file(g, f->name, netns, &st) < 0 ||
+		    st.st_dev != f->dev || st.st_ino != f->ino)
+			continue;
+		merge_into(g->merged, g->rec);
+		taken++;
+	}
+	if (taken)
+		g->hooks.apply(g->hooks.opaque, g->merged);
+	else
+		g->hooks.withdraw(g->hooks.opaque, netns);
+}
+
 int service_registry_scan(struct service_registry *g)
 {
 	struct dirent *e;
@@ -383,6 +447,9 @@ int service_registry_scan(struct service_registry *g)
 		else
 			forget_file(g, &g->files[i]);
 	}
+	for (size_t i = 0; i < g->n_touched; i++)
+		remerge(g, g->touched[i]);
+	g->n_touched = 0;
 	return 0;
 }
 
@@ -545,8 +612,9 @@ int service_registry_open(struct service_registry *g, uv_loop_t *loop,
 	service_registry_name(g->own_name, own_netns, getpid(), start);
 	g->text = malloc(SERVICE_RECORD_TEXT_MAX + 1);
 	g->rec = malloc(sizeof(*g->rec));
+	g->merged = malloc(sizeof(*g->merged));
 	r = -ENOMEM;
-	if (!g->text || !g->rec)
+	if (!g->text || !g->rec || !g->merged)
 		goto fail;
 	r = watch_dir(g);
 	if (r < 0)
@@ -592,6 +660,8 @@ void service_registry_close(struct service_registry *g)
 	g->text = NULL;
 	free(g->rec);
 	g->rec = NULL;
+	free(g->merged);
+	g->merged = NULL;
 }
 
 static void agent_collect(void *opaque, struct service_record *r)

@@ -91,6 +91,13 @@ struct service_registry {
 	bool write_pending;
 	char *text;		    /* SERVICE_RECORD_TEXT_MAX + 1 bytes */
 	struct service_record *rec; /* of the file being read or written */
+	/* Several files can name one namespace (under nsbypass oci, every
+	 * agent of a pod or an exec writes one): what the map gets of a
+	 * namespace is the union of its files, made again after a scan
+	 * that touched any of them. */
+	struct service_record *merged;
+	uint64_t touched[REGISTRY_FILES_MAX];
+	size_t n_touched;
 	struct registry_file files[REGISTRY_FILES_MAX];
 	size_t n_files;
 	bool full_warned, write_warned;

@@ -33,6 +33,7 @@
 static struct {
 	unsigned int applied, withdrawn, collected;
 	uint64_t last_applied, last_withdrawn;
+	size_t last_entries;
 } seen;
 
 static void hook_collect(void *opaque, struct service_record *r)
@@ -48,6 +49,7 @@ static void hook_apply(void *opaque, const struct service_record *r)
 {
 	seen.applied++;
 	seen.last_applied = r->netns;
+	seen.last_entries = r->n_entries;
 }
 
 static void hook_withdraw(void *opaque, uint64_t netns)
@@ -305,23 +307,24 @@ NBTEST(scans_apply_refuse_withdraw_and_clean)
 	ASSERT_OK(service_registry_scan(&g));
 	ASSERT_EQ(seen.applied, 1);
 
-	/* Unchanged: not read again.  Replaced: taken again. */
+	/* Unchanged: not read again.  Replaced: taken again (the new
+	 * record replaces the old in the map: no withdraw between). */
 	put_file(dfd, name, record_x);
 	ASSERT_OK(service_registry_scan(&g));
 	ASSERT_EQ(seen.applied, 2);
-	ASSERT_EQ(seen.withdrawn, 1);
+	ASSERT_EQ(seen.withdrawn, 0);
 	/* Replaced by garbage: withdrawn, and not taken. */
 	put_file(dfd, name, "nsbypass-services 1\nnetns 1b\n");
 	ASSERT_OK(service_registry_scan(&g));
 	ASSERT_EQ(seen.applied, 2);
-	ASSERT_EQ(seen.withdrawn, 2);
+	ASSERT_EQ(seen.withdrawn, 1);
 	put_file(dfd, name, record_x);
 	ASSERT_OK(service_registry_scan(&g));
 	ASSERT_EQ(seen.applied, 3);
 	/* Gone: withdrawn. */
 	ASSERT_OK(unlinkat(dfd, name, 0));
 	ASSERT_OK(service_registry_scan(&g));
-	ASSERT_EQ(seen.withdrawn, 3);
+	ASSERT_EQ(seen.withdrawn, 2);
 	ASSERT_EQ(seen.last_withdrawn, NS_X);
 
 	/* A record of our own namespace under another name: refused. */
@@ -369,6 +372,64 @@ static void *churn(void *arg)
 static void on_stop(uv_timer_t *t)
 {
 	uv_stop(t->loop);
+}
+
+/*
+ * Several files of one namespace (nsbypass oci: every agent of a pod or
+ * an exec writes one): the map gets their union, whatever order they are
+ * read in, and one file going leaves the others' services in place.
+ */
+NBTEST(files_of_one_namespace_are_merged)
+{
+	static struct service_registry g;
+	char rt[64], withe[REGISTRY_NAME_MAX], empty[REGISTRY_NAME_MAX];
+	uint64_t start1;
+	uv_loop_t loop;
+	int dfd;
+
+	memset(&seen, 0, sizeof(seen));
+	make_runtime_dir(rt, sizeof(rt));
+	ASSERT_OK(uv_loop_init(&loop));
+	live_name(withe, NS_X);
+	ASSERT_OK(service_registry_proc_start(1, &start1));
+	service_registry_name(empty, NS_X, 1, start1);
+	dfd = service_registry_open_dir(rt);
+	put_file(dfd, withe, record_x);
+	put_file(dfd, empty,
+		 "nsbypass-services 1\nnetns 000000000000001b\nc2c 1\n"
+		 "addr 10.42.0.100\nend\n");
+	close(dfd);
+
+	open_registry(&g, &loop, rt, &dfd);
+	ASSERT_EQ(seen.applied, 1);
+	ASSERT_EQ(seen.last_applied, NS_X);
+	ASSERT_EQ(seen.last_entries, 1);
+	/* The empty one goes: the service stays. */
+	ASSERT_OK(unlinkat(dfd, empty, 0));
+	ASSERT_OK(service_registry_scan(&g));
+	ASSERT_EQ(seen.withdrawn, 0);
+	ASSERT_EQ(seen.applied, 2);
+	ASSERT_EQ(seen.last_entries, 1);
+	/* It comes back, then the one with the service goes. */
+	put_file(dfd, empty,
+		 "nsbypass-services 1\nnetns 000000000000001b\nc2c 1\n"
+		 "addr 10.42.0.100\nend\n");
+	ASSERT_OK(service_registry_scan(&g));
+	ASSERT_EQ(seen.last_entries, 1);
+	ASSERT_OK(unlinkat(dfd, withe, 0));
+	ASSERT_OK(service_registry_scan(&g));
+	ASSERT_EQ(seen.withdrawn, 0);
+	ASSERT_EQ(seen.last_entries, 0);
+	/* None left: withdrawn. */
+	ASSERT_OK(unlinkat(dfd, empty, 0));
+	ASSERT_OK(service_registry_scan(&g));
+	ASSERT_EQ(seen.withdrawn, 1);
+	ASSERT_EQ(seen.last_withdrawn, NS_X);
+	service_registry_close(&g);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_OK(uv_loop_close(&loop));
+	close(dfd);
+	rm_rf(rt);
 }
 
 NBTEST(a_writer_in_a_loop_is_coalesced)
@@ -447,6 +508,7 @@ int main(void)
 		NBTEST_ENTRY(the_directory_is_ours_and_closed),
 		NBTEST_ENTRY(reads_are_strict_and_bounded),
 		NBTEST_ENTRY(scans_apply_refuse_withdraw_and_clean),
+		NBTEST_ENTRY(files_of_one_namespace_are_merged),
 		NBTEST_ENTRY(a_writer_in_a_loop_is_coalesced),
 		NBTEST_ENTRY(no_runtime_dir_no_registry),
 	};
