@@ -28,25 +28,15 @@ setup_rootless_test
 require_cmd podman runc busybox newuidmap newgidmap
 setup_subids
 H4=$NB_HOST4
-PD=$NB_TMP/podman
-XDG=$NB_TMP/r
-ROOTFS=$PD/rootfs
+. "$NB_ITEST_DIR/podman-env.sh"
+# shellcheck disable=SC2034 # read by pm (podman-env.sh)
+PM_TIMEOUT=60 # a create through the wrapper, then runc or crun
+podman_env_setup
 D=$XDG/nsbypass
 SOCK=$D/oci.sock
 LOG=$PD/oci.log
 PIDF=$PD/oci.pid
-mkdir -p "$PD/home" "$PD/root" "$PD/runroot" "$XDG" "$D" \
-	"$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" "$ROOTFS/sys" \
-	"$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run"
-install -m 0755 "$(command -v busybox)" "$ROOTFS/bin/busybox"
-for a in $(busybox --list); do
-	[ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
-done
-cat >"$PD/containers.conf" <<EOC
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOC
+mkdir -p "$D"
 # The two wrappers.
 RUNC_W=$PD/nsbypass-runc
 printf '#!/bin/sh\nexec %s runtime --runtime runc --listener %s -- "$@"\n' \
@@ -57,18 +47,7 @@ ln -s "$NSBYPASS" "$CRUN_W"
 chown -R "$NB_USER:" "$PD" "$XDG"
 chmod 700 "$XDG" "$D"
 
-# pm ARGS...: podman ARGS as NB_USER, all state in PD, bounded in time.
-pm() {
-	runuser -u "$NB_USER" -- env -i -C / HOME="$PD/home" USER="$NB_USER" \
-		LOGNAME="$NB_USER" XDG_RUNTIME_DIR="$XDG" \
-		CONTAINERS_CONF="$PD/containers.conf" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
-		LANG=C.UTF-8 timeout -k 5 60 \
-		podman --root "$PD/root" --runroot "$PD/runroot" \
-		--storage-driver vfs "$@"
-}
-
-pm_cleanup() {
+_runtime_cleanup() {
 	local rc=$? p
 	set +e
 	pm rm -a -f -t 0 >/dev/null 2>&1
@@ -77,14 +56,10 @@ pm_cleanup() {
 		kill -9 "$p"
 	done
 	oci_daemon_cleanup
-	p=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null)
-	[ -z "$p" ] || kill "$p" 2>/dev/null
 	(exit "$rc")
-	cleanup
+	_pm_env_cleanup
 }
-trap pm_cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+trap _runtime_cleanup EXIT
 
 oci_test_servers
 start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
@@ -146,20 +121,16 @@ wrapper_checks() {
 }
 
 wrapper_checks "$RUNC_W"
-if ! command -v crun >/dev/null; then
-	echo "SKIP: crun part: crun is not installed"
-elif ! pm --runtime crun run --rm --network none --rootfs "$ROOTFS" true \
-	>"$NB_TMP/crun.out" 2>&1; then
-	echo "SKIP: crun part: crun cannot run a container here:" \
-		"$(tail -n 2 "$NB_TMP/crun.out")"
-else
+if pm_crun_usable; then
 	wrapper_checks "$CRUN_W"
 fi
 
 # containers.conf: the wrapper as podman's runtime, no --runtime at all.
 cp "$PD/containers.conf" "$PD/containers.conf.orig"
-printf 'runtime = "nsbypass"\n[engine.runtimes]\nnsbypass = ["%s"]\n' \
-	"$RUNC_W" >>"$PD/containers.conf"
+sed -i 's/^runtime = "runc"$/runtime = "nsbypass"/' "$PD/containers.conf"
+grep -qx 'runtime = "nsbypass"' "$PD/containers.conf" ||
+	nb_fail "podman_env_setup's containers.conf has no runtime = \"runc\" line to replace"
+printf '[engine.runtimes]\nnsbypass = ["%s"]\n' "$RUNC_W" >>"$PD/containers.conf"
 cat "$PD/containers.conf"
 mark=$(wc -l <"$LOG")
 nb_expect_ok "containers.conf runtime = nsbypass: wget, no option" \
