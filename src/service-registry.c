@@ -403,10 +403,12 @@ static void remerge(struct service_registry *g, uint64_t netns)
 
 		if (f->netns != netns)
 			continue;
-		/* Read again: changed since, it is dirty and comes back
-		 * in the next scan. */
-		if (load_file(g, f->name, netns, &st) < 0 ||
-		    st.st_dev != f->dev || st.st_ino != f->ino)
+		/* Read again, and taken as it is now: replaced since (a
+		 * writer's rename), the new text passed the same checks,
+		 * and the event that names it brings the next scan.  Left
+		 * out, a file rewritten mid-scan would withdraw its
+		 * namespace's services until then. */
+		if (load_file(g, f->name, netns, &st) < 0)
 			continue;
 		merge_into(g->merged, g->rec);
 		taken++;

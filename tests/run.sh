@@ -171,6 +171,7 @@ path, meson_rc = sys.argv[1], int(sys.argv[2])
 tier, tier_ran, tier_log, tier_rc, tier_note = sys.argv[3:8]
 tier_rc = int(tier_rc)
 passed = failed = skipped = 0
+FAIL_LINES = 25
 skip_re = re.compile(r"^(?:SKIP:\s*(.*)|.*#\s*SKIP\b\s*(.*))$")
 
 
@@ -201,6 +202,13 @@ def count(path, prefix):
             else:
                 failed += 1
                 print("FAIL %s: %s" % (name, result))
+                # The test's own words, so that a CI log that keeps only
+                # this summary still says why (a sanitizer report ends
+                # its stderr, a failed check is a "# file:line" comment).
+                for stream in ("stdout", "stderr"):
+                    tail = (t.get(stream) or "").splitlines()[-FAIL_LINES:]
+                    for l in tail:
+                        print("  %s| %s" % (stream[3:], l))
     return True
 
 

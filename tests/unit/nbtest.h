@@ -22,9 +22,11 @@
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct nbtest {
@@ -115,6 +117,18 @@ nbtest_fail(const char *file, int line, const char *fmt, ...)
 				    "%s == %s: \"%s\" != \"%s\"", #a, #b, \
 				    _a ?: "(null)", _b ?: "(null)");      \
 	} while (0)
+
+/**
+ * nbtest_now_ms() - CLOCK_MONOTONIC in milliseconds, for a test that runs
+ * until something happened or a deadline passed (never to assert a speed)
+ */
+static inline uint64_t nbtest_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /**
  * nbtest_count_fds() - the number of fds this process has open
