@@ -6,14 +6,18 @@
 # program in a rootless container whose rootfs is busybox-static with
 # this machine's /usr mounted read-only (iperf3, redis-benchmark) and
 # bench-tcp/bench-syscall in /opt/nb; the results go to $udir, mounted
-# at its own path.  With nsbypass: its profile (`nsbypass profile`) and
-# `nsbypass oci` as the test user; without: the engine as it comes.
+# at its own path.  With nsbypass: `nsbypass oci` as the test user, which
+# podman reaches through nsbypass's profile (`nsbypass profile`), Docker
+# through the runtime wrapper (`nsbypass runtime`, registered with
+# dockerd --add-runtime; Docker's own default profile stays, merged);
+# without: the engine as it comes.
 #
 #   podman-nsbypass, podman-slirp4netns  podman, runc, --network slirp4netns
 #   podman-pasta-nsbypass, podman-pasta  podman 5+, its default network
 #                                        (pasta) and runtime (crun)
 #   docker-nsbypass, docker              rootless Docker (rootlesskit),
-#                                        runc, the default bridge
+#                                        runc, the default bridge;
+#                                        docker-nsbypass --runtime nsbypass
 #
 # A port is published by the engine (-p) without nsbypass, and by the
 # annotation nsbypass.publish (the container's bind takes the host port)
@@ -56,10 +60,14 @@ engines_cleanup() {
 	set +e
 	kill "$(cat "$OCI_PIDF" 2>/dev/null)" 2>/dev/null
 	[ "$docker_ready" != 1 ] || stop_dockerd
-	(exit "$rc")
+	# Each cleanup reads the run's status from $?: set it right before
+	# (the test of the if would set it otherwise: logs dumped after a
+	# good run, none after a failed one).
 	if [ "$podman_env" = 1 ]; then
+		(exit "$rc")
 		_pm_env_cleanup	# ends with common.sh's cleanup
 	else
+		(exit "$rc")
 		cleanup
 	fi
 }
@@ -105,7 +113,14 @@ engines_setup() {
 		if drs=$(docker_rootless_script) && command -v docker >/dev/null; then
 			docker_env_setup "$drs"
 			_engine_rootfs "$DK_ROOTFS"
-			if start_dockerd && docker_import_rootfs nbbench; then
+			# The wrapper, as contrib/docker/README.md registers it.
+			DK_WRAPPER=$DD/nsbypass-runc
+			printf '#!/bin/sh\nexec %s runtime --runtime runc --listener %s -- "$@"\n' \
+				"$NSBYPASS" "$ENGINE_DIR/nsbypass-oci.sock" >"$DK_WRAPPER"
+			chmod 0755 "$DK_WRAPPER"
+			chown "$NB_USER:" "$DK_WRAPPER"
+			if start_dockerd --add-runtime "nsbypass=$DK_WRAPPER" &&
+			   docker_import_rootfs nbbench; then
 				docker_ready=1
 				ENGINE_VERSIONS+="rootless Docker $(dk version -f '{{.Server.Version}}'), rootlesskit $(rootlesskit --version | awk '{print $3}'); "
 			else
@@ -132,7 +147,10 @@ engine_ready() {
 engine_run() {
 	local path=$1 prof=() t=$((time_s * 4 + 60))
 	shift
-	[[ "$path" != *nsbypass ]] || prof=(--security-opt "seccomp=$PROFILE")
+	case $path in
+	docker-nsbypass) prof=(--runtime nsbypass) ;;
+	*nsbypass) prof=(--security-opt "seccomp=$PROFILE") ;;
+	esac
 	case $path in
 	podman-nsbypass | podman-slirp4netns)
 		PM_TIMEOUT=$t pm run --rm --network slirp4netns "${prof[@]}" \

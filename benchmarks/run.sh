@@ -20,18 +20,25 @@
 #
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
 # workload on every path), --smoke (about 15 s: host, nsbypass and
-# slirp4netns only, used by the test suite to keep the harness working).  --only takes
-# workload and/or path names: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4
-# udp crr rr redis syscall c2c;
-# host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
-# podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
-# docker-nsbypass docker (nsbypass-slirp: the target --ignore'd, so that
-# traffic goes through nsbypass's own libslirp fallback; the engine paths,
-# benchmarks/engines.sh, are rootless podman (runc and slirp4netns; podman
-# 5's pasta and crun) and rootless Docker, with and without nsbypass's
-# profile and `nsbypass oci`; they run in --full mode or when --only names
-# them, each where its engine runs: podman 5 and Docker 28 in the release
-# tier's root, `tests/release-root.sh forky --run benchmarks/run.sh ...`).
+# slirp4netns only, used by the test suite to keep the harness working).
+# --only takes workload and/or path names:
+#   workloads: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr
+#              redis syscall c2c lan
+#   paths:     host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500
+#              pasta pasta-nsbypass podman-nsbypass podman-slirp4netns
+#              podman-pasta-nsbypass podman-pasta docker-nsbypass docker
+# nsbypass-slirp: the target --ignore'd, so that traffic goes through
+# nsbypass's own libslirp fallback.  pasta-nsbypass: nsbypass run
+# --net=none with pasta attached as podman 5 attaches it.  lan: from a
+# "node" namespace to a LAN peer on its uplink's subnet, which pasta
+# mirrors into the container (host, pasta and pasta-nsbypass only).  The
+# engine paths, benchmarks/engines.sh, are rootless podman (runc and
+# slirp4netns; podman 5's pasta and crun) and rootless Docker, with and
+# without nsbypass (podman: its profile and `nsbypass oci`; Docker: the
+# `nsbypass runtime` wrapper); they run in --full mode or when --only
+# names them, each where its engine runs: podman 5 and Docker 28 in the
+# release tier's root, `tests/release-root.sh forky --run
+# benchmarks/run.sh ...`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -56,7 +63,7 @@ while [ $# -gt 0 ]; do
 	--json) json_to=${2:-}; shift ;;
 	--csv) csv_to=${2:-}; shift ;;
 	--no-setup) setup=0 ;;
-	-h | --help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die_usage "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -74,9 +81,9 @@ esac
 [ "$(id -u)" -eq 0 ] ||
 	{ echo "benchmarks/run.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
-all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall c2c)
+all_workloads=(bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr redis syscall c2c lan)
 all_paths=(host nsbypass nsbypass-slirp slirp4netns slirp4netns-1500 pasta
-	podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
+	pasta-nsbypass podman-nsbypass podman-slirp4netns podman-pasta-nsbypass podman-pasta
 	docker-nsbypass docker)
 workloads=()
 paths=()
@@ -102,7 +109,7 @@ fi
 if [ "${#paths[@]}" -eq 0 ]; then
 	paths=("${all_paths[@]}")
 	# Container starts cost seconds: the podman paths are --full's.
-	[ "$mode" = full ] || paths=("${paths[@]:0:6}")
+	[ "$mode" = full ] || paths=("${paths[@]:0:7}")
 fi
 
 ### Setup.
@@ -125,7 +132,8 @@ for b in "$BENCH_TCP" "$BENCH_SYSCALL"; do
 	[ -x "$b" ] || nb_fail "$b is not built"
 done
 IN_SLIRP4NETNS=$repo/benchmarks/in-slirp4netns.sh
-nb_stage_vars BENCH_TCP BENCH_SYSCALL IN_SLIRP4NETNS
+IN_PASTA_NSBYPASS=$repo/benchmarks/in-pasta-nsbypass.sh
+nb_stage_vars BENCH_TCP BENCH_SYSCALL IN_SLIRP4NETNS IN_PASTA_NSBYPASS
 # A directory the user can write (iperf3 output, the agent's numbers).
 udir=$NB_TMP/user
 install -d -m 0700 -o "$NB_USER" "$udir"
@@ -175,6 +183,8 @@ in_path() {
 	slirp4netns) as_user timeout "$t" "$IN_SLIRP4NETNS" 65520 "$@" ;;
 	slirp4netns-1500) as_user timeout "$t" "$IN_SLIRP4NETNS" 1500 "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet -- "$@" ;;
+	pasta-nsbypass) as_user timeout "$t" "$IN_PASTA_NSBYPASS" "$NSBYPASS" - \
+		-- "$@" ;;
 	podman-* | docker*) engine_run "$path" "$@" ;;
 	esac
 }
@@ -199,6 +209,8 @@ in_path_published() {
 		--publish="$H:$hp:$cp" "$@" ;;
 	pasta) as_user timeout "$t" pasta --config-net --quiet \
 		-t "$H/$hp:$cp" -- "$@" ;;
+	pasta-nsbypass) as_user timeout "$t" "$IN_PASTA_NSBYPASS" "$NSBYPASS" - \
+		--publish="$H:$hp:$cp" -- "$@" ;;
 	podman-* | docker*) engine_run_published "$path" "$hp" "$cp" "$@" ;;
 	esac
 }
@@ -213,6 +225,7 @@ runs_on() {
 	esac
 	case $w in
 	syscall) [ "$p" = host ] || [ "$p" = nsbypass ] ;;
+	lan) [ "$p" = host ] || [ "$p" = pasta ] || [ "$p" = pasta-nsbypass ] ;;
 	c2c) [ "$p" = host ] || [ "$p" = nsbypass ] || { [ "$mode" = full ] &&
 		{ [ "$p" = nsbypass-slirp ] || [ "$p" = slirp4netns ]; }; } ;;
 	bulk-tcp) true ;;
@@ -531,6 +544,101 @@ w_c2c() {	# w_c2c PATH REP: c2c-bulk (iperf3, 1 stream) and c2c-crr
 	done
 }
 
+# lan: the topology of tests/integration/test-pasta.sh.  A "node"
+# namespace, whose uplink veth has LAN_NODE_ADDR/24 and a default route
+# via a router that does not answer (pasta maps the gateway to the node's
+# loopback, so it must not be the peer), leads to a LAN peer namespace
+# with LAN_PEER_ADDR/24 and the servers.  pasta copies the uplink's
+# address and route into the container: the peer is on a subnet of the
+# container's, mirrored from the node, which nsbypass bypasses.  The
+# client runs as the test user in the node: directly (host), under pasta
+# alone, under nsbypass with pasta attached.
+LAN_NODE=nbbnode
+LAN_PEER=nbbpeer
+LAN_IF=nbbn0
+LAN_NODE_ADDR=10.124.0.1
+LAN_PEER_ADDR=10.124.0.2
+lan_ready=0
+
+lan_setup() {
+	[ "$lan_ready" = 0 ] || return 0
+	nb_netns "$LAN_NODE" "$LAN_PEER"
+	ip link add "$LAN_IF" netns "$LAN_NODE" type veth peer name nbbp0 \
+		netns "$LAN_PEER"
+	ip -n "$LAN_NODE" addr add "$LAN_NODE_ADDR/24" dev "$LAN_IF"
+	ip -n "$LAN_PEER" addr add "$LAN_PEER_ADDR/24" dev nbbp0
+	ip -n "$LAN_NODE" link set "$LAN_IF" up
+	ip -n "$LAN_PEER" link set nbbp0 up
+	ip -n "$LAN_NODE" route add default via 10.124.0.254
+	lan_iperf_port=$(free_port)
+	start_bg lan-iperf3 ip netns exec "$LAN_PEER" iperf3 -s \
+		-B "$LAN_PEER_ADDR" -p "$lan_iperf_port"
+	lan_wait_port "$lan_iperf_port" || nb_fail "no iperf3 server on the LAN peer"
+	lan_ready=1
+}
+
+# lan_wait_port PORT: true once the peer listens on PORT (5 s at most).
+lan_wait_port() {
+	for _ in $(seq 50); do
+		ip netns exec "$LAN_PEER" ss -Hltn src "$LAN_PEER_ADDR:$1" |
+			grep . >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# in_lan PATH CMD...: CMD as the test user in the node, behind PATH; the
+# agent's log (pasta-nsbypass) in NB_TMP/lan-agent.log.
+in_lan() {
+	local path=$1 t=$((time_s * 4 + 30))
+	shift
+	case $path in
+	host) NB_AS_USER_NETNS=$LAN_NODE as_user timeout "$t" "$@" ;;
+	pasta) NB_AS_USER_NETNS=$LAN_NODE as_user timeout "$t" pasta \
+		--config-net --quiet -i "$LAN_IF" -- "$@" ;;
+	pasta-nsbypass) NB_AS_USER_NETNS=$LAN_NODE as_user timeout "$t" \
+		"$IN_PASTA_NSBYPASS" "$NSBYPASS" "$LAN_IF" --log-level=info \
+		-- "$@" 2>"$NB_TMP/lan-agent.log" ;;
+	esac
+}
+
+w_lan() {	# w_lan PATH REP: lan-bulk (iperf3, 1 stream) and lan-crr
+	local p=$1 v port pid
+	lan_setup
+	v=fail
+	rm -f "$udir/lan.json"
+	if in_lan "$p" sh -c 'iperf3 "$@" >"$0"' "$udir/lan.json" \
+		-c "$LAN_PEER_ADDR" -p "$lan_iperf_port" -t "$time_s" -J \
+		2>"$NB_TMP/lan.err"; then
+		v=$(jget "$udir/lan.json" '"%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)') || v=fail
+	fi
+	[ "$v" != fail ] || echo "  $p: lan-bulk failed: $(tail -n 3 "$NB_TMP/lan.err" 2>/dev/null | tr '\n' ' ')"
+	lan_switched "$p"
+	record lan-bulk "$p" "$2" "$v" Gbit/s
+	# A server per run, as w_bench_tcp does (TIME_WAIT sockets).
+	port=$(free_port)
+	start_bg "lan-crr-server-$p-$2" ip netns exec "$LAN_PEER" \
+		"$BENCH_TCP" server "$LAN_PEER_ADDR" "$port"
+	pid=$NB_LAST_PID
+	v=fail
+	if lan_wait_port "$port" && in_lan "$p" sh -c '"$@" >"$0"' \
+		"$udir/lan.out" "$BENCH_TCP" crr "$LAN_PEER_ADDR" "$port" 1 \
+		2>"$NB_TMP/lan.err"; then
+		v=$(last_value "$udir/lan.out" crr)
+	fi
+	[ "$v" != fail ] || echo "  $p: lan-crr failed: $(tail -n 3 "$NB_TMP/lan.err" "$udir/lan.out" 2>/dev/null | tr '\n' ' ')"
+	lan_switched "$p"
+	record lan-crr "$p" "$2" "${v:-fail}" conn/s
+	kill "$pid" 2>/dev/null || true
+}
+
+# lan_switched PATH: say what the agent did (bypassed, or not measuring
+# what it claims).
+lan_switched() {
+	[ "$1" = pasta-nsbypass ] || return 0
+	echo "  pasta-nsbypass: $(grep -o 'agent: .*' "$NB_TMP/lan-agent.log" | tail -n 1)"
+}
+
 run_workload() {	# run_workload WORKLOAD PATH REP
 	case $1 in
 	bulk-tcp) w_bulk "$2" "$3" bulk-tcp 1 ;;
@@ -543,6 +651,7 @@ run_workload() {	# run_workload WORKLOAD PATH REP
 	redis) w_redis "$2" "$3" ;;
 	syscall) w_syscall "$2" "$3" ;;
 	c2c) w_c2c "$2" "$3" ;;
+	lan) w_lan "$2" "$3" ;;
 	esac
 }
 

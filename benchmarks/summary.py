@@ -74,6 +74,8 @@ TARGETS = [
                      "agent peak RSS < 8 MiB"),
     ratio_target("c2c-bulk", "nsbypass", "host", 0.9,
                  "c2c bulk TCP container->container (registry) >= 0.9x host->host"),
+    ratio_target("lan-bulk", "pasta-nsbypass", "host", 0.9,
+                 "bulk TCP to a LAN peer on a subnet pasta mirrors, through bypass >= 0.9x host"),
     ratio_target("bulk-tcp", "nsbypass-slirp", "slirp4netns", 1.0,
                  "fallback (our libslirp path) >= 1.0x slirp4netns, bulk TCP"),
     ratio_target("bulk-tcp-in", "nsbypass-slirp", "slirp4netns", 1.0,
@@ -86,6 +88,7 @@ TARGETS = [
 # An engine path with nsbypass, and the same engine without it.
 ENGINE_BASE = {
     "podman-nsbypass": "podman-slirp4netns",
+    "pasta-nsbypass": "pasta",
     "podman-pasta-nsbypass": "podman-pasta",
     "docker-nsbypass": "docker",
 }

@@ -447,6 +447,9 @@ cleanup() {
 	for p in "${NB_ROUTES[@]}"; do
 		ip route del unreachable "$p"
 	done
+	for p in "${NB_NETNS[@]}"; do
+		ip netns del "$p"
+	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		_nb_dump_logs
 		# Last, so that the tail meson prints (100 lines) names them.
@@ -475,6 +478,19 @@ nb_unroutable() {
 		ip route add unreachable "$c" ||
 			nb_fail "cannot add the unreachable route $c (another test's?)"
 		NB_ROUTES+=("$c")
+	done
+}
+
+# nb_netns NAME...: new named network namespaces (lo up), deleted when the
+# test ends; one left by a killed run of the same test is replaced.
+NB_NETNS=()
+nb_netns() {
+	local n
+	for n in "$@"; do
+		ip netns del "$n" 2>/dev/null || true
+		ip netns add "$n" || nb_fail "cannot add the network namespace $n"
+		NB_NETNS+=("$n")
+		ip -n "$n" link set lo up
 	done
 }
 

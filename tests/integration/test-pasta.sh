@@ -27,6 +27,7 @@ require_root
 require_cmd ss timeout ip pasta
 setup_user
 require_tun "pasta"
+IN_PASTA=$(nb_stage "$NB_REPO/benchmarks/in-pasta-nsbypass.sh")
 NODE=nbpnode
 PEER=nbppeer
 EP=$(free_port)
@@ -62,62 +63,26 @@ echo_in "$PEER" 10.123.0.2
 echo_in "$NODE" 10.123.0.1
 echo_in "$NODE" 127.0.0.1
 
-# The container: its pid for pasta, then wait for pasta's default route;
-# after the probe, wait until pasta's start has returned: pasta joins the
-# container's user namespace, and nsbypass run kills what is left in it
-# when the command exits, pasta too (newer ones while still starting).
-script='
-d=$1
-echo $$ >"$d/pid"
-i=0
-until ip route show default | grep -q via; do
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || { echo "no default route from pasta"; exit 3; }
-	sleep 0.1
-done
-ip -o addr show >&2
-shift
-rc=0
-"$@" || rc=$?
-i=0
-until [ -e "$d/pasta-done" ] || [ "$i" -ge 100 ]; do
-	i=$((i + 1))
-	sleep 0.1
-done
-exit "$rc"
-'
 # pasta_case NAME [RUN_OPTION...] -- SOCKPROBE_ARGS...: one container in
-# the node with pasta attached; NB_OUT, NB_ERR, NB_RC as nb_exec sets them.
+# the node, nsbypass run --net=none with pasta attached as podman
+# attaches it (benchmarks/in-pasta-nsbypass.sh, the benchmark's own path:
+# the probe starts once pasta's default route is in); NB_OUT, NB_ERR,
+# NB_RC as nb_exec sets them.
 pasta_case() {
-	local name=$1 dir opts=() run pasta_pid
+	local name=$1 opts=()
 	shift
 	while [ "$1" != -- ]; do
 		opts+=("$1")
 		shift
 	done
 	shift
-	dir=$NB_TMP/$name
-	mkdir -p "$dir"
-	chown "$NB_USER" "$dir"
-	NB_AS_USER_NETNS=$NODE nb_bypass --net=none --log-level=debug \
-		${opts[@]+"${opts[@]}"} -- sh -c "$script" sh "$dir" \
-		"$SOCKPROBE" "$@" >"$dir/out" 2>"$dir/err" &
-	run=$!
-	for _ in $(seq 100); do
-		[ -s "$dir/pid" ] && break
-		sleep 0.1
-	done
-	[ -s "$dir/pid" ] || nb_fail "$name: the container never started"
-	NB_AS_USER_NETNS=$NODE as_user pasta --config-net -i nbpn0 \
-		-P "$dir/pasta.pid" "$(cat "$dir/pid")" ||
-		nb_error "$name: pasta failed"
-	touch "$dir/pasta-done"
 	NB_RC=0
-	wait "$run" || NB_RC=$?
-	pasta_pid=$(cat "$dir/pasta.pid" 2>/dev/null || true)
-	[ -z "$pasta_pid" ] || kill "$pasta_pid" 2>/dev/null || true
-	NB_OUT=$(cat "$dir/out")
-	NB_ERR=$(cat "$dir/err")
+	NB_AS_USER_NETNS=$NODE as_user timeout -k 5 "$NB_CMD_TIMEOUT" \
+		"$IN_PASTA" "$NSBYPASS" nbpn0 --log-level=debug \
+		${opts[@]+"${opts[@]}"} -- "$SOCKPROBE" "$@" \
+		>"$NB_TMP/$name.out" 2>"$NB_TMP/$name.err" || NB_RC=$?
+	NB_OUT=$(cat "$NB_TMP/$name.out")
+	NB_ERR=$(cat "$NB_TMP/$name.err")
 	printf '%s\n' "--- $name: exit $NB_RC" "$NB_OUT" "$NB_ERR" | tail -n 60
 }
 
