@@ -104,20 +104,26 @@ int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
 }
 
 int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
-			      bool cloexec, bool nonblock, uint64_t old_cookie)
+			      bool cloexec, bool nonblock, uint64_t old_cookie,
+			      int answer)
 {
+	bool tracked = sockstate_lookup(a->socks, old_cookie) != NULL;
 	struct sockstate *s;
-	uint64_t cookie;
+	uint64_t cookie = 0;
 	int r;
 
 	/* @hs was made SOCK_NONBLOCK and has no other status flag. */
 	if (!nonblock && fcntl(hs, F_SETFL, 0) < 0)
 		return -errno;
-	r = notify_addfd(&a->notify, id, hs, fd, cloexec);
+	/* A successor agent (agent-recover.c) knows the socket by its
+	 * cookie: wanted only where there can be one. */
+	if (tracked || a->shm)
+		cookie = sockinfo_cookie(hs);
+	r = notify_addfd_journaled(&a->notify, id, hs, fd, cloexec, cookie,
+				   answer);
 	if (r < 0)
 		return r;
-	if (sockstate_lookup(a->socks, old_cookie)) {
-		cookie = sockinfo_cookie(hs);
+	if (tracked) {
 		if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
 			s = sockstate_lookup(a->socks, cookie);
 			if (s)
@@ -152,6 +158,9 @@ int agent_init(struct agent *a, uv_loop_t *loop,
 	a->routes.mon_fd = -1;
 	pidfd_cache_init(&a->pidfds); /* agent_fini() is safe from here */
 	a->loop = loop;
+	a->shm = settings->shm;
+	a->counters = a->shm ? &a->shm->c : &a->own_counters;
+	a->stats = &a->counters->agent;
 	a->policy = *settings->policy;
 	a->publish = settings->publish;
 	a->bind_bypass = settings->bind_bypass;
@@ -252,6 +261,7 @@ static void on_notify_hup(struct notify *n)
 int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 		agent_done_cb on_done)
 {
+	struct notify_store store;
 	int r;
 
 	a->container_netns = container_netns;
@@ -261,8 +271,11 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 		close(notify_fd);
 		return r;
 	}
-	r = notify_start(&a->notify, a->loop, notify_fd, traps_dispatch, a,
-			 on_notify_hup);
+	store.slots = a->shm ? a->shm->slots : NULL;
+	store.counters = a->counters;
+	store.recover = agent_recover;
+	r = notify_start_stored(&a->notify, a->loop, notify_fd, traps_dispatch,
+				a, on_notify_hup, &store);
 	if (r < 0)
 		return r;
 	if (container_netns && container_netns == a->host_netns) {
@@ -301,20 +314,22 @@ void agent_stop(struct agent *a)
 	}
 	agent_services_stop(a);
 	log_info("agent: %llu switched, %llu kept, %llu refused, %llu options, "
-		 "%llu published, %llu served, %llu refused stale",
-		 (unsigned long long)a->stats.switched,
-		 (unsigned long long)a->stats.kept,
-		 (unsigned long long)a->stats.refused,
-		 (unsigned long long)a->stats.opts,
-		 (unsigned long long)a->stats.published,
-		 (unsigned long long)a->stats.served,
-		 (unsigned long long)a->stats.refused_stale);
+		 "%llu published, %llu served, %llu refused stale, %llu "
+		 "recovered",
+		 (unsigned long long)a->stats->switched,
+		 (unsigned long long)a->stats->kept,
+		 (unsigned long long)a->stats->refused,
+		 (unsigned long long)a->stats->opts,
+		 (unsigned long long)a->stats->published,
+		 (unsigned long long)a->stats->served,
+		 (unsigned long long)a->stats->refused_stale,
+		 (unsigned long long)a->stats->recovered);
 	log_debug("notifications: %llu received, %llu continued, %llu "
 		  "answered, %llu gone",
-		  (unsigned long long)a->notify.stats.received,
-		  (unsigned long long)a->notify.stats.continued,
-		  (unsigned long long)a->notify.stats.answered,
-		  (unsigned long long)a->notify.stats.gone);
+		  (unsigned long long)a->notify.stats->received,
+		  (unsigned long long)a->notify.stats->continued,
+		  (unsigned long long)a->notify.stats->answered,
+		  (unsigned long long)a->notify.stats->gone);
 }
 
 void agent_fini(struct agent *a)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "agent-shm.h"
 #include "notify.h"
 #include "pending-connect.h"
 #include "pidfd-cache.h"
@@ -27,16 +28,6 @@ struct netview;
 
 struct agent;
 typedef void (*agent_done_cb)(struct agent *a);
-
-struct agent_stats {
-	uint64_t switched;	/* sockets moved to the host */
-	uint64_t kept;		/* connects left in the container */
-	uint64_t refused;	/* host sockets denied a local destination */
-	uint64_t opts;		/* setsockopt calls applied and recorded */
-	uint64_t published;	/* binds taken to a published host port */
-	uint64_t served;	/* connects switched to a published service */
-	uint64_t refused_stale; /* connects to a stale service entry */
-};
 
 struct agent {
 	uv_loop_t *loop;
@@ -57,7 +48,12 @@ struct agent {
 	uv_timer_t prune_timer; /* of the pidfd cache */
 	bool stopping;
 	agent_done_cb on_done;
-	struct agent_stats stats;
+	/* What it counts: in the memory shared with `nsbypass oci`'s
+	 * daemon (agent-shm.h), whose journal it also keeps, or its own. */
+	struct agent_shm *shm;
+	struct agent_counters own_counters;
+	struct agent_counters *counters;
+	struct agent_stats *stats; /* &counters->agent */
 	/* The service map (docs/design.md §3.4, handle-service.c); NULL:
 	 * off.  With it, a sock_diag socket, the host's own addresses (read
 	 * again when the route monitor saw a change) and the sweep of stale
@@ -109,6 +105,7 @@ struct agent_settings {
 	const struct service_addr *own_addrs;
 	size_t n_own_addrs;
 	bool no_c2c;
+	struct agent_shm *shm; /* NULL: no daemon shares the agent's state */
 };
 
 /**
@@ -250,11 +247,29 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
  * @cloexec:	the close-on-exec flag of that fd
  * @nonblock:	O_NONBLOCK of the container socket it replaces
  * @old_cookie:	SO_COOKIE of that socket: its record moves to @hs
+ * @answer:	what the caller answers once it is installed (0 or -errno),
+ *		written down first for a successor (notify_addfd_journaled())
  *
  * Return: 0, or -errno (-ENOENT: the caller is gone)
  */
 int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
-			      bool cloexec, bool nonblock, uint64_t old_cookie);
+			      bool cloexec, bool nonblock, uint64_t old_cookie,
+			      int answer);
+
+/**
+ * agent_recover() - implements notify_recover_cb: answer a notification a
+ * dead agent of the container left (agent-recover.c)
+ * @ctx:	the agent
+ * @slot:	its journal slot
+ *
+ * A host socket it was installing and did install gets the answer it
+ * wrote down; anything else is handled as a new notification (what the
+ * dead agent did to the container is nothing, then: see
+ * docs/design.md §6.6).
+ *
+ * Return: as notify_handler_cb
+ */
+int agent_recover(void *ctx, const struct agent_slot *slot);
 
 /**
  * agent_sockstate_get() - the record of the trapped call's socket, made

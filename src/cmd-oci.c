@@ -8,11 +8,12 @@
  * daemon checks the state (oci-state.c), picks the fd named seccompFd,
  * checks that it is a seccomp notify fd, closes the rest, works out the
  * container's settings (oci-config.c) and forks one agent process for
- * it (oci-agent.c).  It never serves a notification itself, so no
- * container can stall or crash the daemon or another container's agent.
- * It reaps the agents and logs one line when one ends.  It also passes
- * the service map between the agents (oci-services.c: a socketpair made
- * at each fork).  On SIGTERM or
+ * it (oci-agent.c, oci-children.c).  It never serves a notification
+ * itself, so no container can stall or crash the daemon or another
+ * container's agent.  It reaps the agents, logs one line when one ends,
+ * and starts a new one when one crashed while its container lives on
+ * (oci-children.h).  It also passes the service map between the agents
+ * (oci-services.c: a socketpair made at each fork).  On SIGTERM or
  * SIGINT it stops listening and exits 0; running agents go on serving
  * their containers until these exit.
  */
@@ -23,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -32,24 +31,13 @@
 #include "cli.h"
 #include "cmd.h"
 #include "log.h"
-#include "oci-agent.h"
+#include "oci-children.h"
 #include "oci-config.h"
 #include "oci-listener.h"
 #include "oci-services.h"
 #include "oci-state.h"
 #include "pid-file.h"
 #include "util.h"
-
-/* Agents running at once; past it a container is refused. */
-#define OCI_AGENTS_MAX OCI_SERVICES_PEERS_MAX
-/* The part of a container id that log lines show. */
-#define OCI_LOG_ID 64
-
-struct oci_child {
-	pid_t pid;
-	pid_t container_pid; /* the pid it serves; 0: not known */
-	char id[OCI_LOG_ID + 1];
-};
 
 struct oci_daemon {
 	uv_loop_t loop;
@@ -60,8 +48,7 @@ struct oci_daemon {
 	const char *pid_file;
 	const char *log_file;
 	int ready_fd;
-	struct oci_child children[OCI_AGENTS_MAX];
-	size_t n_children;
+	struct oci_children children;
 	struct oci_services services;
 };
 
@@ -216,82 +203,16 @@ static void close_fds(int *fds, size_t n, size_t keep)
 }
 
 /*
- * The agent process: only the notify fd and stdio stay open, the signals
- * libuv handles in the daemon are back to their defaults.  Never returns.
+ * A pid in the container @st names, for a state that names none: crun
+ * sends "pid": 0 with the state of an exec.  The exec joins the
+ * namespaces of the container, whose own state (its init's pid) came
+ * first; its agent is alive as long as a process of the container is.
  */
-/* Put @fd at @to (O_CLOEXEC); @fd is above every target (see below). */
-static void move_fd(int fd, int to)
-{
-	if (fd >= 0 && dup3(fd, to, O_CLOEXEC) < 0)
-		_exit(125);
-}
-
-static void __attribute__((noreturn))
-agent_child(const struct oci_config *cfg, int notify_fd, int services_fd,
-	    const struct oci_state *st, const sigset_t *mask)
-{
-	static char prefix[32];
-
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	/* The notify fd at 3, the service channel at 4: copies above both
-	 * first, so that neither lands on the other. */
-	notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 5);
-	if (notify_fd < 0)
-		_exit(125);
-	if (services_fd >= 0) {
-		services_fd = fcntl(services_fd, F_DUPFD_CLOEXEC, 5);
-		if (services_fd < 0)
-			_exit(125);
-	}
-	move_fd(notify_fd, 3);
-	move_fd(services_fd, 4);
-	if (syscall(SYS_close_range, services_fd >= 0 ? 5U : 4U, ~0U, 0) < 0)
-		for (long fd = services_fd >= 0 ? 5 : 4,
-			  max = sysconf(_SC_OPEN_MAX);
-		     fd < max; fd++)
-			close((int)fd);
-	prctl(PR_SET_NAME, "nsbypass-agent");
-	snprintf(prefix, sizeof(prefix), "nsbypass agent %.12s", st->id);
-	log_set_prefix(prefix);
-	_exit(oci_agent_run(cfg, 3, st->pid, services_fd >= 0 ? 4 : -1));
-}
-
-/*
- * A pid in the container @id, for a state that names none: crun sends
- * "pid": 0 with the state of an exec.  The exec joins the namespaces of
- * the container, whose own state (its init's pid) came first; its agent
- * is alive as long as a process of the container is.  Ids longer than
- * what a child keeps never match.  0 if no agent serves @id.
- */
-static pid_t container_pid_of(const struct oci_daemon *d, const char *id)
-{
-	if (strlen(id) > OCI_LOG_ID)
-		return 0;
-	for (size_t i = 0; i < d->n_children; i++)
-		if (d->children[i].container_pid > 0 &&
-		    strcmp(d->children[i].id, id) == 0)
-			return d->children[i].container_pid;
-	return 0;
-}
-
 static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 			int notify_fd, struct oci_state *st)
 {
-	sigset_t all, old;
-	int sp[2], r;
-	pid_t pid;
-
-	if (d->n_children == ARRAY_SIZE(d->children)) {
-		log_warn("container %.*s: refused: %d agents run already",
-			 OCI_LOG_ID, st->id, OCI_AGENTS_MAX);
-		close(notify_fd);
-		return;
-	}
 	if (st->pid == 0) {
-		st->pid = container_pid_of(d, st->id);
+		st->pid = oci_children_container_pid(&d->children, st->id);
 		if (st->pid > 0)
 			log_info("container %.*s: a state without a pid (an "
 				 "exec under crun): the container's is %d",
@@ -302,41 +223,7 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 				 "namespaces are not known",
 				 OCI_LOG_ID, st->id);
 	}
-	/* The service channel (oci-services.h); without it the agent
-	 * serves its own namespace's published ports only. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		log_warn_errno(-errno, "container %.*s: no service channel",
-			       OCI_LOG_ID, st->id);
-		sp[0] = sp[1] = -1;
-	}
-	/* No libuv signal handler may run in the child before it resets
-	 * them: it would write to the daemon's loop. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		agent_child(cfg, notify_fd, sp[1], st, &old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(notify_fd);
-	closep(&sp[1]);
-	if (pid < 0) {
-		log_errno(-errno, "container %.*s: cannot fork its agent",
-			  OCI_LOG_ID, st->id);
-		closep(&sp[0]);
-		return;
-	}
-	if (sp[0] >= 0) {
-		r = oci_services_add(&d->services, sp[0], pid);
-		if (r < 0)
-			log_warn_errno(r, "container %.*s: no service channel",
-				       OCI_LOG_ID, st->id);
-	}
-	d->children[d->n_children].pid = pid;
-	d->children[d->n_children].container_pid = st->pid;
-	snprintf(d->children[d->n_children].id, OCI_LOG_ID + 1, "%s", st->id);
-	d->n_children++;
-	log_info("container %.*s: agent pid %d serves pid %d", OCI_LOG_ID,
-		 st->id, (int)pid, (int)st->pid);
+	oci_children_start(&d->children, cfg, notify_fd, st->id, st->pid);
 }
 
 /* implements oci_payload_cb */
@@ -392,28 +279,8 @@ static void on_sigchld(uv_signal_t *h, int signum)
 	pid_t p;
 
 	(void)signum;
-	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < d->n_children; i++) {
-			struct oci_child *c = &d->children[i];
-
-			if (c->pid != p)
-				continue;
-			oci_services_remove(&d->services, p);
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-				log_info("container %s: agent pid %d ended",
-					 c->id, (int)p);
-			else if (WIFEXITED(status))
-				log_warn("container %s: agent pid %d failed "
-					 "(exit status %d)",
-					 c->id, (int)p, WEXITSTATUS(status));
-			else
-				log_warn("container %s: agent pid %d killed "
-					 "by signal %d",
-					 c->id, (int)p, WTERMSIG(status));
-			*c = d->children[--d->n_children];
-			break;
-		}
-	}
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+		oci_children_reaped(&d->children, p, status);
 }
 
 static void on_stop(uv_signal_t *h, int signum)
@@ -422,8 +289,9 @@ static void on_stop(uv_signal_t *h, int signum)
 
 	log_info("signal %d: stopping; %zu agents go on until their "
 		 "containers end",
-		 signum, d->n_children);
+		 signum, d->children.n);
 	oci_listener_stop(&d->listener);
+	oci_children_close(&d->children);
 	oci_services_close(&d->services);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -481,6 +349,7 @@ int nb_cmd_oci(int argc, char **argv)
 	r = oci_services_init(&d.services, &d.loop);
 	if (r < 0)
 		return log_errno(r, "oci: cannot start"), 1;
+	oci_children_init(&d.children, &d.loop, &d.services);
 	r = oci_listener_start(&d.listener, &d.loop, d.listen_path, on_payload);
 	if (r < 0)
 		return log_errno(r, "cannot listen on %s", d.listen_path), 1;

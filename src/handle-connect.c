@@ -72,16 +72,17 @@ struct connect_req {
 };
 
 /* agent_install_host_socket() for @c, counted as a switch (and as a
- * served connect for a published service's) once it is done. */
+ * served connect for a published service's) once it is done; @answer is
+ * the caller's answer after it. */
 static int install(struct agent *a, const struct connect_req *c, int hs,
-		   bool nonblock)
+		   bool nonblock, int answer)
 {
 	int r = agent_install_host_socket(a, c->id, hs, c->fd, c->cloexec,
-					  nonblock, c->si.cookie);
+					  nonblock, c->si.cookie, answer);
 
 	if (r == 0) {
-		a->stats.switched++;
-		a->stats.served += c->served;
+		a->stats->switched++;
+		a->stats->served += c->served;
 	}
 	return r;
 }
@@ -219,19 +220,19 @@ static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
 	}
 
 	if (connect(hs, (const struct sockaddr *)&c->ss, c->len) == 0) {
-		r = install(a, c, hs, c->si.nonblock);
+		r = install(a, c, hs, c->si.nonblock, 0);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (errno != EINPROGRESS)
 		return -errno;
 	if (c->si.nonblock) {
-		r = install(a, c, hs, true);
+		r = install(a, c, hs, true, -EINPROGRESS);
 		return r == -ENOENT ? HANDLER_GONE : r < 0 ? r : -EINPROGRESS;
 	}
 	r = handshake_now(hs);
 	if (r == 0) {
 		(void)pending_connect_settle(hs, &c->ss, c->len);
-		r = install(a, c, hs, false);
+		r = install(a, c, hs, false, 0);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
 	if (r < 0)
@@ -288,7 +289,8 @@ static int switch_loopback(struct agent *a, const struct connect_req *c,
 		r = service_loopback_verify(a, &c->ss, c->len);
 	if (r < 0)
 		return r;
-	r = install(a, c, hs, c->si.nonblock);
+	r = install(a, c, hs, c->si.nonblock,
+		    c->si.nonblock ? -EINPROGRESS : 0);
 	if (r == -ENOENT)
 		return HANDLER_GONE;
 	if (r < 0)
@@ -533,7 +535,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	}
 	/* The subnets as they are now, not as last reported (§5). */
 	if (r != 0 && agent_sync_netns(a) < 0 && !host) {
-		a->stats.kept++;
+		a->stats->kept++;
 		return HANDLER_CONTINUE;
 	}
 	dest = r == 0 ? POLICY_DEST_BYPASS :
@@ -541,13 +543,13 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 					c.len);
 	if (dest != POLICY_DEST_BYPASS) {
 		if (!host) {
-			a->stats.kept++;
+			a->stats->kept++;
 			return HANDLER_CONTINUE;
 		}
 		/* A host socket must never be connected to the host's own
 		 * loopback or to what the container considers local.  An
 		 * address too short for its family is the kernel's EINVAL. */
-		a->stats.refused++;
+		a->stats->refused++;
 		log_debug("host socket to %s destination: refused",
 			  policy_dest_to_string(dest));
 		return dest == POLICY_DEST_INVALID ? -EINVAL : -ENETUNREACH;

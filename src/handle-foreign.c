@@ -131,7 +131,7 @@ int handle_foreign_connect(struct agent *a, const struct seccomp_notif *req)
 		return r;
 	if (!agent_is_host_socket(a, sockinfo_netns_cookie(sock)))
 		return HANDLER_CONTINUE;
-	a->stats.refused++;
+	a->stats->refused++;
 	/* A disconnect is refused as natively (handle-connect.c); the family
 	 * is read only for that answer, never to act on. */
 	if ((int)req->data.args[2] >= (int)sizeof(family) &&

@@ -124,10 +124,10 @@ int publish_bind(struct agent *a, const struct seccomp_notif *req, int sock,
 	if (hs < 0)
 		return hs;
 	r = agent_install_host_socket(a, req->id, hs, fd, cloexec,
-				      fl & O_NONBLOCK, si->cookie);
+				      fl & O_NONBLOCK, si->cookie, 0);
 	if (r < 0)
 		return r == -ENOENT ? HANDLER_GONE : r;
-	a->stats.published++;
+	a->stats->published++;
 	service_published(a, sockinfo_netns_cookie(sock), bind_port(bind), bind,
 			  bind_len, sock, (struct sockaddr *)&host, host_len,
 			  hs);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -67,8 +68,77 @@ void agent_services_init(struct agent *a, const struct agent_settings *s)
 }
 
 /* The record of the container's own namespace may have changed. */
+static void sweep_start(struct agent *a);
+
+/*
+ * The record of the container's own services into the memory shared with
+ * the daemon (agent-shm.h), for a successor after a crash: the buffer not
+ * in use is written, then it becomes the one in use.
+ */
+static void services_save(struct agent *a)
+{
+	_cleanup_free_ struct service_record *r = NULL;
+	uint32_t next;
+	int len;
+
+	if (!a->shm || !a->container_netns)
+		return;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	agent_services_collect(a, r);
+	next = !__atomic_load_n(&a->shm->own_cur, __ATOMIC_RELAXED);
+	len = service_record_format(r, a->shm->own_text[next],
+				    sizeof(a->shm->own_text[next]));
+	if (len < 0)
+		return;
+	a->shm->own_len[next] = (uint32_t)len;
+	__atomic_store_n(&a->shm->own_cur, next, __ATOMIC_RELEASE);
+}
+
+/*
+ * A predecessor's record of the container's own services (§6.6): its
+ * entries back into the map as our own.  Each is checked at its use as
+ * any (sock_diag: the listener must still be the one of the entry), and
+ * the sweep drops those whose listeners are gone.
+ */
+static void services_restore(struct agent *a)
+{
+	_cleanup_free_ struct service_record *r = NULL;
+	uint32_t cur, len;
+	size_t n = 0;
+	int rc;
+
+	if (!a->shm)
+		return;
+	cur = __atomic_load_n(&a->shm->own_cur, __ATOMIC_ACQUIRE) & 1;
+	len = a->shm->own_len[cur];
+	if (len == 0 || len > SERVICE_RECORD_TEXT_MAX)
+		return;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	rc = service_record_parse(a->shm->own_text[cur], len, SERVICE_OWN, r);
+	if (rc < 0 || r->netns != a->container_netns)
+		return;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct service_entry e = r->entries[i];
+
+		e.netns = r->netns;
+		e.origin = SERVICE_OWN;
+		n += service_map_add(a->services, &e) == 0;
+	}
+	if (n) {
+		log_info("service map: %zu published service(s) of the "
+			 "container taken over from the last agent",
+			 n);
+		sweep_start(a);
+	}
+}
+
 static void services_changed(struct agent *a)
 {
+	services_save(a);
 	if (a->on_services_changed)
 		a->on_services_changed(a);
 }
@@ -101,6 +171,7 @@ void agent_services_start(struct agent *a)
 	if (r < 0)
 		log_debug("container addresses not in the service map: %s",
 			  strerror(-r));
+	services_restore(a);
 	services_changed(a);
 }
 
@@ -306,7 +377,7 @@ static int loopback_first(struct agent *a, const struct service_entry *e,
 	r = service_loopback_verify(a, t, tl);
 	if (r < 0) {
 		if (r == -ECONNREFUSED)
-			a->stats.refused_stale++;
+			a->stats->refused_stale++;
 		log_debug("service at port %u: host loopback port %u not "
 			  "only ours: %s",
 			  port_of(ss), port_of(t), strerror(-r));
@@ -358,7 +429,7 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 		 * ours, takes its address now. */
 		service_map_remove(a->services, e->listener.cookie);
 		services_changed(a);
-		a->stats.refused_stale++;
+		a->stats->refused_stale++;
 		log_debug("service at port %u: its listener is gone: "
 			  "ECONNREFUSED",
 			  port_of(ss));
@@ -371,7 +442,7 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 		/* Our listener, whose server would not take this
 		 * destination inside: the entry chosen is stale (the
 		 * sweep drops it), the port bound again narrower. */
-		a->stats.refused_stale++;
+		a->stats->refused_stale++;
 		log_debug("service at port %u: its host port is another "
 			  "server's now: ECONNREFUSED",
 			  port_of(ss));

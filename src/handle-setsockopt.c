@@ -66,6 +66,6 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 		log_debug("not recording %s: %s", sockopt_name(level, name),
 			  strerror(-r));
 	else
-		a->stats.opts++;
+		a->stats->opts++;
 	return 0; /* the option is set: answer success */
 }

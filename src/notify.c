@@ -26,6 +26,15 @@
  * When the last process using the filter exits the fd reports POLLHUP and
  * NOTIF_RECV would fail with ENOENT forever: the watcher stops and calls
  * on_hup instead of spinning.
+ *
+ * Every notification is received into a slot of the journal
+ * (notify-journal.h) and its slot freed with the answer; the time between
+ * the two and the answer's errno are counted.  Under `nsbypass oci` the
+ * slots and counters are in memory shared with the daemon (agent-shm.h):
+ * an agent started after a crash finds, before it receives anything, the
+ * notifications its predecessor received and never answered, drops those
+ * the kernel no longer holds (NOTIF_ID_VALID: answered, or the thread was
+ * interrupted or died) and hands the rest to the recovery callback.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +42,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -53,9 +63,49 @@ bool notify_id_valid(struct notify *n, uint64_t id)
 	       ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The latency bucket of @ns: the smallest b with ns <= 2^b us, or the
+ * last one. */
+static unsigned int latency_bucket(uint64_t ns)
+{
+	uint64_t us = (ns + 999) / 1000;
+	unsigned int b = us <= 1 ? 0 :
+				   64 - (unsigned int)__builtin_clzll(us - 1);
+
+	return MIN(b, AGENT_LATENCY_BUCKETS - 1u);
+}
+
+/* Count an answer to the notification of @slot (NULL: not journaled) and
+ * free the slot.  Single writer: plain increments, which the daemon reads
+ * with atomic loads (agent_shm_read()). */
+static void count_answer(struct notify *n, struct agent_slot *slot, int error)
+{
+	struct agent_counters *c = n->counters;
+	uint64_t ns;
+
+	if (error)
+		c->errors[error < 0 && -error <= AGENT_ERRNO_MAX ? -error : 0]++;
+	if (!slot)
+		return;
+	ns = now_ns() - slot->recv_ns;
+	c->latency_sum_ns += ns;
+	c->latency[latency_bucket(ns)]++;
+	notify_journal_release(&n->journal, slot);
+}
+
 static int send_resp(struct notify *n, uint64_t id, int64_t val, int error,
 		     uint32_t flags)
 {
+	struct agent_slot *slot;
+	int r = 0;
+
 	/* Stopped and released: what was held died with the fd. */
 	if (!n->resp)
 		return -ENOENT;
@@ -65,22 +115,25 @@ static int send_resp(struct notify *n, uint64_t id, int64_t val, int error,
 	n->resp->error = error;
 	n->resp->flags = flags;
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, n->resp) < 0) {
-		if (errno == ENOENT)
-			n->stats.gone++;
-		return -errno;
+		r = -errno;
+		if (r == -ENOENT)
+			n->stats->gone++;
 	}
-	return 0;
+	/* Answered, or never to be: the slot is free either way. */
+	slot = notify_journal_find(&n->journal, id);
+	count_answer(n, slot, r == 0 ? error : 0);
+	return r;
 }
 
 int notify_continue(struct notify *n, uint64_t id)
 {
-	n->stats.continued++;
+	n->stats->continued++;
 	return send_resp(n, id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
 int notify_answer(struct notify *n, uint64_t id, int64_t val, int error)
 {
-	n->stats.answered++;
+	n->stats->answered++;
 	return send_resp(n, id, error ? -1 : val, error, 0);
 }
 
@@ -102,13 +155,41 @@ int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 	return 0;
 }
 
+int notify_addfd_journaled(struct notify *n, uint64_t id, int srcfd, int newfd,
+			   bool cloexec, uint64_t cookie, int answer)
+{
+	struct agent_slot *slot = notify_journal_find(&n->journal, id);
+	int r;
+
+	if (slot) {
+		slot->answer = answer;
+		slot->installed_fd = newfd;
+		/* The cookie last, and before the ioctl: a successor that
+		 * finds it trusts the answer next to it. */
+		__atomic_store_n(&slot->installed_cookie, cookie,
+				 __ATOMIC_RELEASE);
+	}
+	r = notify_addfd(n, id, srcfd, newfd, cloexec);
+	if (r < 0 && slot)
+		slot->installed_cookie = 0;
+	return r;
+}
+
 /* Give the answer a handler asked for, unless it answered itself. */
 static void finish(struct notify *n, uint64_t id, int r)
 {
+	struct agent_slot *slot;
 	int s;
 
-	if (r == HANDLER_DONE || r == HANDLER_GONE)
+	if (r == HANDLER_DONE)
 		return;
+	if (r == HANDLER_GONE) {
+		/* Nothing to answer: the kernel dropped it. */
+		slot = notify_journal_find(&n->journal, id);
+		if (slot)
+			notify_journal_release(&n->journal, slot);
+		return;
+	}
 	if (r == HANDLER_CONTINUE)
 		s = notify_continue(n, id);
 	else
@@ -118,11 +199,9 @@ static void finish(struct notify *n, uint64_t id, int r)
 			       (unsigned long long)id);
 }
 
-static void dispatch(struct notify *n)
+static void dispatch(struct notify *n, const struct seccomp_notif *req)
 {
-	const struct seccomp_notif *req = n->req;
-
-	n->stats.received++;
+	n->stats->received++;
 	if (n->continue_all) {
 		finish(n, req->id, HANDLER_CONTINUE);
 		return;
@@ -144,15 +223,27 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 	if (n->closing)
 		return;
 	if (status >= 0 && (events & UV_READABLE)) {
-		memset(n->req, 0, n->sizes.seccomp_notif);
-		if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, n->req) == 0) {
-			dispatch(n);
+		struct agent_slot *slot = notify_journal_take(&n->journal);
+		int e;
+
+		if (!slot) {
+			/* More in flight than connects may be: cannot
+			 * happen (AGENT_JOURNAL_SLOTS); never unrecorded. */
+			log_warn("every journal slot is in use: waiting");
 			return;
 		}
+		if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &slot->u.notif) ==
+		    0) {
+			slot->recv_ns = now_ns();
+			dispatch(n, &slot->u.notif);
+			return;
+		}
+		e = errno;
+		notify_journal_release(&n->journal, slot);
 		/* ENOENT: the thread died between poll and RECV. */
-		if (errno != ENOENT && errno != EINTR && errno != EAGAIN)
+		if (e != ENOENT && e != EINTR && e != EAGAIN)
 			log_warn("NOTIF_RECV failed: %s, ignoring",
-				 strerror(errno));
+				 strerror(e));
 		if (!fd_hung_up(n->fd))
 			return;
 	}
@@ -162,20 +253,22 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 		n->on_hup(n);
 }
 
-/* Free what notify_start() made; the fd last, once nothing watches it. */
+/* Free what notify_start() made; the fd last, once nothing watches it.
+ * The journal's slots stay as they are: a successor may need them. */
 static void release(struct notify *n)
 {
 	closep(&n->fd);
-	free(n->req);
 	free(n->resp);
-	n->req = NULL;
 	n->resp = NULL;
+	notify_journal_fini(&n->journal);
 }
 
 static void on_closed(uv_handle_t *h)
 {
 	struct notify *n = container_of((uv_poll_t *)h, struct notify, poll);
 
+	if (n->recover_timer_made)
+		uv_close((uv_handle_t *)&n->recover_timer, NULL);
 	/* Only now: never close an fd a uv_poll_t is still watching. */
 	release(n);
 }
@@ -185,29 +278,86 @@ void notify_stop(struct notify *n)
 	if (n->closing)
 		return;
 	n->closing = true;
+	if (n->recover_timer_made)
+		uv_timer_stop(&n->recover_timer);
 	uv_poll_stop(&n->poll);
 	uv_close((uv_handle_t *)&n->poll, on_closed);
 }
 
+/*
+ * What a dead agent left: the kernel still holds the notifications whose
+ * ids are valid (pending, received, unanswered: only an answer, or the
+ * thread's interruption or death, ends them); the rest were answered
+ * after all, or ended.  Then, and only then, new ones are received.
+ */
+static void on_recover(uv_timer_t *t)
+{
+	struct notify *n = container_of(t, struct notify, recover_timer);
+	struct notify_journal *j = &n->journal;
+
+	for (uint32_t k = 0; k < j->n_left && !n->closing; k++) {
+		struct agent_slot *slot = &j->slots[j->left[k]];
+		uint64_t id = slot->u.notif.id;
+
+		if (!notify_id_valid(n, id)) {
+			notify_journal_release(j, slot);
+			continue;
+		}
+		log_info("notification %llu (syscall %d of thread %u) was "
+			 "left unanswered by the last agent: answering it",
+			 (unsigned long long)id, slot->u.notif.data.nr,
+			 slot->u.notif.pid);
+		n->stats->received++;
+		/* Its latency counts from now: the old clock is another
+		 * agent's, and the wait is counted as a restart. */
+		slot->recv_ns = now_ns();
+		finish(n, id,
+		       n->recover ? n->recover(n->ctx, slot) :
+				    n->handler(n->ctx, &slot->u.notif));
+	}
+	j->n_left = 0;
+	if (!n->closing && uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT,
+					 on_readable) < 0)
+		notify_stop(n);
+}
+
 int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 		 notify_handler_cb handler, void *ctx, notify_hup_cb on_hup)
+{
+	static const struct notify_store private_store;
+
+	return notify_start_stored(n, loop, fd, handler, ctx, on_hup,
+				   &private_store);
+}
+
+int notify_start_stored(struct notify *n, uv_loop_t *loop, int fd,
+			notify_handler_cb handler, void *ctx,
+			notify_hup_cb on_hup, const struct notify_store *store)
 {
 	int r;
 
 	memset(n, 0, sizeof(*n));
 	n->fd = fd;
 	n->handler = handler;
+	n->recover = store->recover;
 	n->ctx = ctx;
 	n->on_hup = on_hup;
+	n->counters = store->counters ? store->counters : &n->own_counters;
+	n->stats = &n->counters->notify;
 	r = seccomp_get_sizes(&n->sizes);
 	if (r < 0)
 		goto fail;
 	/* The kernel may be newer than our headers: use its sizes. */
-	n->req = calloc(1, MAX(n->sizes.seccomp_notif,
-			       sizeof(struct seccomp_notif)));
+	if (n->sizes.seccomp_notif > AGENT_SLOT_NOTIF_MAX) {
+		r = -EOVERFLOW;
+		goto fail;
+	}
+	r = notify_journal_init(&n->journal, store->slots);
+	if (r < 0)
+		goto fail;
 	n->resp = calloc(1, MAX(n->sizes.seccomp_notif_resp,
 				sizeof(struct seccomp_notif_resp)));
-	if (!n->req || !n->resp) {
+	if (!n->resp) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -224,7 +374,16 @@ int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 	r = uv_poll_init(loop, &n->poll, fd);
 	if (r < 0)
 		goto fail;
-	r = uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT, on_readable);
+	if (n->journal.n_left) {
+		/* Recovery first, on the loop's first turn (the caller has
+		 * set up all it decides with by then). */
+		uv_timer_init(loop, &n->recover_timer);
+		n->recover_timer_made = true;
+		r = uv_timer_start(&n->recover_timer, on_recover, 0, 0);
+	} else {
+		r = uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT,
+				  on_readable);
+	}
 	if (r < 0)
 		notify_stop(n);
 	return r;

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "agent-counters.h"
+#include "notify-journal.h"
+
 struct notify;
 
 /*
@@ -35,11 +38,23 @@ typedef int (*notify_handler_cb)(void *ctx, const struct seccomp_notif *req);
 /** typedef notify_hup_cb - every process under the filter is gone */
 typedef void (*notify_hup_cb)(struct notify *n);
 
-struct notify_stats {
-	uint64_t received;
-	uint64_t continued;
-	uint64_t answered;
-	uint64_t gone; /* the trapped thread died before the answer */
+/**
+ * typedef notify_recover_cb - answer a notification a dead agent left
+ * @ctx:	notify_start()'s @ctx
+ * @slot:	its journal slot (notify-journal.h): the notification, and
+ *		the cookie of the host socket being installed with the answer
+ *		that was to follow, if any
+ *
+ * Called once per notification still pending, from the loop, before any
+ * new one is received.  Return: as notify_handler_cb.
+ */
+typedef int (*notify_recover_cb)(void *ctx, const struct agent_slot *slot);
+
+/* Where the journal and the counters live, and what recovers. */
+struct notify_store {
+	struct agent_slot *slots;	 /* shared slots, or NULL: private */
+	struct agent_counters *counters; /* shared, or NULL: private */
+	notify_recover_cb recover;	 /* NULL: handled as new ones */
 };
 
 struct notify {
@@ -47,12 +62,19 @@ struct notify {
 	int fd;
 	bool closing;
 	struct seccomp_notif_sizes sizes;
-	struct seccomp_notif *req; /* sizes.seccomp_notif bytes */
 	struct seccomp_notif_resp *resp;
 	notify_handler_cb handler;
+	notify_recover_cb recover;
 	void *ctx; /* the handler's */
 	notify_hup_cb on_hup;
-	struct notify_stats stats;
+	/* Notifications in flight (each received into a slot), and what
+	 * is counted: in the agent's shared memory, or our own. */
+	struct notify_journal journal;
+	struct agent_counters *counters;
+	struct agent_counters own_counters;
+	struct notify_stats *stats; /* &counters->notify */
+	uv_timer_t recover_timer;   /* runs the recovery once */
+	bool recover_timer_made;
 	bool continue_all; /* answer CONTINUE, call no handler */
 };
 
@@ -70,6 +92,15 @@ struct notify {
  */
 int notify_start(struct notify *n, uv_loop_t *loop, int fd,
 		 notify_handler_cb handler, void *ctx, notify_hup_cb on_hup);
+
+/**
+ * notify_start_stored() - notify_start() with the journal and counters
+ * in @store (agent-shm.h): notifications left pending by a dead agent
+ * are handed to @store->recover first
+ */
+int notify_start_stored(struct notify *n, uv_loop_t *loop, int fd,
+			notify_handler_cb handler, void *ctx,
+			notify_hup_cb on_hup, const struct notify_store *store);
 
 /** notify_stop() - stop watching and close the fd (after the loop turns) */
 void notify_stop(struct notify *n);
@@ -94,5 +125,14 @@ int notify_answer(struct notify *n, uint64_t id, int64_t val, int error);
  */
 int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 		 bool cloexec);
+
+/**
+ * notify_addfd_journaled() - notify_addfd() that first writes down, in
+ * the notification's journal slot, the cookie of @srcfd and @answer, the
+ * error the caller answers once it is installed (0 for success): a
+ * successor finds the socket installed and gives that answer
+ */
+int notify_addfd_journaled(struct notify *n, uint64_t id, int srcfd, int newfd,
+			   bool cloexec, uint64_t cookie, int answer);
 
 #endif /* NB_NOTIFY_H */

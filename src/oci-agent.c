@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -249,10 +250,36 @@ static void on_done(struct agent *a)
 	service_registry_close(&oa->registry); /* its file goes now */
 }
 
-int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
-		  int services_fd)
+/* The shared memory of @shm_fd (closed), with this agent's pid and start
+ * in it; NULL (logged) if there is none. */
+static struct agent_shm *map_shm(int shm_fd)
 {
-	const struct agent_settings settings = {
+	struct agent_shm *shm = NULL;
+	struct timespec ts;
+	int r;
+
+	if (shm_fd < 0)
+		return NULL;
+	r = agent_shm_map(shm_fd, &shm);
+	close(shm_fd);
+	if (r < 0) {
+		log_warn_errno(r, "no memory shared with the daemon: counters "
+				  "and in-flight calls are lost if this agent "
+				  "crashes");
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	shm->agent_pid = getpid();
+	shm->agent_started_ns = (uint64_t)ts.tv_sec * 1000000000u +
+				(uint64_t)ts.tv_nsec;
+	shm->clean_exit = 0;
+	return shm;
+}
+
+int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
+		  int services_fd, int shm_fd)
+{
+	struct agent_settings set = {
 		.policy = &cfg->policy,
 		.publish = &cfg->publish,
 		.bind_bypass = !cfg->ignore_bind,
@@ -264,13 +291,14 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	bool ours, watched = false;
 	int report, r, status = 0, nl[2];
 
+	set.shm = map_shm(shm_fd);
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
 	oa.nsagent.on_addrs = on_addrs;
 	oa.link.fd = -1;
 	service_registry_init(&oa.registry);
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid, nl);
-	r = agent_init(&oa.agent, &oa.loop, &settings);
+	r = agent_init(&oa.agent, &oa.loop, &set);
 	/* Subnets read at each decision (§5); else nsagent's reports. */
 	if (r == 0 && nl[0] >= 0) {
 		watched = agent_watch_netns(&oa.agent, nl[0], nl[1]) == 0;
@@ -336,5 +364,13 @@ out_agent:
 	closep(&report);
 	if (oa.nsagent_pid > 0)
 		reap_nsagent(oa.nsagent_pid);
+	if (set.shm) {
+		/* The daemon reads it once we are gone: an end it need not
+		 * recover from (a failed start too is no crash to retry
+		 * forever, but that one the daemon sees by the status). */
+		__atomic_store_n(&set.shm->clean_exit, status == 0,
+				 __ATOMIC_RELEASE);
+		agent_shm_unmap(set.shm);
+	}
 	return status;
 }

@@ -21,6 +21,10 @@
  *		/proc/PID/ns/{user,net} name the container's namespaces
  * @services_fd: the agent's end of the service channel to the daemon
  *		(oci-services.h), owned; -1: none
+ * @shm_fd:	the memory it shares with the daemon (agent-shm.h): its
+ *		counters and its journal, which a predecessor that crashed
+ *		may have left notifications in (answered first); owned;
+ *		-1: none
  *
  * Before the first notification is served, the agent learns the
  * container's network namespace (a socket made there gives its
@@ -38,6 +42,6 @@
  * Return: the exit status for the agent process (0: the container ended)
  */
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
-		  int services_fd);
+		  int services_fd, int shm_fd);
 
 #endif /* NB_OCI_AGENT_H */

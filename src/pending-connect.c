@@ -135,10 +135,11 @@ static void pending_finish(struct pending_connect *p, int ok_error)
 
 	if (!p->installed) {
 		r = agent_install_host_socket(a, c->id, p->hs, c->fd,
-					      c->cloexec, false, c->old_cookie);
+					      c->cloexec, false, c->old_cookie,
+					      ok_error);
 		if (r == 0) {
-			a->stats.switched++;
-			a->stats.served += c->served;
+			a->stats->switched++;
+			a->stats->served += c->served;
 		}
 	}
 	answer(a, c->id, r, ok_error);
@@ -162,10 +163,11 @@ static void pending_settled(struct pending_connect *p)
 	if (r == 0) {
 		r = agent_install_host_socket(a, c->id, p->hs, c->fd,
 					      c->cloexec, c->nonblock,
-					      c->old_cookie);
+					      c->old_cookie,
+					      c->nonblock ? -EINPROGRESS : 0);
 		if (r == 0) {
-			a->stats.switched++;
-			a->stats.served += c->served;
+			a->stats->switched++;
+			a->stats->served += c->served;
 		}
 	}
 	answer(a, c->id, r, c->nonblock ? -EINPROGRESS : 0);

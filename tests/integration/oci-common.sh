@@ -61,7 +61,8 @@ oci_stop_daemon() {
 	done
 	kill -0 "$DPID" 2>/dev/null && nb_error "the daemon ignored SIGTERM"
 	started=$(grep -c ": agent pid [0-9]* serves" "$LOG" || true)
-	ended=$(grep -c ": agent pid [0-9]* ended" "$LOG" || true)
+	# A container whose crash loop was given up has no agent to end.
+	ended=$(grep -Ec ": agent pid [0-9]* ended|: given up; " "$LOG" || true)
 	if [ "$started" = "$ended" ]; then
 		nb_pass "$started agents started, $ended ended"
 	else

@@ -26,8 +26,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "fdpass.h"
-#include "filter.h"
+#include "filtered-child.h"
 #include "nbtest.h"
 #include "notify.h"
 #include "util.h"
@@ -150,50 +149,16 @@ static void on_watchdog(uv_timer_t *h)
 	notify_stop(&t.n);
 }
 
-/* Runs under the filter; @sock takes the notify fd.  Never returns. */
-static __attribute__((noreturn)) void child_main(int sock, void (*script)(void))
-{
-	int nfd;
-
-	alarm(10);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(77);
-	nfd = filter_install();
-	if (nfd < 0)
-		_exit(77);
-	if (fdpass_send(sock, &nfd, 1) < 0)
-		_exit(2);
-	close(nfd);
-	close(sock);
-	script();
-	_exit(0);
-}
-
 /*
  * Fork a child that runs @script under the filter, serve its fd with
  * fake_handler until it has hung up, and leave what happened in @t.
  */
 static void serve(void (*script)(void), bool continue_all)
 {
-	int sp[2], nfd = -1;
+	int nfd = -1;
 
 	memset(&t, 0, sizeof(t));
-	ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
-	t.child = fork();
-	ASSERT_OK(t.child);
-	if (t.child == 0) {
-		close(sp[0]);
-		child_main(sp[1], script);
-	}
-	close(sp[1]);
-	if (fdpass_recv(sp[0], &nfd, 1) < 0) {
-		close(sp[0]);
-		ASSERT_EQ(waitpid(t.child, &t.status, 0), t.child);
-		if (WIFEXITED(t.status) && WEXITSTATUS(t.status) == 77)
-			nbtest_skip("no seccomp filter with a notify fd here");
-		nbtest_fail(__FILE__, __LINE__, "no notify fd from the child");
-	}
-	close(sp[0]);
+	t.child = nbtest_filtered_child(script, &nfd);
 
 	ASSERT_EQ(uv_loop_init(&t.loop), 0);
 	ASSERT_EQ(notify_start(&t.n, &t.loop, nfd, fake_handler, &t, on_hup),
@@ -214,7 +179,7 @@ static void serve(void (*script)(void), bool continue_all)
 	ASSERT_TRUE(t.reaped);
 	ASSERT_EQ(t.hups, 1);
 	ASSERT_EQ(t.n.fd, -1); /* closed once the watcher was */
-	ASSERT_TRUE(t.n.req == NULL && t.n.resp == NULL);
+	ASSERT_TRUE(t.n.journal.slots == NULL && t.n.resp == NULL);
 }
 
 /* The child's exit status: what its own assertions said. */
@@ -362,10 +327,10 @@ NBTEST(answers_reach_the_caller)
 	/* The later answer went to a thread that still waited. */
 	ASSERT_TRUE(t.held_valid);
 	ASSERT_EQ(t.later_r, 0);
-	ASSERT_EQ(t.n.stats.received, 7 + foreign);
-	ASSERT_EQ(t.n.stats.answered, 3 + foreign);
-	ASSERT_EQ(t.n.stats.continued, 4);
-	ASSERT_EQ(t.n.stats.gone, 0);
+	ASSERT_EQ(t.n.stats->received, 7 + foreign);
+	ASSERT_EQ(t.n.stats->answered, 3 + foreign);
+	ASSERT_EQ(t.n.stats->continued, 4);
+	ASSERT_EQ(t.n.stats->gone, 0);
 }
 
 static void script_continue_all(void)
@@ -381,9 +346,9 @@ NBTEST(continue_all_calls_no_handler)
 	serve(script_continue_all, true);
 	assert_child_passed();
 	ASSERT_EQ(t.ncalls, 0);
-	ASSERT_EQ(t.n.stats.received, 1);
-	ASSERT_EQ(t.n.stats.continued, 1);
-	ASSERT_EQ(t.n.stats.answered, 0);
+	ASSERT_EQ(t.n.stats->received, 1);
+	ASSERT_EQ(t.n.stats->continued, 1);
+	ASSERT_EQ(t.n.stats->answered, 0);
 }
 
 static void script_hold(void)
@@ -403,9 +368,9 @@ NBTEST(answer_after_death_is_gone)
 	ASSERT_EQ(t.ncalls, 1);
 	ASSERT_TRUE(t.held && !t.held_valid);
 	ASSERT_EQ(t.gone_r, -ENOENT);
-	ASSERT_EQ(t.n.stats.received, 1);
-	ASSERT_EQ(t.n.stats.answered, 1);
-	ASSERT_EQ(t.n.stats.gone, 1);
+	ASSERT_EQ(t.n.stats->received, 1);
+	ASSERT_EQ(t.n.stats->answered, 1);
+	ASSERT_EQ(t.n.stats->gone, 1);
 }
 
 /* Once stopped (the fd closed, the buffers freed), a late answer from a
@@ -432,7 +397,7 @@ NBTEST(start_fails_cleanly)
 	ASSERT_EQ(notify_start(&n, &loop, fd, fake_handler, NULL, on_hup),
 		  UV_EPERM);
 	ASSERT_TRUE(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
-	ASSERT_TRUE(n.req == NULL && n.resp == NULL);
+	ASSERT_TRUE(n.journal.slots == NULL && n.resp == NULL);
 	ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	ASSERT_EQ(uv_loop_close(&loop), 0);
 	ASSERT_EQ(nbtest_count_fds(), fds);

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-oci-crash.sh - an `nsbypass oci` agent killed with SIGKILL while its
+# container runs (docs/design.md §6.6), as the unprivileged NB_USER with
+# oci-sim as the runtime.  A new agent takes over on the same notify fd
+# and shared memory; what the dead one received and never answered is
+# answered by the new one.  Cases:
+#   (a) idle: the next TCP connect is switched by the new agent, an
+#       AF_UNIX connect works (before: ENOSYS for every trapped call);
+#   (b) a blocking connect in flight, to a server that completes the
+#       handshake only after 1.5 s: it returns success (never ENOSYS,
+#       never hung), the new agent logs the notification it took over;
+#   (c) a bulk transfer through a switched socket: every byte arrives
+#       (SHA-256 on both ends), and the next connect is switched;
+#   (d) 8 threads connecting in a loop plus AF_UNIX connects while the
+#       agent is killed 3 times, 300 ms apart: no connect fails;
+#   (f) a server published by the bind bypass (nsbypass.publish): after
+#       the crash 127.0.0.1:PORT inside still reaches it (the new agent
+#       took the container's record back from the shared memory);
+#   (e) a crash loop: killed over and over, the daemon backs off and, at
+#       the 6th crash within 60 s, gives up with one error line naming
+#       the container; trapped calls then get ENOSYS (fail-closed), and
+#       nothing is left running.
+# The counters live in the shared memory: the last agent's stats line
+# counts the switches of all of them.
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/oci-common.sh"
+
+setup_rootless_test
+require_cmd python3 unshare
+OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+nb_stage_vars OCI_SIM
+CLIENT=$(nb_stage "$NB_ITEST_DIR/crash-client.py")
+H4=$NB_HOST4
+D=$NB_TMP/oci
+install -d -m 0700 -o "$NB_USER" "$D"
+SOCK=$D/oci.sock
+LOG=$D/oci.log
+PIDF=$D/oci.pid
+# A unix socket the container connects to (trapped, then continued).
+USOCK=$D/unix.sock
+
+crash_cleanup() {
+	local rc=$?
+	set +e
+	oci_daemon_cleanup
+	(exit "$rc")
+	cleanup
+}
+trap crash_cleanup EXIT
+
+SP=$(free_port)	  # accept and close
+BP=$(free_port)	  # sink: SHA-256 of what arrives
+start_bg accept "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" --close "$H4" "$SP"
+wait_for_port "$H4" "$SP" tcp
+start_bg sink "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" "$H4" "$BP"
+wait_for_port "$H4" "$BP" tcp
+start_bg unix as_user "$NB_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(4096)
+while True:
+    s.accept()[0].close()
+' "$USOCK"
+for _ in $(seq 50); do [ -S "$USOCK" ] && break; sleep 0.1; done
+
+start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
+	--log-file "$LOG" --pid-file "$PIDF"
+for _ in $(seq 100); do [ -S "$SOCK" ] && [ -s "$PIDF" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || nb_fail "nsbypass oci does not listen on $SOCK"
+DPID=$(cat "$PIDF")
+
+# container ID SCRIPT...: a container as NB_USER in the background, its
+# stdout in $D/ID.out; CPID its oci-sim pid.
+container() {
+	local id=$1
+	shift
+	as_user timeout -k 5 120 unshare -r -n "$OCI_SIM" --listener "$SOCK" \
+		--id "$id" -- sh -c "$@" >"$D/$id.out" 2>&1 &
+	CPID=$!
+}
+
+# agent_of ID: the pid of the agent serving container ID (5 s at most).
+agent_of() {
+	local p _i
+	for _i in $(seq 50); do
+		p=$(grep -Eo "container $1: agent pid [0-9]+ (serves|took over)" "$LOG" |
+			tail -n 1 | grep -Eo "pid [0-9]+" | cut -d' ' -f2 || true)
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# kill_agent ID: SIGKILL the agent of ID and wait for its successor
+# (logged "took over", 5 s at most); true if one took over.
+kill_agent() {
+	local old n _i
+	old=$(agent_of "$1") || return 1
+	n=$(grep -c "container $1: agent pid [0-9]* took over" "$LOG" || true)
+	kill -9 "$old"
+	for _i in $(seq 50); do
+		[ "$(grep -c "container $1: agent pid [0-9]* took over" "$LOG" || true)" -gt "$n" ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# expect_log DESC ERE: the daemon's log has a line ERE within 10 s.
+expect_log() {
+	for _ in $(seq 100); do
+		grep -Eq -- "$2" "$LOG" && { nb_pass "$1: logged /$2/"; return 0; }
+		sleep 0.1
+	done
+	nb_error "$1: no log line /$2/ in: $(tail -n 20 "$LOG")"
+}
+
+# wait_file F: wait (10 s at most) until F exists.
+wait_file() {
+	for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# expect_out ID ERE DESC: container ID ended well and printed ERE.
+expect_out() {
+	local rc=0
+	wait "$CPID" || rc=$?
+	if [ "$rc" -eq 0 ] && grep -Eq -- "$2" "$D/$1.out"; then
+		nb_pass "$3: $(grep -E -- "$2" "$D/$1.out" | head -n 1)"
+	else
+		nb_error "$3: exit $rc, output: $(cat "$D/$1.out")"
+	fi
+}
+
+# stats_of ID: the last stats line an agent of ID logged.
+stats_of() {
+	grep "nsbypass agent ${1:0:12}: info: agent: " "$LOG" | tail -n 1
+}
+
+# ---- (a) idle
+GO=$D/a.go
+container a "
+while [ ! -e $GO ]; do sleep 0.05; done
+$NB_PYTHON $CLIENT once $H4 $SP && $NB_PYTHON $CLIENT errno 127.0.0.1 1 &&
+$NB_PYTHON -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(\"OK unix\")' $USOCK"
+agent_of a >/dev/null || nb_fail "(a): no agent"
+kill_agent a && nb_pass "(a) idle: a new agent took over" || nb_error "(a): no agent took over"
+touch "$GO"
+expect_out a "^OK unix" "(a) idle: TCP and AF_UNIX connects after the crash"
+grep -q "^OK connected" "$D/a.out" || nb_error "(a): the TCP connect failed: $(cat "$D/a.out")"
+# Kept inside (lo is down in this namespace: ENETUNREACH), not ENOSYS.
+grep -Eq "^errno (101|111)$" "$D/a.out" || nb_error "(a): 127.0.0.1:1: $(cat "$D/a.out")"
+st=$(stats_of a)
+grep -q "agent: 1 switched, " <<<"$st" && nb_pass "(a): the new agent switched the connect: $st" ||
+	nb_error "(a): stats '$st', want 1 switched"
+
+# ---- (b) a blocking connect in flight
+LP=$(free_port)
+start_bg late "$NB_PYTHON" -u "$NB_ITEST_DIR/blackhole-server.py" "$H4" "$LP" 1.5
+wait_for_port "$H4" "$LP" tcp
+container b "$NB_PYTHON $CLIENT once $H4 $LP"
+agent_of b >/dev/null || nb_fail "(b): no agent"
+sleep 0.5 # the connect is trapped and waits for the handshake
+kill_agent b || nb_error "(b): no agent took over"
+expect_out b "^OK connected after" "(b) the connect in flight returns success"
+grep -Eq "nsbypass agent b: info: notification [0-9]+ \(syscall 42 of thread [0-9]+\) was left unanswered" "$LOG" &&
+	nb_pass "(b): the new agent answered the notification the dead one held" ||
+	nb_error "(b): no notification taken over in the log"
+grep -q "1 recovered" <<<"$(stats_of b)" && nb_pass "(b): $(stats_of b)" ||
+	nb_error "(b): stats '$(stats_of b)', want 1 recovered"
+
+# ---- (c) a bulk transfer
+MARK=$D/c.connected
+container c "$NB_PYTHON $CLIENT bulk $H4 $BP 400 $MARK && $NB_PYTHON $CLIENT once $H4 $SP"
+wait_file "$MARK" || nb_fail "(c): the bulk client never connected: $(cat "$D/c.out")"
+kill_agent c || nb_error "(c): no agent took over"
+expect_out c "^OK bulk 419430400 bytes" "(c) every byte of the transfer arrived"
+grep -q "^OK connected" "$D/c.out" || nb_error "(c): the connect after the crash failed"
+grep -q "agent: 2 switched" <<<"$(stats_of c)" && nb_pass "(c): $(stats_of c)" ||
+	nb_error "(c): stats '$(stats_of c)', want 2 switched (counted across agents)"
+
+# ---- (d) connects in flight from 9 threads, 3 kills
+container d "$NB_PYTHON $CLIENT loop $H4 $SP 4 8 $USOCK"
+agent_of d >/dev/null || nb_fail "(d): no agent"
+for i in 1 2 3; do
+	sleep 0.3
+	kill_agent d || nb_error "(d): no agent took over (kill $i)"
+done
+expect_out d "^connects [0-9]+ unix [0-9]+ errors \{\}" "(d) no connect failed across 3 crashes"
+
+# ---- (f) the container's own published service, after the crash
+HP=$(free_port)
+CP=$(free_port)
+GO=$D/f.go
+as_user timeout -k 5 120 unshare -r -n "$OCI_SIM" --listener "$SOCK" --id f \
+	--annotation "nsbypass.publish=$H4:$HP:$CP" -- sh -c "
+$NB_PYTHON -u -c 'import socket, sys
+s = socket.socket()
+s.bind((\"0.0.0.0\", int(sys.argv[1])))
+s.listen(64)
+open(sys.argv[2], \"w\").close()
+while True:
+    s.accept()[0].close()' $CP $D/f.listening &
+srv=\$!
+while [ ! -e $GO ]; do sleep 0.05; done
+$NB_PYTHON $CLIENT once 127.0.0.1 $CP; rc=\$?; kill \$srv; exit \$rc" >"$D/f.out" 2>&1 &
+CPID=$!
+wait_file "$D/f.listening" || nb_fail "(f): the server never listened: $(cat "$D/f.out")"
+_nb_listening "$H4" "$HP" tcp && nb_pass "(f): the bind took the host port $HP" ||
+	nb_error "(f): nothing listens on $H4:$HP"
+kill_agent f || nb_error "(f): no agent took over"
+expect_log "(f) the new agent" "nsbypass agent f: info: service map: 1 published service\(s\) of the container taken over"
+touch "$GO"
+expect_out f "^OK connected" "(f) 127.0.0.1:$CP inside reaches the published server after the crash"
+
+# ---- (e) a crash loop ends fail-closed
+GO=$D/e.go
+container e "
+while [ ! -e $GO ]; do sleep 0.05; done
+$NB_PYTHON $CLIENT errno $H4 $SP"
+agent_of e >/dev/null || nb_fail "(e): no agent"
+for i in 1 2 3 4 5; do
+	kill_agent e || nb_error "(e): no agent took over (kill $i)"
+done
+kill -9 "$(agent_of e)"
+expect_log "(e) the 6th crash" "error: container e: its agent failed 6 times in 60 s \(pid [0-9]+ killed by signal 9\): given up; its trapped calls fail with ENOSYS from now on"
+[ "$(grep -c "error: " "$LOG")" -eq 1 ] && nb_pass "(e): one error line in all" ||
+	nb_error "(e): $(grep -c "error: " "$LOG") error lines"
+touch "$GO"
+expect_out e "^errno 38$" "(e) fail-closed: a trapped connect gets ENOSYS"
+grep -q "takes over after a back-off (crash 2 of 5" "$LOG" && nb_pass "(e): restarts back off" ||
+	nb_error "(e): no back-off logged"
+
+oci_wait_no_agents || nb_error "agents left running: $(pgrep -a -P "$DPID" || true)"
+oci_stop_daemon
+grep -E "warn: |error: " "$LOG" | grep -Ev "killed by signal 9|failed 6 times" &&
+	nb_error "unexpected warnings in the daemon's log" || nb_pass "no other warning"
+nb_done
