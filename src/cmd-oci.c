@@ -223,12 +223,37 @@ static void start_agent(struct oci_daemon *d, const struct oci_config *cfg,
 				 "namespaces are not known",
 				 OCI_LOG_ID, st->id);
 	}
-	oci_children_start(&d->children, cfg, notify_fd, st->id, st->pid);
+	oci_children_start(&d->children, cfg, notify_fd, st);
+}
+
+/*
+ * An agent of a previous daemon asks to be adopted (oci-reattach.h): it
+ * must be the sender itself, and send a notify fd, its shared memory and
+ * a service channel.  @fds are the n_fds received; all are consumed.
+ */
+static void adopt_agent(struct oci_daemon *d, const struct oci_config *cfg,
+			const struct oci_state *st, int *fds, size_t n_fds,
+			pid_t peer)
+{
+	int keep[3];
+
+	if (peer != st->adopt_agent || n_fds != 3) {
+		log_warn("container %.*s: refused an adoption for agent pid "
+			 "%d from pid %d with %zu fds",
+			 OCI_LOG_ID, st->id, (int)st->adopt_agent, (int)peer,
+			 n_fds);
+		close_fds(fds, n_fds, n_fds);
+		return;
+	}
+	keep[0] = fds[st->seccomp_fd];
+	keep[1] = fds[st->shm_fd];
+	keep[2] = fds[st->services_fd];
+	oci_children_adopt(&d->children, cfg, st, keep);
 }
 
 /* implements oci_payload_cb */
 static void on_payload(struct oci_listener *l, const char *buf, size_t len,
-		       int *fds, size_t n_fds)
+		       int *fds, size_t n_fds, pid_t peer)
 {
 	struct oci_daemon *d = container_of(l, struct oci_daemon, listener);
 	static struct oci_config cfg;
@@ -259,13 +284,15 @@ static void on_payload(struct oci_listener *l, const char *buf, size_t len,
 			 OCI_LOG_ID, st.id);
 		close_fds(fds, n_fds, n_fds);
 	} else {
-		close_fds(fds, n_fds, st.seccomp_fd);
 		cfg = d->defaults;
 		if (oci_config_apply(&cfg, &st, cwhy, sizeof(cwhy)) < 0) {
 			log_warn("container %.*s: refused: %s", OCI_LOG_ID,
 				 st.id, cwhy);
-			close(nfd);
+			close_fds(fds, n_fds, n_fds);
+		} else if (st.adopt_agent) {
+			adopt_agent(d, &cfg, &st, fds, n_fds, peer);
 		} else {
+			close_fds(fds, n_fds, st.seccomp_fd);
 			start_agent(d, &cfg, nfd, &st);
 		}
 	}
@@ -349,7 +376,7 @@ int nb_cmd_oci(int argc, char **argv)
 	r = oci_services_init(&d.services, &d.loop);
 	if (r < 0)
 		return log_errno(r, "oci: cannot start"), 1;
-	oci_children_init(&d.children, &d.loop, &d.services);
+	oci_children_init(&d.children, &d.loop, &d.services, d.listen_path);
 	r = oci_listener_start(&d.listener, &d.loop, d.listen_path, on_payload);
 	if (r < 0)
 		return log_errno(r, "cannot listen on %s", d.listen_path), 1;

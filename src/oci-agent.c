@@ -33,6 +33,7 @@
 #include "netview.h"
 #include "nsjoin.h"
 #include "oci-agent.h"
+#include "oci-reattach.h"
 #include "oci-service-link.h"
 #include "service-registry.h"
 #include "sockinfo.h"
@@ -48,6 +49,9 @@ struct oci_agent {
 	 * other `nsbypass oci` processes (one per container under
 	 * `nsbypass daemon`). */
 	struct service_registry registry;
+	/* A new daemon, once this one is gone (oci-reattach.h). */
+	struct oci_reattach reattach;
+	int shm_fd;
 };
 
 /*
@@ -247,11 +251,28 @@ static void on_done(struct agent *a)
 
 	nsagent_client_stop(&oa->nsagent);
 	oci_service_link_stop(&oa->link);
+	oci_reattach_stop(&oa->reattach);
 	service_registry_close(&oa->registry); /* its file goes now */
 }
 
-/* The shared memory of @shm_fd (closed), with this agent's pid and start
- * in it; NULL (logged) if there is none. */
+/* implements oci_reattach_cb: a new daemon has us, with a new channel */
+static void on_attached(struct oci_reattach *r, int services_fd)
+{
+	struct oci_agent *oa = container_of(r, struct oci_agent, reattach);
+	int e;
+
+	/* The old link's handle closed long ago (its hang-up started the
+	 * tries, which wait at least OCI_REATTACH_MS / 2). */
+	oci_service_link_stop(&oa->link);
+	oci_service_link_fini(&oa->link);
+	e = oci_service_link_start(&oa->link, &oa->agent, &oa->loop,
+				   services_fd);
+	if (e < 0)
+		log_warn_errno(e, "no service channel to the new daemon");
+}
+
+/* The shared memory of @shm_fd (kept open, for a new daemon), with this
+ * agent's pid and start in it; NULL (logged) if there is none. */
 static struct agent_shm *map_shm(int shm_fd)
 {
 	struct agent_shm *shm = NULL;
@@ -261,7 +282,6 @@ static struct agent_shm *map_shm(int shm_fd)
 	if (shm_fd < 0)
 		return NULL;
 	r = agent_shm_map(shm_fd, &shm);
-	close(shm_fd);
 	if (r < 0) {
 		log_warn_errno(r, "no memory shared with the daemon: counters "
 				  "and in-flight calls are lost if this agent "
@@ -277,7 +297,8 @@ static struct agent_shm *map_shm(int shm_fd)
 }
 
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
-		  int services_fd, int shm_fd)
+		  int services_fd, int shm_fd, const char *listen_path,
+		  const struct oci_state *st)
 {
 	struct agent_settings set = {
 		.policy = &cfg->policy,
@@ -291,7 +312,11 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	bool ours, watched = false;
 	int report, r, status = 0, nl[2];
 
+	oa.reattach.daemon_pidfd = -1;
 	set.shm = map_shm(shm_fd);
+	oa.shm_fd = set.shm ? shm_fd : -1;
+	if (!set.shm)
+		closep(&shm_fd);
 	uv_loop_init(&oa.loop);
 	oa.nsagent.fd = -1;
 	oa.nsagent.on_addrs = on_addrs;
@@ -351,6 +376,16 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	if (cookie && !ours && !cfg->no_c2c && oa.agent.services)
 		service_registry_join(&oa.registry, &oa.agent, &oa.loop,
 				      cookie);
+	/* Our daemon (the parent) may end before the container: then a
+	 * new one is asked to adopt us. */
+	oa.reattach.loop = &oa.loop;
+	oa.reattach.listen_path = listen_path;
+	oa.reattach.st = st;
+	oa.reattach.container_pid = pid;
+	oa.reattach.notify_fd = oa.agent.notify.fd;
+	oa.reattach.shm_fd = oa.shm_fd;
+	oa.reattach.on_attached = on_attached;
+	oci_reattach_watch(&oa.reattach, getppid());
 	uv_run(&oa.loop, UV_RUN_DEFAULT);
 	/* on_done() closed it; should the loop end otherwise, the file
 	 * still goes and the handles close before the loop does. */
@@ -372,5 +407,6 @@ out_agent:
 				 __ATOMIC_RELEASE);
 		agent_shm_unmap(set.shm);
 	}
+	closep(&oa.shm_fd);
 	return status;
 }

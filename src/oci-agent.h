@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "oci-config.h"
+#include "oci-state.h"
 
 /* How long the agent waits for nsagent's first subnet report. */
 #define OCI_AGENT_REPORT_TIMEOUT_MS 5000
@@ -25,6 +26,10 @@
  *		counters and its journal, which a predecessor that crashed
  *		may have left notifications in (answered first); owned;
  *		-1: none
+ * @listen_path: the daemon's listener, where a daemon that replaces it
+ *		will be (oci-reattach.h); NULL: none
+ * @st:		the container's state as the daemon parsed it (for a new
+ *		daemon), or NULL
  *
  * Before the first notification is served, the agent learns the
  * container's network namespace (a socket made there gives its
@@ -42,6 +47,7 @@
  * Return: the exit status for the agent process (0: the container ended)
  */
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
-		  int services_fd, int shm_fd);
+		  int services_fd, int shm_fd, const char *listen_path,
+		  const struct oci_state *st);
 
 #endif /* NB_OCI_AGENT_H */

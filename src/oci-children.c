@@ -23,11 +23,12 @@
 #include "util.h"
 
 void oci_children_init(struct oci_children *s, uv_loop_t *loop,
-		       struct oci_services *services)
+		       struct oci_services *services, const char *listen_path)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->services = services;
+	s->listen_path = listen_path;
 }
 
 /* Put @fd at @to (O_CLOEXEC); @fd is above every target (see below). */
@@ -83,7 +84,7 @@ agent_child(const struct oci_child *c, int services_fd, const sigset_t *mask)
 	snprintf(prefix, sizeof(prefix), "nsbypass agent %.12s", c->id);
 	log_set_prefix(prefix);
 	_exit(oci_agent_run(c->cfg, 3, c->container_pid, sfd >= 0 ? 4 : -1,
-			    mfd >= 0 ? 5 : -1));
+			    mfd >= 0 ? 5 : -1, c->set->listen_path, &c->st));
 }
 
 /* Fork the agent of @c (its first or a successor).  Return: 0/-errno */
@@ -130,8 +131,24 @@ static void on_child_closed(uv_handle_t *h)
 {
 	struct oci_child *c = h->data;
 
+	if (--c->open_handles > 0)
+		return;
+	oci_state_clear(&c->st);
 	free(c->cfg);
 	free(c);
+}
+
+/* Stop watching an adopted agent's end (it ended, or we stop). */
+static void unwatch(struct oci_child *c)
+{
+	if (c->exit_poll_made) {
+		c->exit_poll_made = false;
+		uv_poll_stop(&c->exit_poll);
+		/* uv_close() takes the fd out of the loop at once. */
+		uv_close((uv_handle_t *)&c->exit_poll, on_child_closed);
+	}
+	closep(&c->pidfd);
+	c->adopted = false;
 }
 
 /* Forget @c: our fd copy closes (if no agent holds one, the container's
@@ -148,44 +165,64 @@ static void forget(struct oci_children *s, struct oci_child *c)
 	closep(&c->shm_fd);
 	agent_shm_unmap(c->shm);
 	c->shm = NULL;
+	unwatch(c);
 	if (c->timer_made) {
+		c->timer_made = false;
 		uv_timer_stop(&c->timer);
 		uv_close((uv_handle_t *)&c->timer, on_child_closed);
-		return;
 	}
+	/* Our own reference: freed now, or by the last handle's close. */
 	on_child_closed((uv_handle_t *)&c->timer);
 }
 
-int oci_children_start(struct oci_children *s, const struct oci_config *cfg,
-		       int notify_fd, const char *id, pid_t container_pid)
+/* A new entry for container @st, with @notify_fd (closed on failure). */
+static struct oci_child *child_new(struct oci_children *s,
+				   const struct oci_config *cfg,
+				   const struct oci_state *st, int notify_fd)
 {
 	struct oci_child *c;
-	struct timespec ts;
-	int r;
 
 	if (s->n == ARRAY_SIZE(s->c)) {
 		log_warn("container %.*s: refused: %d agents run already",
-			 OCI_LOG_ID, id, OCI_AGENTS_MAX);
+			 OCI_LOG_ID, st->id, OCI_AGENTS_MAX);
 		close(notify_fd);
-		return -EMFILE;
+		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c)
 		c->cfg = malloc(sizeof(*cfg));
-	if (!c || !c->cfg) {
+	if (!c || !c->cfg || oci_state_copy(&c->st, st) < 0) {
 		if (c)
-			free(c);
+			free(c->cfg);
+		free(c);
 		close(notify_fd);
 		log_warn("container %.*s: refused: out of memory", OCI_LOG_ID,
-			 id);
-		return -ENOMEM;
+			 st->id);
+		return NULL;
 	}
 	*c->cfg = *cfg;
 	c->set = s;
 	c->notify_fd = notify_fd;
-	c->container_pid = container_pid;
+	c->shm_fd = -1;
+	c->pidfd = -1;
+	c->open_handles = 1; /* ours */
+	c->container_pid = st->pid;
 	c->timer.data = c;
-	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->exit_poll.data = c;
+	snprintf(c->id, sizeof(c->id), "%s", st->id);
+	s->c[s->n++] = c;
+	return c;
+}
+
+int oci_children_start(struct oci_children *s, const struct oci_config *cfg,
+		       int notify_fd, const struct oci_state *st)
+{
+	struct oci_child *c = child_new(s, cfg, st, notify_fd);
+	struct timespec ts;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
 	c->shm_fd = agent_shm_create(&c->shm);
 	if (c->shm_fd < 0) {
 		log_warn_errno(c->shm_fd,
@@ -198,7 +235,6 @@ int oci_children_start(struct oci_children *s, const struct oci_config *cfg,
 		c->shm->started_ns = (uint64_t)ts.tv_sec * 1000000000u +
 				     (uint64_t)ts.tv_nsec;
 	}
-	s->c[s->n++] = c;
 	r = spawn(s, c);
 	if (r < 0) {
 		log_errno(r, "container %s: cannot fork its agent", c->id);
@@ -206,7 +242,7 @@ int oci_children_start(struct oci_children *s, const struct oci_config *cfg,
 		return r;
 	}
 	log_info("container %s: agent pid %d serves pid %d", c->id, (int)c->pid,
-		 (int)container_pid);
+		 (int)c->container_pid);
 	return 0;
 }
 
@@ -252,37 +288,29 @@ static void on_backoff(uv_timer_t *t)
 	restart(c->set, c);
 }
 
-bool oci_children_reaped(struct oci_children *s, pid_t pid, int status)
+/*
+ * Agent @pid of @c is gone: on purpose (@clean: its container ended), or
+ * as @how says.  Forget the container, restart its agent, or give up.
+ */
+static void agent_gone(struct oci_children *s, struct oci_child *c, pid_t pid,
+		       bool clean, const char *how)
 {
-	struct oci_child *c = NULL;
-	char how[48];
 	uint64_t now, delay;
 
-	for (size_t i = 0; i < s->n && !c; i++)
-		if (s->c[i]->pid == pid)
-			c = s->c[i];
-	if (!c)
-		return false;
 	oci_services_remove(s->services, pid);
 	c->pid = 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (clean) {
 		log_info("container %s: agent pid %d ended", c->id, (int)pid);
 		forget(s, c);
-		return true;
+		return;
 	}
-	if (WIFEXITED(status))
-		snprintf(how, sizeof(how), "failed (exit status %d)",
-			 WEXITSTATUS(status));
-	else
-		snprintf(how, sizeof(how), "killed by signal %d",
-			 WTERMSIG(status));
 	if (container_ended(c->notify_fd) || !c->shm) {
 		log_warn("container %s: agent pid %d %s%s", c->id, (int)pid,
 			 how,
 			 c->shm ? "; the container has ended" :
 				  "; not restarted (no shared memory)");
 		forget(s, c);
-		return true;
+		return;
 	}
 	now = uv_now(s->loop);
 	if (c->crashes == 0 || now - c->window_ms > OCI_AGENT_CRASH_WINDOW_MS) {
@@ -296,7 +324,7 @@ bool oci_children_reaped(struct oci_children *s, pid_t pid, int status)
 			  c->id, c->crashes, OCI_AGENT_CRASH_WINDOW_MS / 1000,
 			  (int)pid, how);
 		forget(s, c);
-		return true;
+		return;
 	}
 	delay = c->crashes == 1 ?
 			0 :
@@ -308,14 +336,124 @@ bool oci_children_reaped(struct oci_children *s, pid_t pid, int status)
 		 OCI_AGENT_CRASH_WINDOW_MS / 1000);
 	if (delay == 0) {
 		restart(s, c);
-		return true;
+		return;
 	}
 	if (!c->timer_made) {
 		uv_timer_init(s->loop, &c->timer);
 		c->timer_made = true;
+		c->open_handles++;
 	}
 	uv_timer_start(&c->timer, on_backoff, delay, 0);
+}
+
+bool oci_children_reaped(struct oci_children *s, pid_t pid, int status)
+{
+	struct oci_child *c = NULL;
+	char how[48];
+
+	for (size_t i = 0; i < s->n && !c; i++)
+		if (s->c[i]->pid == pid && !s->c[i]->adopted)
+			c = s->c[i];
+	if (!c)
+		return false;
+	if (WIFEXITED(status))
+		snprintf(how, sizeof(how), "failed (exit status %d)",
+			 WEXITSTATUS(status));
+	else
+		snprintf(how, sizeof(how), "killed by signal %d",
+			 WTERMSIG(status));
+	agent_gone(s, c, pid, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   how);
 	return true;
+}
+
+/* An adopted agent ended: it is not our child, so there is no status;
+ * the clean_exit flag it leaves says whether on purpose. */
+static void on_adopted_exit(uv_poll_t *h, int status, int events)
+{
+	struct oci_child *c = h->data;
+	pid_t pid = c->pid;
+	bool clean;
+
+	(void)status;
+	(void)events;
+	clean = c->shm &&
+		__atomic_load_n(&c->shm->clean_exit, __ATOMIC_ACQUIRE) == 1;
+	unwatch(c);
+	agent_gone(c->set, c, pid, clean, "ended without a clean exit");
+}
+
+/* Is @pid the agent of one of ours already? */
+static bool known_agent(const struct oci_children *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->c[i]->pid == pid)
+			return true;
+	return false;
+}
+
+int oci_children_adopt(struct oci_children *s, const struct oci_config *cfg,
+		       const struct oci_state *st, const int fds[3])
+{
+	pid_t pid = st->adopt_agent;
+	struct agent_shm *shm = NULL;
+	struct oci_child *c;
+	int r;
+
+	r = known_agent(s, pid) ? -EEXIST : agent_shm_map(fds[1], &shm);
+	if (r == 0 && agent_shm_read32((const uint32_t *)&shm->agent_pid) !=
+			      (uint32_t)pid)
+		r = -ESRCH;
+	if (r < 0) {
+		log_warn("container %.*s: agent pid %d not adopted: %s",
+			 OCI_LOG_ID, st->id, (int)pid,
+			 r == -EEXIST ? "it is ours already" :
+			 r == -ESRCH ? "its shared memory names another agent" :
+				       "not an agent's shared memory");
+		agent_shm_unmap(shm);
+		close(fds[0]);
+		close(fds[1]);
+		close(fds[2]);
+		return r;
+	}
+	c = child_new(s, cfg, st, fds[0]);
+	if (!c) {
+		agent_shm_unmap(shm);
+		close(fds[1]);
+		close(fds[2]);
+		return -ENOMEM;
+	}
+	c->shm = shm;
+	c->shm_fd = fds[1];
+	c->pid = pid;
+	c->adopted = true;
+	/* Its end, seen by a pidfd: a later pid of the same number cannot
+	 * be taken for it. */
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	r = c->pidfd < 0 ? -errno :
+			   uv_poll_init(s->loop, &c->exit_poll, c->pidfd);
+	if (r == 0) {
+		c->exit_poll_made = true;
+		c->open_handles++;
+		r = uv_poll_start(&c->exit_poll, UV_READABLE, on_adopted_exit);
+	}
+	if (r < 0) {
+		log_warn_errno(r,
+			       "container %s: agent pid %d not adopted: "
+			       "its end cannot be watched",
+			       c->id, (int)pid);
+		close(fds[2]);
+		forget(s, c);
+		return r;
+	}
+	r = oci_services_add(s->services, fds[2], pid);
+	if (r < 0)
+		log_warn_errno(r, "container %s: no service channel", c->id);
+	log_info("container %s: agent pid %d adopted (it serves pid %d; "
+		 "agent %u of the container)",
+		 c->id, (int)pid, (int)c->container_pid,
+		 agent_shm_read32(&shm->agents));
+	return 0;
 }
 
 void oci_children_close(struct oci_children *s)

@@ -17,6 +17,11 @@
  * OCI_AGENT_CRASH_WINDOW_MS, ends fail-closed: the daemon closes its copy
  * of the fd, trapped calls get ENOSYS, and one error line names the
  * container.  docs/design.md §6.6.
+ *
+ * An agent outlives its daemon; a new daemon on the same listener path
+ * adopts it when it asks (oci-reattach.h): the agent is not our child
+ * then, its end is seen by a pidfd, and whether it ended on purpose by
+ * the clean_exit flag it leaves in the shared memory.
  */
 #ifndef NB_OCI_CHILDREN_H
 #define NB_OCI_CHILDREN_H
@@ -29,6 +34,7 @@
 #include "agent-shm.h"
 #include "oci-config.h"
 #include "oci-services.h"
+#include "oci-state.h"
 
 /* Agents running at once; past it a container is refused. */
 #define OCI_AGENTS_MAX OCI_SERVICES_PEERS_MAX
@@ -47,6 +53,12 @@ struct oci_child {
 	pid_t pid;	     /* the agent now; 0 while a restart waits */
 	pid_t container_pid; /* the pid it serves; 0: not known */
 	char id[OCI_LOG_ID + 1];
+	struct oci_state st; /* the container's, for a successor daemon */
+	bool adopted;	     /* @pid is not our child: watched by @pidfd */
+	int pidfd;
+	uv_poll_t exit_poll;
+	bool exit_poll_made;
+	int open_handles;      /* closing: freed when none is left */
 	int notify_fd;	       /* the daemon's copy */
 	int shm_fd;	       /* agent-shm.h */
 	struct agent_shm *shm; /* its mapping */
@@ -59,27 +71,45 @@ struct oci_child {
 
 struct oci_children {
 	uv_loop_t *loop;
+	const char *listen_path;       /* the daemon's, for the agents */
 	struct oci_services *services; /* the service map's channels */
 	struct oci_child *c[OCI_AGENTS_MAX];
 	size_t n;
 };
 
-/** oci_children_init() - no agents yet, on @loop, channels in @services */
+/**
+ * oci_children_init() - no agents yet, on @loop, channels in @services;
+ * @listen_path is where the agents look for a successor daemon
+ */
 void oci_children_init(struct oci_children *s, uv_loop_t *loop,
-		       struct oci_services *services);
+		       struct oci_services *services, const char *listen_path);
 
 /**
  * oci_children_start() - start the agent of a container
  * @s:		the set
  * @cfg:	its settings (copied)
  * @notify_fd:	its notify fd (owned from here, even on failure)
- * @id:		the container id (its first OCI_LOG_ID bytes are kept)
- * @container_pid: a process of the container; 0: not known
+ * @st:		its state (copied); st->pid a process of the container, 0:
+ *		not known
  *
  * Logs what it did.  Return: 0 or -errno
  */
 int oci_children_start(struct oci_children *s, const struct oci_config *cfg,
-		       int notify_fd, const char *id, pid_t container_pid);
+		       int notify_fd, const struct oci_state *st);
+
+/**
+ * oci_children_adopt() - take on an agent a previous daemon started
+ * @s:		the set
+ * @cfg:	the container's settings, by our defaults (for restarts)
+ * @st:		the state it sent (st->adopt_agent is its pid, checked by
+ *		the caller against the sender)
+ * @fds:	its notify fd, shared memory and the daemon's end of its
+ *		service channel (owned from here, even on failure)
+ *
+ * Return: 0 or -errno (logged)
+ */
+int oci_children_adopt(struct oci_children *s, const struct oci_config *cfg,
+		       const struct oci_state *st, const int fds[3]);
 
 /**
  * oci_children_container_pid() - the pid that the agent of container @id

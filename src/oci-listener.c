@@ -155,7 +155,7 @@ static void conn_finish(struct oci_conn *c)
 	}
 	c->buf[c->len] = '\0'; /* make_room() left the byte */
 	c->n_fds = 0;	       /* the callback owns them now */
-	l->on_payload(l, c->buf, c->len, c->fds, n);
+	l->on_payload(l, c->buf, c->len, c->fds, n, c->peer);
 	conn_close(c);
 }
 

@@ -40,12 +40,13 @@ struct oci_conn;
  * @len:	how many
  * @fds:	the fds received, in order (O_CLOEXEC)
  * @n_fds:	how many (0 to OCI_FDS_MAX)
+ * @peer:	the sender's pid (SO_PEERCRED at accept)
  *
  * The callback owns the fds: it must close every one it does not keep.
  * @buf is valid during the call.
  */
 typedef void (*oci_payload_cb)(struct oci_listener *l, const char *buf,
-			       size_t len, int *fds, size_t n_fds);
+			       size_t len, int *fds, size_t n_fds, pid_t peer);
 
 struct oci_listener {
 	uv_loop_t *loop;

@@ -186,6 +186,8 @@ hangup:
 	 * like a refused connect); nothing new comes. */
 	log_debug("services: the daemon hung up");
 	oci_service_link_stop(l);
+	if (l->on_hangup)
+		l->on_hangup(l);
 }
 
 void oci_service_link_stop(struct oci_service_link *l)

@@ -30,6 +30,8 @@ struct oci_service_link {
 	uint64_t netns[OCI_SERVICE_LINK_NETNS_MAX]; /* from the daemon */
 	size_t n_netns;
 	uint64_t bad; /* messages refused */
+	/* The daemon hung up (after the link stopped); NULL: nothing. */
+	void (*on_hangup)(struct oci_service_link *l);
 };
 
 /**

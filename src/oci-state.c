@@ -74,13 +74,39 @@ static pid_t get_pid(json_object *o, const char *key)
 	return n >= 0 && n <= INT_MAX ? (pid_t)n : -1;
 }
 
+/* Is fds entry @e (a string) @name? */
+static bool is_name(json_object *e, const char *name)
+{
+	/* The length too: "seccompFd\u0000x" is another name. */
+	return json_object_get_string_len(e) == (int)strlen(name) &&
+	       strcmp(json_object_get_string(e), name) == 0;
+}
+
+/* The index of @name in @fds into @ret; -ENOENT if absent, -EEXIST if
+ * named twice. */
+static int find_name(json_object *fds, const char *name, size_t *ret)
+{
+	size_t n = json_object_array_length(fds);
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!is_name(json_object_array_get_idx(fds, i), name))
+			continue;
+		if (found)
+			return -EEXIST;
+		found = true;
+		*ret = i;
+	}
+	return found ? 0 : -ENOENT;
+}
+
 /* The index of "seccompFd" in the fds array of @o. */
 static int find_seccomp_fd(json_object *o, struct oci_state *st,
 			   const char **why)
 {
-	json_object *fds, *e;
-	bool found = false;
+	json_object *fds;
 	size_t n;
+	int r;
 
 	if (!json_object_object_get_ex(o, "fds", &fds) ||
 	    !json_object_is_type(fds, json_type_array)) {
@@ -93,28 +119,49 @@ static int find_seccomp_fd(json_object *o, struct oci_state *st,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		e = json_object_array_get_idx(fds, i);
-		if (!json_object_is_type(e, json_type_string)) {
+		if (!json_object_is_type(json_object_array_get_idx(fds, i),
+					 json_type_string)) {
 			*why = "an fds entry is not a string";
 			return -EINVAL;
 		}
-		/* The length too: "seccompFd\u0000x" is another name. */
-		if (json_object_get_string_len(e) !=
-			    (int)strlen(OCI_SECCOMP_FD_NAME) ||
-		    strcmp(json_object_get_string(e), OCI_SECCOMP_FD_NAME) != 0)
-			continue;
-		if (found) {
-			*why = "fds names seccompFd twice";
-			return -EINVAL;
-		}
-		found = true;
-		st->seccomp_fd = i;
 	}
-	if (!found) {
-		*why = "fds does not name seccompFd";
+	r = find_name(fds, OCI_SECCOMP_FD_NAME, &st->seccomp_fd);
+	if (r < 0) {
+		*why = r == -EEXIST ? "fds names seccompFd twice" :
+				      "fds does not name seccompFd";
 		return -EINVAL;
 	}
 	st->n_fds = n;
+	return 0;
+}
+
+/*
+ * An agent's request to be adopted (docs/design.md §6.6): nsbypassAdopt
+ * with the agent's pid, and fds naming its shared memory and service
+ * channel once each.
+ */
+static int get_adopt(json_object *o, struct oci_state *st, const char **why)
+{
+	json_object *adopt, *fds;
+	pid_t pid;
+
+	if (!json_object_object_get_ex(o, "nsbypassAdopt", &adopt))
+		return 0;
+	pid = json_object_is_type(adopt, json_type_object) ?
+		      get_pid(adopt, "agentPid") :
+		      -1;
+	if (pid <= 0) {
+		*why = "nsbypassAdopt has no valid agentPid";
+		return -EINVAL;
+	}
+	json_object_object_get_ex(o, "fds", &fds);
+	if (find_name(fds, OCI_SHM_FD_NAME, &st->shm_fd) < 0 ||
+	    find_name(fds, OCI_SERVICES_FD_NAME, &st->services_fd) < 0) {
+		*why = "nsbypassAdopt: fds must name nsbypassShm and "
+		       "nsbypassServices once each";
+		return -EINVAL;
+	}
+	st->adopt_agent = pid;
 	return 0;
 }
 
@@ -201,7 +248,10 @@ static int parse_object(json_object *o, struct oci_state *st, const char **why)
 		*why = "metadata is not a short plain string";
 	if (r < 0)
 		return r;
-	return get_annotations(state, st, why);
+	r = get_annotations(state, st, why);
+	if (r < 0)
+		return r;
+	return get_adopt(o, st, why);
 }
 
 int oci_state_parse(const char *buf, size_t len, struct oci_state *ret,
@@ -254,4 +304,104 @@ void oci_state_clear(struct oci_state *s)
 	free(s->c2c);
 	free(s->host_subnets);
 	memset(s, 0, sizeof(*s));
+}
+
+/* @v into @o as @key, if set; false when out of memory. */
+static bool add_string(json_object *o, const char *key, const char *v)
+{
+	json_object *s;
+
+	if (!v)
+		return true;
+	s = json_object_new_string(v);
+	return s && json_object_object_add(o, key, s) == 0;
+}
+
+int oci_state_format_adopt(const struct oci_state *st, pid_t pid, pid_t agent,
+			   char **ret)
+{
+	static const char *const names[] = { OCI_SECCOMP_FD_NAME,
+					     OCI_SHM_FD_NAME,
+					     OCI_SERVICES_FD_NAME };
+	json_object *o = json_object_new_object(), *state, *ann, *fds, *adopt;
+	const char *text;
+	bool ok = o != NULL;
+	int r = -ENOMEM;
+
+	state = json_object_new_object();
+	ann = json_object_new_object();
+	fds = json_object_new_array();
+	adopt = json_object_new_object();
+	ok = ok && state && ann && fds && adopt;
+	for (size_t i = 0; ok && i < ARRAY_SIZE(names); i++)
+		ok = json_object_array_add(fds, json_object_new_string(
+							names[i])) == 0;
+	ok = ok && add_string(ann, "nsbypass.ignore", st->ignore) &&
+	     add_string(ann, "nsbypass.publish", st->publish) &&
+	     add_string(ann, "nsbypass.ignore-bind", st->ignore_bind) &&
+	     add_string(ann, "nsbypass.c2c", st->c2c) &&
+	     add_string(ann, "nsbypass.host-subnets", st->host_subnets) &&
+	     add_string(state, "ociVersion", "1.0.2") &&
+	     add_string(state, "id", st->id) &&
+	     add_string(state, "status", "running") &&
+	     json_object_object_add(state, "pid", json_object_new_int(pid)) ==
+		     0 &&
+	     json_object_object_add(state, "annotations", ann) == 0;
+	if (ok)
+		ann = NULL; /* owned by state now */
+	ok = ok &&
+	     json_object_object_add(adopt, "agentPid",
+				    json_object_new_int(agent)) == 0 &&
+	     add_string(o, "ociVersion", "1.0.2") &&
+	     json_object_object_add(o, "fds", fds) == 0;
+	if (ok)
+		fds = NULL;
+	ok = ok &&
+	     json_object_object_add(o, "pid", json_object_new_int(pid)) == 0 &&
+	     add_string(o, "metadata", st->metadata) &&
+	     json_object_object_add(o, "state", state) == 0;
+	if (ok)
+		state = NULL;
+	ok = ok && json_object_object_add(o, "nsbypassAdopt", adopt) == 0;
+	if (ok) {
+		adopt = NULL;
+		text = json_object_to_json_string_ext(o,
+						      JSON_C_TO_STRING_PLAIN);
+		*ret = text ? strdup(text) : NULL;
+		r = *ret ? (int)strlen(*ret) : -ENOMEM;
+	}
+	json_object_put(adopt);
+	json_object_put(state);
+	json_object_put(fds);
+	json_object_put(ann);
+	json_object_put(o);
+	return r;
+}
+
+/* A copy of @s into *@ret (NULL stays NULL); false when out of memory. */
+static bool copy_string(char **ret, const char *s)
+{
+	*ret = s ? strdup(s) : NULL;
+	return !s || *ret;
+}
+
+int oci_state_copy(struct oci_state *dst, const struct oci_state *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->pid = src->pid;
+	dst->seccomp_fd = src->seccomp_fd;
+	dst->n_fds = src->n_fds;
+	dst->adopt_agent = src->adopt_agent;
+	dst->shm_fd = src->shm_fd;
+	dst->services_fd = src->services_fd;
+	if (copy_string(&dst->id, src->id) &&
+	    copy_string(&dst->metadata, src->metadata) &&
+	    copy_string(&dst->ignore, src->ignore) &&
+	    copy_string(&dst->publish, src->publish) &&
+	    copy_string(&dst->ignore_bind, src->ignore_bind) &&
+	    copy_string(&dst->c2c, src->c2c) &&
+	    copy_string(&dst->host_subnets, src->host_subnets))
+		return 0;
+	oci_state_clear(dst);
+	return -ENOMEM;
 }

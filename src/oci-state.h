@@ -20,6 +20,10 @@
 
 /* The name runtimes give the notify fd in "fds". */
 #define OCI_SECCOMP_FD_NAME "seccompFd"
+/* An agent that asks a new daemon to adopt it (docs/design.md §6.6)
+ * sends its shared memory and its end of a new service channel too. */
+#define OCI_SHM_FD_NAME "nsbypassShm"
+#define OCI_SERVICES_FD_NAME "nsbypassServices"
 /* At most this many fds (and names in "fds") per connection. */
 #define OCI_FDS_MAX 64
 /* Longest container id kept: runc and crun ids are far shorter. */
@@ -40,6 +44,10 @@
  * @ignore_bind:	nsbypass.ignore-bind, NULL when absent
  * @c2c:		nsbypass.c2c, NULL when absent
  * @host_subnets:	nsbypass.host-subnets, NULL when absent
+ * @adopt_agent:	nsbypassAdopt.agentPid: the agent that sent the
+ *			state to be adopted; 0 for a runtime's state
+ * @shm_fd:		with @adopt_agent, the index of "nsbypassShm"
+ * @services_fd:	and of "nsbypassServices"
  *
  * Every string is malloc'd and NUL-terminated; none holds a NUL or a
  * control character.
@@ -55,6 +63,9 @@ struct oci_state {
 	char *ignore_bind;
 	char *c2c;
 	char *host_subnets;
+	pid_t adopt_agent;
+	size_t shm_fd;
+	size_t services_fd;
 };
 
 /**
@@ -72,6 +83,27 @@ struct oci_state {
  */
 int oci_state_parse(const char *buf, size_t len, struct oci_state *ret,
 		    const char **ret_why);
+
+/**
+ * oci_state_format_adopt() - the state an agent sends to a new daemon
+ * @st:		the container's state, as its first daemon parsed it
+ * @pid:	the container's pid (the one the agent serves)
+ * @agent:	the agent's own pid
+ * @ret:	the JSON text (malloc'd, NUL-terminated)
+ *
+ * A state oci_state_parse() takes back as @st with @adopt_agent set, fds
+ * naming seccompFd, nsbypassShm and nsbypassServices in that order.
+ *
+ * Return: its length, or -ENOMEM
+ */
+int oci_state_format_adopt(const struct oci_state *st, pid_t pid, pid_t agent,
+			   char **ret);
+
+/**
+ * oci_state_copy() - a deep copy of @src into @dst
+ * Return: 0 or -ENOMEM (@dst is then cleared)
+ */
+int oci_state_copy(struct oci_state *dst, const struct oci_state *src);
 
 /** oci_state_clear() - free what @s holds; safe on a zeroed state */
 void oci_state_clear(struct oci_state *s);

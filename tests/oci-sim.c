@@ -4,7 +4,7 @@
  *
  *   oci-sim --listener PATH [--id ID] [--annotation K=V]...
  *           [--metadata STR] [--pad BYTES] [--pretty] [--chunk BYTES]
- *           [--extra-fds N] [--send-pipe] -- CMD [ARGS...]
+ *           [--extra-fds N] [--send-pipe] [--adopt-pid N] -- CMD [ARGS...]
  *
  * As runc does for a profile with listenerPath: connect to the listener
  * (before the filter, whose connect() would wait for the agent), install
@@ -17,7 +17,10 @@
  * as crun does.  For the listener's hostile-input tests: --extra-fds
  * sends N more fds (pipes) around seccompFd, named extra0, extra1, ...;
  * --send-pipe sends a pipe in seccompFd's place (the real notify fd is
- * closed, so CMD's trapped calls fail with ENOSYS).
+ * closed, so CMD's trapped calls fail with ENOSYS); --adopt-pid N forges
+ * an agent's adoption request (nsbypassAdopt.agentPid N, two pipes named
+ * nsbypassShm and nsbypassServices), which a daemon must refuse: the
+ * sender is not agent N.
  *
  * Run it as root of a user namespace (`unshare -r -n`): the filter needs
  * CAP_SYS_ADMIN there, or no_new_privs, which it sets otherwise.
@@ -48,6 +51,7 @@ struct sim {
 	int pretty;
 	int extra_fds;
 	int send_pipe;
+	int adopt_pid; /* --adopt-pid: a forged adoption request */
 };
 
 static void __attribute__((noreturn)) die(const char *what)
@@ -61,7 +65,7 @@ static void __attribute__((noreturn)) usage(const char *msg)
 	fprintf(stderr,
 		"oci-sim: %s\nusage: oci-sim --listener PATH [--id ID] "
 		"[--annotation K=V]... [--metadata STR] [--pad BYTES] [--pretty] "
-		"[--chunk BYTES] [--extra-fds N] [--send-pipe] -- CMD [ARGS...]\n",
+		"[--chunk BYTES] [--extra-fds N] [--send-pipe] [--adopt-pid N] -- CMD [ARGS...]\n",
 		msg);
 	exit(2);
 }
@@ -90,6 +94,7 @@ static int parse_args(int argc, char **argv, struct sim *s)
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "extra-fds", required_argument, NULL, 'e' },
 		{ "send-pipe", no_argument, NULL, 's' },
+		{ "adopt-pid", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	char *eq;
@@ -121,6 +126,10 @@ static int parse_args(int argc, char **argv, struct sim *s)
 		case 's':
 			s->send_pipe = 1;
 			break;
+		case 'A':
+			s->adopt_pid = (int)parse_size(optarg, 1 << 22);
+			s->extra_fds = 2;
+			break;
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (!eq)
@@ -149,6 +158,9 @@ static char *state_json(const struct sim *s, int n_fds, int seccomp_idx)
 	for (int i = 0, e = 0; i < n_fds; i++) {
 		if (i == seccomp_idx)
 			snprintf(name, sizeof(name), "seccompFd");
+		else if (s->adopt_pid)
+			snprintf(name, sizeof(name), "%s",
+				 e++ ? "nsbypassServices" : "nsbypassShm");
 		else
 			snprintf(name, sizeof(name), "extra%d", e++);
 		json_object_array_add(fds, json_object_new_string(name));
@@ -181,6 +193,13 @@ static char *state_json(const struct sim *s, int n_fds, int seccomp_idx)
 		json_object_object_add(o, "metadata",
 				       json_object_new_string(s->metadata));
 	json_object_object_add(o, "state", st);
+	if (s->adopt_pid) {
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "agentPid",
+				       json_object_new_int(s->adopt_pid));
+		json_object_object_add(o, "nsbypassAdopt", a);
+	}
 	text = json_object_to_json_string_ext(o,
 					      s->pretty ?
 						      JSON_C_TO_STRING_PRETTY :

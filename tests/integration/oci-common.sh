@@ -22,6 +22,12 @@
 #                               http://HOST:PORT/token.txt is WANT
 #   oci_daemon_cleanup          for EXIT traps: stop the daemon of PIDF,
 #                               print LOG
+#   oci_sim_setup               for the tests that run containers with
+#                               oci-sim as NB_USER (crash, restart): the
+#                               staged OCI_SIM and CLIENT (crash-client.py),
+#                               D (NB_USER's 0700 folder), SOCK, PIDF, and
+#                               two servers: SP on the test host (accepts
+#                               and closes) and the AF_UNIX socket USOCK
 
 oci_agents() {
 	pgrep -P "$DPID" -x nsbypass-agent | wc -l
@@ -60,7 +66,7 @@ oci_stop_daemon() {
 		sleep 0.1
 	done
 	kill -0 "$DPID" 2>/dev/null && nb_error "the daemon ignored SIGTERM"
-	started=$(grep -c ": agent pid [0-9]* serves" "$LOG" || true)
+	started=$(grep -Ec ": agent pid [0-9]+ (serves|adopted)" "$LOG" || true)
 	# A container whose crash loop was given up has no agent to end.
 	ended=$(grep -Ec ": agent pid [0-9]* ended|: given up; " "$LOG" || true)
 	if [ "$started" = "$ended" ]; then
@@ -94,4 +100,27 @@ oci_daemon_cleanup() {
 	p=$(cat "$PIDF" 2>/dev/null)
 	[ -z "$p" ] || kill "$p" 2>/dev/null
 	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
+}
+
+oci_sim_setup() {
+	setup_rootless_test
+	require_cmd python3 unshare
+	OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+	[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+	nb_stage_vars OCI_SIM
+	CLIENT=$(nb_stage "$NB_ITEST_DIR/crash-client.py")
+	D=$NB_TMP/oci
+	install -d -m 0700 -o "$NB_USER" "$D"
+	SOCK=$D/oci.sock
+	PIDF=$D/oci.pid
+	USOCK=$D/unix.sock
+	SP=$(free_port)
+	start_bg accept "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" --close \
+		"$NB_HOST4" "$SP"
+	wait_for_port "$NB_HOST4" "$SP" tcp
+	start_bg unix as_user "$NB_PYTHON" -u \
+		"$(nb_stage "$NB_ITEST_DIR/sink-server.py")" --close \
+		"unix:$USOCK" 0
+	for _ in $(seq 50); do [ -S "$USOCK" ] && break; sleep 0.1; done
+	[ -S "$USOCK" ] || nb_fail "no AF_UNIX server at $USOCK"
 }

@@ -6,6 +6,7 @@ its end and answer "BYTES SHA256HEX" of what arrived, then close.  With
 for connect loops).
 
 Usage: sink-server.py [--close] ADDR PORT
+ADDR unix:PATH listens on the AF_UNIX socket PATH (PORT is ignored).
 Exits by itself after 300 s.
 """
 import hashlib
@@ -19,10 +20,14 @@ if close_only:
     args = args[1:]
 addr, port = args[0], int(args[1])
 signal.alarm(300)
-fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-srv = socket.socket(fam, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((addr, port))
+if addr.startswith("unix:"):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(addr[5:])
+else:
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(fam, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
 srv.listen(4096)
 while True:
     c, _ = srv.accept()

@@ -28,20 +28,9 @@ set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/oci-common.sh"
 
-setup_rootless_test
-require_cmd python3 unshare
-OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
-[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
-nb_stage_vars OCI_SIM
-CLIENT=$(nb_stage "$NB_ITEST_DIR/crash-client.py")
+oci_sim_setup
 H4=$NB_HOST4
-D=$NB_TMP/oci
-install -d -m 0700 -o "$NB_USER" "$D"
-SOCK=$D/oci.sock
 LOG=$D/oci.log
-PIDF=$D/oci.pid
-# A unix socket the container connects to (trapped, then continued).
-USOCK=$D/unix.sock
 
 crash_cleanup() {
 	local rc=$?
@@ -52,21 +41,9 @@ crash_cleanup() {
 }
 trap crash_cleanup EXIT
 
-SP=$(free_port)	  # accept and close
 BP=$(free_port)	  # sink: SHA-256 of what arrives
-start_bg accept "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" --close "$H4" "$SP"
-wait_for_port "$H4" "$SP" tcp
 start_bg sink "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" "$H4" "$BP"
 wait_for_port "$H4" "$BP" tcp
-start_bg unix as_user "$NB_PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
-s.listen(4096)
-while True:
-    s.accept()[0].close()
-' "$USOCK"
-for _ in $(seq 50); do [ -S "$USOCK" ] && break; sleep 0.1; done
 
 start_bg oci as_user "$NSBYPASS" oci --listen "$SOCK" --log-level info \
 	--log-file "$LOG" --pid-file "$PIDF"

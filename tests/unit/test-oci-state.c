@@ -4,6 +4,7 @@
  * and the per-container settings it carries (oci-config.c).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nbtest.h"
@@ -386,6 +387,68 @@ NBTEST(config_bad)
 	ASSERT_EQ(apply(&c, NULL, NULL, NULL, "1", why, sizeof(why)), -EINVAL);
 }
 
+/* What an agent sends a new daemon is what its first daemon parsed,
+ * with the agent's pid and the two more fds named. */
+NBTEST(adopt_round_trip)
+{
+	struct oci_state st, copy, back;
+	const char *why;
+	char *text;
+	int n;
+
+	ASSERT_OK(parse(runc_state, &st, &why));
+	ASSERT_EQ(st.adopt_agent, 0);
+	ASSERT_OK(oci_state_copy(&copy, &st));
+	oci_state_clear(&st);
+	n = oci_state_format_adopt(&copy, 4422, 5151, &text);
+	ASSERT_TRUE(n > 0 && (size_t)n == strlen(text));
+	ASSERT_OK(oci_state_parse(text, (size_t)n, &back, &why));
+	ASSERT_STREQ(back.id, "4f6c0e2b9a1d");
+	ASSERT_EQ(back.pid, 4422);
+	ASSERT_EQ(back.adopt_agent, 5151);
+	ASSERT_EQ(back.n_fds, 3);
+	ASSERT_EQ(back.seccomp_fd, 0);
+	ASSERT_EQ(back.shm_fd, 1);
+	ASSERT_EQ(back.services_fd, 2);
+	ASSERT_STREQ(back.metadata, "ignore=10.1.0.0/16");
+	ASSERT_STREQ(back.publish, "8080:80");
+	ASSERT_STREQ(back.c2c, "false");
+	ASSERT_STREQ(back.host_subnets, "none");
+	ASSERT_TRUE(back.ignore == NULL && back.ignore_bind == NULL);
+	free(text);
+	oci_state_clear(&back);
+	oci_state_clear(&copy);
+}
+
+NBTEST(adopt_refused)
+{
+#define ADOPT_STATE(fds, adopt)                                  \
+	"{\"fds\":[" fds "],\"pid\":9,\"state\":{\"id\":\"a\"}," \
+	"\"nsbypassAdopt\":" adopt "}"
+	refused(ADOPT_STATE("\"seccompFd\"", "{\"agentPid\":7}"),
+		"must name nsbypassShm and nsbypassServices");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\"",
+			    "{\"agentPid\":7}"),
+		"must name nsbypassShm");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\",\"nsbypassShm\","
+			    "\"nsbypassServices\"",
+			    "{\"agentPid\":7}"),
+		"once each");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\",\"nsbypassServices\"",
+			    "{}"),
+		"no valid agentPid");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\",\"nsbypassServices\"",
+			    "{\"agentPid\":0}"),
+		"no valid agentPid");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\",\"nsbypassServices\"",
+			    "{\"agentPid\":\"7\"}"),
+		"no valid agentPid");
+	refused(ADOPT_STATE("\"seccompFd\",\"nsbypassShm\",\"nsbypassServices\"",
+			    "7"),
+		"no valid agentPid");
+#undef ADOPT_STATE
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -405,6 +468,8 @@ int main(void)
 		NBTEST_ENTRY(config_c2c),
 		NBTEST_ENTRY(config_host_subnets),
 		NBTEST_ENTRY(config_bad),
+		NBTEST_ENTRY(adopt_round_trip),
+		NBTEST_ENTRY(adopt_refused),
 	};
 
 	return nbtest_run(tests, sizeof(tests) / sizeof(*tests));
