@@ -22,6 +22,7 @@
 #include "daemon-children.h"
 #include "daemon-http.h"
 #include "log.h"
+#include "private-dir.h"
 #include "util.h"
 
 /* Where nerdctl looks for bypass4netnsd, under $XDG_RUNTIME_DIR
@@ -34,6 +35,7 @@ struct daemon_ctx {
 	struct daemon_children *children;
 	struct daemon_http *http;
 	char *socket_path;
+	char *state_dir; /* daemon-state.h */
 	bool stopping;
 };
 
@@ -53,11 +55,16 @@ static void daemon_usage(FILE *f)
 		"                    $XDG_RUNTIME_DIR/" DAEMON_DEFAULT_SOCKET
 		", where\n"
 		"                    nerdctl looks for it); created with mode 0600\n"
+		"  --state-dir=DIR   where each running bypass is kept for the\n"
+		"                    next daemon, which adopts or restarts it\n"
+		"                    (default: the socket's path + \".state\";\n"
+		"                    made 0700)\n"
 		"  --log-level=LVL   error, warn, info (default) or debug\n"
 		"  -h, --help, --version\n"
 		"\n"
 		"SIGTERM or SIGINT stops every bypass, removes the socket and\n"
-		"exits 0.\n");
+		"exits 0; the next daemon with the same --state-dir starts them\n"
+		"again.\n");
 }
 
 static const struct cli_command daemon_cli = {
@@ -70,6 +77,7 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -88,6 +96,15 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 					"daemon: --socket: empty path");
 			free(ctx->socket_path);
 			ctx->socket_path = strdup(optarg);
+			break;
+		case 'S':
+			if (optarg[0] != '/')
+				return nb_usage_error(
+					"daemon: --state-dir=%s: an absolute "
+					"path is wanted",
+					optarg);
+			free(ctx->state_dir);
+			ctx->state_dir = strdup(optarg);
 			break;
 		case 'l':
 			r = cli_opt_log_level("daemon", optarg);
@@ -110,7 +127,10 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 			     DAEMON_DEFAULT_SOCKET) < 0)
 			ctx->socket_path = NULL;
 	}
-	if (!ctx->socket_path)
+	if (ctx->socket_path && !ctx->state_dir &&
+	    asprintf(&ctx->state_dir, "%s.state", ctx->socket_path) < 0)
+		ctx->state_dir = NULL;
+	if (!ctx->socket_path || !ctx->state_dir)
 		return nb_usage_error("daemon: out of memory");
 	return 0;
 }
@@ -174,6 +194,18 @@ static int daemon_start(struct daemon_ctx *ctx)
 		unlink(ctx->socket_path);
 		return log_errno(r, "daemon: cannot start the HTTP server");
 	}
+	/* The bypasses of the daemon before us (daemon-state.h). */
+	r = private_dir_open_path(ctx->state_dir);
+	if (r < 0) {
+		log_warn_errno(r,
+			       "daemon: no state directory %s (ours, mode "
+			       "0700 wanted): bypasses are not kept for the "
+			       "next daemon",
+			       ctx->state_dir);
+	} else {
+		daemon_children_set_state(ctx->children, r);
+		daemon_children_restore(ctx->children);
+	}
 	uv_signal_init(&ctx->loop, &ctx->sigterm);
 	uv_signal_init(&ctx->loop, &ctx->sigint);
 	ctx->sigterm.data = ctx->sigint.data = ctx;
@@ -193,6 +225,7 @@ int nb_cmd_daemon(int argc, char **argv)
 	r = parse_daemon_args(argc, argv, &ctx);
 	if (r) {
 		free(ctx.socket_path);
+		free(ctx.state_dir);
 		return r;
 	}
 	/* A client that hangs up must not kill the daemon. */
@@ -206,5 +239,6 @@ int nb_cmd_daemon(int argc, char **argv)
 	uv_loop_close(&ctx.loop);
 	ctx.children = daemon_children_free(ctx.children);
 	free(ctx.socket_path);
+	free(ctx.state_dir);
 	return r < 0 ? 1 : 0;
 }

@@ -23,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon-children.h"
+#include "daemon-state.h"
 #include "log.h"
 #include "pid-file.h"
 #include "util.h"
@@ -45,7 +47,13 @@ struct child {
 	struct daemon_children *set;
 	struct daemon_spec *spec;
 	enum child_state state;
+	pid_t pid;
 	uv_process_t proc;
+	/* A child of the daemon before us (daemon-state.h): not ours to
+	 * reap; its end is its pidfd becoming readable. */
+	bool adopted;
+	int pidfd;
+	uv_poll_t exited;
 	uv_poll_t ready;
 	uv_timer_t timer;
 	int ready_fd;	/* read end, until ready is closed */
@@ -61,6 +69,7 @@ struct child {
 struct daemon_children {
 	uv_loop_t *loop;
 	char *exe;
+	int state_fd; /* daemon-state.h; -1: none */
 	struct child *head;
 	size_t n;
 	bool shutting_down;
@@ -75,6 +84,7 @@ struct daemon_children *daemon_children_new(uv_loop_t *loop, const char *exe)
 	if (!c)
 		return NULL;
 	c->loop = loop;
+	c->state_fd = -1;
 	c->exe = strdup(exe);
 	if (!c->exe) {
 		free(c);
@@ -87,10 +97,26 @@ struct daemon_children *daemon_children_free(struct daemon_children *c)
 {
 	if (c) {
 		ASSERT(!c->head);
+		closep(&c->state_fd);
 		free(c->exe);
 		free(c);
 	}
 	return NULL;
+}
+
+void daemon_children_set_state(struct daemon_children *c, int dirfd)
+{
+	closep(&c->state_fd);
+	c->state_fd = dirfd;
+}
+
+/* Send @sig to the child, ours or adopted. */
+static void child_kill(struct child *ch, int sig)
+{
+	if (ch->adopted)
+		syscall(SYS_pidfd_send_signal, ch->pidfd, sig, NULL, 0);
+	else
+		uv_process_kill(&ch->proc, sig);
 }
 
 /* The first 12 characters of an id, as bypass4netnsd logs it. */
@@ -125,6 +151,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 	if (--ch->open_handles > 0)
 		return;
+	closep(&ch->pidfd);
 	daemon_spec_free(ch->spec);
 	free(ch);
 }
@@ -159,8 +186,8 @@ static void on_kill_timeout(uv_timer_t *t)
 
 	log_warn("daemon: bypass %s: pid %d did not exit on SIGTERM, "
 		 "killing it",
-		 short_id(ch), ch->proc.pid);
-	uv_process_kill(&ch->proc, SIGKILL);
+		 short_id(ch), ch->pid);
+	child_kill(ch, SIGKILL);
 }
 
 /* Ask the child to exit: SIGTERM, and SIGKILL if it does not. */
@@ -169,7 +196,7 @@ static void terminate(struct child *ch, int sig)
 	ch->state = CHILD_STOPPING;
 	if (ch->reaped)
 		return;
-	uv_process_kill(&ch->proc, sig);
+	child_kill(ch, sig);
 	if (sig != SIGKILL)
 		uv_timer_start(&ch->timer, on_kill_timeout,
 			       DAEMON_STOP_TIMEOUT_MS, 0);
@@ -184,7 +211,7 @@ static void fail_start(struct child *ch, const char *why)
 
 	stop_ready(ch);
 	log_warn("daemon: bypass %s: nsbypass oci (pid %d) %s", short_id(ch),
-		 ch->proc.pid, why);
+		 ch->pid, why);
 	snprintf(msg, sizeof(msg), "nsbypass oci %s%s%s%s", why,
 		 ch->spec->log_file ? " (see its log file " : "",
 		 ch->spec->log_file ? ch->spec->log_file : "",
@@ -210,6 +237,21 @@ static void on_ready_eof_timeout(uv_timer_t *t)
 	fail_start(ch, "closed its ready fd without writing to it");
 }
 
+/* The running bypass on disk, for a daemon after us. */
+static void save_state(struct child *ch)
+{
+	int r;
+
+	if (ch->set->state_fd < 0)
+		return;
+	r = daemon_state_save(ch->set->state_fd, ch->spec, ch->pid);
+	if (r < 0)
+		log_warn_errno(r,
+			       "daemon: bypass %s: not kept for a daemon "
+			       "after this one",
+			       short_id(ch));
+}
+
 static void on_ready(uv_poll_t *p, int status, int events)
 {
 	struct child *ch = container_of(p, struct child, ready);
@@ -232,9 +274,9 @@ static void on_ready(uv_poll_t *p, int status, int events)
 	ch->state = CHILD_RUNNING;
 	ch->was_ready = true;
 	log_info("daemon: bypass %s: nsbypass oci (pid %d) listens on %s",
-		 short_id(ch), ch->proc.pid, ch->spec->socket_path);
-	reply(ch, 201,
-	      daemon_json_text(daemon_status_json(ch->spec, ch->proc.pid)));
+		 short_id(ch), ch->pid, ch->spec->socket_path);
+	save_state(ch);
+	reply(ch, 201, daemon_json_text(daemon_status_json(ch->spec, ch->pid)));
 }
 
 /*
@@ -251,7 +293,7 @@ static void remove_leftovers(struct child *ch)
 	    S_ISSOCK(st.st_mode))
 		unlink(ch->spec->socket_path);
 	if (ch->spec->pid_file)
-		pid_file_remove(ch->spec->pid_file, ch->proc.pid);
+		pid_file_remove(ch->spec->pid_file, ch->pid);
 }
 
 static void unlink_child(struct child *ch)
@@ -268,19 +310,16 @@ static void unlink_child(struct child *ch)
 	c->n--;
 }
 
-static void on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
+/* The child is gone, as @why says. */
+static void child_exited(struct child *ch, const char *why)
 {
-	struct child *ch = container_of(p, struct child, proc);
 	struct daemon_children *c = ch->set;
-	char why[64];
 
 	ch->reaped = true;
-	if (term_signal)
-		snprintf(why, sizeof(why), "was killed by signal %d",
-			 term_signal);
-	else
-		snprintf(why, sizeof(why), "exited with status %d",
-			 (int)exit_status);
+	/* Its bypass is over, unless the daemon stops: the next one
+	 * starts it again. */
+	if (c->state_fd >= 0 && !c->shutting_down)
+		daemon_state_remove(c->state_fd, ch->spec->id);
 	switch (ch->state) {
 	case CHILD_STARTING:
 		fail_start(ch, why);
@@ -288,11 +327,11 @@ static void on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 	case CHILD_RUNNING:
 		log_warn("daemon: bypass %s: nsbypass oci (pid %d) %s, "
 			 "removed",
-			 short_id(ch), ch->proc.pid, why);
+			 short_id(ch), ch->pid, why);
 		break;
 	case CHILD_STOPPING:
 		log_info("daemon: bypass %s: nsbypass oci (pid %d) %s",
-			 short_id(ch), ch->proc.pid, why);
+			 short_id(ch), ch->pid, why);
 		reply(ch, 200, NULL);
 		break;
 	default:
@@ -303,13 +342,42 @@ static void on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 	uv_timer_stop(&ch->timer);
 	unlink_child(ch);
 	close_handle(ch, (uv_handle_t *)&ch->timer);
-	close_handle(ch, (uv_handle_t *)&ch->proc);
+	if (ch->adopted) {
+		uv_poll_stop(&ch->exited);
+		close_handle(ch, (uv_handle_t *)&ch->exited);
+	} else {
+		close_handle(ch, (uv_handle_t *)&ch->proc);
+	}
 	if (c->shutting_down && !c->head && c->done) {
 		void (*done)(void *) = c->done;
 
 		c->done = NULL;
 		done(c->done_opaque);
 	}
+}
+
+static void on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+	struct child *ch = container_of(p, struct child, proc);
+	char why[64];
+
+	if (term_signal)
+		snprintf(why, sizeof(why), "was killed by signal %d",
+			 term_signal);
+	else
+		snprintf(why, sizeof(why), "exited with status %d",
+			 (int)exit_status);
+	child_exited(ch, why);
+}
+
+/* An adopted child ended (its pidfd is readable): not ours, no status. */
+static void on_adopted_exit(uv_poll_t *p, int status, int events)
+{
+	struct child *ch = container_of(p, struct child, exited);
+
+	(void)status;
+	(void)events;
+	child_exited(ch, "ended");
 }
 
 /*
@@ -350,6 +418,7 @@ static int spawn(struct daemon_children *c, struct child *ch)
 	if (r < 0)
 		return r;
 	ch->spawned = true;
+	ch->pid = ch->proc.pid;
 	r = uv_poll_init(c->loop, &ch->ready, ch->ready_fd);
 	if (r < 0)
 		return r;
@@ -359,6 +428,16 @@ static int spawn(struct daemon_children *c, struct child *ch)
 	if (r < 0)
 		stop_ready(ch); /* the handle goes, then ready_fd */
 	return r;
+}
+
+/* Link @ch into the set's list (the newest first). */
+static void link_child(struct daemon_children *c, struct child *ch)
+{
+	ch->next = c->head;
+	if (c->head)
+		c->head->prev = ch;
+	c->head = ch;
+	c->n++;
 }
 
 static struct child *find(struct daemon_children *c, const char *id,
@@ -396,6 +475,7 @@ int daemon_children_create(struct daemon_children *c, struct daemon_spec *spec,
 	ch->set = c;
 	ch->spec = spec;
 	ch->ready_fd = -1;
+	ch->pidfd = -1;
 	ch->state = CHILD_STARTING;
 	uv_timer_init(c->loop, &ch->timer);
 	ch->open_handles = 1;
@@ -408,11 +488,7 @@ int daemon_children_create(struct daemon_children *c, struct daemon_spec *spec,
 			close_handle(ch, (uv_handle_t *)&ch->proc);
 		return log_warn_errno(r, "daemon: cannot start nsbypass oci");
 	}
-	ch->next = c->head;
-	if (c->head)
-		c->head->prev = ch;
-	c->head = ch;
-	c->n++;
+	link_child(c, ch);
 	if (r < 0) {
 		/* Its ready byte could not be seen: on_child_exit cleans up. */
 		closep(&ch->ready_fd);
@@ -424,8 +500,81 @@ int daemon_children_create(struct daemon_children *c, struct daemon_spec *spec,
 	uv_timer_start(&ch->timer, on_ready_timeout, DAEMON_READY_TIMEOUT_MS,
 		       0);
 	log_info("daemon: bypass %s: started nsbypass oci, pid %d",
-		 short_id(ch), ch->proc.pid);
+		 short_id(ch), ch->pid);
 	return 0;
+}
+
+/* Take on @spec's child @pid, which a daemon before us started and which
+ * still runs; false if it cannot be watched (then it is started anew). */
+static bool adopt(struct daemon_children *c, struct daemon_spec *spec,
+		  pid_t pid)
+{
+	struct child *ch;
+	int fd;
+
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return false;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch || uv_poll_init(c->loop, &ch->exited, fd) < 0) {
+		free(ch);
+		close(fd);
+		return false;
+	}
+	ch->set = c;
+	ch->spec = spec;
+	ch->ready_fd = -1;
+	ch->pidfd = fd;
+	ch->pid = pid;
+	ch->adopted = true;
+	ch->spawned = true;
+	ch->was_ready = true;
+	ch->state = CHILD_RUNNING;
+	uv_timer_init(c->loop, &ch->timer);
+	ch->open_handles = 2; /* the timer and the pidfd's poll */
+	link_child(c, ch);
+	uv_poll_start(&ch->exited, UV_READABLE, on_adopted_exit);
+	log_info("daemon: bypass %s: nsbypass oci (pid %d) adopted, on %s",
+		 short_id(ch), (int)pid, spec->socket_path);
+	return true;
+}
+
+/* implements daemon_state_cb */
+static void restore_one(void *opaque, struct daemon_spec *spec, pid_t pid,
+			bool alive)
+{
+	struct daemon_children *c = opaque;
+	char id[13];
+	int r;
+
+	snprintf(id, sizeof(id), "%s", spec->id);
+	if (find(c, spec->id, spec->socket_path)) {
+		daemon_spec_free(spec);
+		return;
+	}
+	if (alive && adopt(c, spec, pid))
+		return;
+	log_info("daemon: bypass %s: its nsbypass oci (pid %d) is gone: "
+		 "started again",
+		 id, (int)pid);
+	r = daemon_children_create(c, spec, NULL, NULL);
+	if (r < 0) {
+		log_warn_errno(r, "daemon: bypass %s: not started again", id);
+		daemon_state_remove(c->state_fd, id);
+	}
+}
+
+int daemon_children_restore(struct daemon_children *c)
+{
+	int r;
+
+	if (c->state_fd < 0)
+		return 0;
+	r = daemon_state_load(c->state_fd, restore_one, c);
+	if (r < 0)
+		log_warn_errno(r, "daemon: the bypasses of the daemon before "
+				  "this one cannot be read");
+	return r;
 }
 
 int daemon_children_delete(struct daemon_children *c, const char *id,
@@ -437,8 +586,7 @@ int daemon_children_delete(struct daemon_children *c, const char *id,
 		return -ENOENT;
 	ch->cb = cb;
 	ch->opaque = opaque;
-	log_info("daemon: bypass %s: stopping pid %d", short_id(ch),
-		 ch->proc.pid);
+	log_info("daemon: bypass %s: stopping pid %d", short_id(ch), ch->pid);
 	terminate(ch, SIGTERM);
 	return 0;
 }
@@ -458,7 +606,7 @@ char *daemon_children_list(struct daemon_children *c)
 
 		if (ch->state != CHILD_RUNNING)
 			continue;
-		o = daemon_status_json(ch->spec, ch->proc.pid);
+		o = daemon_status_json(ch->spec, ch->pid);
 		if (!o || json_object_array_add(arr, o) < 0) {
 			json_object_put(o);
 			json_object_put(arr);

@@ -12,6 +12,13 @@
  * A child that exits by itself is reaped and dropped from the list.
  * Every state keeps the id and the socketPath taken: a second spec with
  * either is refused until the child is reaped.
+ *
+ * With a state directory (daemon-state.h) each running bypass has its
+ * file there, and the next daemon takes them back with
+ * daemon_children_restore(): a child still running is adopted (not ours
+ * to reap: a pidfd says when it ends, and signals go through it), the
+ * others are started again from their specs (their containers' agents,
+ * which outlived them, are adopted in turn: docs/design.md §6.6).
  */
 #ifndef NB_DAEMON_CHILDREN_H
 #define NB_DAEMON_CHILDREN_H
@@ -44,6 +51,19 @@ struct daemon_children;
  * Return: the set, or NULL when out of memory
  */
 struct daemon_children *daemon_children_new(uv_loop_t *loop, const char *exe);
+
+/**
+ * daemon_children_set_state() - keep each running bypass in @dirfd
+ * (owned; -1: nowhere)
+ */
+void daemon_children_set_state(struct daemon_children *c, int dirfd);
+
+/**
+ * daemon_children_restore() - the bypasses of the state directory back:
+ * adopted if their child runs, else started again
+ * Return: how many, or -errno (logged)
+ */
+int daemon_children_restore(struct daemon_children *c);
 
 /**
  * daemon_children_create() - start a child for @spec (POST)

@@ -32,6 +32,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "private-dir.h"
 #include "service-registry.h"
 #include "util.h"
 
@@ -44,26 +45,6 @@ const char *service_registry_runtime_dir(void)
 	return d && d[0] == '/' ? d : NULL;
 }
 
-/* Open (making it if missing) directory @name of @parent, which must be
- * ours and closed to group and others. */
-static int open_private_dir(int parent, const char *name)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
-	if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(parent, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return take_fd(&fd);
-}
-
 int service_registry_open_dir(const char *runtime_dir)
 {
 	_cleanup_close_ int top = -1, mid = -1;
@@ -71,10 +52,10 @@ int service_registry_open_dir(const char *runtime_dir)
 	top = open(runtime_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
 		return -errno;
-	mid = open_private_dir(top, "nsbypass");
+	mid = private_dir_open(top, "nsbypass");
 	if (mid < 0)
 		return mid;
-	return open_private_dir(mid, "services");
+	return private_dir_open(mid, "services");
 }
 
 void service_registry_name(char *buf, uint64_t netns, pid_t pid, uint64_t start)
@@ -423,21 +404,15 @@ int service_registry_scan(struct service_registry *g)
 {
 	struct dirent *e;
 	size_t seen = 0;
-	int fd;
 	DIR *d;
 
 	if (g->dirfd < 0)
 		return 0;
 	if (g->inotify_fd >= 0)
 		drain_events(g);
-	fd = openat(g->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	d = private_dir_list(g->dirfd);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	for (size_t i = 0; i < g->n_files; i++)
 		g->files[i].seen = false;
 	while ((e = readdir(d)) && seen++ < REGISTRY_DIRENTS_MAX)

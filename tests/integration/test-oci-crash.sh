@@ -142,7 +142,9 @@ grep -q "agent: 1 switched, " <<<"$st" && nb_pass "(a): the new agent switched t
 # ---- (b) a blocking connect in flight
 LP=$(free_port)
 start_bg late "$NB_PYTHON" -u "$NB_ITEST_DIR/blackhole-server.py" "$H4" "$LP" 1.5
-wait_for_port "$H4" "$LP" tcp
+# Its accept queue full first: listening alone is not enough.
+for _ in $(seq 50); do grep -q "blackhole ready" "$NB_TMP/late.log" && break; sleep 0.1; done
+grep -q "blackhole ready" "$NB_TMP/late.log" || nb_fail "(b): the blackhole server is not ready"
 container b "$NB_PYTHON $CLIENT once $H4 $LP"
 agent_of b >/dev/null || nb_fail "(b): no agent"
 sleep 0.5 # the connect is trapped and waits for the handshake
