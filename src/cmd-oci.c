@@ -24,15 +24,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "http-server.h"
 #include "log.h"
 #include "oci-children.h"
 #include "oci-config.h"
+#include "oci-control.h"
 #include "oci-listener.h"
 #include "oci-services.h"
 #include "oci-state.h"
@@ -45,6 +49,10 @@ struct oci_daemon {
 	uv_signal_t sigchld, sigterm, sigint;
 	struct oci_config defaults;
 	const char *listen_path;
+	const char *control_path; /* NULL: the default */
+	const char *metrics_spec;
+	struct oci_control *control, *metrics;
+	uint64_t started_ns;
 	const char *pid_file;
 	const char *log_file;
 	int ready_fd;
@@ -77,6 +85,14 @@ static void oci_usage(FILE *f)
 		"  --no-c2c          published ports are not switched to from\n"
 		"                    other containers (their own namespace\n"
 		"                    still is)\n"
+		"  --control=PATH    the control socket that `nsbypass status`\n"
+		"                    asks (GET /status, GET /metrics; mode 0600,\n"
+		"                    our uid only); default: the --listen PATH\n"
+		"                    with \".control\" added\n"
+		"  --metrics=ADDR:PORT|unix:PATH  serve GET /metrics (Prometheus)\n"
+		"                    there too; a TCP port has no authentication:\n"
+		"                    give 127.0.0.1 (only the address given is\n"
+		"                    bound; IPv6 as [::1]:PORT) or unix:PATH\n"
 		"  --host-subnets=MODE  which of a container's own subnets are\n"
 		"                    the host's, copied in by pasta: auto\n"
 		"                    (default), none or all (as nsbypass run's)\n"
@@ -104,6 +120,8 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'L' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "ignore-bind", no_argument, NULL, 'B' },
@@ -125,6 +143,15 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		switch (o) {
 		case 'L':
 			d->listen_path = optarg;
+			break;
+		case 'c':
+			if (!*optarg)
+				return nb_usage_error(
+					"oci: --control= needs a path");
+			d->control_path = optarg;
+			break;
+		case 'm':
+			d->metrics_spec = optarg;
 			break;
 		case 'i':
 			r = cli_opt_ignore("oci", optarg, &d->defaults.policy);
@@ -318,11 +345,72 @@ static void on_stop(uv_signal_t *h, int signum)
 		 "containers end",
 		 signum, d->children.n);
 	oci_listener_stop(&d->listener);
+	oci_control_stop(d->control);
+	oci_control_stop(d->metrics);
 	oci_children_close(&d->children);
 	oci_services_close(&d->services);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+/*
+ * The control socket (--control, or the listener's path + ".control"
+ * when that fits) and the metrics endpoint (--metrics).  What was asked
+ * for and fails is fatal; the default control socket only warns: the
+ * containers matter more than their status.
+ */
+static int start_endpoints(struct oci_daemon *d)
+{
+	char def[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *path = d->control_path, *mpath;
+	struct timespec ts;
+	int fd, r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->started_ns = (uint64_t)ts.tv_sec * 1000000000u +
+			(uint64_t)ts.tv_nsec;
+	if (!path && oci_control_default_path(d->listen_path, def, sizeof(def)))
+		path = def;
+	else if (!path)
+		log_info("no control socket: %s%s is too long for a unix "
+			 "socket (give --control=PATH)",
+			 d->listen_path, OCI_CONTROL_SUFFIX);
+	if (path) {
+		fd = http_listen_unix(path);
+		r = fd < 0 ? fd :
+			     oci_control_start(&d->loop, fd, path, true,
+					       &d->children, d->started_ns,
+					       &d->control);
+		if (r < 0 && d->control_path)
+			return log_errno(r, "cannot serve --control=%s", path),
+			       r;
+		if (r < 0)
+			log_warn_errno(r,
+				       "no control socket: cannot serve %s "
+				       "(`nsbypass status` will not reach us)",
+				       path);
+	}
+	if (!d->metrics_spec)
+		return 0;
+	fd = oci_control_listen(d->metrics_spec, &mpath);
+	r = fd < 0 ? fd :
+		     oci_control_start(&d->loop, fd, mpath, false, &d->children,
+				       d->started_ns, &d->metrics);
+	if (r < 0) {
+		if (r == -EINVAL)
+			log_error("--metrics=%s: want ADDR:PORT (a numeric "
+				  "address, IPv6 in brackets) or unix:PATH",
+				  d->metrics_spec);
+		else
+			log_errno(r, "cannot serve --metrics=%s",
+				  d->metrics_spec);
+		oci_control_stop(d->control);
+		d->control = NULL;
+		return r;
+	}
+	log_info("metrics on %s", d->metrics_spec);
+	return 0;
 }
 
 /*
@@ -380,6 +468,11 @@ int nb_cmd_oci(int argc, char **argv)
 	r = oci_listener_start(&d.listener, &d.loop, d.listen_path, on_payload);
 	if (r < 0)
 		return log_errno(r, "cannot listen on %s", d.listen_path), 1;
+	r = start_endpoints(&d);
+	if (r < 0) {
+		oci_listener_stop(&d.listener);
+		return 1;
+	}
 	uv_signal_init(&d.loop, &d.sigchld);
 	uv_signal_start(&d.sigchld, on_sigchld, SIGCHLD);
 	uv_signal_init(&d.loop, &d.sigterm);

@@ -50,4 +50,11 @@ int nb_cmd_daemon(int argc, char **argv);
  */
 int nb_cmd_runtime(int argc, char **argv);
 
+/**
+ * nb_cmd_status() - `nsbypass status [--socket PATH] [--json]`: the
+ * containers the running `nsbypass oci` serves, from its control socket
+ * Return: the process exit status
+ */
+int nb_cmd_status(int argc, char **argv);
+
 #endif /* NB_CMD_H */

@@ -2,40 +2,17 @@
 /*
  * daemon-http.c - libmicrohttpd glue of `nsbypass daemon`.
  *
- * libmicrohttpd (MHD) parses HTTP/1.1: request line, headers, chunked
- * and Content-Length bodies, keep-alive, "Expect: 100-continue".  It runs
- * in "external polling" mode with epoll: its single epoll fd is watched
- * by a uv_poll_t and MHD_get_timeout() sets a uv_timer_t, and both call
- * MHD_run().  So the whole daemon is one thread on one libuv loop, the
- * same loop on which daemon-children.c spawns and reaps children: no
- * locks, and no request blocks another.
+ * The server itself (libmicrohttpd on the daemon's libuv loop, the
+ * accepting, the bound on connections and the peer check) is
+ * http-server.c's; this file answers the requests.  So the whole daemon
+ * is one thread on one libuv loop, the same loop on which
+ * daemon-children.c spawns and reaps children: no locks, and no request
+ * blocks another.
  *
  * A request that must wait for a child (POST until the child's ready
  * byte, DELETE until it has exited) suspends its connection
  * (MHD_suspend_connection()); the child's callback queues the reply and
- * resumes it, and MHD's inter-thread channel, which is in its epoll set,
- * wakes the loop up.
- *
- * The listening socket is ours, not MHD's: a uv_poll_t watches it, we
- * accept() and hand each connection to MHD_add_connection(), up to
- * DAEMON_HTTP_CONN_MAX at once.  MHD, left to accept by itself, takes
- * the listening socket out of its epoll set at its connection limit and
- * puts it back only at the start of a later MHD_run(): if the last
- * connections all closed within one MHD_run(), nothing ran it again and
- * the daemon never accepted again (0.9.75 and 1.0.x alike).  Here the
- * socket is watched again as soon as a connection closes.
- *
- * At the limit, a client that waits in the backlog makes room: the
- * connection that has gone without a request the longest (a partial
- * request, or an idle keep-alive) is shut down, MHD reads EOF and closes
- * it.  One that is being answered, or waits for a child, is never taken.
- * So a flood of connections that send nothing delays a client by a
- * round of the loop, not by the 30 s idle timeout.  Running out of fds
- * below the limit counts as reaching it.
- *
- * The peer check: the socket file is 0600, and every connection's
- * SO_PEERCRED uid must be ours; any other (root can connect whatever the
- * mode) is logged and closed before MHD sees it.
+ * resumes it, and wakes the server up.
  *
  * The request body (POST) is collected up to DAEMON_BODY_MAX bytes.  A
  * longer one is read to its end and dropped, then gets 413: answering
@@ -59,53 +36,26 @@
 
 #include "daemon-api.h"
 #include "daemon-http.h"
+#include "http-server.h"
 #include "log.h"
 #include "unix-path.h"
 #include "util.h"
 
-#define DAEMON_HTTP_BACKLOG 16
 /* Bytes of a body that is too large read and dropped, to answer it. */
 #define DAEMON_HTTP_DISCARD_MAX (1024 * 1024)
-/* accept() out of fds or memory: the next try, this much later. */
-#define DAEMON_HTTP_ACCEPT_RETRY_MS 100
 
 /* Sent when even an error reply could not be allocated. */
 static const char oom_body[] = "{\"message\":\"out of memory\"}\n";
 
-/* One connection MHD serves, from its STARTED to its CLOSED notice. */
-struct slot {
-	struct MHD_Connection *conn; /* NULL: free */
-	int fd;
-	uint64_t idle_since; /* uv_now() when it last had no request */
-	bool busy;	     /* a whole request is being answered */
-	bool evicted;	     /* shut down to make room */
-};
-
 struct daemon_http {
-	uv_loop_t *loop;
-	struct MHD_Daemon *mhd;
+	struct http_server *srv;
 	struct daemon_children *children;
-	uv_poll_t poll;	       /* MHD's epoll fd */
-	uv_timer_t timer;      /* MHD_get_timeout() */
-	uv_poll_t listen_poll; /* the listening socket */
-	uv_timer_t retry;      /* accept() again after running out */
-	int listen_fd;
-	uid_t uid;
-	struct slot slots[DAEMON_HTTP_CONN_MAX];
-	unsigned int conns;  /* slots in use */
-	unsigned int adding; /* handed to MHD, not STARTED yet */
-	bool evicting;	     /* an evicted connection is not closed yet */
-	bool accept_failing; /* logged once until accept() works */
-	bool watch_failing;  /* logged once until listen_poll starts */
-	int open_handles;
-	bool stopping;
 };
 
 /* One request, from its headers until MHD completes it. */
 struct request {
 	struct daemon_http *h;
 	struct MHD_Connection *conn;
-	struct slot *slot;
 	char *path;   /* decoded */
 	int path_err; /* of daemon_path_decode() */
 	enum daemon_route route;
@@ -117,200 +67,6 @@ struct request {
 	bool too_large;
 	bool suspended;
 };
-
-static void run_mhd(struct daemon_http *h);
-
-static void on_timer(uv_timer_t *t)
-{
-	run_mhd(container_of(t, struct daemon_http, timer));
-}
-
-static void on_poll(uv_poll_t *p, int status, int events)
-{
-	run_mhd(container_of(p, struct daemon_http, poll));
-}
-
-/* Let MHD do its work, then wait no longer than it allows. */
-static void run_mhd(struct daemon_http *h)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-
-	if (h->stopping)
-		return;
-	MHD_run(h->mhd);
-	/* MHD 1.0 queues an added connection until its next run: it has
-	 * been STARTED now, or dropped without a notice. */
-	h->adding = 0;
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
-		uv_timer_start(&h->timer, on_timer, ms, 0);
-	else
-		uv_timer_stop(&h->timer);
-}
-
-static void on_listen(uv_poll_t *p, int status, int events);
-static void on_retry(uv_timer_t *t);
-
-/*
- * Watch the listening socket again, unless accept() waits to retry.  If
- * libuv refuses (another handle on the loop watching the fd), try again
- * on the retry timer rather than never accept again.
- */
-static void listen_resume(struct daemon_http *h)
-{
-	int r;
-
-	if (h->stopping || uv_is_active((uv_handle_t *)&h->retry))
-		return;
-	r = uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
-	if (r == 0) {
-		h->watch_failing = false;
-		return;
-	}
-	if (!h->watch_failing)
-		log_warn_errno(r,
-			       "daemon: cannot watch the API socket, "
-			       "retrying every %d ms",
-			       DAEMON_HTTP_ACCEPT_RETRY_MS);
-	h->watch_failing = true;
-	uv_timer_start(&h->retry, on_retry, DAEMON_HTTP_ACCEPT_RETRY_MS, 0);
-}
-
-static void on_retry(uv_timer_t *t)
-{
-	listen_resume(container_of(t, struct daemon_http, retry));
-}
-
-static bool is_full(const struct daemon_http *h)
-{
-	return h->conns + h->adding >= DAEMON_HTTP_CONN_MAX;
-}
-
-/* Is the peer on @fd of our uid?  Logs the refusal. */
-static bool peer_allowed(struct daemon_http *h, int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_warn("daemon: cannot tell who connected (%s), "
-			 "refusing the connection",
-			 strerror(errno));
-		return false;
-	}
-	if (cred.uid != h->uid) {
-		log_warn("daemon: refused a connection from uid %u (pid %d): "
-			 "only uid %u is served",
-			 (unsigned int)cred.uid, (int)cred.pid,
-			 (unsigned int)h->uid);
-		return false;
-	}
-	return true;
-}
-
-/*
- * Take one client from the backlog and hand it to MHD (a refused peer is
- * closed unanswered).  Return: 0, -EAGAIN if none waits, or the -errno
- * of accept().
- */
-static int accept_one(struct daemon_http *h)
-{
-	struct sockaddr_un sun;
-	socklen_t len = sizeof(sun);
-	int fd;
-
-	fd = accept4(h->listen_fd, (struct sockaddr *)&sun, &len,
-		     SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (!peer_allowed(h, fd)) {
-		close(fd);
-		return 0;
-	}
-	/* MHD closes the fd when it fails. */
-	if (MHD_add_connection(h->mhd, fd, (struct sockaddr *)&sun, len) !=
-	    MHD_YES) {
-		log_debug("daemon: libmicrohttpd refused a connection (%s)",
-			  strerror(errno));
-		return 0;
-	}
-	h->adding++;
-	return 0;
-}
-
-/*
- * Make room for a client that waits: shut down the connection that has
- * gone without a request the longest.  MHD reads EOF and closes it, and
- * its CLOSED notice watches the listening socket again.
- */
-static void evict_idlest(struct daemon_http *h)
-{
-	struct slot *s, *idlest = NULL;
-
-	if (h->evicting)
-		return;
-	for (s = h->slots; s < h->slots + DAEMON_HTTP_CONN_MAX; s++)
-		if (s->conn && !s->busy && !s->evicted &&
-		    (!idlest || s->idle_since < idlest->idle_since))
-			idlest = s;
-	/* Every connection is being answered: the client waits for one. */
-	if (!idlest)
-		return;
-	log_debug("daemon: %u connections, a client waits: closing one "
-		  "idle for %llu ms",
-		  h->conns,
-		  (unsigned long long)(uv_now(h->loop) - idlest->idle_since));
-	idlest->evicted = true;
-	h->evicting = true;
-	shutdown(idlest->fd, SHUT_RDWR);
-}
-
-/* The listening socket is readable: a client waits in the backlog. */
-static void on_listen(uv_poll_t *p, int status, int events)
-{
-	struct daemon_http *h = container_of(p, struct daemon_http,
-					     listen_poll);
-	bool full = is_full(h);
-	int i, n = 0, r = 0;
-
-	/* Bounded: refused peers could keep the backlog full forever. */
-	for (i = 0; i < 2 * DAEMON_HTTP_CONN_MAX && !is_full(h); i++) {
-		r = accept_one(h);
-		/* That client gave up, or was refused: the next one. */
-		if (r == -ECONNABORTED || r == -EINTR || r == -EPROTO ||
-		    r == -EPERM)
-			r = 0;
-		else if (r < 0)
-			break;
-		else
-			n++;
-	}
-	if (r == 0 || r == -EAGAIN) {
-		h->accept_failing = false;
-	} else {
-		/* Out of fds or memory: try again a little later (the
-		 * socket stays readable, watching it would spin). */
-		if (!h->accept_failing)
-			log_warn_errno(r,
-				       "daemon: cannot accept a connection, "
-				       "retrying every %d ms",
-				       DAEMON_HTTP_ACCEPT_RETRY_MS);
-		h->accept_failing = true;
-		uv_poll_stop(&h->listen_poll);
-		uv_timer_start(&h->retry, on_retry, DAEMON_HTTP_ACCEPT_RETRY_MS,
-			       0);
-		/* Out of fds below the limit: the limit is reached. */
-		if (r == -EMFILE || r == -ENFILE)
-			full = true;
-	}
-	if (full) {
-		/* Called at the limit: someone waits.  Until a slot frees,
-		 * the readable socket would only call us again. */
-		uv_poll_stop(&h->listen_poll);
-		evict_idlest(h);
-	}
-	if (n)
-		run_mhd(h);
-}
 
 /*
  * Queue @status with @body (malloc'd JSON text, taken; NULL: empty).
@@ -375,9 +131,7 @@ static void on_reply(void *opaque, unsigned int status, char *body)
 	req->suspended = false;
 	queue_reply(req, status, body);
 	MHD_resume_connection(req->conn);
-	/* MHD's channel wakes the poll up too; this is sooner. */
-	if (!req->h->stopping)
-		uv_timer_start(&req->h->timer, on_timer, 0, 0);
+	http_server_wake(req->h->srv);
 }
 
 static enum MHD_Result wait_reply(struct request *req)
@@ -462,20 +216,14 @@ static enum MHD_Result start_request(struct daemon_http *h,
 				     const char *url, const char *method,
 				     void **req_cls)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct request *req;
 	const char *cl;
 
-	/* A connection without a slot is not ours to serve. */
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (!ci || !ci->socket_context)
-		return MHD_NO;
 	req = calloc(1, sizeof(*req));
 	if (!req)
 		return MHD_NO;
 	req->h = h;
 	req->conn = conn;
-	req->slot = ci->socket_context;
 	*req_cls = req;
 	/* The path as sent (on_unescape()): decoded here, and a NUL in
 	 * it is refused rather than cut short. */
@@ -533,7 +281,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	/* The whole request is in: it is not evicted to make room. */
-	req->slot->busy = true;
+	http_server_busy(conn);
 	if (req->path_err == -EILSEQ)
 		return queue_error(req, MHD_HTTP_BAD_REQUEST,
 				   "the path has an escape that decodes to "
@@ -543,16 +291,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				   "the path has a malformed escape ('%%' "
 				   "and two hex digits)");
 	return handle(req, req->id);
-}
-
-/*
- * implements MHD_UnescapeCallback: leaves the path (and the query) as
- * sent.  MHD's own decoding writes a %00 as a NUL into a C string, which
- * then ends there; start_request() decodes it with daemon_path_decode().
- */
-static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
-{
-	return strlen(s);
 }
 
 /* implements MHD_RequestCompletedCallback */
@@ -565,151 +303,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	ASSERT(!req->suspended);
 	free(req->path);
-	if (req->slot->conn == conn) {
-		req->slot->busy = false;
-		req->slot->idle_since = uv_now(req->h->loop);
-		/* Room for a client that waited while all were busy. */
-		listen_resume(req->h);
-	}
 	free(req->body);
 	free(req);
 	*req_cls = NULL;
 }
 
-/* A connection starts: give it a slot. */
-static void slot_take(struct daemon_http *h, struct MHD_Connection *conn,
-		      void **socket_context)
-{
-	const union MHD_ConnectionInfo *ci;
-	struct slot *s;
-
-	if (h->adding)
-		h->adding--;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	for (s = h->slots; s < h->slots + DAEMON_HTTP_CONN_MAX; s++)
-		if (!s->conn)
-			break;
-	if (!ci || s == h->slots + DAEMON_HTTP_CONN_MAX) {
-		/* Not one of ours (cannot happen): MHD reads EOF and
-		 * closes it, and start_request() refuses it meanwhile. */
-		log_warn("daemon: a connection beyond the limit, closing it");
-		if (ci)
-			shutdown(ci->connect_fd, SHUT_RDWR);
-		return;
-	}
-	*s = (struct slot){
-		.conn = conn,
-		.fd = ci->connect_fd,
-		.idle_since = uv_now(h->loop),
-	};
-	*socket_context = s;
-	h->conns++;
-}
-
-/* A connection is gone: free its slot, and accept again. */
-static void slot_release(struct daemon_http *h, void **socket_context)
-{
-	struct slot *s = *socket_context;
-
-	if (!s)
-		return;
-	if (s->evicted)
-		h->evicting = false;
-	*s = (struct slot){ .fd = -1 };
-	*socket_context = NULL;
-	h->conns--;
-	/* Its fd is free again: no need to wait for the retry. */
-	if (!h->stopping)
-		uv_timer_stop(&h->retry);
-	listen_resume(h);
-}
-
-/* implements MHD_NotifyConnectionCallback */
-static void on_connection(void *cls, struct MHD_Connection *conn,
-			  void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
-{
-	struct daemon_http *h = cls;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		slot_take(h, conn, socket_context);
-	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-		slot_release(h, socket_context);
-}
-
-/* MHD's own messages: at debug level. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-	size_t n;
-
-	if (!log_enabled(LOG_LEVEL_DEBUG))
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	if (n && msg[n - 1] == '\n')
-		msg[n - 1] = '\0';
-	log_debug("daemon: libmicrohttpd: %s", msg);
-}
-
 int daemon_http_listen(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	if (!*path)
-		return -EINVAL;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = unix_bind_private(fd, &sun);
-	if (r < 0)
-		return r;
-	if (listen(fd, DAEMON_HTTP_BACKLOG) < 0) {
-		r = -errno;
-		unlink(path);
-		return r;
-	}
-	return take_fd(&fd);
+	return http_listen_unix(path);
 }
 
-/* MHD goes once libuv no longer watches its epoll fd. */
-static void on_closed(uv_handle_t *handle)
+/* The server is gone: so is what its requests pointed to. */
+static void on_server_closed(void *cls)
 {
-	struct daemon_http *h = handle->data;
-
-	if (--h->open_handles > 0)
-		return;
-	MHD_stop_daemon(h->mhd);
-	close(h->listen_fd);
-	free(h);
-}
-
-/* Close the four handles: h goes with the last (on_closed()). */
-static void close_handles(struct daemon_http *h)
-{
-	h->poll.data = h;
-	h->timer.data = h;
-	h->listen_poll.data = h;
-	h->retry.data = h;
-	uv_close((uv_handle_t *)&h->poll, on_closed);
-	uv_close((uv_handle_t *)&h->timer, on_closed);
-	uv_close((uv_handle_t *)&h->listen_poll, on_closed);
-	uv_close((uv_handle_t *)&h->retry, on_closed);
+	free(cls);
 }
 
 int daemon_http_start(uv_loop_t *loop, int listen_fd,
 		      struct daemon_children *children,
 		      struct daemon_http **ret)
 {
-	const union MHD_DaemonInfo *di;
+	struct http_server_ops ops = {
+		.name = "daemon",
+		.on_request = on_request,
+		.on_completed = on_completed,
+		.on_closed = on_server_closed,
+		.same_uid = true,
+		.suspend = true,
+	};
 	struct daemon_http *h;
 	int r;
 
@@ -718,70 +339,18 @@ int daemon_http_start(uv_loop_t *loop, int listen_fd,
 		close(listen_fd);
 		return -ENOMEM;
 	}
-	h->loop = loop;
 	h->children = children;
-	h->listen_fd = listen_fd;
-	h->uid = geteuid();
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
-					  MHD_ALLOW_SUSPEND_RESUME |
-					  MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, h,
-				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				  MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h,
-				  MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-				  h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				  h, MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned int)DAEMON_HTTP_CONN_MAX,
-				  MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned int)DAEMON_HTTP_IDLE_TIMEOUT,
-				  MHD_OPTION_END);
-	if (!h->mhd) {
-		r = -EIO;
-		goto out_free;
-	}
-	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	r = di ? uv_poll_init(loop, &h->poll, di->epoll_fd) : -ENOTSUP;
-	if (r < 0)
-		goto out_stop_mhd;
-	r = uv_poll_init(loop, &h->listen_poll, listen_fd);
-	if (r < 0) {
-		/* h goes in on_closed(), with MHD and the socket. */
-		h->stopping = true;
-		h->open_handles = 1;
-		h->poll.data = h;
-		uv_close((uv_handle_t *)&h->poll, on_closed);
-		return r;
-	}
-	uv_timer_init(loop, &h->timer);
-	uv_timer_init(loop, &h->retry);
-	h->open_handles = 4;
-	r = uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	ops.cls = h;
+	r = http_server_start(loop, listen_fd, &ops, &h->srv);
 	if (r == 0)
-		r = uv_poll_start(&h->listen_poll, UV_READABLE, on_listen);
-	if (r < 0) {
-		/* h goes in on_closed(), with MHD and the socket. */
-		h->stopping = true;
-		close_handles(h);
-		return r;
-	}
-	run_mhd(h);
-	*ret = h;
-	return 0;
-
-out_stop_mhd:
-	MHD_stop_daemon(h->mhd);
-out_free:
-	close(listen_fd);
-	free(h);
+		*ret = h;
 	return r;
 }
 
 void daemon_http_stop(struct daemon_http *h)
 {
-	if (!h || h->stopping)
+	if (!h)
 		return;
-	h->stopping = true;
-	/* Send what is queued, where the sockets take it at once. */
-	MHD_run(h->mhd);
-	close_handles(h);
+	/* h goes with the server (on_server_closed()). */
+	http_server_stop(h->srv);
 }

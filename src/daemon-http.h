@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * daemon-http.h - the HTTP server of `nsbypass daemon`: libmicrohttpd on
- * a listening unix socket, driven from a libuv loop, answering with
+ * a listening unix socket, driven from a libuv loop (http-server.h, at
+ * most HTTP_SERVER_CONN_MAX connections at once), answering with
  * daemon-api.c and daemon-children.c.
  */
 #ifndef NB_DAEMON_HTTP_H
@@ -10,13 +11,6 @@
 #include <uv.h>
 
 #include "daemon-children.h"
-
-/* Connections served at once; more wait in the listen backlog, and one
- * that waits makes the idlest of them (no request in progress) close. */
-#define DAEMON_HTTP_CONN_MAX 64
-/* Seconds a connection may stay idle (not while its request waits for
- * a child). */
-#define DAEMON_HTTP_IDLE_TIMEOUT 30
 
 struct daemon_http;
 

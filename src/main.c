@@ -28,6 +28,8 @@ static const struct nb_command commands[] = {
 	  "bypass4netnsd-compatible REST API (for nerdctl)" },
 	{ "runtime", nb_cmd_runtime,
 	  "OCI runtime wrapper: runc/crun with the listenerPath set" },
+	{ "status", nb_cmd_status,
+	  "containers of the running nsbypass oci, and their counters" },
 };
 
 static void usage(FILE *f)

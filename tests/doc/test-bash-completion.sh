@@ -68,8 +68,9 @@ has() {
 }
 
 expect "nsbypass r" run runtime
-expect "nsbypass s" slirp4netns
-has "nsbypass " run slirp4netns profile oci daemon runtime --help --version
+expect "nsbypass s" slirp4netns status
+expect "nsbypass st" status
+has "nsbypass " run slirp4netns profile oci daemon runtime status --help --version
 expect "nsbypass run --ig" --ignore= --ignore-bind
 has "nsbypass run -" --net= --mtu= --cidr= --enable-ipv6 --publish= --log-level= --help --version
 expect "nsbypass run --net=" slirp none
@@ -78,6 +79,8 @@ expect "nsbypass oci --log-level=d" debug
 expect "nsbypass slirp4netns --netns-type=p" pid path
 expect "nsbypass profile --l" --listener
 expect "nsbypass daemon --so" --socket=
+has "nsbypass status -" --socket= --json --help --version
+has "nsbypass oci --" --control= --metrics=
 has "nsbypass runtime -" --runtime --listener --metadata --help
 has "nsbypass run -- bas" bash
 expect "nsbypass run --net=none -- nsbypas" nsbypass
@@ -88,6 +91,8 @@ expect "nsbypass profile --listener $d/ag" "$d/agent.sock"
 # --runtime too: a file (the real runtime).
 touch "$d/crun"
 expect "nsbypass runtime --runtime $d/cr" "$d/crun"
+# --control=: files.
+expect "nsbypass oci --control=$d/ag" "$d/agent.sock"
 rm -rf "$d"
 
 doc_done "bash completion"

@@ -196,8 +196,9 @@ start_bg daemon-fds as_user prlimit --nofile=32 "$NSBYPASS" daemon \
 	--socket "$SOCK2" --log-level debug
 FDS_JOB=$NB_LAST_PID FDS_PID=
 for _i in $(seq 1 100); do
+	# (the log may not exist yet: start_bg's shell makes it)
 	FDS_PID=$(sed -n 's/.*serving the bypass4netnsd API on .* (pid \([0-9]*\)).*/\1/p' \
-		  "$NB_TMP/daemon-fds.log")
+		  "$NB_TMP/daemon-fds.log" 2>/dev/null || true)
 	[ -n "$FDS_PID" ] && break
 	sleep 0.1
 done
