@@ -8,7 +8,8 @@
 # covers them as its own: a crash of an adopted agent is recovered.
 #   (a) kill -9 of the daemon while two containers connect in a loop (4
 #       threads each, plus AF_UNIX connects): no connect fails;
-#   (b) a new daemon adopts both agents (logged with their pids);
+#   (b) a new daemon adopts both agents (logged with their pids), and
+#       `nsbypass status` of the new daemon lists them with their counts;
 #   (c) kill -9 of an adopted agent: the new daemon starts another, which
 #       answers what was in flight; still no connect fails;
 #   (d) SIGTERM of that daemon, a third one (an upgrade): it adopts both,
@@ -79,6 +80,20 @@ kill -0 "$A1" && kill -0 "$A2" && nb_pass "(a) both agents serve on without thei
 daemon 2
 expect_log "(b) the new daemon adopts r1's agent" "container r1: agent pid $A1 adopted"
 expect_log "(b) the new daemon adopts r2's agent" "container r2: agent pid $A2 adopted"
+
+# The new daemon's status lists both, with their counters of before.
+nb_exec as_user "$NSBYPASS" status --socket "$SOCK.control" --json
+if [ "$NB_RC" -eq 0 ] && "$NB_PYTHON" -c '
+import json, sys
+c = {x["id"]: x for x in json.loads(sys.argv[1])["containers"]}
+ok = sorted(c) == ["r1", "r2"] and all(
+    c[i]["agent_pid"] == int(p) and c[i]["switched"] > 0
+    for i, p in (("r1", sys.argv[2]), ("r2", sys.argv[3])))
+sys.exit(0 if ok else 1)' "$NB_OUT" "$A1" "$A2"; then
+	nb_pass "(b) nsbypass status of the new daemon lists both adopted agents, their switches counted"
+else
+	nb_error "(b) nsbypass status: exit $NB_RC: $NB_OUT"
+fi
 
 # ---- (c)
 kill -9 "$A1"
