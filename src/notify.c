@@ -47,6 +47,9 @@
 
 #include "log.h"
 #include "notify.h"
+
+/* With every journal slot in use, receive again after this long. */
+#define NOTIFY_FULL_RETRY_MS 10
 #include "seccomp-compat.h"
 #include "util.h"
 
@@ -155,6 +158,14 @@ int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 	return 0;
 }
 
+void notify_forget(struct notify *n, uint64_t id)
+{
+	struct agent_slot *slot = notify_journal_find(&n->journal, id);
+
+	if (slot)
+		notify_journal_release(&n->journal, slot);
+}
+
 int notify_addfd_journaled(struct notify *n, uint64_t id, int srcfd, int newfd,
 			   bool cloexec, uint64_t cookie, int answer)
 {
@@ -178,16 +189,13 @@ int notify_addfd_journaled(struct notify *n, uint64_t id, int srcfd, int newfd,
 /* Give the answer a handler asked for, unless it answered itself. */
 static void finish(struct notify *n, uint64_t id, int r)
 {
-	struct agent_slot *slot;
 	int s;
 
 	if (r == HANDLER_DONE)
 		return;
 	if (r == HANDLER_GONE) {
 		/* Nothing to answer: the kernel dropped it. */
-		slot = notify_journal_find(&n->journal, id);
-		if (slot)
-			notify_journal_release(&n->journal, slot);
+		notify_forget(n, id);
 		return;
 	}
 	if (r == HANDLER_CONTINUE)
@@ -216,6 +224,8 @@ static bool fd_hung_up(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
 }
 
+static void on_recover(uv_timer_t *t);
+
 static void on_readable(uv_poll_t *poll, int status, int events)
 {
 	struct notify *n = container_of(poll, struct notify, poll);
@@ -227,9 +237,20 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 		int e;
 
 		if (!slot) {
-			/* More in flight than connects may be: cannot
-			 * happen (AGENT_JOURNAL_SLOTS); never unrecorded. */
-			log_warn("every journal slot is in use: waiting");
+			/* More in flight than connects may be: a slot lost
+			 * (a bug).  Never unrecorded, and never a spin on
+			 * a readable fd: receive again a little later. */
+			if (!n->full_warned)
+				log_error("every journal slot is in use: "
+					  "notifications wait");
+			n->full_warned = true;
+			uv_poll_stop(&n->poll);
+			if (!n->recover_timer_made) {
+				uv_timer_init(n->poll.loop, &n->recover_timer);
+				n->recover_timer_made = true;
+			}
+			uv_timer_start(&n->recover_timer, on_recover,
+				       NOTIFY_FULL_RETRY_MS, 0);
 			return;
 		}
 		if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &slot->u.notif) ==
@@ -311,9 +332,12 @@ static void on_recover(uv_timer_t *t)
 		/* Its latency counts from now: the old clock is another
 		 * agent's, and the wait is counted as a restart. */
 		slot->recv_ns = now_ns();
+		/* The container shares our network (agent_start()): its
+		 * calls continue, recovered ones too. */
 		finish(n, id,
-		       n->recover ? n->recover(n->ctx, slot) :
-				    n->handler(n->ctx, &slot->u.notif));
+		       n->continue_all ? HANDLER_CONTINUE :
+		       n->recover	  ? n->recover(n->ctx, slot) :
+					    n->handler(n->ctx, &slot->u.notif));
 	}
 	j->n_left = 0;
 	if (!n->closing && uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT,

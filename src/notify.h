@@ -73,8 +73,11 @@ struct notify {
 	struct agent_counters *counters;
 	struct agent_counters own_counters;
 	struct notify_stats *stats; /* &counters->notify */
-	uv_timer_t recover_timer;   /* runs the recovery once */
+	/* Runs the recovery once; then, should every slot be in use,
+	 * receives again later. */
+	uv_timer_t recover_timer;
 	bool recover_timer_made;
+	bool full_warned;
 	bool continue_all; /* answer CONTINUE, call no handler */
 };
 
@@ -125,6 +128,12 @@ int notify_answer(struct notify *n, uint64_t id, int64_t val, int error);
  */
 int notify_addfd(struct notify *n, uint64_t id, int srcfd, int newfd,
 		 bool cloexec);
+
+/**
+ * notify_forget() - a notification ends without an answer of ours (its
+ * caller is gone): free its journal slot, if it still has one
+ */
+void notify_forget(struct notify *n, uint64_t id);
 
 /**
  * notify_addfd_journaled() - notify_addfd() that first writes down, in

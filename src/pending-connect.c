@@ -101,6 +101,9 @@ static void pending_free(struct pending_connect *p)
 {
 	struct agent *a = p->agent;
 
+	/* Answered (the slot is free already), or never to be: its caller
+	 * is gone, or the agent stops with its container. */
+	notify_forget(&a->notify, p->call.id);
 	if (p->prev)
 		p->prev->next = p->next;
 	else

@@ -18,6 +18,8 @@
 #   (f) a server published by the bind bypass (nsbypass.publish): after
 #       the crash 127.0.0.1:PORT inside still reaches it (the new agent
 #       took the container's record back from the shared memory);
+#   (g) 20 connects in flight whose process is SIGKILLed: their journal
+#       slots are freed (nsbypass status: in_flight 20, then 0);
 #   (e) a crash loop: killed over and over, the daemon backs off and, at
 #       the 6th crash within 60 s, gives up with one error line naming
 #       the container; trapped calls then get ENOSYS (fail-closed), and
@@ -199,6 +201,47 @@ kill_agent f || nb_error "(f): no agent took over"
 expect_log "(f) the new agent" "nsbypass agent f: info: service map: 1 published service\(s\) of the container taken over"
 touch "$GO"
 expect_out f "^OK connected" "(f) 127.0.0.1:$CP inside reaches the published server after the crash"
+
+# ---- (g) connects in flight whose process is killed leave no journal
+# slot behind (a leak filled the journal: the agent then spun and every
+# trapped call hung); `nsbypass status` shows the slots in use.
+LP2=$(free_port)
+start_bg hole "$NB_PYTHON" -u "$NB_ITEST_DIR/blackhole-server.py" "$H4" "$LP2"
+for _ in $(seq 50); do grep -q "blackhole ready" "$NB_TMP/hole.log" && break; sleep 0.1; done
+GO=$D/g.go
+container g "
+$NB_PYTHON -c 'import socket, sys, threading, time
+def hang():
+    socket.socket().connect((sys.argv[1], int(sys.argv[2])))
+for _ in range(20):
+    threading.Thread(target=hang, daemon=True).start()
+time.sleep(120)' $H4 $LP2 &
+echo \$! >$D/g.pid
+while [ ! -e $GO ]; do sleep 0.05; done
+$NB_PYTHON $CLIENT once $H4 $SP"
+# in_flight ID: the slots in use of container ID, from nsbypass status.
+in_flight() {
+	as_user "$NSBYPASS" status --socket "$SOCK.control" --json |
+		"$NB_PYTHON" -c 'import json, sys
+print([c["in_flight"] for c in json.load(sys.stdin)["containers"] if c["id"] == sys.argv[1]][0])' "$1"
+}
+n=
+for _ in $(seq 100); do
+	n=$(in_flight g 2>/dev/null || true)
+	[ "$n" = 20 ] && break
+	sleep 0.1
+done
+[ "$n" = 20 ] && nb_pass "(g) 20 connects in flight" || nb_error "(g) in flight: '$n', want 20"
+kill -9 "$(cat "$D/g.pid")"
+for _ in $(seq 100); do
+	n=$(in_flight g 2>/dev/null || true)
+	[ "$n" = 0 ] && break
+	sleep 0.1
+done
+[ "$n" = 0 ] && nb_pass "(g) their process killed: no slot left in use" ||
+	nb_error "(g) in flight after the kill: '$n', want 0"
+touch "$GO"
+expect_out g "^OK connected" "(g) the container's next connect"
 
 # ---- (e) a crash loop ends fail-closed
 GO=$D/e.go
