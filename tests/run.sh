@@ -165,10 +165,10 @@ fuzz_rc=0
 if [ "$fuzz" != off ]; then
 	fuzz_start=$(date +%s)
 	if fuzz_note=$(bash tests/fuzz/run.sh --probe); then
-		fuzz_log=$build_dir-fuzz/meson-logs/testlog.json
+		fuzz_log=${build_dir%/}-fuzz/meson-logs/testlog.json
 		log "fuzzing: each target for $fuzz s (tests/fuzz/run.sh)"
 		bash tests/fuzz/run.sh --seconds "$fuzz" \
-			--build-dir "$build_dir-fuzz" || fuzz_rc=$?
+			--build-dir "${build_dir%/}-fuzz" || fuzz_rc=$?
 	fi
 	log "fuzzing: exit status $fuzz_rc, $(($(date +%s) - fuzz_start)) s"
 fi
@@ -262,6 +262,7 @@ if meson_rc != 0 and failed == 0:
     print("run.sh: meson test failed (exit status %d) without a failed test"
           % meson_rc)
 if fuzz != "off":
+    before = failed
     if not fuzz_log:
         skipped += 1
         print("SKIP fuzz: %s" % (fuzz_note or "did not run"))
@@ -271,7 +272,7 @@ if fuzz != "off":
         failed += 1
         print("FAIL fuzz: the fuzz targets were not built (exit status "
               "%d; see above)" % fuzz_rc)
-    elif fuzz_rc != 0 and failed == 0:
+    elif fuzz_rc != 0 and failed == before:
         failed += 1
         print("FAIL fuzz: tests/fuzz/run.sh exited %d without a failed "
               "target" % fuzz_rc)
