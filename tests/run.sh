@@ -202,8 +202,8 @@ tier_log=
 [ -z "$tier_ran" ] ||
 	tier_log=${NB_RELEASE_ROOTS:-/var/cache/nsbypass/roots}/$tier_ran/src/nsbypass/build/meson-logs/testlog.json
 python3 - "$testlog" "$meson_rc" "$tier" "$tier_ran" "$tier_log" "$tier_rc" \
-	"$tier_note" "$fuzz" "$fuzz_log" "$fuzz_rc" "$fuzz_note" <<'EOF' ||
-	summary_rc=$?
+	"$tier_note" "$fuzz" "$fuzz_log" "$fuzz_rc" \
+	"$fuzz_note" <<'EOF' || summary_rc=$?
 import json
 import os
 import re
