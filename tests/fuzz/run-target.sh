@@ -37,6 +37,11 @@ rc=0
 "$exe" "${args[@]}" "$@" "$work" "$seeds" >"$work.log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
 	cat "$work.log"
+	# Again at the end, for a summary that shows only the last lines:
+	# what went wrong, where, and the input kept.
+	grep -m 1 -E '^==[0-9]+==ERROR|assertion failed|runtime error' "$work.log" || true
+	grep -m 4 -E '^ +#[0-3] ' "$work.log" || true
+	grep -E 'Test unit written to|^SUMMARY:' "$work.log" | tail -n 2 || true
 	rm -f "$work.log"
 	echo "run-target.sh: $name failed (exit status $rc); the input is in $artifacts"
 	exit 1
