@@ -20,7 +20,7 @@
 #
 # Then the fuzzing (tests/fuzz/run.sh): every libFuzzer target, built with
 # clang and ASan+UBSan in BUILD-fuzz, runs SECONDS (15) from its seed
-# corpus; each counts in the last line as "fuzz/NAME" (one SKIP with the
+# corpus; each counts in the last line as "fuzz/NAME" (a SKIP with the
 # reason without clang or libFuzzer).  Only in the plain run: not with
 # --sanitize, MESON-TEST-ARGS, NB_FUZZ=off or --fuzz off, and not in the
 # release tier (release-root.sh sets NB_FUZZ=off), so that CI (.ci/run)
@@ -264,8 +264,10 @@ if meson_rc != 0 and failed == 0:
 if fuzz != "off":
     before = failed
     if not fuzz_log:
-        skipped += 1
-        print("SKIP fuzz: %s" % (fuzz_note or "did not run"))
+        # One result per target either way: each has its seed corpus.
+        for name in sorted(os.listdir("tests/fuzz/corpus")):
+            skipped += 1
+            print("SKIP fuzz/%s: %s" % (name, fuzz_note or "did not run"))
     elif not count(fuzz_log, "fuzz/"):
         # tests/fuzz/run.sh did not get to running a target: its build
         # failed.
