@@ -107,11 +107,16 @@ static size_t family_len(int family)
 static void parse_addr(const struct nlmsghdr *h, struct policy_view *v)
 {
 	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-	int alen = (int)IFA_PAYLOAD(h);
-	size_t want = family_len(ifa->ifa_family);
 	const void *local = NULL, *address = NULL;
+	size_t want;
+	int alen;
 
-	if (!want || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+	/* The length first: nothing past it is read, not even the family. */
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return;
+	want = family_len(ifa->ifa_family);
+	alen = (int)IFA_PAYLOAD(h);
+	if (!want)
 		return;
 	for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, alen);
 	     a = RTA_NEXT(a, alen)) {
@@ -137,14 +142,19 @@ static void parse_addr(const struct nlmsghdr *h, struct policy_view *v)
 static void parse_route(const struct nlmsghdr *h, struct policy_view *v)
 {
 	const struct rtmsg *rtm = NLMSG_DATA(h);
-	int alen = (int)RTM_PAYLOAD(h);
-	size_t want = family_len(rtm->rtm_family);
 	const void *dst = NULL, *gw = NULL;
 	static const uint8_t zero[16];
-	unsigned int table = rtm->rtm_table;
+	unsigned int table;
+	size_t want;
+	int alen;
 
-	if (!want || h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
-	    rtm->rtm_type != RTN_UNICAST)
+	/* As parse_addr(): the length before any field. */
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+		return;
+	want = family_len(rtm->rtm_family);
+	alen = (int)RTM_PAYLOAD(h);
+	table = rtm->rtm_table;
+	if (!want || rtm->rtm_type != RTN_UNICAST)
 		return;
 	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, alen);
 	     a = RTA_NEXT(a, alen)) {

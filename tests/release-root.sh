@@ -96,7 +96,7 @@ in_root() {
 		umount -l /.old
 		exec env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			CI="${CI:-}" NB_RELEASE_TIER=off NB_DESCRIBE="$NB_DESCRIBE" "$@"
+			CI="${CI:-}" NB_RELEASE_TIER=off NB_FUZZ=off NB_DESCRIBE="$NB_DESCRIBE" "$@"
 	' in-root "$root" "$@"
 }
 

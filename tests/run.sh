@@ -6,7 +6,7 @@
 # CI alike (a fresh Debian 12 machine, as root):
 #
 #   tests/run.sh [--sanitize] [--build-dir DIR] [--release-tier R]
-#                [-- MESON-TEST-ARGS...]
+#                [--fuzz SECONDS] [-- MESON-TEST-ARGS...]
 #
 # As root it first installs the missing Debian packages listed in
 # tests/packages.txt and applies the machine fix-ups the tests need (see
@@ -17,6 +17,14 @@
 # the very last line
 # "N passed, N failed, N skipped".  It exits non-zero if any test failed
 # or none passed.  --sanitize builds in build-sanitize with ASan+UBSan.
+#
+# Then the fuzzing (tests/fuzz/run.sh): every libFuzzer target, built with
+# clang and ASan+UBSan in BUILD-fuzz, runs SECONDS (15) from its seed
+# corpus; each counts in the last line as "fuzz/NAME" (a SKIP with the
+# reason without clang or libFuzzer).  Only in the plain run: not with
+# --sanitize, MESON-TEST-ARGS, NB_FUZZ=off or --fuzz off, and not in the
+# release tier (release-root.sh sets NB_FUZZ=off), so that CI (.ci/run)
+# fuzzes once, in its first run.
 #
 # Then the release tier: the same suite, built with -Dwerror=true, in a
 # root of Debian testing (forky: podman 5.8 with pasta, crun 1.28, runc
@@ -41,6 +49,8 @@ Options:
   --build-dir DIR   meson build directory (default: build)
   --release-tier R  forky (default), trixie or off: the suite again in a
                     root of that Debian release (tests/release-root.sh)
+  --fuzz SECONDS    run each fuzz target SECONDS (default 15), or off
+                    (tests/fuzz/run.sh)
   -h, --help        show this help
 
 MESON-TEST-ARGS are passed to "meson test", e.g. -- --suite integration.
@@ -51,6 +61,7 @@ sanitize=0
 build_dir=
 test_args=()
 tier=${NB_RELEASE_TIER:-}
+fuzz=${NB_FUZZ:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sanitize) sanitize=1 ;;
@@ -60,6 +71,9 @@ while [ $# -gt 0 ]; do
 	--release-tier) [ $# -ge 2 ] || { usage >&2; exit 2; }
 		tier=$2; shift ;;
 	--release-tier=*) tier=${1#--release-tier=} ;;
+	--fuzz) [ $# -ge 2 ] || { usage >&2; exit 2; }
+		fuzz=$2; shift ;;
+	--fuzz=*) fuzz=${1#--fuzz=} ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; test_args=("$@"); break ;;
 	*) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -76,6 +90,17 @@ case $tier in
 	fi ;;
 forky | trixie | off) ;;
 *) echo "run.sh: --release-tier wants forky, trixie or off, not '$tier'" >&2
+	exit 2 ;;
+esac
+case $fuzz in
+'')
+	# The default: in the plain, whole run only (see the top).
+	fuzz=15
+	if [ "$sanitize" -eq 1 ] || [ "${#test_args[@]}" -ne 0 ]; then
+		fuzz=off
+	fi ;;
+off) ;;
+*[!0-9]* | 0*) echo "run.sh: --fuzz wants a number of seconds or off, not '$fuzz'" >&2
 	exit 2 ;;
 esac
 if [ -z "$build_dir" ]; then
@@ -132,6 +157,22 @@ meson test -C "$build_dir" --print-errorlogs --num-processes 2 \
 log "meson test exit status $meson_rc; tests took $(($(date +%s) - built)) s," \
 	"$(($(date +%s) - start)) s in all"
 
+### Fuzzing: each target for $fuzz s (tests/fuzz/run.sh).
+# fuzz_log: its testlog.json; fuzz_note: why it did not run.
+fuzz_log=
+fuzz_note=
+fuzz_rc=0
+if [ "$fuzz" != off ]; then
+	fuzz_start=$(date +%s)
+	if fuzz_note=$(bash tests/fuzz/run.sh --probe); then
+		fuzz_log=${build_dir%/}-fuzz/meson-logs/testlog.json
+		log "fuzzing: each target for $fuzz s (tests/fuzz/run.sh)"
+		bash tests/fuzz/run.sh --seconds "$fuzz" \
+			--build-dir "${build_dir%/}-fuzz" || fuzz_rc=$?
+	fi
+	log "fuzzing: exit status $fuzz_rc, $(($(date +%s) - fuzz_start)) s"
+fi
+
 ### The release tier: the suite in a root of a newer Debian release.
 # tier_ran: the release whose suite ran; tier_note: why none did.
 tier_ran=
@@ -161,7 +202,8 @@ tier_log=
 [ -z "$tier_ran" ] ||
 	tier_log=${NB_RELEASE_ROOTS:-/var/cache/nsbypass/roots}/$tier_ran/src/nsbypass/build/meson-logs/testlog.json
 python3 - "$testlog" "$meson_rc" "$tier" "$tier_ran" "$tier_log" "$tier_rc" \
-	"$tier_note" <<'EOF' || summary_rc=$?
+	"$tier_note" "$fuzz" "$fuzz_log" "$fuzz_rc" \
+	"$fuzz_note" <<'EOF' || summary_rc=$?
 import json
 import os
 import re
@@ -170,6 +212,8 @@ import sys
 path, meson_rc = sys.argv[1], int(sys.argv[2])
 tier, tier_ran, tier_log, tier_rc, tier_note = sys.argv[3:8]
 tier_rc = int(tier_rc)
+fuzz, fuzz_log, fuzz_rc, fuzz_note = sys.argv[8:12]
+fuzz_rc = int(fuzz_rc)
 passed = failed = skipped = 0
 FAIL_LINES = 25
 skip_re = re.compile(r"^(?:SKIP:\s*(.*)|.*#\s*SKIP\b\s*(.*))$")
@@ -217,6 +261,23 @@ if not count(path, ""):
 if meson_rc != 0 and failed == 0:
     print("run.sh: meson test failed (exit status %d) without a failed test"
           % meson_rc)
+if fuzz != "off":
+    before = failed
+    if not fuzz_log:
+        # One result per target either way: each has its seed corpus.
+        for name in sorted(os.listdir("tests/fuzz/corpus")):
+            skipped += 1
+            print("SKIP fuzz/%s: %s" % (name, fuzz_note or "did not run"))
+    elif not count(fuzz_log, "fuzz/"):
+        # tests/fuzz/run.sh did not get to running a target: its build
+        # failed.
+        failed += 1
+        print("FAIL fuzz: the fuzz targets were not built (exit status "
+              "%d; see above)" % fuzz_rc)
+    elif fuzz_rc != 0 and failed == before:
+        failed += 1
+        print("FAIL fuzz: tests/fuzz/run.sh exited %d without a failed "
+              "target" % fuzz_rc)
 if tier != "off":
     if not tier_ran:
         skipped += 1

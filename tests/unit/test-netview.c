@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,6 +160,39 @@ NBTEST(parse_messages)
 	ASSERT_EQ(v.n_subnets, 3);
 }
 
+/*
+ * A message that ends with its nlmsghdr, as the last bytes before an
+ * unreadable page: netview_parse() may read nothing past the @len bytes
+ * it is given, not even the family of an RTM_NEWADDR or RTM_NEWROUTE
+ * (fuzz-netview found the read of a header-only message's family, with
+ * nlmsg_len 0 and 16).
+ */
+NBTEST(header_only_message_is_not_read_past)
+{
+	static struct policy_view v;
+	long page = sysconf(_SC_PAGESIZE);
+	const uint16_t types[] = { RTM_NEWADDR, RTM_NEWROUTE };
+	const uint32_t lens[] = { 0, sizeof(struct nlmsghdr) };
+	struct nlmsghdr *h;
+	char *map;
+
+	map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(map != MAP_FAILED);
+	ASSERT_OK(mprotect(map + page, (size_t)page, PROT_NONE));
+	h = (struct nlmsghdr *)(map + page - sizeof(*h));
+	memset(&v, 0, sizeof(v));
+	for (size_t t = 0; t < 2; t++)
+		for (size_t l = 0; l < 2; l++) {
+			memset(h, 0, sizeof(*h));
+			h->nlmsg_type = types[t];
+			h->nlmsg_len = lens[l];
+			netview_parse(h, sizeof(*h), &v);
+		}
+	ASSERT_EQ(v.n_subnets + v.n_addrs + v.n_gateways, 0);
+	munmap(map, (size_t)page * 2);
+}
+
 static void must_run(const char *cmd)
 {
 	if (system(cmd) != 0) {
@@ -246,6 +280,7 @@ int main(void)
 {
 	static const struct nbtest tests[] = {
 		NBTEST_ENTRY(parse_messages),
+		NBTEST_ENTRY(header_only_message_is_not_read_past),
 		NBTEST_ENTRY(change_is_seen_at_once),
 		NBTEST_ENTRY(unchanged_sync_cost),
 	};
