@@ -118,6 +118,7 @@ NB_SETUP_WHO=run.sh
 
 ### Packages and machine fix-ups (tests/setup.sh).
 nb_install_packages tests/packages.txt
+[ "$fuzz" = off ] || nb_install_packages tests/fuzz/packages.txt
 # Whatever the distribution, these must be there now.
 need_missing=()
 for c in meson ninja cc pkg-config python3; do
