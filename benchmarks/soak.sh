@@ -216,6 +216,9 @@ daemon_snapshot() {
 }
 
 started=$(date +%s)
+# Other work on the machine moves every figure: the table says how busy
+# it was.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "soak: $cycles cycles x $nconnects connects, $ncontainers containers at once," \
 	"$reps reps; daemon pid $DPID"
 
@@ -361,7 +364,8 @@ done
 	echo "nsbypass ${NB_DESCRIBE:-$(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')}," \
 		"$(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) cores," \
 		"soak: $cycles cycles x $nconnects connects, $ncontainers containers," \
-		"$reps reps; servers on $H (veth); took $(($(date +%s) - started)) s"
+		"$reps reps; servers on $H (veth); took $(($(date +%s) - started)) s;" \
+		"load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo "$(. /etc/os-release && echo "$PRETTY_NAME")"
 	python3 benchmarks/soak-summary.py "$results" "$out"
 } | tee "$out/table.txt"
