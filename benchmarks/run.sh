@@ -19,7 +19,8 @@
 # directory (default bench-out/).
 #
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
-# workload on every path), --smoke (about 15 s: host, nsbypass and
+# workload on every path, then benchmarks/soak.sh into OUT/soak unless
+# --only is given), --smoke (about 15 s: host, nsbypass and
 # slirp4netns only, used by the test suite to keep the harness working).
 # --only takes workload and/or path names:
 #   workloads: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--json) json_to=${2:-}; shift ;;
 	--csv) csv_to=${2:-}; shift ;;
 	--no-setup) setup=0 ;;
-	-h | --help) sed -n '4,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die_usage "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -681,6 +682,12 @@ if command -v gnuplot >/dev/null; then
 		gnuplot "$out/chart.gp" && echo "chart: $out/chart.png"
 else
 	echo "chart: gnuplot missing (apt-get install gnuplot-nox), no chart.png"
+fi
+# The soak and density of `nsbypass oci` (their own table), when --only
+# did not choose what to run.
+if [ "$mode" = full ] && [ -z "$only" ]; then
+	bash benchmarks/soak.sh --no-setup --out "$out/soak" ||
+		echo "benchmarks: soak.sh failed (its output is above)"
 fi
 [ -z "$json_to" ] || cp "$out/results.json" "$json_to"
 [ -z "$csv_to" ] || cp "$out/results.csv" "$csv_to"

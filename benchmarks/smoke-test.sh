@@ -3,8 +3,10 @@
 #
 # smoke-test.sh - run benchmarks/run.sh in its 10-second mode and check
 # that it produced a table, PASS/MISS lines, results.json with the smoke
-# workloads for host and nsbypass, results.csv and (with gnuplot) a PNG.
-# It never checks a number against a target: tests do not assert speeds.
+# workloads for host and nsbypass, results.csv and (with gnuplot) a PNG;
+# then benchmarks/soak.sh --smoke (a few seconds), whose results.json must
+# have a sample of each of its four parts.  It never checks a number
+# against a target: tests do not assert speeds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (veth test host, test user)"; exit 77; }
@@ -45,5 +47,25 @@ if command -v gnuplot >/dev/null; then
 else
 	echo "note: gnuplot missing, chart not checked"
 fi
+
+"$here/soak.sh" --smoke --no-setup --out "$out/soak" >"$out/soak.log" 2>&1 || {
+	cat "$out/soak.log"
+	echo "FAIL: benchmarks/soak.sh --smoke exited non-zero"
+	exit 1
+}
+cat "$out/soak.log"
+python3 - "$out/soak/results.json" <<'PY' || fail=1
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+have = {(r["section"], r["metric"]) for r in rows if r["median"] is not None}
+want = [("soak", "daemon-fds"), ("soak", "daemon-rss"),
+        ("soak", "connects-switched"), ("density", "agent-pss"),
+        ("density", "nsagent-pss"), ("noisy", "connect-p99"),
+        ("restart", "gap-max")]
+missing = [w for w in want if w not in have]
+if missing:
+    sys.exit("FAIL: soak.sh measured no %s" % missing)
+print("PASS: soak results.json has", len(have), "measurements")
+PY
 [ "$fail" -eq 0 ] && echo "PASS: benchmark harness smoke run"
 exit "$fail"
