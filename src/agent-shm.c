@@ -17,6 +17,16 @@ _Static_assert(sizeof(struct seccomp_notif) <= AGENT_SLOT_NOTIF_MAX,
 _Static_assert(offsetof(struct agent_slot, u.notif.id) == 0,
 	       "a slot's id is its first field");
 
+/*
+ * The daemon maps every container's memory and forks every agent: an
+ * agent must not inherit the others' (it could write their counters and
+ * journals), nor a helper an agent forks its own.
+ */
+static void not_inherited(struct agent_shm *shm)
+{
+	(void)madvise(shm, sizeof(*shm), MADV_DONTFORK);
+}
+
 int agent_shm_create(struct agent_shm **ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -36,6 +46,7 @@ int agent_shm_create(struct agent_shm **ret)
 		   0);
 	if (shm == MAP_FAILED)
 		return -errno;
+	not_inherited(shm);
 	shm->magic = AGENT_SHM_MAGIC;
 	shm->version = AGENT_SHM_VERSION;
 	shm->size = sizeof(*shm);
@@ -63,6 +74,7 @@ int agent_shm_map(int fd, struct agent_shm **ret)
 		   0);
 	if (shm == MAP_FAILED)
 		return -errno;
+	not_inherited(shm);
 	if (shm->magic != AGENT_SHM_MAGIC ||
 	    shm->version != AGENT_SHM_VERSION || shm->size != sizeof(*shm) ||
 	    shm->n_slots != AGENT_JOURNAL_SLOTS) {

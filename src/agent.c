@@ -272,6 +272,9 @@ int agent_start(struct agent *a, int notify_fd, uint64_t container_netns,
 		return r;
 	}
 	store.slots = a->shm ? a->shm->slots : NULL;
+	/* The daemon counts an agent before it forks it: more than one, a
+	 * predecessor may have left notifications. */
+	store.predecessor = a->shm && agent_shm_read32(&a->shm->agents) != 1;
 	store.counters = a->counters;
 	store.recover = agent_recover;
 	r = notify_start_stored(&a->notify, a->loop, notify_fd, traps_dispatch,

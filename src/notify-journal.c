@@ -20,7 +20,8 @@ static void mark_used(struct notify_journal *j, uint32_t i)
 	j->used[j->n_used++] = i;
 }
 
-int notify_journal_init(struct notify_journal *j, struct agent_slot *slots)
+int notify_journal_init(struct notify_journal *j, struct agent_slot *slots,
+			bool scan)
 {
 	const uint32_t n = AGENT_JOURNAL_SLOTS;
 
@@ -42,7 +43,8 @@ int notify_journal_init(struct notify_journal *j, struct agent_slot *slots)
 	/* Pushed from the top: slot 0 is taken first, and an agent that
 	 * handles one call at a time touches one page of slots. */
 	for (uint32_t i = n; i-- > 0;) {
-		if (__atomic_load_n(&slots[i].u.notif.id, __ATOMIC_RELAXED)) {
+		if (scan &&
+		    __atomic_load_n(&slots[i].u.notif.id, __ATOMIC_RELAXED)) {
 			mark_used(j, i);
 			j->left[j->n_left++] = i;
 		} else {

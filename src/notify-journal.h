@@ -41,13 +41,16 @@ struct notify_journal {
  * notify_journal_init() - take over @slots, or private ones
  * @j:		the journal
  * @slots:	AGENT_JOURNAL_SLOTS shared slots, or NULL for private memory
- *
- * Slots in use (a nonzero id) are listed in @j->left, and count as used
- * until notify_journal_release().
+ * @scan:	an agent may have used @slots before: slots in use (a
+ *		nonzero id) are listed in @j->left, and count as used until
+ *		notify_journal_release().  Without it every slot is free and
+ *		none is read (a read of a memfd's page makes it resident:
+ *		the whole journal, 158 KiB, for every container)
  *
  * Return: 0 or -ENOMEM
  */
-int notify_journal_init(struct notify_journal *j, struct agent_slot *slots);
+int notify_journal_init(struct notify_journal *j, struct agent_slot *slots,
+			bool scan);
 
 /** notify_journal_fini() - free what notify_journal_init() made */
 void notify_journal_fini(struct notify_journal *j);

@@ -336,8 +336,8 @@ static void on_recover(uv_timer_t *t)
 		 * calls continue, recovered ones too. */
 		finish(n, id,
 		       n->continue_all ? HANDLER_CONTINUE :
-		       n->recover	  ? n->recover(n->ctx, slot) :
-					    n->handler(n->ctx, &slot->u.notif));
+		       n->recover      ? n->recover(n->ctx, slot) :
+					 n->handler(n->ctx, &slot->u.notif));
 	}
 	j->n_left = 0;
 	if (!n->closing && uv_poll_start(&n->poll, UV_READABLE | UV_DISCONNECT,
@@ -376,7 +376,8 @@ int notify_start_stored(struct notify *n, uv_loop_t *loop, int fd,
 		r = -EOVERFLOW;
 		goto fail;
 	}
-	r = notify_journal_init(&n->journal, store->slots);
+	r = notify_journal_init(&n->journal, store->slots,
+				store->slots && store->predecessor);
 	if (r < 0)
 		goto fail;
 	n->resp = calloc(1, MAX(n->sizes.seccomp_notif_resp,

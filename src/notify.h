@@ -52,7 +52,8 @@ typedef int (*notify_recover_cb)(void *ctx, const struct agent_slot *slot);
 
 /* Where the journal and the counters live, and what recovers. */
 struct notify_store {
-	struct agent_slot *slots;	 /* shared slots, or NULL: private */
+	struct agent_slot *slots; /* shared slots, or NULL: private */
+	bool predecessor;	  /* an agent may have used @slots before */
 	struct agent_counters *counters; /* shared, or NULL: private */
 	notify_recover_cb recover;	 /* NULL: handled as new ones */
 };

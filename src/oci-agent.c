@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,27 @@ struct oci_agent {
 	int shm_fd;
 };
 
+/* Close every fd from 3 on but the @n of @keep (-1s allowed). */
+static void close_all_but(const int *keep, size_t n)
+{
+	unsigned int from = 3;
+
+	for (;;) {
+		unsigned int next = ~0U;
+
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= (int)from &&
+			    (unsigned int)keep[i] < next)
+				next = (unsigned int)keep[i];
+		if (next > from)
+			syscall(SYS_close_range, from,
+				next == ~0U ? ~0U : next - 1, 0);
+		if (next == ~0U)
+			return;
+		from = next + 1;
+	}
+}
+
 /*
  * Sockets made in the namespaces of @j, by a child that joins them: @fds
  * gets a probe socket (its SO_NETNS_COOKIE names the netns), and the
@@ -75,6 +97,12 @@ static int probe_sockets(const struct nsjoin *j, int fds[3])
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* It joins the container's user namespace: nothing there
+		 * may trace it or find our fds in it (the notify fd, the
+		 * memory shared with the daemon). */
+		prctl(PR_SET_DUMPABLE, 0);
+		close_all_but((const int[]){ sp[1], j->userns_fd, j->netns_fd },
+			      3);
 		if ((j->userns_fd >= 0 &&
 		     setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
 		    setns(j->netns_fd, CLONE_NEWNET) < 0)
@@ -255,6 +283,16 @@ static void on_done(struct agent *a)
 	service_registry_close(&oa->registry); /* its file goes now */
 }
 
+/* The daemon closed our service channel: it ended (its pidfd says so
+ * too), or, alive, it refused our request to be adopted. */
+static void on_link_hangup(struct oci_service_link *l)
+{
+	struct oci_agent *oa = container_of(l, struct oci_agent, link);
+
+	if (!oa->agent.stopping)
+		oci_reattach_refused(&oa->reattach);
+}
+
 /* implements oci_reattach_cb: a new daemon has us, with a new channel */
 static void on_attached(struct oci_reattach *r, int services_fd)
 {
@@ -298,7 +336,7 @@ static struct agent_shm *map_shm(int shm_fd)
 
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 		  int services_fd, int shm_fd, const char *listen_path,
-		  const struct oci_state *st)
+		  const struct oci_state *st, pid_t daemon_pid)
 {
 	struct agent_settings set = {
 		.policy = &cfg->policy,
@@ -385,7 +423,12 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	oa.reattach.notify_fd = oa.agent.notify.fd;
 	oa.reattach.shm_fd = oa.shm_fd;
 	oa.reattach.on_attached = on_attached;
-	oci_reattach_watch(&oa.reattach, getppid());
+	/* Not getppid() now: the daemon may have died since the fork
+	 * (we would watch init).  Reparented already: it has. */
+	oci_reattach_watch(&oa.reattach, daemon_pid);
+	if (getppid() != daemon_pid)
+		oci_reattach_refused(&oa.reattach);
+	oa.link.on_hangup = on_link_hangup;
 	uv_run(&oa.loop, UV_RUN_DEFAULT);
 	/* on_done() closed it; should the loop end otherwise, the file
 	 * still goes and the handles close before the loop does. */

@@ -30,6 +30,7 @@
  *		will be (oci-reattach.h); NULL: none
  * @st:		the container's state as the daemon parsed it (for a new
  *		daemon), or NULL
+ * @daemon_pid:	the daemon that forked the agent (watched by a pidfd)
  *
  * Before the first notification is served, the agent learns the
  * container's network namespace (a socket made there gives its
@@ -48,6 +49,6 @@
  */
 int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 		  int services_fd, int shm_fd, const char *listen_path,
-		  const struct oci_state *st);
+		  const struct oci_state *st, pid_t daemon_pid);
 
 #endif /* NB_OCI_AGENT_H */

@@ -57,7 +57,8 @@ static int lift_fd(int fd)
  * are back to their defaults.  Never returns.
  */
 static void __attribute__((noreturn))
-agent_child(const struct oci_child *c, int services_fd, const sigset_t *mask)
+agent_child(const struct oci_child *c, int services_fd, const sigset_t *mask,
+	    pid_t daemon)
 {
 	static char prefix[32];
 	int nfd, sfd, mfd;
@@ -84,15 +85,16 @@ agent_child(const struct oci_child *c, int services_fd, const sigset_t *mask)
 	snprintf(prefix, sizeof(prefix), "nsbypass agent %.12s", c->id);
 	log_set_prefix(prefix);
 	_exit(oci_agent_run(c->cfg, 3, c->container_pid, sfd >= 0 ? 4 : -1,
-			    mfd >= 0 ? 5 : -1, c->set->listen_path, &c->st));
+			    mfd >= 0 ? 5 : -1, c->set->listen_path, &c->st,
+			    daemon));
 }
 
 /* Fork the agent of @c (its first or a successor).  Return: 0/-errno */
 static int spawn(struct oci_children *s, struct oci_child *c)
 {
+	pid_t pid, self = getpid();
 	sigset_t all, old;
 	int sp[2], r;
-	pid_t pid;
 
 	/* The service channel (oci-services.h); without it the agent
 	 * serves its own namespace's published ports only. */
@@ -109,11 +111,14 @@ static int spawn(struct oci_children *s, struct oci_child *c)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		agent_child(c, sp[1], &old);
+		agent_child(c, sp[1], &old, self);
 	r = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	closep(&sp[1]);
 	if (pid < 0) {
+		if (c->shm)
+			__atomic_fetch_sub(&c->shm->agents, 1,
+					   __ATOMIC_RELAXED);
 		closep(&sp[0]);
 		return r;
 	}
@@ -436,6 +441,16 @@ int oci_children_adopt(struct oci_children *s, const struct oci_config *cfg,
 		c->exit_poll_made = true;
 		c->open_handles++;
 		r = uv_poll_start(&c->exit_poll, UV_READABLE, on_adopted_exit);
+	}
+	if (r == -ESRCH) {
+		/* It died since it asked: we hold its fd and memory now, so
+		 * its container gets a new agent as after any crash. */
+		close(fds[2]);
+		c->adopted = false;
+		agent_gone(s, c, pid,
+			   __atomic_load_n(&shm->clean_exit, __ATOMIC_ACQUIRE),
+			   "ended before its adoption");
+		return 0;
 	}
 	if (r < 0) {
 		log_warn_errno(r,

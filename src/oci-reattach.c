@@ -3,6 +3,7 @@
  * oci-reattach.c - ask a new daemon to adopt the agent (oci-reattach.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,6 +163,11 @@ void oci_reattach_watch(struct oci_reattach *r, pid_t pid)
 		return;
 	unwatch(r);
 	r->daemon_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (r->daemon_pidfd < 0 && errno == ESRCH) {
+		/* Gone already: look for the next one now. */
+		start_trying(r);
+		return;
+	}
 	if (r->daemon_pidfd < 0 ||
 	    uv_poll_init(r->loop, &r->daemon_poll, r->daemon_pidfd) < 0) {
 		log_warn("cannot watch the daemon (pid %d): no new daemon "
@@ -173,6 +179,26 @@ void oci_reattach_watch(struct oci_reattach *r, pid_t pid)
 	r->poll_made = true;
 	uv_unref((uv_handle_t *)&r->daemon_poll);
 	uv_poll_start(&r->daemon_poll, UV_READABLE, on_daemon_end);
+}
+
+/* Has the watched daemon ended (its pidfd readable)? */
+static bool daemon_ended(const struct oci_reattach *r)
+{
+	struct pollfd p = { .fd = r->daemon_pidfd, .events = POLLIN };
+
+	return r->daemon_pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+void oci_reattach_refused(struct oci_reattach *r)
+{
+	if (!r->listen_path || daemon_ended(r) ||
+	    (r->timer_made && uv_is_active((uv_handle_t *)&r->timer)))
+		return; /* on_daemon_end() or the tries under way */
+	log_info("the daemon dropped this agent's channel: asking again");
+	unwatch(r);
+	start_trying(r);
+	/* Not every 0.5 s at a daemon that keeps refusing. */
+	r->delay_ms = OCI_REATTACH_MAX_MS;
 }
 
 void oci_reattach_stop(struct oci_reattach *r)

@@ -56,6 +56,13 @@ struct oci_reattach {
  */
 void oci_reattach_watch(struct oci_reattach *r, pid_t pid);
 
+/**
+ * oci_reattach_refused() - the daemon closed the service channel while it
+ * lives: it refused the request (at its limit, say) or dropped us; try
+ * again, then every OCI_REATTACH_MAX_MS
+ */
+void oci_reattach_refused(struct oci_reattach *r);
+
 /** oci_reattach_stop() - stop trying (the handle closes on the loop) */
 void oci_reattach_stop(struct oci_reattach *r);
 

@@ -117,11 +117,16 @@ static int first_handler(void *ctx, const struct seccomp_notif *req)
 	return HANDLER_DONE;
 }
 
-static __attribute__((noreturn)) void first_agent(int nfd,
-						  struct agent_shm *shm)
+static __attribute__((noreturn)) void first_agent(int nfd, int shm_fd)
 {
 	static const struct notify_store store_init;
 	struct notify_store store = store_init;
+	struct agent_shm *shm;
+
+	/* Mapped here, as an agent does: the daemon's mapping is not
+	 * inherited (MADV_DONTFORK). */
+	if (agent_shm_map(shm_fd, &shm) < 0)
+		_exit(9);
 
 	first.sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	store.slots = shm->slots;
@@ -190,7 +195,7 @@ NBTEST(a_new_agent_answers_what_the_dead_one_left)
 	agent = fork();
 	ASSERT_OK(agent);
 	if (agent == 0)
-		first_agent(nfd, shm);
+		first_agent(nfd, shm_fd);
 	ASSERT_EQ(waitpid(agent, &status, 0), agent);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	/* Three slots in use, one freed by its answer; the counters were
@@ -202,6 +207,7 @@ NBTEST(a_new_agent_answers_what_the_dead_one_left)
 	store.slots = shm->slots;
 	store.counters = &shm->c;
 	store.recover = next_recover;
+	store.predecessor = true;
 	ASSERT_OK(uv_loop_init(&next.loop));
 	ASSERT_OK(notify_start_stored(&next.n, &next.loop, nfd, next_handler,
 				      NULL, on_next_hup, &store));
@@ -230,7 +236,7 @@ NBTEST(slots_are_taken_found_and_freed)
 	struct notify_journal j;
 	struct agent_slot *a, *b, *c;
 
-	ASSERT_OK(notify_journal_init(&j, NULL));
+	ASSERT_OK(notify_journal_init(&j, NULL, false));
 	ASSERT_EQ(j.n_left, 0);
 	ASSERT_EQ(j.n_free, AGENT_JOURNAL_SLOTS);
 	a = notify_journal_take(&j);
@@ -267,7 +273,12 @@ NBTEST(slots_in_use_are_left_for_recovery)
 
 	slots[5].u.notif.id = 55;
 	slots[700].u.notif.id = 77;
-	ASSERT_OK(notify_journal_init(&j, slots));
+	/* Not read without a predecessor: all free (a first agent). */
+	ASSERT_OK(notify_journal_init(&j, slots, false));
+	ASSERT_EQ(j.n_left, 0);
+	ASSERT_EQ(j.n_free, AGENT_JOURNAL_SLOTS);
+	notify_journal_fini(&j);
+	ASSERT_OK(notify_journal_init(&j, slots, true));
 	ASSERT_EQ(j.n_left, 2);
 	ASSERT_EQ(j.n_free, AGENT_JOURNAL_SLOTS - 2);
 	ASSERT_TRUE(notify_journal_find(&j, 77) == &slots[700]);
@@ -296,6 +307,21 @@ NBTEST(the_shared_memory_is_checked)
 	shm->c.agent.switched = 3;
 	ASSERT_EQ(agent_shm_read(&again->c.agent.switched), 3);
 	agent_shm_unmap(again);
+	/* Not inherited by a fork (the daemon's mappings of every
+	 * container, in every agent): a child's access faults. */
+	{
+		int status;
+		pid_t child = fork();
+
+		ASSERT_OK(child);
+		if (child == 0)
+			_exit((int)agent_shm_read(&shm->c.agent.switched));
+		ASSERT_EQ(waitpid(child, &status, 0), child);
+		/* SIGSEGV; a sanitizer build reports it and exits 1: never
+		 * the 3 it would read. */
+		ASSERT_TRUE(WIFSIGNALED(status) ||
+			    (WIFEXITED(status) && WEXITSTATUS(status) != 3));
+	}
 	/* Its size is sealed. */
 	ASSERT_TRUE(ftruncate(fd, 4096) < 0 && errno == EPERM);
 	/* Another version: refused. */
