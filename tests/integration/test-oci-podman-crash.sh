@@ -23,9 +23,10 @@
 #       while; status shows it in flight first): the connect returns
 #       success, never ENOSYS, and the new agent answers the notification
 #       the dead one held;
-#   (c) kill -9 of `nsbypass oci`: the agent serves on; a new daemon on
-#       the same socket adopts it ("adopted"), `nsbypass status` lists it
-#       with its counters, the container's next connect is switched, a
+#   (c) kill -9 of `nsbypass oci` while a `podman exec` runs: both agents
+#       serve on; a new daemon on the same socket adopts them
+#       ("adopted"), `nsbypass status` lists them with the container's
+#       counters, the exec connects and its adopted agent ends with it, the container's next connect is switched, a
 #       new `podman exec` gets an agent from the new daemon and is
 #       switched, and a SIGKILL of the adopted agent is recovered;
 #   (d) `podman stop` and `podman rm`: every agent ever started for the
@@ -233,7 +234,7 @@ warnings_of() {
 
 # crash_checks RUNTIME
 crash_checks() {
-	local rt=$1 lp s0 s1 first
+	local rt=$1 lp s0 s1 first n xp xa
 	CTR=crash-$rt
 	SH=$PD/share-$rt
 	RUN_N=0
@@ -280,13 +281,37 @@ crash_checks() {
 
 	# ---- (c) kill -9 of the daemon, a new one adopts the agent
 	s0=$(st switched)
+	# An exec that runs across the restart (its agent is adopted too),
+	# waiting for the test's word to connect.
+	n=$(grep -c "container $ID: agent pid [0-9]* serves" "$LOG" || true)
+	pm exec "$CTR" sh -c "while [ ! -e /share/exec-go ]; do sleep 0.05; done; $WGET" \
+		>"$D/exec-$rt.out" 2>&1 &
+	xp=$!
+	for _ in $(seq 100); do
+		[ "$(grep -c "container $ID: agent pid [0-9]* serves" "$LOG" || true)" -gt "$n" ] && break
+		sleep 0.1
+	done
+	xa=$(last_pid "container $ID: agent pid [0-9]+ serves")
+	[ "$(grep -c "container $ID: agent pid [0-9]* serves" "$LOG" || true)" -gt "$n" ] ||
+		nb_fail "$rt: (c) no agent for the long exec"
+	AGENTS+=("$xa")
 	kill -9 "$DPID"
 	sleep 1
-	kill -0 "$CA" && nb_pass "$rt: (c) the agent serves on without its daemon" ||
-		nb_fail "$rt: (c) the agent died with its daemon"
+	kill -0 "$CA" && kill -0 "$xa" &&
+		nb_pass "$rt: (c) the agents of the container and of its exec serve on without their daemon" ||
+		nb_fail "$rt: (c) an agent died with its daemon"
 	daemon_start
 	expect_log "$rt: (c) the new daemon adopts the agent" "container $ID: agent pid $CA adopted"
+	expect_log "$rt: (c) and the exec's" "container $ID: agent pid $xa adopted"
 	want_st "$rt: (c) nsbypass status lists the adopted agent" "$ID 2 $s0" id restarts switched
+	n=$(as_user "$NSBYPASS" status --socket "$CTL" 2>/dev/null | grep -c "^${ID:0:12}" || true)
+	[ "$n" -eq 2 ] && nb_pass "$rt: (c) nsbypass status: 2 rows for $CTR" ||
+		nb_error "$rt: (c) nsbypass status: $n rows for $CTR, want 2"
+	touch "$SH/exec-go"
+	wait "$xp" && grep -q "^OK wget" "$D/exec-$rt.out" &&
+		nb_pass "$rt: (c) the adopted exec's wget: $(grep "^OK" "$D/exec-$rt.out")" ||
+		nb_error "$rt: (c) the adopted exec: $(cat "$D/exec-$rt.out")"
+	expect_log "$rt: (c) the adopted exec's agent ends with it" "container $ID: agent pid $xa ended"
 	inside_start "$NC"
 	inside_check "$rt: (c) under the new daemon: the container's nc" "^OK nc"
 	s1=$((s0 + 1))
