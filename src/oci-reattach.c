@@ -194,11 +194,13 @@ void oci_reattach_refused(struct oci_reattach *r)
 	if (!r->listen_path || daemon_ended(r) ||
 	    (r->timer_made && uv_is_active((uv_handle_t *)&r->timer)))
 		return; /* on_daemon_end() or the tries under way */
+	/* Also what a daemon that is exiting looks like for a moment (its
+	 * sockets close before its pidfd says it ended): the tries go as
+	 * after its end, and a daemon that keeps refusing gets one every
+	 * OCI_REATTACH_MAX_MS. */
 	log_info("the daemon dropped this agent's channel: asking again");
 	unwatch(r);
 	start_trying(r);
-	/* Not every 0.5 s at a daemon that keeps refusing. */
-	r->delay_ms = OCI_REATTACH_MAX_MS;
 }
 
 void oci_reattach_stop(struct oci_reattach *r)

@@ -7,7 +7,7 @@
  * The agent goes on serving its container when its daemon ends (SIGTERM,
  * a crash, an upgrade).  It watches its daemon with a pidfd, and from the
  * daemon's end on tries, every OCI_REATTACH_MS at first and then less
- * often, to connect to the daemon's listener path.  Once a daemon
+ * often (OCI_REATTACH_MAX_MS), to connect to the daemon's listener path.  Once a daemon
  * listens there, the agent sends it what a runtime sends (the state,
  * with the first daemon's settings of the container and the agent's own
  * pid as nsbypassAdopt.agentPid) with three fds: its notify fd, its
@@ -26,7 +26,7 @@
 #include "oci-state.h"
 
 #define OCI_REATTACH_MS 500
-#define OCI_REATTACH_MAX_MS 5000
+#define OCI_REATTACH_MAX_MS 2000
 
 struct oci_reattach;
 /* A daemon took the request: @services_fd is the agent's end of the new

@@ -112,7 +112,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ -n "$AG" ] || nb_fail "(b) no agent of ctr-b"
-sleep 2 # the agent finds the new nsbypass oci (it tries every 0.5-5 s)
+# The agent finds the new nsbypass oci (it tries every 0.5-2 s): adopted
+# once that one's status lists the container.
+adopted=
+for _ in $(seq 150); do
+	if as_user "$NSBYPASS" status --socket "$D/bbbb.sock.control" --json 2>/dev/null |
+		grep -q '"ctr-b"'; then
+		adopted=1
+		break
+	fi
+	sleep 0.1
+done
+[ -n "$adopted" ] || nb_error "(b) the new nsbypass oci never listed ctr-b"
 kill -9 "$AG"
 for _ in $(seq 100); do grep -q "agent pid $AG ended without a clean exit: a new agent takes over" "$D/oci-bbbb.log" && break; sleep 0.1; done
 grep -q "container ctr-b: agent pid $AG ended without a clean exit: a new agent takes over" "$D/oci-bbbb.log" &&
