@@ -22,6 +22,9 @@
 #                               http://HOST:PORT/token.txt is WANT
 #   oci_daemon_cleanup          for EXIT traps: stop the daemon of PIDF,
 #                               print LOG
+#   oci_expect_log DESC ERE [N] LOG has N (1) lines ERE within
+#                               OCI_LOG_WAIT_S (10) seconds: nb_pass, else
+#                               nb_error and status 1
 #   oci_sim_setup               for the tests that run containers with
 #                               oci-sim as NB_USER (crash, restart): the
 #                               staged OCI_SIM and CLIENT (crash-client.py),
@@ -100,6 +103,17 @@ oci_daemon_cleanup() {
 	p=$(cat "$PIDF" 2>/dev/null)
 	[ -z "$p" ] || kill "$p" 2>/dev/null
 	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
+}
+
+oci_expect_log() {
+	local tries=$((${OCI_LOG_WAIT_S:-10} * 10)) _i
+	for _i in $(seq "$tries"); do
+		[ "$(grep -Ec -- "$2" "$LOG" || true)" -ge "${3:-1}" ] &&
+			{ nb_pass "$1: logged /$2/"; return 0; }
+		sleep 0.1
+	done
+	nb_error "$1: no log line /$2/ (x${3:-1}) in: $(tail -n 20 "$LOG")"
+	return 1
 }
 
 oci_sim_setup() {

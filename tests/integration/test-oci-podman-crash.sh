@@ -118,14 +118,7 @@ daemon_stop() {
 }
 
 # expect_log DESC ERE: the current daemon's log has a line ERE (15 s).
-expect_log() {
-	for _ in $(seq 150); do
-		grep -Eq -- "$2" "$LOG" && { nb_pass "$1: logged /$2/"; return 0; }
-		sleep 0.1
-	done
-	nb_error "$1: no log line /$2/ in: $(tail -n 20 "$LOG")"
-	return 1
-}
+expect_log() { OCI_LOG_WAIT_S=15 oci_expect_log "$@"; }
 
 # last_pid ERE: the pid in the last "agent pid N" of a line ERE in LOG.
 last_pid() {
