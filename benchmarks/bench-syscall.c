@@ -16,6 +16,13 @@
  *   connect-unix N  connect() of an AF_UNIX socket to a listener in the same
  *                   process: connect() is trapped for every family, so this
  *                   is what a connect() that is not bypassed pays.
+ *   floor N         the mechanism's own floor: the same setsockopt() as
+ *                   above, trapped by a filter of our own (the agent's
+ *                   flags: NEW_LISTENER, WAIT_KILLABLE_RECV) whose
+ *                   supervisor does no work: a blocking NOTIF_RECV, then
+ *                   NOTIF_SEND of success, SYNC_WAKE_UP set as the agent
+ *                   sets it.  No agent can answer faster; run on the host,
+ *                   it is what `setsockopt` under nsbypass is compared to.
  *
  * Each mode prints the clock's own cost, the median and the 99th percentile,
  * then the median again as the headline `name: value ns` line (STYLE.md
@@ -28,6 +35,9 @@
 #endif
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -36,10 +46,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "seccomp-compat.h"
 
 #define MAX_ITERATIONS (20UL * 1000 * 1000)
 #define WARMUP_ITERATIONS 1000
@@ -63,7 +79,7 @@ static socklen_t unix_addr_len;
 /* Print the usage line and exit 2. */
 static void __attribute__((noreturn)) usage(void)
 {
-	fputs("usage: bench-syscall setsockopt|untrapped|connect-unix"
+	fputs("usage: bench-syscall setsockopt|untrapped|connect-unix|floor"
 	      " ITERATIONS\n",
 	      stderr);
 	exit(2);
@@ -215,6 +231,142 @@ static void unix_drain(void)
 	sock_fd = -1;
 }
 
+/*
+ * floor, in the child: trap setsockopt() with a listener of our own and
+ * pass the listener to the parent.  The filter's flags are the agent's
+ * (src/filter.c), WAIT_KILLABLE_RECV dropped where the kernel lacks it.
+ */
+static void floor_trap(int chan)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(insns) / sizeof(insns[0]),
+				   .filter = insns };
+	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	char c[CMSG_SPACE(sizeof(int))] = { 0 };
+	char one = 1;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = c,
+			    .msg_controllen = sizeof(c) };
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("PR_SET_NO_NEW_PRIVS", errno);
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (fd < 0 && errno == EINVAL) {
+		flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
+				  &prog);
+	}
+	if (fd < 0)
+		fail("seccomp", errno);
+	CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &fd, sizeof(int));
+	if (sendmsg(chan, &m, 0) != 1)
+		fail("sendmsg", errno);
+	close(fd);
+	close(chan);
+}
+
+/* floor, in the parent: the listener the child sent. */
+static int floor_listener(int chan)
+{
+	char c[CMSG_SPACE(sizeof(int))] = { 0 };
+	char one;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = c,
+			    .msg_controllen = sizeof(c) };
+	struct cmsghdr *h;
+	int fd;
+
+	if (recvmsg(chan, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_type != SCM_RIGHTS ||
+	    h->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+/*
+ * floor, the supervisor: answer every notification with success at once,
+ * until the child is gone (NOTIF_RECV fails with ENOENT once no process
+ * uses the filter).  Exits with the child's status.
+ */
+static void __attribute__((noreturn)) floor_supervise(int chan, pid_t child)
+{
+	struct seccomp_notif_sizes sz;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	int fd = floor_listener(chan), status;
+
+	if (fd < 0)
+		fail("the listener from the child", errno ? errno : EPROTO);
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		fail("SECCOMP_GET_NOTIF_SIZES", errno);
+	req = calloc(1, sz.seccomp_notif > sizeof(*req) ? sz.seccomp_notif :
+							  sizeof(*req));
+	resp = calloc(1, sz.seccomp_notif_resp > sizeof(*resp) ?
+				 sz.seccomp_notif_resp :
+				 sizeof(*resp));
+	if (!req || !resp)
+		fail("calloc", ENOMEM);
+	/* What the agent sets (src/notify.c); Linux 6.6, else without. */
+	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	for (;;) {
+		memset(req, 0, sz.seccomp_notif);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ENOENT: the child has exited */
+		}
+		memset(resp, 0, sz.seccomp_notif_resp);
+		resp->id = req->id;
+		(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	}
+	if (waitpid(child, &status, 0) < 0)
+		fail("waitpid", errno);
+	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/* floor: the timed process is a child under the trap; we supervise. */
+static void floor_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fail("socketpair", errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		fail("fork", errno);
+	if (pid > 0) {
+		close(sv[1]);
+		floor_supervise(sv[0], pid);
+	}
+	close(sv[0]);
+	floor_trap(sv[1]);
+}
+
 /* Run @op @n times after a warm-up, and print its lines. */
 static void measure(const struct op *op, size_t n)
 {
@@ -253,11 +405,13 @@ int main(int argc, char **argv)
 		{ "getsockopt", NULL, do_getsockopt, NULL },
 		{ "connect_unix", unix_socket_open, do_connect_unix,
 		  unix_drain },
+		{ "floor", NULL, do_setsockopt, NULL },
 	};
 	static const char *const modes[] = {
 		"setsockopt",
 		"untrapped",
 		"connect-unix",
+		"floor",
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	unsigned long n;
@@ -280,6 +434,8 @@ int main(int argc, char **argv)
 	if (sigaction(SIGALRM, &sa, NULL) < 0)
 		fail("sigaction", errno);
 	alarm(TIME_LIMIT_SECONDS);
+	if (m == 3)
+		floor_start(); /* returns in the child, under the trap */
 	if (m == 2)
 		unix_listen();
 	else

@@ -406,17 +406,28 @@ w_redis() {	# redis-benchmark GET and SET against the host's redis
 	record redis-get "$1" "$2" "${get:-fail}" req/s
 }
 
-w_syscall() {	# nanoseconds per trapped setsockopt(), and an untrapped call
-	local f=$udir/syscall.out n=$((time_s * 20000))
-	if in_path "$1" sh -c '"$1" setsockopt "$2" >"$0" && "$1" untrapped "$2" >>"$0"' \
-		"$f" "$(bench_bin "$1" "$BENCH_SYSCALL")" "$n" 2>"$NB_TMP/syscall.err"; then
-		record syscall-trapped "$1" "$2" \
-			"$(awk -v ns="$(last_value "$f" setsockopt)" 'BEGIN { printf "%.2f", ns / 1000 }')" us
-		record syscall-untrapped "$1" "$2" \
-			"$(awk -v ns="$(last_value "$f" getsockopt)" 'BEGIN { printf "%.2f", ns / 1000 }')" us
+w_syscall() {	# microseconds per trapped setsockopt(), an untrapped call, the floor
+	local f=$udir/syscall.out n=$((time_s * 20000)) modes="setsockopt untrapped"
+	# The floor (a supervisor of our own that does no work) is the
+	# machine's, not a path's: measured once a repetition, on the host.
+	[ "$1" = host ] && modes="$modes floor"
+	if in_path "$1" sh -c 'out=$1 bin=$2 n=$3; shift 3; : >"$out"
+		for m; do "$bin" "$m" "$n" >>"$out" || exit 1; done' \
+		sh "$f" "$(bench_bin "$1" "$BENCH_SYSCALL")" "$n" $modes \
+		2>"$NB_TMP/syscall.err"; then
+		record syscall-trapped "$1" "$2" "$(ns_to_us "$f" setsockopt)" us
+		record syscall-untrapped "$1" "$2" "$(ns_to_us "$f" getsockopt)" us
+		[ "$1" != host ] ||
+			record syscall-floor "$1" "$2" "$(ns_to_us "$f" floor)" us
 	else
+		echo "  $1: bench-syscall failed: $(tail -n 2 "$NB_TMP/syscall.err" "$f" 2>/dev/null | tr '\n' ' ')"
 		record syscall-trapped "$1" "$2" fail us
 	fi
+}
+
+# ns_to_us FILE NAME: bench-syscall's headline NAME in microseconds.
+ns_to_us() {
+	awk -v ns="$(last_value "$1" "$2")" 'BEGIN { printf "%.2f", ns / 1000 }'
 }
 
 # c2c: container -> container through a published port, each path its
