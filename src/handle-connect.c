@@ -229,13 +229,15 @@ static int switch_socket(struct agent *a, const struct connect_req *c, int sock)
 		r = install(a, c, hs, true, -EINPROGRESS);
 		return r == -ENOENT ? HANDLER_GONE : r < 0 ? r : -EINPROGRESS;
 	}
-	r = handshake_now(hs);
+	/* A second connect() tells where the handshake stands and settles
+	 * a completed one (0), as the caller's own would: EALREADY while
+	 * it goes on, the socket's error if it failed. */
+	r = pending_connect_settle(hs, &c->ss, c->len);
 	if (r == 0) {
-		(void)pending_connect_settle(hs, &c->ss, c->len);
 		r = install(a, c, hs, false, 0);
 		return r == -ENOENT ? HANDLER_GONE : r;
 	}
-	if (r < 0)
+	if (r != -EALREADY)
 		return r;
 	return wait_handshake(a, c, sock, take_fd(&hs), false, false);
 }
