@@ -81,6 +81,14 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req, int *ret_fd)
 	return 0;
 }
 
+int agent_fd_flags(struct agent *a, pid_t tid, int fd)
+{
+	int dir = pidfd_cache_fdinfo_dir(&a->pidfds, tid);
+
+	return dir >= 0 ? target_fd_flags_at(dir, fd) :
+			  target_fd_flags(tid, fd);
+}
+
 int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
 			uint64_t cookie, struct sockstate **ret)
 {

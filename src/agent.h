@@ -239,6 +239,15 @@ int agent_copy_fd(struct agent *a, const struct seccomp_notif *req,
 		  int *ret_fd);
 
 /**
+ * agent_fd_flags() - target_fd_flags() of @fd in thread @tid, read through
+ * the thread's cached /proc/TID/fdinfo directory when it has a cached
+ * pidfd (pidfd_cache_fdinfo_dir()); only after agent_copy_fd() for the
+ * same call succeeded, which vouches for the cache entry
+ * Return: the flags, or -errno
+ */
+int agent_fd_flags(struct agent *a, pid_t tid, int fd);
+
+/**
  * agent_install_host_socket() - put host socket @hs at the container's fd
  * @a:		the agent
  * @id:		the notification

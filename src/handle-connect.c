@@ -308,7 +308,7 @@ static int switch_loopback(struct agent *a, const struct connect_req *c,
  */
 static int wait_again(struct agent *a, struct connect_req *c, int *sock)
 {
-	int r = target_fd_flags(c->tid, c->fd);
+	int r = agent_fd_flags(a, c->tid, c->fd);
 
 	if (r < 0)
 		return -ENOBUFS;
@@ -526,7 +526,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 	c.served = r == 0 || r == SERVICE_LOOPBACK;
 	if (r == SERVICE_LOOPBACK) {
 		/* Either mode may wait on the loop. */
-		r = target_fd_flags(req->pid, c.fd);
+		r = agent_fd_flags(a, req->pid, c.fd);
 		if (r < 0)
 			return HANDLER_CONTINUE; /* inside, as without the map */
 		c.cloexec = r & O_CLOEXEC;
@@ -561,7 +561,7 @@ int handle_connect(struct agent *a, const struct seccomp_notif *req)
 		return HANDLER_CONTINUE; /* bound in the container */
 	c.host = host;
 	/* Close-on-exec is the fd's, O_NONBLOCK the file's: one read. */
-	r = target_fd_flags(req->pid, c.fd);
+	r = agent_fd_flags(a, req->pid, c.fd);
 	if (r < 0)
 		return host ? -ENOBUFS : HANDLER_CONTINUE;
 	c.cloexec = r & O_CLOEXEC;

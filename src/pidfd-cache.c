@@ -5,8 +5,11 @@
  * 32 entries searched linearly: a container has few busy threads, and a
  * linear scan of 32 integers is cheaper than the syscalls it saves.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,8 +20,10 @@
 void pidfd_cache_init(struct pidfd_cache *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < ARRAY_SIZE(c->e); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(c->e); i++) {
 		c->e[i].fd = -1;
+		c->e[i].fdinfo = -1;
+	}
 	c->uncached = -1;
 }
 
@@ -48,11 +53,31 @@ int pidfd_cache_get(struct pidfd_cache *c, pid_t tid, int *ret_fresh)
 		return fd;
 	}
 	closep(&c->e[victim].fd);
+	closep(&c->e[victim].fdinfo);
 	c->e[victim].tid = tid;
 	c->e[victim].fd = fd;
 	c->e[victim].used = ++c->clock;
 	*ret_fresh = 1;
 	return fd;
+}
+
+int pidfd_cache_fdinfo_dir(struct pidfd_cache *c, pid_t tid)
+{
+	char path[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(c->e); i++) {
+		if (c->e[i].tid != tid || c->e[i].fd < 0)
+			continue;
+		if (c->e[i].fdinfo < 0) {
+			snprintf(path, sizeof(path), "/proc/%d/fdinfo", tid);
+			c->e[i].fdinfo = open(path,
+					      O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (c->e[i].fdinfo < 0)
+				return -errno;
+		}
+		return c->e[i].fdinfo;
+	}
+	return -ENOENT;
 }
 
 void pidfd_cache_drop(struct pidfd_cache *c, pid_t tid)
@@ -61,6 +86,7 @@ void pidfd_cache_drop(struct pidfd_cache *c, pid_t tid)
 		if (c->e[i].tid != tid)
 			continue;
 		closep(&c->e[i].fd);
+		closep(&c->e[i].fdinfo);
 		c->e[i].tid = 0;
 		c->e[i].used = 0;
 	}
@@ -89,8 +115,10 @@ size_t pidfd_cache_prune(struct pidfd_cache *c)
 
 void pidfd_cache_clear(struct pidfd_cache *c)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(c->e); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(c->e); i++) {
 		closep(&c->e[i].fd);
+		closep(&c->e[i].fdinfo);
+	}
 	closep(&c->uncached);
 	pidfd_cache_init(c);
 }

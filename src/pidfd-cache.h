@@ -33,6 +33,7 @@ struct pidfd_cache {
 	struct {
 		pid_t tid; /* 0: free */
 		int fd;
+		int fdinfo; /* O_PATH /proc/TID/fdinfo, opened on first use */
 		uint64_t used; /* cache clock at last use */
 	} e[PIDFD_CACHE_SIZE];
 	uint64_t clock;
@@ -52,6 +53,20 @@ void pidfd_cache_init(struct pidfd_cache *c);
  * Return: the pidfd, or -errno of target_pidfd_open()
  */
 int pidfd_cache_get(struct pidfd_cache *c, pid_t tid, int *ret_fresh);
+
+/**
+ * pidfd_cache_fdinfo_dir() - /proc/TID/fdinfo of a cached thread, as an
+ * O_PATH directory fd opened on first use and kept with its pidfd
+ *
+ * Call it only once pidfd_getfd() through the cached pidfd of @tid has
+ * worked in this same dispatch: that proves @tid still names the thread
+ * the entry was made for, so the directory is that thread's (a directory
+ * of /proc names a struct pid too, and fails once it has exited).
+ * Resolving "/proc/TID/fdinfo" is most of what reading an fdinfo file
+ * costs; through this fd only the file's own name is looked up.
+ * Return: the fd (owned by the cache), or -ENOENT if @tid is not cached
+ */
+int pidfd_cache_fdinfo_dir(struct pidfd_cache *c, pid_t tid);
 
 /** pidfd_cache_drop() - forget (and close) the entry of @tid, if any */
 void pidfd_cache_drop(struct pidfd_cache *c, pid_t tid);

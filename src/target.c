@@ -23,9 +23,9 @@ static int sys_pidfd_open(pid_t pid, unsigned int flags)
 
 /* Read a small /proc file into @buf, NUL-terminated; "" if that fails
  * (clang 14 takes a failed open()'s -errno for success). */
-static int read_small(const char *path, char *buf, size_t len)
+static int read_small_at(int dirfd, const char *path, char *buf, size_t len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	buf[0] = '\0';
@@ -36,6 +36,11 @@ static int read_small(const char *path, char *buf, size_t len)
 		return -errno;
 	buf[n] = '\0';
 	return 0;
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	return read_small_at(AT_FDCWD, path, buf, len);
 }
 
 /* The value after "@key:" on its own line in @text, or NULL. */
@@ -114,15 +119,15 @@ int target_getfd(int pidfd, int fd)
 	return r >= 0 ? r : -errno;
 }
 
-int target_fd_flags(pid_t tid, int fd)
+/* The "flags:" of the fdinfo file @name under @dirfd. */
+static int fdinfo_flags(int dirfd, const char *name)
 {
-	char path[64], buf[1024];
+	char buf[1024];
 	const char *v;
 	unsigned long flags;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
-	r = read_small(path, buf, sizeof(buf));
+	r = read_small_at(dirfd, name, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	v = find_field(buf, "flags");
@@ -130,6 +135,22 @@ int target_fd_flags(pid_t tid, int fd)
 		return -EIO;
 	flags = strtoul(v, NULL, 8);
 	return (int)(flags & INT_MAX);
+}
+
+int target_fd_flags_at(int fdinfo_dir, int fd)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", fd);
+	return fdinfo_flags(fdinfo_dir, name);
+}
+
+int target_fd_flags(pid_t tid, int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
+	return fdinfo_flags(AT_FDCWD, path);
 }
 
 int target_fd_cloexec(pid_t tid, int fd)

@@ -54,6 +54,13 @@ int target_fd_cloexec(pid_t tid, int fd);
 int target_fd_flags(pid_t tid, int fd);
 
 /**
+ * target_fd_flags_at() - target_fd_flags() through @fdinfo_dir, an open
+ * /proc/TID/fdinfo directory (pidfd_cache_fdinfo_dir())
+ * Return: the flags, or -errno
+ */
+int target_fd_flags_at(int fdinfo_dir, int fd);
+
+/**
  * target_caught_signal() - will thread @tid run a signal handler as soon
  * as it leaves the kernel?
  *

@@ -9,6 +9,7 @@
  * pidfds of exited children and nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,10 @@
 #include "target.h"
 #include "util.h"
 
+/* The fd numbers spawn() gives the child, with known flags. */
+#define FD_PLAIN 60
+#define FD_CLOEXEC_NONBLOCK 61
+
 /* A child that sleeps until killed. */
 static pid_t spawn(void)
 {
@@ -25,6 +30,13 @@ static pid_t spawn(void)
 
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
+		int p[2];
+
+		if (pipe(p) == 0) {
+			dup2(p[0], FD_PLAIN);
+			dup3(p[1], FD_CLOEXEC_NONBLOCK, O_CLOEXEC);
+			fcntl(FD_CLOEXEC_NONBLOCK, F_SETFL, O_NONBLOCK);
+		}
 		pause();
 		_exit(0);
 	}
@@ -74,6 +86,42 @@ NBTEST(stale_entry_gets_esrch)
 	ASSERT_EQ(target_getfd(fd, 0), -ESRCH);
 	pidfd_cache_drop(&c, pid);
 	ASSERT_EQ(pidfd_cache_get(&c, pid, &fresh), -ESRCH);
+	pidfd_cache_clear(&c);
+}
+
+/* The fdinfo directory of a cached thread reads the flags the path
+ * does; an uncached thread has none; a dropped entry's is closed. */
+NBTEST(fdinfo_dir_of_a_cached_thread)
+{
+	struct pidfd_cache c;
+	pid_t pid = spawn(), other = spawn();
+	int dir, fresh, f;
+
+	pidfd_cache_init(&c);
+	ASSERT_EQ(pidfd_cache_fdinfo_dir(&c, pid), -ENOENT);
+	ASSERT_TRUE(pidfd_cache_get(&c, pid, &fresh) >= 0);
+	dir = pidfd_cache_fdinfo_dir(&c, pid);
+	ASSERT_TRUE(dir >= 0);
+	ASSERT_EQ(pidfd_cache_fdinfo_dir(&c, pid), dir); /* kept */
+	ASSERT_EQ(pidfd_cache_fdinfo_dir(&c, other), -ENOENT);
+	/* Wait until the child has made its fds. */
+	for (int i = 0; i < 1000; i++) {
+		f = target_fd_flags(pid, FD_CLOEXEC_NONBLOCK);
+		if (f >= 0 && (f & O_NONBLOCK))
+			break;
+		usleep(2000);
+	}
+	f = target_fd_flags_at(dir, FD_CLOEXEC_NONBLOCK);
+	ASSERT_EQ(f, target_fd_flags(pid, FD_CLOEXEC_NONBLOCK));
+	ASSERT_TRUE(f >= 0 && (f & O_CLOEXEC) && (f & O_NONBLOCK));
+	f = target_fd_flags_at(dir, FD_PLAIN);
+	ASSERT_TRUE(f >= 0 && !(f & O_CLOEXEC) && !(f & O_NONBLOCK));
+	ASSERT_EQ(target_fd_flags_at(dir, 1000), -ENOENT);
+	pidfd_cache_drop(&c, pid);
+	ASSERT_TRUE(fcntl(dir, F_GETFD) < 0 && errno == EBADF);
+	ASSERT_EQ(pidfd_cache_fdinfo_dir(&c, pid), -ENOENT);
+	reap(pid);
+	reap(other);
 	pidfd_cache_clear(&c);
 }
 
@@ -133,6 +181,7 @@ NBTEST(evicts_least_recently_used)
 static const struct nbtest tests[] = {
 	NBTEST_ENTRY(hit_and_miss),
 	NBTEST_ENTRY(stale_entry_gets_esrch),
+	NBTEST_ENTRY(fdinfo_dir_of_a_cached_thread),
 	NBTEST_ENTRY(prune_closes_exited_only),
 	NBTEST_ENTRY(evicts_least_recently_used),
 };
