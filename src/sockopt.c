@@ -36,7 +36,7 @@
  *   layout does not matter here.
  * - SO_LINGER reads struct linger with the seconds of sk_lingertime:
  *   exact, as it is set in seconds.  Off reads { 0, n }, which only
- *   clears the flag, as set.
+ *   clears the flag: n (a time set before) is set first, with the flag.
  * - IPV6_V6ONLY: copied here and by sockinfo_copy_v6only() as before (it
  *   has to be set before the bind); the same value twice.
  * - TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2,
@@ -58,7 +58,9 @@
  * IP_RECVTOS, IP_BIND_ADDRESS_NO_PORT, IP_MULTICAST_ALL, IPV6_TCLASS,
  * IPV6_RECVERR, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_MULTICAST_HOPS.
  * An option of the other family's level (IPV6_* on an IPv4 socket) fails
- * to read, as it failed to set: nothing is copied.
+ * to read, as it failed to set: nothing is copied.  IPV6_MULTICAST_HOPS
+ * reads on a TCP socket but is refused there (ENOPROTOOPT): the copy
+ * fails as the caller's call did.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -157,16 +159,23 @@ int sockopt_copy(int from, int to, int level, int name)
 {
 	union {
 		int i;
+		struct linger l;
 		uint8_t b[SOCKOPT_VAL_MAX];
 	} v = { 0 };
 	socklen_t len = sizeof(v);
 
 	if (getsockopt(from, level, name, &v, &len) < 0)
 		return -errno;
-	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF))
+	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF)) {
 		v.i /= 2;
-	else if (level == IPPROTO_TCP && name == TCP_MAXSEG &&
-		 v.i == cached_mss(from))
+	} else if (level == SOL_SOCKET && name == SO_LINGER && !v.l.l_onoff &&
+		   v.l.l_linger) {
+		struct linger on = { 1, v.l.l_linger };
+
+		if (setsockopt(to, level, name, &on, sizeof(on)) < 0)
+			return -errno;
+	} else if (level == IPPROTO_TCP && name == TCP_MAXSEG &&
+		   v.i == cached_mss(from))
 		return 0;
 	if (setsockopt(to, level, name, &v, len) < 0)
 		return -errno;
