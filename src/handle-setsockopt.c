@@ -7,10 +7,10 @@
  * sockopt.c.  The agent copies the fd (which also vouches for the thread
  * id, see agent_copy_fd()) and answers CONTINUE at once: the kernel sets
  * the caller's own value, with the caller's credentials, and gives its
- * own errno.  Only after the answer went out does the agent look at the
- * socket (a TCP or UDP one over IPv4 or IPv6?) and record the option's
- * name for its cookie.  The caller waits for pidfd_getfd() and nothing
- * else.
+ * own errno.  Only after the answer went out does the agent read the
+ * socket's cookie, check its kind (a TCP or UDP one over IPv4 or IPv6?)
+ * unless it has a record already, and record the option's name for it.
+ * The caller waits for pidfd_getfd() and nothing else.
  *
  * No value is read from the caller's memory: at the switch the agent
  * reads each named option from the socket itself (sockopt_copy()), as
@@ -49,17 +49,24 @@ static bool optlen_refused(int level, int optlen)
 }
 
 /* After the answer: note (@level, @name) on the record of @sock, the
- * agent's copy of the caller's fd, if it is a socket that may switch. */
+ * agent's copy of the caller's fd, if it is a socket that may switch.  A
+ * socket with a record is one (only those get one, and cookies are never
+ * reused): its next options cost one getsockopt(), not four calls. */
 static void record_name(struct agent *a, const struct seccomp_notif *call,
 			int sock, int level, int name)
 {
+	uint64_t cookie = sockinfo_cookie(sock);
 	struct sockinfo si;
 	struct sockstate *s;
 	int r;
 
-	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
+	if (!cookie)
 		return;
-	r = agent_sockstate_get(a, call, si.cookie, &s);
+	if (!sockstate_lookup(a->socks, cookie) &&
+	    (sockinfo_query_kind(sock, &si) < 0 ||
+	     !sockinfo_is_switchable(&si)))
+		return;
+	r = agent_sockstate_get(a, call, cookie, &s);
 	if (r == 0)
 		r = sockstate_record(s, level, name);
 	if (r < 0)
