@@ -21,7 +21,7 @@ struct agent_stats {
 	uint64_t switched;	/* sockets moved to the host */
 	uint64_t kept;		/* connects left in the container */
 	uint64_t refused;	/* host sockets denied a local destination */
-	uint64_t opts;		/* setsockopt calls applied and recorded */
+	uint64_t opts;		/* setsockopt calls recorded (by name) */
 	uint64_t published;	/* binds taken to a published host port */
 	uint64_t served;	/* connects switched to a published service */
 	uint64_t refused_stale; /* connects to a stale service entry */

@@ -287,7 +287,7 @@ static const struct metric metrics[] = {
 	{ "nsbypass_connects_refused_total", "counter",
 	  "Host sockets denied a local destination.", SNAP(c.agent.refused) },
 	{ "nsbypass_sockopts_recorded_total", "counter",
-	  "setsockopt() calls applied and recorded.", SNAP(c.agent.opts) },
+	  "setsockopt() calls whose option was recorded.", SNAP(c.agent.opts) },
 	{ "nsbypass_binds_published_total", "counter",
 	  "Binds taken to a published host port.", SNAP(c.agent.published) },
 	{ "nsbypass_connects_served_total", "counter",

@@ -11,7 +11,9 @@
  * connects the host socket itself).
  *
  * For an outside destination the agent creates a host socket of the same
- * domain, type and protocol, replays the recorded options, copies
+ * domain, type and protocol, copies onto it the values of the recorded
+ * options as the caller's socket holds them (read with getsockopt(), so
+ * as the kernel validated them: nothing of the caller's memory), copies
  * IPV6_V6ONLY, connects it without blocking the loop and installs it at
  * the container's fd number with SECCOMP_IOCTL_NOTIF_ADDFD (SETFD, with
  * the fd's close-on-exec flag).  The file status flags of the host socket
@@ -179,7 +181,9 @@ static int bind_wildcard(int hs, int domain)
 }
 
 /* The host socket of @c: a new non-blocking socket of its kind, with the
- * container socket's recorded options replayed and IPV6_V6ONLY copied. */
+ * recorded options copied from @sock, the agent's copy of the caller's
+ * socket (the container's, or the host socket a switched one is), and
+ * IPV6_V6ONLY copied. */
 static int host_socket_new(const struct connect_req *c, int sock)
 {
 	int hs = socket(c->si.domain, c->si.type | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -188,7 +192,7 @@ static int host_socket_new(const struct connect_req *c, int sock)
 	if (hs < 0)
 		return -errno;
 	if (c->state)
-		sockstate_replay(c->state, hs);
+		sockstate_replay(c->state, sock, hs);
 	if (c->si.domain == AF_INET6)
 		sockinfo_copy_v6only(sock, hs);
 	return hs;

@@ -84,7 +84,7 @@ static int host_listener(struct agent *a, int sock, const struct publish *p,
 		return -errno;
 	s = sockstate_lookup(a->socks, cookie);
 	if (s)
-		sockstate_replay(s, hs);
+		sockstate_replay(s, sock, hs);
 	if (domain == AF_INET6)
 		sockinfo_copy_v6only(sock, hs);
 	if (bind(hs, (struct sockaddr *)host, (socklen_t)len) < 0 ||

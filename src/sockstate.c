@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "log.h"
+#include "sockopt.h"
 #include "sockstate.h"
 #include "util.h"
 
@@ -191,49 +191,35 @@ int sockstate_rekey(struct sockstate_table *t, uint64_t old_cookie,
 	return 0;
 }
 
-int sockstate_record(struct sockstate *s, int level, int name, const void *val,
-		     size_t len)
+int sockstate_record(struct sockstate *s, int level, int name)
 {
-	struct sockopt_rec *r = NULL;
+	struct sockopt_rec *n;
 
-	if (len == 0 || len > SOCKOPT_VAL_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < s->n_opts; i++) {
-		if (s->opts[i].level == level && s->opts[i].name == name) {
-			r = &s->opts[i];
-			break;
-		}
-	}
-	if (!r) {
-		struct sockopt_rec *n;
-
-		if (s->n_opts >= SOCKSTATE_OPTS_MAX)
-			return -ENOSPC;
-		n = realloc(s->opts, (s->n_opts + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->opts = n;
-		r = &s->opts[s->n_opts++];
-		r->level = level;
-		r->name = name;
-	}
-	memset(r->val, 0, sizeof(r->val));
-	memcpy(r->val, val, len);
-	r->len = (uint8_t)len;
+	for (size_t i = 0; i < s->n_opts; i++)
+		if (s->opts[i].level == level && s->opts[i].name == name)
+			return 0;
+	if (s->n_opts >= SOCKSTATE_OPTS_MAX)
+		return -ENOSPC;
+	n = realloc(s->opts, (s->n_opts + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->opts = n;
+	s->opts[s->n_opts++] = (struct sockopt_rec){ level, name };
 	return 0;
 }
 
-int sockstate_replay(const struct sockstate *s, int fd)
+int sockstate_replay(const struct sockstate *s, int from, int to)
 {
 	int failed = 0;
 
 	for (size_t i = 0; i < s->n_opts; i++) {
 		const struct sockopt_rec *r = &s->opts[i];
+		int e = sockopt_copy(from, to, r->level, r->name);
 
-		if (setsockopt(fd, r->level, r->name, r->val, r->len) < 0) {
-			log_debug("replay of %s failed: %s, ignoring",
+		if (e < 0) {
+			log_debug("copy of %s failed: %s, ignoring",
 				  sockopt_name(r->level, r->name) ?: "?",
-				  strerror(errno));
+				  strerror(-e));
 			failed++;
 		}
 	}

@@ -15,16 +15,18 @@
  *   RECORDING   A container-netns socket that set recorded options (see
  *               sockopt.h), or that the agent bound to the wildcard
  *               address with port 0 (@wildcard_bind).  setsockopt() is
- *               applied by the agent on the container's socket and
- *               appended here; connect() to an outside destination creates
- *               the host socket, replays the options in order, binds it to
+ *               let through to the kernel and its name appended here;
+ *               connect() to an outside destination creates the host
+ *               socket, copies the named options' values from the
+ *               container's socket onto it in order, binds it to
  *               the wildcard with port 0 if @wildcard_bind, connects it,
  *               injects it at the same fd number and moves the entry to the
  *               new socket's cookie.  A socket bound in any other way is
  *               never switched.
- *   SWITCHED    A host-netns socket the agent injected.  Its options are
- *               kept so that a second switch (UDP re-connect, TCP connect
- *               after a failed non-blocking attempt) replays them again.
+ *   SWITCHED    A host-netns socket the agent injected.  Its option names
+ *               are kept so that a second switch (UDP re-connect, TCP
+ *               connect after a failed non-blocking attempt) copies them
+ *               again, from this host socket, which has the values.
  *               A connect() to a destination that is not bypassed fails
  *               with ENETUNREACH: a host socket may never reach the host's
  *               loopback, and the agent cannot turn it back.
@@ -45,10 +47,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sockopt.h"
-
 #define SOCKSTATE_MAX 4096
-/* Each option is stored once (last value wins), so this is the list size. */
+/* Each option is named once (at its first setsockopt()): the list size. */
 #define SOCKSTATE_OPTS_MAX 64
 
 enum sockstate_kind {
@@ -57,11 +57,10 @@ enum sockstate_kind {
 	SOCKSTATE_MAX_KIND,
 };
 
+/* A recorded option: its name only; the value is read at the switch. */
 struct sockopt_rec {
 	int level;
 	int name;
-	uint8_t len;
-	uint8_t val[SOCKOPT_VAL_MAX];
 };
 
 struct sockstate {
@@ -110,19 +109,27 @@ int sockstate_rekey(struct sockstate_table *t, uint64_t old_cookie,
 		    uint64_t new_cookie);
 
 /**
- * sockstate_record() - remember that @level/@name was set to @val
- * Return: 0, -EINVAL if @len is 0 or over SOCKOPT_VAL_MAX, -ENOSPC if the
- * socket already holds SOCKSTATE_OPTS_MAX distinct options, -ENOMEM
+ * sockstate_record() - remember that @level/@name was set on the socket
+ * Only the name: its value is the socket's, read when it is copied.  A
+ * name already recorded keeps its place.
+ * Return: 0, -ENOSPC if the socket already holds SOCKSTATE_OPTS_MAX
+ * distinct options, -ENOMEM
  */
-int sockstate_record(struct sockstate *s, int level, int name, const void *val,
-		     size_t len);
+int sockstate_record(struct sockstate *s, int level, int name);
 
 /**
- * sockstate_replay() - apply the recorded options to @fd, in order
- * Return: the number of options that failed to apply (each logged at
+ * sockstate_replay() - copy the recorded options from @from to @to, in
+ * the order they were first set (sockopt_copy(): each value is read from
+ * @from now, as the kernel holds it)
+ * @s:		the record
+ * @from:	the agent's copy of the socket the options were set on (a
+ *		container socket, or the host socket a switched one is)
+ * @to:		the new host socket
+ *
+ * Return: the number of options that failed to copy (each logged at
  * debug level); a failure does not stop the others.
  */
-int sockstate_replay(const struct sockstate *s, int fd);
+int sockstate_replay(const struct sockstate *s, int from, int to);
 
 typedef bool (*sockstate_alive_cb)(const struct sockstate *s, void *opaque);
 

@@ -525,52 +525,93 @@ struct optdesc {
 	const char *name;
 	int level;
 	int opt;
-	int val; /* value to set; for SO_LINGER the linger time */
-	int buf; /* kernel adjusts it: compare to the pre-connect read */
-	int v6;	 /* only on AF_INET6 sockets */
+	int val;   /* value to set; SO_LINGER: the time; SO_RCVTIMEO: seconds */
+	int buf;   /* kernel adjusts it: compare to the pre-connect read */
+	int fam;   /* only on sockets of this family, 0: any */
+	int reset; /* then set back to 0, the default */
 };
 
 static const struct optdesc sockopts[] = {
-	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1, 0, 0 },
-	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1, 0, 0 },
-	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1, 0, 0 },
-	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 77, 0, 0 },
-	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 11, 0, 0 },
-	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 5, 0, 0 },
-	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 65536, 1, 0 },
-	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 131072, 1, 0 },
-	{ "SO_LINGER", SOL_SOCKET, SO_LINGER, 7, 0, 0 },
-	{ "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 12345, 0, 0 },
-	{ "IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1, 0, 1 },
+	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1, 0, 0, 0 },
+	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1, 0, 0, 0 },
+	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1, 0, 0, 0 },
+	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 77, 0, 0, 0 },
+	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 11, 0, 0, 0 },
+	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 5, 0, 0, 0 },
+	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 65536, 1, 0, 0 },
+	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 100000, 1, 0, 0 },
+	{ "SO_LINGER", SOL_SOCKET, SO_LINGER, 7, 0, 0, 0 },
+	{ "SO_RCVTIMEO", SOL_SOCKET, SO_RCVTIMEO, 3, 0, 0, 0 },
+	{ "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 12345, 0, 0, 0 },
+	{ "IP_TOS", IPPROTO_IP, IP_TOS, 0x10, 0, AF_INET, 0 },
+	{ "IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS, 0x20, 0, AF_INET6, 0 },
+	{ "IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1, 0, AF_INET6, 0 },
+	{ "SO_OOBINLINE", SOL_SOCKET, SO_OOBINLINE, 1, 0, 0, 1 },
+	{ "TCP_NOTSENT_LOWAT", IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, 0, 0, 1 },
 };
 
-/* Set option @d on @fd to its table value, or fail. */
+static int is_opt(const struct optdesc *d, int level, int opt)
+{
+	return d->level == level && d->opt == opt;
+}
+
+/* Option @d on @fd set to its table value (and back to 0), or fail. */
 static void opt_set(int fd, const struct optdesc *d)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = d->val };
+	struct timeval tv = { .tv_sec = d->val, .tv_usec = 500000 };
 	const void *p = &d->val;
 	socklen_t len = sizeof(int);
+	int zero = 0;
 
-	if (d->opt == SO_LINGER && d->level == SOL_SOCKET) {
+	if (is_opt(d, SOL_SOCKET, SO_LINGER)) {
 		p = &lg;
 		len = sizeof(lg);
+	} else if (is_opt(d, SOL_SOCKET, SO_RCVTIMEO)) {
+		p = &tv;
+		len = sizeof(tv);
 	}
-	if (setsockopt(fd, d->level, d->opt, p, len) < 0)
+	if (setsockopt(fd, d->level, d->opt, p, len) < 0 ||
+	    (d->reset &&
+	     setsockopt(fd, d->level, d->opt, &zero, sizeof(zero)) < 0))
 		fail_errno(d->name, errno);
 }
 
-/* Read option @d of @fd as text into @out (linger as "onoff/secs"). */
+/* What opt_set() should read back, as opt_get() writes it. */
+static void opt_expected(const struct optdesc *d, char *out, size_t len)
+{
+	if (d->reset)
+		snprintf(out, len, "0");
+	else if (is_opt(d, SOL_SOCKET, SO_LINGER))
+		snprintf(out, len, "1/%d", d->val);
+	else if (is_opt(d, SOL_SOCKET, SO_RCVTIMEO))
+		snprintf(out, len, "%d.500000", d->val);
+	else
+		snprintf(out, len, "%d", d->val);
+}
+
+/* Read option @d of @fd as text into @out (linger as "onoff/secs",
+ * a timeout as "secs.usecs"). */
 static void opt_get(int fd, const struct optdesc *d, char *out, size_t len)
 {
 	struct linger lg;
+	struct timeval tv;
 	socklen_t l;
 	int v;
 
-	if (d->opt == SO_LINGER && d->level == SOL_SOCKET) {
+	if (is_opt(d, SOL_SOCKET, SO_LINGER)) {
 		l = sizeof(lg);
 		if (getsockopt(fd, d->level, d->opt, &lg, &l) < 0)
 			fail_errno(d->name, errno);
 		snprintf(out, len, "%d/%d", lg.l_onoff, lg.l_linger);
+		return;
+	}
+	if (is_opt(d, SOL_SOCKET, SO_RCVTIMEO)) {
+		l = sizeof(tv);
+		if (getsockopt(fd, d->level, d->opt, &tv, &l) < 0)
+			fail_errno(d->name, errno);
+		snprintf(out, len, "%ld.%06ld", (long)tv.tv_sec,
+			 (long)tv.tv_usec);
 		return;
 	}
 	l = sizeof(v);
@@ -609,14 +650,11 @@ static int mode_sockopt(char **av)
 		fail_errno("setsockopt timeouts", errno);
 	for (i = 0; i < ARRAY_SIZE(sockopts); i++) {
 		d = &sockopts[i];
-		if (d->v6 && fam != AF_INET6)
+		if (d->fam && fam != d->fam)
 			continue;
 		opt_set(fd, d);
 		opt_get(fd, d, before[i], sizeof(before[i]));
-		if (d->opt == SO_LINGER && d->level == SOL_SOCKET)
-			snprintf(set, sizeof(set), "1/%d", d->val);
-		else
-			snprintf(set, sizeof(set), "%d", d->val);
+		opt_expected(d, set, sizeof(set));
 		if (!d->buf && strcmp(set, before[i]) != 0)
 			fail("%s set=%s got=%s", d->name, set, before[i]);
 	}
@@ -624,7 +662,7 @@ static int mode_sockopt(char **av)
 		fail_errno("connect", errno);
 	for (i = 0; i < ARRAY_SIZE(sockopts); i++) {
 		d = &sockopts[i];
-		if (d->v6 && fam != AF_INET6)
+		if (d->fam && fam != d->fam)
 			continue;
 		opt_get(fd, d, after, sizeof(after));
 		if (strcmp(before[i], after) != 0)
@@ -636,6 +674,52 @@ static int mode_sockopt(char **av)
 	check_sol_int(fd, SO_PROTOCOL, "SO_PROTOCOL", IPPROTO_TCP);
 	close(fd);
 	printf("OK sockopt\n");
+	return 0;
+}
+
+/* Mode optrace: SO_RCVBUF set from memory another thread rewrites (4096
+ * and 1 MiB, as fast as it can) COUNT times, each socket then switched:
+ * the switched socket must hold the size the container's socket had,
+ * whichever value the kernel read. */
+static int mode_optrace(char **av)
+{
+	unsigned long i, count, small = 0;
+	pthread_t thr;
+	struct addr a;
+	int rc;
+
+	parse_addr(av[0], av[1], &a);
+	count = parse_num(av[2], 1, 100000, "count");
+	race_word[0] = 4096;
+	race_word[1] = 1 << 20;
+	race_shared.w[0] = race_word[0];
+	rc = pthread_create(&thr, NULL, race_flipper, NULL);
+	if (rc)
+		fail_errno("pthread_create", rc);
+	for (i = 0; i < count; i++) {
+		int fd = must_socket(a.ss.ss_family, SOCK_STREAM), before,
+		    after;
+		socklen_t l = sizeof(int);
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &race_shared.w[0],
+			       sizeof(int)) < 0)
+			fail_errno("setsockopt SO_RCVBUF", errno);
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &before, &l) < 0)
+			fail_errno("getsockopt SO_RCVBUF", errno);
+		if (connect(fd, (void *)&a.ss, a.len) < 0)
+			fail_errno("connect", errno);
+		l = sizeof(int);
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &after, &l) < 0)
+			fail_errno("getsockopt SO_RCVBUF", errno);
+		if (before != after)
+			fail("SO_RCVBUF before=%d after=%d (try %lu)", before,
+			     after, i);
+		small += before < 65536;
+		close(fd);
+	}
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(thr, NULL);
+	printf("OK optrace %lu (%lu small)\n", count, small);
 	return 0;
 }
 
@@ -754,15 +838,21 @@ static void bad_connect(struct bad_ctx *c, const char *name, const void *addr,
 	close(fd);
 }
 
+/* Run one setsockopt case at @level on a fresh AF_INET TCP socket. */
+static void bad_setsockopt_at(struct bad_ctx *c, const char *name, int level,
+			      int opt, const void *val, long len, int want)
+{
+	int fd = must_socket(AF_INET, SOCK_STREAM);
+
+	bad_report(c, name, raw_setsockopt(fd, level, opt, val, len), want);
+	close(fd);
+}
+
 /* Run one SOL_SOCKET setsockopt case on a fresh AF_INET socket. */
 static void bad_setsockopt(struct bad_ctx *c, const char *name, int opt,
 			   const void *val, long len, int want)
 {
-	int fd = must_socket(AF_INET, SOCK_STREAM);
-
-	bad_report(c, name, raw_setsockopt(fd, SOL_SOCKET, opt, val, len),
-		   want);
-	close(fd);
+	bad_setsockopt_at(c, name, SOL_SOCKET, opt, val, len, want);
 }
 
 /* Map a readable page followed by an inaccessible one, and a big buffer. */
@@ -843,6 +933,18 @@ static void bad_setsockopt_cases(struct bad_ctx *c)
 		       EINVAL);
 	bad_setsockopt(c, "setsockopt-rcvtimeo-unmapped", SO_RCVTIMEO, c->hole,
 		       16, EFAULT);
+	/* The kernel checks these values, not the agent (it answers
+	 * CONTINUE): the errno is the kernel's. */
+	bad_setsockopt(c, "setsockopt-rcvbuf-optlen-2", SO_RCVBUF, &one, 2,
+		       EINVAL);
+	bad_setsockopt_at(c, "setsockopt-maxseg-1", IPPROTO_TCP, TCP_MAXSEG,
+			  &one, sizeof(one), EINVAL);
+	bad_setsockopt_at(c, "setsockopt-user-timeout-minus-1", IPPROTO_TCP,
+			  TCP_USER_TIMEOUT, &(int){ -1 }, sizeof(int), EINVAL);
+	bad_setsockopt_at(c, "setsockopt-ttl-1000", IPPROTO_IP, IP_TTL,
+			  &(int){ 1000 }, sizeof(int), EINVAL);
+	bad_setsockopt_at(c, "setsockopt-tclass-on-inet", IPPROTO_IPV6,
+			  IPV6_TCLASS, &one, sizeof(one), ENOPROTOOPT);
 }
 
 /* Mode badinput: hostile connect/setsockopt arguments keep kernel errnos. */
@@ -1940,6 +2042,7 @@ static const struct mode modes[] = {
 	{ "connect-errno", 3, mode_connect_errno, "HOST PORT ERRNO_NAME" },
 	{ "race", 4, mode_race, "HOST PORT LOOPPORT COUNT" },
 	{ "sockopt", 2, mode_sockopt, "HOST PORT" },
+	{ "optrace", 3, mode_optrace, "HOST PORT COUNT" },
 	{ "flags", 2, mode_flags, "HOST PORT" },
 	{ "udp-echo", 2, mode_udp_echo, "HOST PORT" },
 	{ "badinput", 2, mode_badinput, "HOST PORT" },

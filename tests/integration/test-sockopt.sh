@@ -10,6 +10,9 @@
 # it back after the switch.  sockprobe tfo: TCP_FASTOPEN_CONNECT (curl
 # --tcp-fastopen) survives the switch, and with TCP_FASTOPEN_NO_COOKIE the
 # SYN waits for the first write, when a second connect() gets EISCONN.
+# sockprobe optrace: SO_RCVBUF set from memory another thread rewrites;
+# the switched socket holds what the container's had (the agent reads
+# the value from the socket, not from the racing memory).
 set -xeuo pipefail
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
@@ -31,6 +34,8 @@ for host in "$H4" "$H6"; do
 			nb_bypass --net=none -- "$SOCKPROBE" "$mode" "$host" "$EP"
 	done
 done
+nb_expect_ok "bypass optrace $H4" \
+	nb_bypass --net=none -- "$SOCKPROBE" optrace "$H4" "$EP" 300
 nb_stage "$NB_ITEST_DIR/nbclient.py" >/dev/null
 CS=$(nb_stage "$NB_ITEST_DIR/client-sockopts.py")
 for host in "$H4" "$H6"; do

@@ -229,7 +229,7 @@ static const char want_metrics[] =
 	"# HELP nsbypass_connects_refused_total Host sockets denied a local destination.\n"
 	"# TYPE nsbypass_connects_refused_total counter\n"
 	"nsbypass_connects_refused_total{container=\"a\\\"b\\\\c\\nd\"} 3\n"
-	"# HELP nsbypass_sockopts_recorded_total setsockopt() calls applied and recorded.\n"
+	"# HELP nsbypass_sockopts_recorded_total setsockopt() calls whose option was recorded.\n"
 	"# TYPE nsbypass_sockopts_recorded_total counter\n"
 	"nsbypass_sockopts_recorded_total{container=\"a\\\"b\\\\c\\nd\"} 4\n"
 	"# HELP nsbypass_binds_published_total Binds taken to a published host port.\n"
