@@ -14,12 +14,15 @@
  * and memory, as the daemon's next agent: the recovery callback must get
  * exactly the three held notifications, with their data and, for the
  * installed one, the cookie, fd number and answer written down; the
- * container's threads must get the answers given after the crash.
+ * container's threads must get the answers given after the crash.  For
+ * a container in the agent's own network namespace (continue_all) the
+ * call left over continues: it runs, never redone by the recovery.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -117,7 +120,8 @@ static int first_handler(void *ctx, const struct seccomp_notif *req)
 	return HANDLER_DONE;
 }
 
-static __attribute__((noreturn)) void first_agent(int nfd, int shm_fd)
+static __attribute__((noreturn)) void first_agent(int nfd, int shm_fd,
+						  notify_handler_cb handler)
 {
 	static const struct notify_store store_init;
 	struct notify_store store = store_init;
@@ -132,8 +136,8 @@ static __attribute__((noreturn)) void first_agent(int nfd, int shm_fd)
 	store.slots = shm->slots;
 	store.counters = &shm->c;
 	if (uv_loop_init(&first.loop) < 0 ||
-	    notify_start_stored(&first.n, &first.loop, nfd, first_handler, NULL,
-				NULL, &store) < 0)
+	    notify_start_stored(&first.n, &first.loop, nfd, handler, NULL, NULL,
+				&store) < 0)
 		_exit(6);
 	uv_run(&first.loop, UV_RUN_DEFAULT);
 	_exit(7); /* not reached: the handler kills us */
@@ -195,7 +199,7 @@ NBTEST(a_new_agent_answers_what_the_dead_one_left)
 	agent = fork();
 	ASSERT_OK(agent);
 	if (agent == 0)
-		first_agent(nfd, shm_fd);
+		first_agent(nfd, shm_fd, first_handler);
 	ASSERT_EQ(waitpid(agent, &status, 0), agent);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	/* Three slots in use, one freed by its answer; the counters were
@@ -337,6 +341,72 @@ NBTEST(the_shared_memory_is_checked)
 	close(bad);
 }
 
+/* ---- a container in the agent's own network (continue_all) */
+
+/* One listen() whose recovery the agent must let run: 0, never the
+ * EPERM the recovery callback would give. */
+static void shared_net_script(void)
+{
+	long r = (long)call_listen((void *)H_EPERM);
+
+	if (r != 0)
+		printf("# listen: %ld, want 0 (it ran)\n", r);
+	fflush(stdout);
+	_exit(r != 0 ? 4 : 0);
+}
+
+/* Holds the first call unanswered and dies. */
+static int holding_handler(void *ctx, const struct seccomp_notif *req)
+{
+	if (req->data.nr == SYS_listen)
+		raise(SIGKILL);
+	return HANDLER_CONTINUE;
+}
+
+NBTEST(recovery_in_our_own_network_continues)
+{
+	struct notify_store store = { 0 };
+	struct agent_shm *shm;
+	int nfd = -1, shm_fd, status;
+	pid_t container, agent;
+
+	shm_fd = agent_shm_create(&shm);
+	ASSERT_OK(shm_fd);
+	container = nbtest_filtered_child(shared_net_script, &nfd);
+	agent = fork();
+	ASSERT_OK(agent);
+	if (agent == 0)
+		first_agent(nfd, shm_fd, holding_handler);
+	ASSERT_EQ(waitpid(agent, &status, 0), agent);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	memset(&next, 0, sizeof(next));
+	store.slots = shm->slots;
+	store.counters = &shm->c;
+	store.recover = next_recover;
+	store.predecessor = true;
+	ASSERT_OK(uv_loop_init(&next.loop));
+	ASSERT_OK(notify_start_stored(&next.n, &next.loop, nfd, next_handler,
+				      NULL, on_next_hup, &store));
+	ASSERT_EQ(next.n.journal.n_left, 1);
+	/* As agent_start() does for a container in the host's network. */
+	next.n.continue_all = true;
+	uv_run(&next.loop, UV_RUN_DEFAULT);
+	ASSERT_OK(uv_loop_close(&next.loop));
+
+	ASSERT_EQ(waitpid(container, &status, 0), container);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	/* Neither redone nor handled: continued. */
+	ASSERT_EQ(next.recovered, 0);
+	ASSERT_EQ(next.new_calls, 0);
+	ASSERT_EQ(shm->c.errors[EPERM], 0);
+	for (unsigned int i = 0; i < AGENT_JOURNAL_SLOTS; i++)
+		ASSERT_EQ(shm->slots[i].u.notif.id, 0);
+	agent_shm_unmap(shm);
+	close(shm_fd);
+}
+
 int main(void)
 {
 	static const struct nbtest tests[] = {
@@ -344,6 +414,7 @@ int main(void)
 		NBTEST_ENTRY(slots_in_use_are_left_for_recovery),
 		NBTEST_ENTRY(the_shared_memory_is_checked),
 		NBTEST_ENTRY(a_new_agent_answers_what_the_dead_one_left),
+		NBTEST_ENTRY(recovery_in_our_own_network_continues),
 	};
 
 	return nbtest_run(tests, ARRAY_SIZE(tests));
