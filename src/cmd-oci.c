@@ -41,6 +41,7 @@
 #include "oci-services.h"
 #include "oci-state.h"
 #include "pid-file.h"
+#include "test-hooks.h"
 #include "util.h"
 
 struct oci_daemon {
@@ -262,6 +263,7 @@ static void adopt_agent(struct oci_daemon *d, const struct oci_config *cfg,
 			const struct oci_state *st, int *fds, size_t n_fds,
 			pid_t peer)
 {
+	static unsigned int refused; /* by the test hook */
 	int keep[3];
 
 	if (peer != st->adopt_agent || n_fds != 3) {
@@ -269,6 +271,14 @@ static void adopt_agent(struct oci_daemon *d, const struct oci_config *cfg,
 			 "%d from pid %d with %zu fds",
 			 OCI_LOG_ID, st->id, (int)st->adopt_agent, (int)peer,
 			 n_fds);
+		close_fds(fds, n_fds, n_fds);
+		return;
+	}
+	if (refused < test_hook_value("NSBYPASS_TEST_REFUSE_ADOPTIONS")) {
+		refused++;
+		log_info("test hook: container %.*s: the adoption of agent pid "
+			 "%d refused",
+			 OCI_LOG_ID, st->id, (int)st->adopt_agent);
 		close_fds(fds, n_fds, n_fds);
 		return;
 	}

@@ -38,6 +38,7 @@
 #include "oci-service-link.h"
 #include "service-registry.h"
 #include "sockinfo.h"
+#include "test-hooks.h"
 #include "util.h"
 
 struct oci_agent {
@@ -107,6 +108,7 @@ static int probe_sockets(const struct nsjoin *j, int fds[3])
 		     setns(j->userns_fd, CLONE_NEWUSER) < 0) ||
 		    setns(j->netns_fd, CLONE_NEWNET) < 0)
 			_exit(1);
+		test_hook_pause("NSBYPASS_TEST_PROBE_HOLD_MS");
 		s[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		_exit(s[0] >= 0 && netview_open_fds(&s[1], &s[2]) == 0 &&
 				      fdpass_send(sp[1], s, 3) == 0 ?
@@ -425,6 +427,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	oa.reattach.on_attached = on_attached;
 	/* Not getppid() now: the daemon may have died since the fork
 	 * (we would watch init).  Reparented already: it has. */
+	test_hook_pause("NSBYPASS_TEST_AGENT_WATCH_PAUSE_MS");
 	oci_reattach_watch(&oa.reattach, daemon_pid);
 	if (getppid() != daemon_pid)
 		oci_reattach_refused(&oa.reattach);

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "oci-reattach.h"
+#include "test-hooks.h"
 #include "util.h"
 
 int oci_reattach_send(const char *path, const char *text, const int fds[3],
@@ -101,6 +102,7 @@ static bool try_once(struct oci_reattach *r)
 	}
 	log_info("asked the daemon at %s (pid %d) to adopt this agent",
 		 r->listen_path, (int)daemon);
+	test_hook_pause("NSBYPASS_TEST_ATTACH_PAUSE_MS");
 	r->on_attached(r, sp[0]);
 	oci_reattach_watch(r, daemon);
 	return true;
@@ -143,6 +145,14 @@ static void unwatch(struct oci_reattach *r)
 	closep(&r->daemon_pidfd);
 }
 
+static void daemon_gone(struct oci_reattach *r)
+{
+	log_info("the daemon ended: serving on, and looking for a new one "
+		 "at %s",
+		 r->listen_path);
+	start_trying(r);
+}
+
 static void on_daemon_end(uv_poll_t *h, int status, int events)
 {
 	struct oci_reattach *r = container_of(h, struct oci_reattach,
@@ -151,10 +161,7 @@ static void on_daemon_end(uv_poll_t *h, int status, int events)
 	(void)status;
 	(void)events;
 	unwatch(r);
-	log_info("the daemon ended: serving on, and looking for a new one "
-		 "at %s",
-		 r->listen_path);
-	start_trying(r);
+	daemon_gone(r);
 }
 
 void oci_reattach_watch(struct oci_reattach *r, pid_t pid)
@@ -165,7 +172,7 @@ void oci_reattach_watch(struct oci_reattach *r, pid_t pid)
 	r->daemon_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (r->daemon_pidfd < 0 && errno == ESRCH) {
 		/* Gone already: look for the next one now. */
-		start_trying(r);
+		daemon_gone(r);
 		return;
 	}
 	if (r->daemon_pidfd < 0 ||

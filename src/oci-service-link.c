@@ -53,9 +53,10 @@ int oci_service_link_start(struct oci_service_link *l, struct agent *a,
 	link_poll(l);
 	/* What the daemon sent at the fork is here by now: take it before
 	 * the first notification, or a `podman exec` that connects at once
-	 * would miss its container's services. */
-	if (read_messages(l) < 0)
-		oci_service_link_stop(l);
+	 * would miss its container's services.  A hang-up already (a daemon
+	 * that refused our adoption at once) is left to the poll, whose
+	 * on_link() tells on_hangup, as for any later one. */
+	(void)read_messages(l);
 	return 0;
 fail:
 	close(fd);
