@@ -7,8 +7,9 @@
  * The container's filter traps a few syscalls with SCMP_ACT_NOTIFY; each
  * trapped call blocks its thread and queues a notification on the notify
  * fd.  The fd is watched with uv_poll: when it is readable one
- * notification is taken with SECCOMP_IOCTL_NOTIF_RECV and handed to the
- * one handler given to notify_start(), which picks what to do by ABI and
+ * notification is taken with SECCOMP_IOCTL_NOTIF_RECV (then up to
+ * NOTIFY_DRAIN_MAX more already queued, in the same loop turn) and handed
+ * to the one handler given to notify_start(), which picks what to do by ABI and
  * syscall number (the agent's is traps_dispatch(), over the table in
  * traps.c); this file knows no syscall.  A handler answers at once (CONTINUE,
  * an errno, a value) or keeps the notification and answers later from
@@ -50,6 +51,8 @@
 
 /* With every journal slot in use, receive again after this long. */
 #define NOTIFY_FULL_RETRY_MS 10
+/* At most this many more notifications taken in one loop turn. */
+#define NOTIFY_DRAIN_MAX 8
 #include "seccomp-compat.h"
 #include "util.h"
 
@@ -226,6 +229,51 @@ static bool fd_hung_up(int fd)
 
 static void on_recover(uv_timer_t *t);
 
+/* Is a notification waiting, and nothing else (a hang-up) to see? */
+static bool fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && p.revents == POLLIN;
+}
+
+/* More in flight than connects may be: a slot lost (a bug).  Never
+ * unrecorded, and never a spin on a readable fd: receive again a little
+ * later. */
+static void journal_full(struct notify *n)
+{
+	if (!n->full_warned)
+		log_error("every journal slot is in use: notifications wait");
+	n->full_warned = true;
+	uv_poll_stop(&n->poll);
+	if (!n->recover_timer_made) {
+		uv_timer_init(n->poll.loop, &n->recover_timer);
+		n->recover_timer_made = true;
+	}
+	uv_timer_start(&n->recover_timer, on_recover, NOTIFY_FULL_RETRY_MS, 0);
+}
+
+/* Receive one notification into a journal slot and dispatch it.
+ * Return: 0, -ENOSPC (the journal is full), or NOTIF_RECV's -errno */
+static int receive_one(struct notify *n)
+{
+	struct agent_slot *slot = notify_journal_take(&n->journal);
+	int e;
+
+	if (!slot) {
+		journal_full(n);
+		return -ENOSPC;
+	}
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &slot->u.notif) == 0) {
+		slot->recv_ns = now_ns();
+		dispatch(n, &slot->u.notif);
+		return 0;
+	}
+	e = errno;
+	notify_journal_release(&n->journal, slot);
+	return -e;
+}
+
 static void on_readable(uv_poll_t *poll, int status, int events)
 {
 	struct notify *n = container_of(poll, struct notify, poll);
@@ -233,38 +281,22 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 	if (n->closing)
 		return;
 	if (status >= 0 && (events & UV_READABLE)) {
-		struct agent_slot *slot = notify_journal_take(&n->journal);
-		int e;
+		int r = receive_one(n);
 
-		if (!slot) {
-			/* More in flight than connects may be: a slot lost
-			 * (a bug).  Never unrecorded, and never a spin on
-			 * a readable fd: receive again a little later. */
-			if (!n->full_warned)
-				log_error("every journal slot is in use: "
-					  "notifications wait");
-			n->full_warned = true;
-			uv_poll_stop(&n->poll);
-			if (!n->recover_timer_made) {
-				uv_timer_init(n->poll.loop, &n->recover_timer);
-				n->recover_timer_made = true;
-			}
-			uv_timer_start(&n->recover_timer, on_recover,
-				       NOTIFY_FULL_RETRY_MS, 0);
+		/* Those already queued in this same turn: a caller that
+		 * traps again at once (a loop of setsockopt()s, threads)
+		 * is served without another epoll_wait() and loop turn.
+		 * Bounded, so timers and other fds wait for 8 at most. */
+		for (int i = 0; r == 0 && i < NOTIFY_DRAIN_MAX && !n->closing &&
+				fd_readable(n->fd);
+		     i++)
+			r = receive_one(n);
+		if (r == 0 || r == -ENOSPC || n->closing)
 			return;
-		}
-		if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &slot->u.notif) ==
-		    0) {
-			slot->recv_ns = now_ns();
-			dispatch(n, &slot->u.notif);
-			return;
-		}
-		e = errno;
-		notify_journal_release(&n->journal, slot);
 		/* ENOENT: the thread died between poll and RECV. */
-		if (e != ENOENT && e != EINTR && e != EAGAIN)
+		if (r != -ENOENT && r != -EINTR && r != -EAGAIN)
 			log_warn("NOTIF_RECV failed: %s, ignoring",
-				 strerror(e));
+				 strerror(-r));
 		if (!fd_hung_up(n->fd))
 			return;
 	}

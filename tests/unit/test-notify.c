@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -71,7 +72,14 @@ static struct {
 	bool held_valid;  /* NOTIF_ID_VALID just before the answer */
 	int later_r;	  /* notify_answer() of B_LATER */
 	int gone_r;	  /* notify_answer() of B_HOLD, after the kill */
+	uv_timer_t tick;
+	unsigned int ticks; /* of a 1 ms timer while the child lives */
 } t;
+
+static void on_tick(uv_timer_t *h)
+{
+	t.ticks++;
+}
 
 static void on_later(uv_timer_t *h)
 {
@@ -166,12 +174,16 @@ static void serve(void (*script)(void), bool continue_all)
 	t.n.continue_all = continue_all;
 	uv_timer_init(&t.loop, &t.reap);
 	uv_timer_start(&t.reap, on_reap, 5, 5);
+	uv_timer_init(&t.loop, &t.tick);
+	uv_timer_start(&t.tick, on_tick, 1, 1);
+	uv_unref((uv_handle_t *)&t.tick);
 	uv_timer_init(&t.loop, &t.watchdog);
 	uv_timer_start(&t.watchdog, on_watchdog, 10000, 0);
 	uv_unref((uv_handle_t *)&t.watchdog);
 
 	uv_run(&t.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&t.watchdog, NULL);
+	uv_close((uv_handle_t *)&t.tick, NULL);
 	uv_run(&t.loop, UV_RUN_DEFAULT);
 	ASSERT_EQ(uv_loop_close(&t.loop), 0); /* every handle closed */
 
@@ -360,6 +372,55 @@ static void script_hold(void)
 
 /* A thread killed while its call is held: the late answer is ENOENT,
  * counted as gone, and the fd hangs up all the same. */
+#define FLOOD_THREADS 64
+#define FLOOD_CALLS 200
+
+static void *flood_thread(void *arg)
+{
+	long bad = 0;
+
+	for (int i = 0; i < FLOOD_CALLS; i++)
+		bad += !(listen(FD_TCP, B_EPERM) == -1 && errno == EPERM);
+	return (void *)bad;
+}
+
+/* Threads that trap again as soon as they are answered. */
+static void script_flood(void)
+{
+	pthread_t th[FLOOD_THREADS];
+
+	socket_at(SOCK_STREAM, FD_TCP);
+	for (int i = 0; i < FLOOD_THREADS; i++)
+		ASSERT_EQ(pthread_create(&th[i], NULL, flood_thread, NULL), 0);
+	for (int i = 0; i < FLOOD_THREADS; i++) {
+		void *bad;
+
+		ASSERT_EQ(pthread_join(th[i], &bad), 0);
+		ASSERT_EQ((long)bad, 0);
+	}
+}
+
+/*
+ * Notifications already queued are taken in the same loop turn (a
+ * bounded drain), and every one is answered; the loop's timers still run
+ * while threads keep the fd readable all the time.
+ */
+NBTEST(a_flood_is_answered_and_starves_no_timer)
+{
+	uint64_t t0 = nbtest_now_ms(), ms;
+
+	serve(script_flood, false);
+	ms = nbtest_now_ms() - t0;
+	assert_child_passed();
+	ASSERT_EQ(t.n.stats->received, FLOOD_THREADS * FLOOD_CALLS);
+	ASSERT_EQ(t.n.stats->answered, FLOOD_THREADS * FLOOD_CALLS);
+	printf("# %d calls in %llu ms, %u ticks of a 1 ms timer\n",
+	       FLOOD_THREADS * FLOOD_CALLS, (unsigned long long)ms, t.ticks);
+	/* A turn ends after 9 notifications at most: the timer fires about
+	 * every millisecond (a quarter of that, on a loaded machine). */
+	ASSERT_TRUE(t.ticks * 4 >= ms / 2);
+}
+
 NBTEST(answer_after_death_is_gone)
 {
 	serve(script_hold, false);
@@ -408,6 +469,7 @@ int main(void)
 	static const struct nbtest tests[] = {
 		NBTEST_ENTRY(answers_reach_the_caller),
 		NBTEST_ENTRY(continue_all_calls_no_handler),
+		NBTEST_ENTRY(a_flood_is_answered_and_starves_no_timer),
 		NBTEST_ENTRY(answer_after_death_is_gone),
 		NBTEST_ENTRY(answer_after_stop_is_gone),
 		NBTEST_ENTRY(start_fails_cleanly),
