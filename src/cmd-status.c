@@ -3,9 +3,9 @@
  * cmd-status.c - `nsbypass status`: what the running `nsbypass oci`
  * serves on its control socket (`GET /status`, oci-control.c), as a
  * table (status-table.c) or as the daemon's JSON.  libcurl speaks the
- * HTTP, over the unix socket (CURLOPT_UNIX_SOCKET_PATH).
+ * HTTP, over the unix socket (CURLOPT_UNIX_SOCKET_PATH), loaded when the
+ * command runs (curl-dl.h says why).
  */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "curl-dl.h"
 #include "oci-control.h"
 #include "status-table.h"
 #include "util.h"
@@ -82,32 +83,42 @@ static int fetch_status(const char *path, struct body *b)
 {
 	char err[CURL_ERROR_SIZE] = "";
 	long code = 0, os_errno = 0;
+	struct curl_dl cu;
 	CURLcode r;
 	CURL *c;
 
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
-	    !(c = curl_easy_init())) {
-		fprintf(stderr, "nsbypass: status: cannot start libcurl\n");
+	if (curl_dl_open(&cu, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nsbypass: status: cannot load libcurl: %s\n",
+			err);
 		return 1;
 	}
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, path);
+	if (cu.global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
+	    !(c = cu.easy_init())) {
+		fprintf(stderr, "nsbypass: status: cannot start libcurl\n");
+		curl_dl_close(&cu);
+		return 1;
+	}
+	cu.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, path);
 	/* The host is not looked up: the socket is the address. */
-	curl_easy_setopt(c, CURLOPT_URL, "http://localhost/status");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)STATUS_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	r = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	cu.easy_setopt(c, CURLOPT_URL, "http://localhost/status");
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, b);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)STATUS_TIMEOUT_MS);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	r = cu.easy_perform(c);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	cu.easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+	cu.easy_cleanup(c);
+	/* The words of a failure, while the library is still loaded. */
+	if (r != CURLE_OK && !err[0])
+		snprintf(err, sizeof(err), "%s", cu.easy_strerror(r));
+	cu.global_cleanup();
+	curl_dl_close(&cu);
 	/* curl's own words name a TCP port: the errno says it better. */
 	if (r == CURLE_COULDNT_CONNECT) {
 		fprintf(stderr, "nsbypass: no nsbypass oci at %s: %s\n", path,
-			os_errno ? strerror((int)os_errno) :
-				   curl_easy_strerror(r));
+			os_errno ? strerror((int)os_errno) : err);
 		return 1;
 	}
 	if (b->too_large) {
@@ -117,8 +128,7 @@ static int fetch_status(const char *path, struct body *b)
 		return 1;
 	}
 	if (r != CURLE_OK) {
-		fprintf(stderr, "nsbypass: status: %s: %s\n", path,
-			err[0] ? err : curl_easy_strerror(r));
+		fprintf(stderr, "nsbypass: status: %s: %s\n", path, err);
 		return 1;
 	}
 	if (code != 200) {
