@@ -218,6 +218,9 @@ fuzz_rc = int(fuzz_rc)
 passed = failed = skipped = 0
 FAIL_LINES = 25
 skip_re = re.compile(r"^(?:SKIP:\s*(.*)|.*#\s*SKIP\b\s*(.*))$")
+# A failed check as the integration tests (FAIL:, ERROR:) and the unit
+# tests (not ok, "# file:line: ...") print it.
+check_re = re.compile(r"^(?:FAIL:|ERROR:|not ok\b|# \S+:\d+: )")
 
 
 def count(path, prefix):
@@ -249,7 +252,14 @@ def count(path, prefix):
                 print("FAIL %s: %s" % (name, result))
                 # The test's own words, so that a CI log that keeps only
                 # this summary still says why (a sanitizer report ends
-                # its stderr, a failed check is a "# file:line" comment).
+                # its stderr, a failed check is a "# file:line" comment):
+                # first its failed checks wherever they are (a cleanup's
+                # trace can fill the tail), then the tail.
+                checks = [l for stream in ("stdout", "stderr")
+                          for l in (t.get(stream) or "").splitlines()
+                          if check_re.match(l)]
+                for l in checks[:FAIL_LINES]:
+                    print("  check| %s" % l)
                 for stream in ("stdout", "stderr"):
                     tail = (t.get(stream) or "").splitlines()[-FAIL_LINES:]
                     for l in tail:

@@ -53,10 +53,15 @@ daemon() {
 	DPID=$(cat "$PIDF")
 }
 
-# h has no probe child: it pauses before a does, for longer than a's hold.
-# The agents pause 300 ms after each request: a refusal is in before their
-# channel to that daemon is started.
-daemon 1 NSBYPASS_TEST_PROBE_HOLD_MS=1000 NSBYPASS_TEST_AGENT_WATCH_PAUSE_MS=2500 \
+# h has no probe child: it pauses before a does, for longer than a's hold,
+# so both pause together for 2 s.  The hold is 3 s, the time the test has
+# to find the held child: a CI run once failed this test in 6.4 s with a
+# 1 s hold (its log was lost; a child gone before pgrep is the one step
+# that a loaded machine can miss).  The agents pause 300 ms after each
+# request: a refusal is in before their channel to that daemon is started.
+HOLD_MS=3000
+PAUSE_MS=5000
+daemon 1 NSBYPASS_TEST_PROBE_HOLD_MS=$HOLD_MS NSBYPASS_TEST_AGENT_WATCH_PAUSE_MS=$PAUSE_MS \
 	NSBYPASS_TEST_ATTACH_PAUSE_MS=300
 LOG1=$LOG
 GO=$D/go
@@ -105,7 +110,8 @@ oci_expect_log "(b) the agents pause before their watch" \
 	nb_fail "the agents did not pause"
 kill -9 "$DPID"
 for c in a h; do
-	OCI_LOG_WAIT_S=5 oci_expect_log "(b) agent $c sees its daemon's end" \
+	# After the rest of its pause.
+	OCI_LOG_WAIT_S=$((PAUSE_MS / 1000 + 5)) oci_expect_log "(b) agent $c sees its daemon's end" \
 		"nsbypass agent $c: info: the daemon ended: serving on" || true
 done
 
