@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "cluster-cli.h"
 #include "cmd.h"
 #include "daemon-children.h"
 #include "daemon-http.h"
@@ -37,6 +38,7 @@ struct daemon_ctx {
 	char *socket_path;
 	char *state_dir; /* daemon-state.h */
 	bool stopping;
+	struct cluster_cli_pass cluster; /* for every nsbypass oci */
 };
 
 static void daemon_usage(FILE *f)
@@ -59,7 +61,11 @@ static void daemon_usage(FILE *f)
 		"                    next daemon, which adopts or restarts it\n"
 		"                    (default: the socket's path + \".state\";\n"
 		"                    made 0700)\n"
-		"  --log-level=LVL   error, warn, info (default) or debug\n"
+		"  --log-level=LVL   error, warn, info (default) or debug\n" CLUSTER_CLI_HELP
+		"                    (each `nsbypass oci` gets them)\n"
+		"  --multinode[=true], --multinode-etcd-address=URL,\n"
+		"  --multinode-host-address=IP  bypass4netnsd's spellings of\n"
+		"                    --cluster and --node-address\n"
 		"  -h, --help, --version\n"
 		"\n"
 		"SIGTERM or SIGINT stops every bypass, removes the socket and\n"
@@ -81,14 +87,19 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "multinode", optional_argument, NULL, 'M' },
+		{ "multinode-etcd-address", required_argument, NULL, 'M' },
+		{ "multinode-host-address", required_argument, NULL, 'M' },
+		CLUSTER_CLI_OPTIONS,
 		{ 0 },
 	};
 	const char *xdg;
-	int o, r;
+	int o, r, idx;
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((idx = -1, o = getopt_long(argc, argv, "+:h", opts, &idx)) !=
+	       -1) {
 		switch (o) {
 		case 's':
 			if (optarg[0] == '\0')
@@ -112,6 +123,15 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 				return r;
 			break;
 		default:
+			if (idx >= 0 && (o == 'M' || (o >= CLUSTER_OPT_URLS &&
+						      o <= CLUSTER_OPT_KEY))) {
+				r = cluster_cli_pass_option(&ctx->cluster, o,
+							    opts[idx].name,
+							    optarg);
+				if (r)
+					return r;
+				break;
+			}
 			return cli_opt_default(&daemon_cli, o, argv);
 		}
 	}
@@ -132,7 +152,7 @@ static int parse_daemon_args(int argc, char **argv, struct daemon_ctx *ctx)
 		ctx->state_dir = NULL;
 	if (!ctx->socket_path || !ctx->state_dir)
 		return nb_usage_error("daemon: out of memory");
-	return 0;
+	return cluster_cli_pass_finish(&ctx->cluster, ctx->socket_path);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -189,6 +209,8 @@ static int daemon_start(struct daemon_ctx *ctx)
 		unlink(ctx->socket_path);
 		return log_errno(-ENOMEM, "daemon: cannot start");
 	}
+	daemon_children_set_extra_args(ctx->children, ctx->cluster.argv,
+				       ctx->cluster.n);
 	r = daemon_http_start(&ctx->loop, fd, ctx->children, &ctx->http);
 	if (r < 0) {
 		unlink(ctx->socket_path);
@@ -222,10 +244,12 @@ int nb_cmd_daemon(int argc, char **argv)
 	int r;
 
 	log_max_level = LOG_LEVEL_INFO;
+	cluster_cli_pass_init(&ctx.cluster);
 	r = parse_daemon_args(argc, argv, &ctx);
 	if (r) {
 		free(ctx.socket_path);
 		free(ctx.state_dir);
+		cluster_cli_pass_free(&ctx.cluster);
 		return r;
 	}
 	/* A client that hangs up must not kill the daemon. */
@@ -240,5 +264,6 @@ int nb_cmd_daemon(int argc, char **argv)
 	ctx.children = daemon_children_free(ctx.children);
 	free(ctx.socket_path);
 	free(ctx.state_dir);
+	cluster_cli_pass_free(&ctx.cluster);
 	return r < 0 ? 1 : 0;
 }

@@ -31,10 +31,12 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "cluster-cli.h"
 #include "cmd.h"
 #include "http-server.h"
 #include "log.h"
 #include "oci-children.h"
+#include "oci-cluster.h"
 #include "oci-config.h"
 #include "oci-control.h"
 #include "oci-listener.h"
@@ -59,6 +61,8 @@ struct oci_daemon {
 	int ready_fd;
 	struct oci_children children;
 	struct oci_services services;
+	struct cluster_opts cluster_opts;
+	struct oci_cluster cluster;
 };
 
 static void oci_usage(FILE *f)
@@ -96,7 +100,7 @@ static void oci_usage(FILE *f)
 		"                    bound; IPv6 as [::1]:PORT) or unix:PATH\n"
 		"  --host-subnets=MODE  which of a container's own subnets are\n"
 		"                    the host's, copied in by pasta: auto\n"
-		"                    (default), none or all (as nsbypass run's)\n"
+		"                    (default), none or all (as nsbypass run's)\n" CLUSTER_CLI_HELP
 		"  --ready-fd=N      write \"1\" to fd N once listening\n"
 		"  --pid-file=F      write our pid to F once listening\n"
 		"  --log-file=F      append log lines to F instead of stderr\n"
@@ -134,6 +138,7 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		CLUSTER_CLI_OPTIONS,
 		{ 0 },
 	};
 	int o, r;
@@ -198,6 +203,13 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 				return r;
 			break;
 		default:
+			if (o >= CLUSTER_OPT_URLS && o <= CLUSTER_OPT_KEY) {
+				r = cluster_cli_option(&d->cluster_opts, o,
+						       optarg, "oci");
+				if (r)
+					return r;
+				break;
+			}
 			return cli_opt_default(&oci_cli, o, argv);
 		}
 	}
@@ -207,7 +219,7 @@ static int parse_oci_args(int argc, char **argv, struct oci_daemon *d)
 	if (!d->listen_path || !*d->listen_path)
 		return nb_usage_error(
 			"oci: --listen=PATH is required (see 'nsbypass oci --help')");
-	return 0;
+	return cluster_cli_finish(&d->cluster_opts, d->listen_path, "oci");
 }
 
 /* Is @fd a seccomp user-notification fd? */
@@ -344,7 +356,8 @@ static void on_sigchld(uv_signal_t *h, int signum)
 
 	(void)signum;
 	while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-		oci_children_reaped(&d->children, p, status);
+		if (!oci_cluster_reaped(&d->cluster, p, status))
+			oci_children_reaped(&d->children, p, status);
 }
 
 static void on_stop(uv_signal_t *h, int signum)
@@ -358,6 +371,7 @@ static void on_stop(uv_signal_t *h, int signum)
 	oci_control_stop(d->control);
 	oci_control_stop(d->metrics);
 	oci_children_close(&d->children);
+	oci_cluster_stop(&d->cluster);
 	oci_services_close(&d->services);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -455,6 +469,7 @@ int nb_cmd_oci(int argc, char **argv)
 
 	d.ready_fd = -1;
 	policy_init(&d.defaults.policy);
+	cluster_cli_init(&d.cluster_opts);
 	r = parse_oci_args(argc, argv, &d);
 	if (r)
 		return r;
@@ -485,6 +500,9 @@ int nb_cmd_oci(int argc, char **argv)
 	}
 	uv_signal_init(&d.loop, &d.sigchld);
 	uv_signal_start(&d.sigchld, on_sigchld, SIGCHLD);
+	if (cluster_cli_on(&d.cluster_opts))
+		oci_cluster_start(&d.cluster, &d.loop, &d.cluster_opts,
+				  &d.services);
 	uv_signal_init(&d.loop, &d.sigterm);
 	uv_signal_init(&d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

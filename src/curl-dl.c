@@ -27,6 +27,16 @@ static const struct {
 	SYM(easy_getinfo, "curl_easy_getinfo"),
 	SYM(easy_cleanup, "curl_easy_cleanup"),
 	SYM(easy_strerror, "curl_easy_strerror"),
+	SYM(multi_init, "curl_multi_init"),
+	SYM(multi_cleanup, "curl_multi_cleanup"),
+	SYM(multi_setopt, "curl_multi_setopt"),
+	SYM(multi_add_handle, "curl_multi_add_handle"),
+	SYM(multi_remove_handle, "curl_multi_remove_handle"),
+	SYM(multi_socket_action, "curl_multi_socket_action"),
+	SYM(multi_assign, "curl_multi_assign"),
+	SYM(multi_info_read, "curl_multi_info_read"),
+	SYM(slist_append, "curl_slist_append"),
+	SYM(slist_free_all, "curl_slist_free_all"),
 };
 
 int curl_dl_open(struct curl_dl *ret, char *err, size_t errlen)

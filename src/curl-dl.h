@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * curl-dl.h - libcurl, loaded when `nsbypass status` runs.
+ * curl-dl.h - libcurl, loaded when `nsbypass status` runs, and in the
+ * etcd client process of `nsbypass oci --cluster` (cluster-proc.c).
  *
  * Every agent is this same executable (`nsbypass run` itself, the
  * children of `nsbypass oci`), and whatever the executable links, each
@@ -31,6 +32,18 @@ struct curl_dl {
 	CURLcode (*easy_getinfo)(CURL *c, CURLINFO i, ...);
 	void (*easy_cleanup)(CURL *c);
 	const char *(*easy_strerror)(CURLcode r);
+	/* The multi interface, for a client on a libuv loop (etcd-client.c). */
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *m);
+	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption o, ...);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *c);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *c);
+	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int mask,
+					 int *running);
+	CURLMcode (*multi_assign)(CURLM *m, curl_socket_t s, void *p);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
 };
 
 /**

@@ -75,6 +75,8 @@ struct daemon_children {
 	bool shutting_down;
 	void (*done)(void *opaque);
 	void *done_opaque;
+	char *const *extra; /* daemon_children_set_extra_args() */
+	size_t n_extra;
 };
 
 struct daemon_children *daemon_children_new(uv_loop_t *loop, const char *exe)
@@ -102,6 +104,32 @@ struct daemon_children *daemon_children_free(struct daemon_children *c)
 		free(c);
 	}
 	return NULL;
+}
+
+void daemon_children_set_extra_args(struct daemon_children *c,
+				    char *const *args, size_t n)
+{
+	c->extra = args;
+	c->n_extra = n;
+}
+
+/* @argv (NULL-terminated, freed) with @c's extra arguments after it. */
+static char **with_extra(const struct daemon_children *c, char **argv)
+{
+	size_t n = 0;
+	char **all;
+
+	if (!argv || !c->n_extra)
+		return argv;
+	while (argv[n])
+		n++;
+	all = calloc(n + c->n_extra + 1, sizeof(*all));
+	if (all) {
+		memcpy(all, argv, n * sizeof(*all));
+		memcpy(all + n, c->extra, c->n_extra * sizeof(*all));
+	}
+	free(argv);
+	return all;
 }
 
 void daemon_children_set_state(struct daemon_children *c, int dirfd)
@@ -386,7 +414,8 @@ static void on_adopted_exit(uv_poll_t *p, int status, int events)
  */
 static int spawn(struct daemon_children *c, struct child *ch)
 {
-	_cleanup_free_ char **argv = daemon_spec_oci_argv(ch->spec, "nsbypass");
+	_cleanup_free_ char **argv =
+		with_extra(c, daemon_spec_oci_argv(ch->spec, "nsbypass"));
 	_cleanup_close_ int wfd = -1;
 	uv_process_options_t opts = { 0 };
 	uv_stdio_container_t stdio[4];

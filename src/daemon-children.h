@@ -53,6 +53,13 @@ struct daemon_children;
 struct daemon_children *daemon_children_new(uv_loop_t *loop, const char *exe);
 
 /**
+ * daemon_children_set_extra_args() - arguments every child gets after its
+ * own (the daemon's --cluster options); @args are kept, not copied
+ */
+void daemon_children_set_extra_args(struct daemon_children *c,
+				    char *const *args, size_t n);
+
+/**
  * daemon_children_set_state() - keep each running bypass in @dirfd
  * (owned; -1: nowhere)
  */

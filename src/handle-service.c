@@ -421,6 +421,19 @@ int service_connect(struct agent *a, uint64_t netns, int sock, int family,
 			  strerror(-r));
 		return SERVICE_NOT_MINE;
 	}
+	if (e->origin == SERVICE_CLUSTER) {
+		/* Another node's listener: sock_diag sees only this host's,
+		 * so nothing here can prove it.  The target is a routable
+		 * address of that node (cluster-view.c refuses the rest),
+		 * reached as any bypassed destination; a stale entry fails
+		 * as a connect to that node would. */
+		log_debug("service at port %u: switched to another node, "
+			  "port %u",
+			  port_of(ss), port_of(&t));
+		*ss = t;
+		*len = tl;
+		return 0;
+	}
 	r = sockdiag_tcp_lookup(&a->diag, (struct sockaddr *)&t, tl,
 				SOCKDIAG_NOCOOKIE, &s);
 	if (r == -ENOENT ||

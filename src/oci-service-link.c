@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cluster-view.h"
 #include "log.h"
 #include "oci-service-link.h"
 #include "oci-services.h"
@@ -96,17 +97,26 @@ static void send_record(struct oci_service_link *l)
 	l->dirty = false;
 }
 
+/* Whose word a namespace's record is: another node's ids have
+ * SERVICE_NETNS_REMOTE set, which the daemon lets only its etcd client
+ * send (oci-services.h). */
+static uint8_t origin_of(uint64_t netns)
+{
+	return netns & SERVICE_NETNS_REMOTE ? SERVICE_CLUSTER : SERVICE_PARENT;
+}
+
 /* Forget every record of the daemon's. */
 static void forget_all(struct oci_service_link *l)
 {
 	for (size_t i = 0; i < l->n_netns; i++)
-		agent_services_withdraw(l->agent, l->netns[i], SERVICE_PARENT);
+		agent_services_withdraw(l->agent, l->netns[i],
+					origin_of(l->netns[i]));
 	l->n_netns = 0;
 }
 
 static void forget(struct oci_service_link *l, uint64_t netns)
 {
-	agent_services_withdraw(l->agent, netns, SERVICE_PARENT);
+	agent_services_withdraw(l->agent, netns, origin_of(netns));
 	for (size_t i = 0; i < l->n_netns; i++)
 		if (l->netns[i] == netns) {
 			l->netns[i] = l->netns[--l->n_netns];
@@ -144,7 +154,7 @@ int oci_service_link_message(struct oci_service_link *l, const char *buf,
 	/* Never more namespaces than can be withdrawn again. */
 	if (remember(l, l->rec->netns) < 0)
 		return -EINVAL;
-	agent_services_apply(l->agent, l->rec, SERVICE_PARENT);
+	agent_services_apply(l->agent, l->rec, origin_of(l->rec->netns));
 	return 0;
 }
 

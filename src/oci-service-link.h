@@ -14,10 +14,11 @@
 #include <uv.h>
 
 #include "agent.h"
+#include "oci-services.h"
 #include "service-record.h"
 
 /* Namespaces whose records the agent holds from its daemon. */
-#define OCI_SERVICE_LINK_NETNS_MAX 1024
+#define OCI_SERVICE_LINK_NETNS_MAX (OCI_SERVICES_PEERS_MAX + CLUSTER_REMOTE_MAX)
 
 struct oci_service_link {
 	struct agent *agent;

@@ -32,10 +32,12 @@ struct oci_services_peer {
 	bool reset_sent;	   /* ... and its reset went */
 	size_t cursor;		   /* ... the next merged record it sends */
 	bool bad_logged;	   /* one warning per agent */
+	bool cluster;		   /* the etcd client, not an agent */
 };
 
 struct oci_services_ns {
 	uint64_t netns;
+	bool remote; /* the cluster peer's: not sent back to it */
 	size_t len;
 	char text[]; /* the merged record */
 };
@@ -149,19 +151,24 @@ static void resend_pump(struct oci_services_peer *p)
 		p->reset_sent = true;
 	}
 	for (; p->cursor < s->n_ns; p->cursor++)
-		if (peer_send(p, s->ns[p->cursor]->text,
+		if (!(p->cluster && s->ns[p->cursor]->remote) &&
+		    peer_send(p, s->ns[p->cursor]->text,
 			      s->ns[p->cursor]->len) < 0)
 			return;
 	p->resend = false;
 	peer_poll(p);
 }
 
-/* @buf to every agent; one that cannot take it now gets a resend. */
-static void broadcast(struct oci_services *s, const char *buf, size_t len)
+/* @buf to every agent (and the cluster peer, unless @remote: what came
+ * from it); one that cannot take it now gets a resend. */
+static void broadcast(struct oci_services *s, const char *buf, size_t len,
+		      bool remote)
 {
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct oci_services_peer *p = s->peers[i];
 
+		if (remote && p->cluster)
+			continue;
 		/* A resend under way may have passed what changed. */
 		if (p->resend || peer_send(p, buf, len) == -EAGAIN)
 			resend_restart(p);
@@ -222,16 +229,18 @@ static size_t ns_index(const struct oci_services *s, uint64_t netns)
 static void ns_withdraw(struct oci_services *s, uint64_t netns)
 {
 	size_t i = ns_index(s, netns);
+	bool remote;
 	char msg[128];
 	int n;
 
 	if (i == s->n_ns)
 		return;
+	remote = s->ns[i]->remote;
 	free(s->ns[i]);
 	s->ns[i] = s->ns[--s->n_ns];
 	n = oci_services_format_withdraw(netns, msg, sizeof(msg));
 	if (n > 0)
-		broadcast(s, msg, (size_t)n);
+		broadcast(s, msg, (size_t)n, remote);
 	log_debug("services: netns %016" PRIx64 ": withdrawn", netns);
 }
 
@@ -279,6 +288,7 @@ static void ns_update(struct oci_services *s, uint64_t netns)
 		return;
 	}
 	ns->netns = netns;
+	ns->remote = false;
 	ns->len = (size_t)len;
 	memcpy(ns->text, s->buf, (size_t)len);
 	if (i < s->n_ns) {
@@ -291,7 +301,7 @@ static void ns_update(struct oci_services *s, uint64_t netns)
 	log_debug("services: netns %016" PRIx64 ": %zu agent(s), %zu "
 		  "address(es), %zu listener(s)",
 		  netns, agents, m->n_addrs, m->n_entries);
-	broadcast(s, ns->text, ns->len);
+	broadcast(s, ns->text, ns->len, false);
 }
 
 static void free_peer(uv_handle_t *h)
@@ -302,12 +312,27 @@ static void free_peer(uv_handle_t *h)
 	free(p);
 }
 
+/* Withdraw every record of the cluster peer. */
+static void remote_clear(struct oci_services *s)
+{
+	for (size_t i = 0; i < s->n_ns;)
+		if (s->ns[i]->remote)
+			ns_withdraw(s, s->ns[i]->netns);
+		else
+			i++;
+}
+
 /* Stop serving @p (index @i); withdraw or merge again its netns. */
 static void drop_peer(struct oci_services *s, size_t i, bool withdraw)
 {
 	struct oci_services_peer *p = s->peers[i];
 	uint64_t netns = p->has_rec ? p->rec.netns : 0;
 
+	if (p->cluster) {
+		s->cluster = NULL;
+		if (withdraw)
+			remote_clear(s);
+	}
 	s->peers[i] = s->peers[--s->n_peers];
 	uv_close((uv_handle_t *)&p->poll, free_peer);
 	if (netns && withdraw)
@@ -325,20 +350,88 @@ static size_t peer_index(const struct oci_services *s,
 	return i;
 }
 
+static void bad_message(struct oci_services_peer *p, size_t len)
+{
+	p->s->stats.bad++;
+	if (!p->bad_logged)
+		log_warn("services: %s pid %d: a bad record (%zu bytes), "
+			 "ignored",
+			 p->cluster ? "cluster client" : "agent", (int)p->pid,
+			 len);
+	p->bad_logged = true;
+}
+
+/* A remote record from the cluster peer: kept as it came, to every
+ * agent. */
+static void remote_record(struct oci_services *s, size_t len)
+{
+	size_t i = ns_index(s, s->scratch->netns), remote = 0;
+	struct oci_services_ns *ns;
+
+	if (i < s->n_ns && s->ns[i]->len == len &&
+	    memcmp(s->ns[i]->text, s->buf, len) == 0)
+		return;
+	for (size_t k = 0; k < s->n_ns; k++)
+		remote += s->ns[k]->remote;
+	if (i == s->n_ns && remote >= CLUSTER_REMOTE_MAX)
+		return;
+	ns = malloc(sizeof(*ns) + len);
+	if (!ns)
+		return;
+	ns->netns = s->scratch->netns;
+	ns->remote = true;
+	ns->len = len;
+	memcpy(ns->text, s->buf, len);
+	if (i < s->n_ns) {
+		free(s->ns[i]);
+		s->ns[i] = ns;
+	} else {
+		s->ns[s->n_ns++] = ns;
+	}
+	broadcast(s, ns->text, ns->len, true);
+}
+
+/* One message from the cluster peer. */
+static void cluster_message(struct oci_services_peer *p, size_t len)
+{
+	struct oci_services *s = p->s;
+	uint64_t netns;
+
+	if (len == sizeof(OCI_SERVICES_RESET) - 1 &&
+	    memcmp(s->buf, OCI_SERVICES_RESET, len) == 0) {
+		remote_clear(s);
+		return;
+	}
+	if (oci_services_parse_withdraw(s->buf, len, &netns) == 0 &&
+	    (netns & SERVICE_NETNS_REMOTE)) {
+		ns_withdraw(s, netns);
+		return;
+	}
+	if (len > SERVICE_RECORD_TEXT_MAX ||
+	    service_record_parse(s->buf, len, SERVICE_CLUSTER, s->scratch) <
+		    0 ||
+	    !(s->scratch->netns & SERVICE_NETNS_REMOTE)) {
+		bad_message(p, len);
+		return;
+	}
+	s->stats.received++;
+	remote_record(s, len);
+}
+
 /* One message from @p. */
 static void peer_message(struct oci_services_peer *p, size_t len)
 {
 	struct oci_services *s = p->s;
 	uint64_t old = p->has_rec ? p->rec.netns : 0;
 
+	if (p->cluster) {
+		cluster_message(p, len);
+		return;
+	}
 	if (len > SERVICE_RECORD_TEXT_MAX ||
-	    service_record_parse(s->buf, len, SERVICE_PARENT, s->scratch) < 0) {
-		s->stats.bad++;
-		if (!p->bad_logged)
-			log_warn("services: agent pid %d: a bad record (%zu "
-				 "bytes), ignored",
-				 (int)p->pid, len);
-		p->bad_logged = true;
+	    service_record_parse(s->buf, len, SERVICE_PARENT, s->scratch) < 0 ||
+	    (s->scratch->netns & SERVICE_NETNS_REMOTE)) {
+		bad_message(p, len);
 		return;
 	}
 	p->rec = *s->scratch;
@@ -378,7 +471,21 @@ hangup:
 	drop_peer(s, peer_index(s, p), true);
 }
 
+static int add_peer(struct oci_services *s, int fd, pid_t pid, bool cluster);
+
 int oci_services_add(struct oci_services *s, int fd, pid_t pid)
+{
+	return add_peer(s, fd, pid, false);
+}
+
+int oci_services_add_cluster(struct oci_services *s, int fd, pid_t pid)
+{
+	if (s->cluster)
+		drop_peer(s, peer_index(s, s->cluster), true);
+	return add_peer(s, fd, pid, true);
+}
+
+static int add_peer(struct oci_services *s, int fd, pid_t pid, bool cluster)
 {
 	struct oci_services_peer *p;
 	int r;
@@ -395,6 +502,7 @@ int oci_services_add(struct oci_services *s, int fd, pid_t pid)
 	p->s = s;
 	p->fd = fd;
 	p->pid = pid;
+	p->cluster = cluster;
 	r = uv_poll_init(s->loop, &p->poll, fd);
 	if (r < 0) {
 		close(fd);
@@ -403,6 +511,8 @@ int oci_services_add(struct oci_services *s, int fd, pid_t pid)
 	}
 	p->poll.data = p;
 	s->peers[s->n_peers++] = p;
+	if (cluster)
+		s->cluster = p;
 	resend_restart(p);
 	resend_pump(p);
 	return 0;

@@ -25,6 +25,15 @@
  * agent that hung up (or was reaped) is forgotten and its record
  * withdrawn.  What an agent sends is checked as hostile input (bounded,
  * strictly parsed); a bad message is dropped and logged.
+ *
+ * With --cluster one more peer is the etcd client process
+ * (cluster-proc.h).  It gets what an agent gets of local namespaces, and
+ * sends the records of other nodes' namespaces, whose ids have
+ * SERVICE_NETNS_REMOTE set (an agent's record with that bit is refused),
+ * their withdraws, and a reset before it sends them all again.  The
+ * daemon passes them to every agent as they are; an agent applies them
+ * with SERVICE_CLUSTER.  When that process ends, its records are
+ * withdrawn.
  */
 #ifndef NB_OCI_SERVICES_H
 #define NB_OCI_SERVICES_H
@@ -35,6 +44,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "cluster-view.h"
 #include "service-record.h"
 
 /* Agents served at once (nsbypass oci's own bound). */
@@ -57,9 +67,11 @@ struct oci_services {
 	uv_loop_t *loop;
 	struct oci_services_peer *peers[OCI_SERVICES_PEERS_MAX];
 	size_t n_peers;
-	/* One merged record per netns some agent reported. */
-	struct oci_services_ns *ns[OCI_SERVICES_PEERS_MAX];
+	/* One merged record per netns some agent reported, and the records
+	 * of the cluster peer. */
+	struct oci_services_ns *ns[OCI_SERVICES_PEERS_MAX + CLUSTER_REMOTE_MAX];
 	size_t n_ns;
+	struct oci_services_peer *cluster; /* or NULL */
 	char *buf;			/* a message, received or formatted */
 	struct service_record *scratch; /* parsed or merged */
 	struct oci_services_stats stats;
@@ -83,6 +95,13 @@ int oci_services_init(struct oci_services *s, uv_loop_t *loop);
  * Return: 0, -ENOSPC past OCI_SERVICES_PEERS_MAX agents, or -errno
  */
 int oci_services_add(struct oci_services *s, int fd, pid_t pid);
+
+/**
+ * oci_services_add_cluster() - serve the etcd client process @pid on @fd
+ * (as oci_services_add(); one at a time: a second one replaces the first)
+ * Return: 0 or -errno
+ */
+int oci_services_add_cluster(struct oci_services *s, int fd, pid_t pid);
 
 /**
  * oci_services_remove() - the agent @pid ended (reaped): forget it, its

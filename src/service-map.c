@@ -442,8 +442,10 @@ int service_map_verify(const struct service_map *m,
 
 void service_map_mark_begin(struct service_map *m)
 {
+	/* Another node's listeners are not in this host's dump: they stay
+	 * until their record is withdrawn. */
 	for (size_t i = 0; i < m->n; i++)
-		m->entries[i].mark = false;
+		m->entries[i].mark = m->entries[i].origin == SERVICE_CLUSTER;
 }
 
 int service_map_mark(const struct sockdiag_sock *s, void *opaque)

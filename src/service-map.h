@@ -60,6 +60,10 @@ enum service_origin {
 	SERVICE_PARENT,	  /* the agent's nsbypass oci parent (trusted) */
 	SERVICE_REGISTRY, /* the per-user registry: files a container of the
 			    * user can write, so ordinary paths only */
+	SERVICE_CLUSTER,  /* another node, through the daemon's etcd client
+			    * (cluster-view.h): its listener is on that node,
+			    * so sock_diag cannot prove it; ordinary paths
+			    * only, never swept */
 };
 
 /*

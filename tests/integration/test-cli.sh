@@ -93,4 +93,31 @@ expect_file_error "oci --log-file=FIFO without a reader" 'FIFO with no reader' \
 expect_file_error "oci --log-file=DIRECTORY" 'Is a directory' \
 	oci --listen "$NB_TMP/oci.sock" --log-file "$NB_TMP"
 
+# The --cluster options (nsbypass oci, and nsbypass daemon's pass-on):
+# each bad value is one line and exit 2 before anything listens.
+O=(oci --listen "$NB_TMP/c.sock")
+C=(--cluster http://10.77.0.10:2379)
+expect_usage_error "oci --cluster=ftp://" "${O[@]}" --cluster ftp://h:1 --node-address 10.0.0.1
+expect_usage_error "oci --cluster=http:// (no host)" "${O[@]}" --cluster http:// --node-address 10.0.0.1
+expect_usage_error "oci --cluster=URL with a path" "${O[@]}" --cluster http://h:1/x --node-address 10.0.0.1
+expect_usage_error "oci --cluster without --node-address" "${O[@]}" "${C[@]}"
+expect_usage_error "oci --node-address without --cluster" "${O[@]}" --node-address 10.0.0.1
+expect_usage_error "oci --node-address=127.0.0.1" "${O[@]}" "${C[@]}" --node-address 127.0.0.1
+expect_usage_error "oci --node-address=::" "${O[@]}" "${C[@]}" --node-address ::
+expect_usage_error "oci --node-address=fe80::1" "${O[@]}" "${C[@]}" --node-address fe80::1
+expect_usage_error "oci --node-address=garbage" "${O[@]}" "${C[@]}" --node-address nope
+expect_usage_error "oci --node-name=a/b" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --node-name a/b
+expect_usage_error "oci --cluster-ttl=1" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --cluster-ttl 1
+expect_usage_error "oci --cluster-subnets=garbage" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --cluster-subnets 10.0.0.0/33
+expect_usage_error "oci --cluster-prefix without /" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --cluster-prefix x
+expect_usage_error "oci --cluster-cacert=missing" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --cluster-cacert "$NB_TMP/none.pem"
+expect_usage_error "oci --cluster-cert without --cluster-key" "${O[@]}" "${C[@]}" --node-address 10.0.0.1 --cluster-cert /etc/hostname
+expect_usage_error "daemon --multinode=maybe" daemon --socket "$NB_TMP/d.sock" --multinode=maybe
+expect_usage_error "daemon --multinode=true without addresses" daemon --socket "$NB_TMP/d.sock" --multinode=true
+expect_usage_error "daemon --multinode-host-address=127.0.0.1" daemon --socket "$NB_TMP/d.sock" --multinode=true --multinode-etcd-address=http://h:1 --multinode-host-address=127.0.0.1
+expect_usage_error "daemon --cluster without --node-address" daemon --socket "$NB_TMP/d.sock" "${C[@]}"
+[ ! -e "$NB_TMP/c.sock" ] && [ ! -e "$NB_TMP/d.sock" ] &&
+	nb_pass "no socket left by the refused --cluster options" ||
+	nb_error "a refused --cluster option left a socket"
+
 nb_done

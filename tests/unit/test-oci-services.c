@@ -6,7 +6,10 @@
  * every change, the end of the last agent of a namespace withdraws it, a
  * garbled or oversized message changes nothing, and an agent that does
  * not read never blocks the daemon: it gets a full resend later, after
- * which it knows exactly what the others do.
+ * which it knows exactly what the others do.  The etcd client of
+ * --cluster is one more peer: its remote records reach every agent and
+ * never come back to it, an agent cannot pass for it, and its end
+ * withdraws them.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +22,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cluster-view.h"
 #include "nbtest.h"
 #include "oci-services.h"
 #include "service-record.h"
@@ -323,6 +327,73 @@ NBTEST(hostile_messages_change_nothing)
 	teardown();
 }
 
+/* The cluster peer (oci_services_add_cluster()). */
+NBTEST(cluster_peer)
+{
+	static struct service_record r;
+	struct view va = { 0 }, vc = { 0 };
+	const uint64_t remote = SERVICE_NETNS_REMOTE | 7;
+	int sp[2], a, c;
+	int len;
+
+	setup();
+	a = agent(1, 0);
+	ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp));
+	ASSERT_OK(oci_services_add_cluster(&svc, sp[0], 9));
+	c = sp[1];
+	report(a, NS_A, true, "10.41.0.100", 1, 1);
+	spin();
+	/* The cluster peer hears of local namespaces, as an agent. */
+	drain(c, &vc);
+	ASSERT_TRUE(view_get(&vc, NS_A, &r));
+	drain(a, &va);
+	/* A remote record: to the agent, not back to the cluster. */
+	memset(&r, 0, sizeof(r));
+	r.netns = remote;
+	r.c2c = true;
+	r.addrs[r.n_addrs++] = svctest_addr("10.88.0.2");
+	r.entries[r.n_entries++] = svctest_entry(remote, "0.0.0.0", 80, false,
+						 "10.77.0.2", 8080,
+						 SERVICE_NETNS_REMOTE | 0x700);
+	len = service_record_format(&r, text, sizeof(text));
+	ASSERT_TRUE(len > 0);
+	send_text(c, text, (size_t)len);
+	spin();
+	drain(a, &va);
+	ASSERT_TRUE(view_get(&va, remote, &r));
+	ASSERT_EQ(drain(c, &vc), 0);
+	/* An agent that claims a remote id is refused, and a cluster peer
+	 * that sends a local one too. */
+	send_text(a, text, (size_t)len);
+	report(c, NS_B, true, "10.42.0.100", 1, 5);
+	spin();
+	ASSERT_EQ(svc.stats.bad, 2);
+	ASSERT_EQ(drain(a, &va), 0);
+	/* A newcomer gets the remote records in its resend. */
+	{
+		struct view vn = { 0 };
+		int n = agent(2, 0);
+
+		spin();
+		drain(n, &vn);
+		ASSERT_TRUE(view_get(&vn, remote, &r));
+		ASSERT_TRUE(view_get(&vn, NS_A, &r));
+		close(n);
+		view_free(&vn);
+	}
+	/* The cluster peer ends: its records are withdrawn from agents. */
+	close(c);
+	spin();
+	drain(a, &va);
+	ASSERT_TRUE(!view_get(&va, remote, &r));
+	ASSERT_TRUE(view_get(&va, NS_A, &r));
+	ASSERT_TRUE(svc.cluster == NULL);
+	close(a);
+	view_free(&va);
+	view_free(&vc);
+	teardown();
+}
+
 /* Many records for an agent that does not read: the daemon goes on (the
  * test would hang otherwise), and once the agent reads, a resend leaves
  * it with exactly what the daemon has. */
@@ -388,6 +459,7 @@ int main(void)
 		NBTEST_ENTRY(same_record_not_sent_again),
 		NBTEST_ENTRY(hostile_messages_change_nothing),
 		NBTEST_ENTRY(slow_agent_gets_a_resend),
+		NBTEST_ENTRY(cluster_peer),
 	};
 
 	return nbtest_run(tests, sizeof(tests) / sizeof(*tests));

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-multinode.sh - container to container across nodes through etcd
+# (issue 16, docs/design.md §6.8), rootless, as the unprivileged NB_USER.
+#
+# Topology (nothing leaves the machine: no namespace has a default route):
+#   nbmn-lan: a bridge; nbmn-n1, nbmn-n2 (the nodes, 10.77.0.1/.2 and
+#   fd77::1/::2) and nbmn-e1 (etcd, 10.77.0.10) hang on it by veths.
+# One `nsbypass oci --cluster http://10.77.0.10:2379 --node-address ...`
+# per node, containers from oci-sim in `unshare -r -n` inside the node.
+#   - Both daemons start before etcd does: each logs one warning, the
+#     containers start and run, and the daemons connect once etcd is up.
+#   - S on n2 (10.88.0.2 and fd88::2 on its lo) publishes an HTTP server;
+#     its key in etcd holds n2's addresses and host port.  O on n1 gets
+#     the page at 10.88.0.2:CP and [fd88::2]:CP: O's agent says "2
+#     served", and S's server saw n1's node addresses.
+#   - A container of a daemon without --cluster on n1 is not served.
+#   - etcd killed: O2 still reaches S (the map kept), one warning; etcd
+#     back on its data: S2, published while etcd was down, is reached.
+#   - n2's daemon killed -9 and S stopped: a connect to S fails at once
+#     (ECONNREFUSED: n2 is there, its listener is not) until the lease's
+#     TTL (3 s) ends, then is not served (ENETUNREACH: no route).
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+
+setup_rootless_test
+require_cmd curl ip python3
+command -v etcd >/dev/null 2>&1 ||
+	nb_skip "no etcd (Debian's etcd-server, tests/packages.txt)"
+_nb_tmp
+OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+nb_stage_vars OCI_SIM
+SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
+CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
+ETCD=$(command -v etcd)
+D=$NB_TMP/mn
+mkdir -p "$D/www" "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/etcd"
+echo "mn-page" >"$D/www/index.html"
+chown -R "$NB_USER" "$D"
+chmod 0700 "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/etcd"
+E=10.77.0.10
+URL=http://$E:2379
+HPS=$(free_port) CPS=$(free_port) HPS2=$(free_port) CPS2=$(free_port)
+
+nb_netns nbmn-lan nbmn-n1 nbmn-n2 nbmn-e1
+ip -n nbmn-lan link add br0 type bridge
+ip -n nbmn-lan link set br0 up
+# plug NS ADDR4 [ADDR6]: NS's eth0 on the bridge
+plug() {
+	ip -n nbmn-lan link add "p-$1" type veth peer name eth0 netns "nbmn-$1"
+	ip -n nbmn-lan link set "p-$1" master br0 up
+	ip -n "nbmn-$1" addr add "$2/24" dev eth0
+	[ -z "${3:-}" ] || ip -n "nbmn-$1" addr add "$3/64" dev eth0 nodad
+	ip -n "nbmn-$1" link set eth0 up
+}
+plug n1 10.77.0.1 fd77::1
+plug n2 10.77.0.2 fd77::2
+plug e1 $E
+
+# etcd_start: one member as the test user in nbmn-e1, on $D/etcd.
+etcd_start() {
+	NB_AS_USER_NETNS=nbmn-e1 start_bg etcd as_user "$ETCD" --name e1 \
+		--data-dir "$D/etcd/e1" --listen-client-urls "$URL" \
+		--advertise-client-urls "$URL" \
+		--listen-peer-urls "http://$E:2380" \
+		--initial-advertise-peer-urls "http://$E:2380" \
+		--initial-cluster "e1=http://$E:2380" \
+		--initial-cluster-state new --initial-cluster-token nbmn \
+		--unsafe-no-fsync
+	for _ in $(seq 100); do
+		etcdq kv/range '{"key":"AA=="}' >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	_nb_dump_logs
+	nb_fail "etcd does not answer at $URL"
+}
+# etcd_kill: SIGKILL to etcd itself (not its runuser)
+etcd_kill() {
+	pkill -9 -u "$NB_USER" -f -- "--data-dir $D/etcd/e1" ||
+		nb_fail "no etcd to kill"
+	for _ in $(seq 50); do
+		pgrep -u "$NB_USER" -f -- "--data-dir $D/etcd/e1" >/dev/null || return 0
+		sleep 0.1
+	done
+	nb_fail "etcd outlived SIGKILL"
+}
+# etcdq PATH JSON: a POST to etcd's gateway from node 1
+etcdq() {
+	ip netns exec nbmn-n1 curl -sS --max-time 3 -X POST "$URL/v3/$1" -d "$2"
+}
+# keys: every key under nsbypass/v1/, decoded, one per line, with its value
+keys() {
+	etcdq kv/range '{"key":"bnNieXBhc3MvdjEv","range_end":"bnNieXBhc3MvdjEw"}' |
+		python3 -c 'import base64,json,sys
+for kv in json.load(sys.stdin).get("kvs", []):
+    v = base64.b64decode(kv.get("value", "")).decode()
+    print(base64.b64decode(kv["key"]).decode() + " => " + v.replace("\n", ";"))'
+}
+
+# oci_start N NODE [ARGS...]: daemon N in node NODE (nbmn-nNODE)
+oci_start() {
+	local n=$1 node=$2
+	shift 2
+	NB_AS_USER_NETNS=nbmn-n$node start_bg "oci$n" as_user \
+		env XDG_RUNTIME_DIR="$D/xdg$n" "$NSBYPASS" oci \
+		--listen "$D/oci$n.sock" --log-level debug \
+		--log-file "$D/oci$n.log" --pid-file "$D/oci$n.pid" "$@"
+	for _ in $(seq 100); do [ -S "$D/oci$n.sock" ] && break; sleep 0.1; done
+	[ -S "$D/oci$n.sock" ] || nb_fail "daemon $n does not listen"
+}
+cluster_args() { # N
+	echo --cluster "$URL" --node-name "n$1" --node-address "10.77.0.$1" \
+		--node-address "fd77::$1" --cluster-ttl 3
+}
+# sim NODE DAEMON ARGS...: a container of daemon DAEMON (a number: the
+# listener ociDAEMON.sock; else DAEMON.sock) in node NODE
+sim() {
+	local n=$1 d=$2 sock
+	shift 2
+	sock=$D/oci$d.sock
+	[[ "$d" =~ ^[0-9]+$ ]] || sock=$D/$d.sock
+	NB_AS_USER_NETNS=nbmn-n$n as_user timeout -k 5 60 unshare -r -n \
+		"$OCI_SIM" --listener "$sock" "$@"
+}
+# serve NAME HP CP ADDR4 ADDR6: a server container on node 2
+serve() {
+	start_bg "$1" sim 2 2 --id "$1" --annotation "nsbypass.publish=$2:$3" -- \
+		sh -c 'ip link set lo up && ip addr add "$3"/32 dev lo &&
+			exec sh "$0" "$1" "$2" "$4" "$5"' "$SERVER" "$D" "$1" "$4" \
+		"$3" "$5"
+	SPID=$NB_LAST_PID
+	for _ in $(seq 300); do [ -e "$D/up-$1" ] && return 0; sleep 0.1; done
+	_nb_dump_logs
+	nb_fail "server $1 did not come up"
+}
+# client NODE DAEMON NAME TRIES URL...: a client container; its lines
+# in $out
+client() {
+	local n=$1 d=$2 name=$3
+	shift 3
+	sim "$n" "$d" --id "$name" -- sh "$CLIENT" "$D" "$name" "$@" \
+		>"$NB_TMP/$name.log" 2>&1 || nb_error "$name exited with status $?"
+	out=$(grep -E "^(GET|AFTER) " "$NB_TMP/$name.log" || true)
+}
+# served LOG NAME: the served counter of agent NAME's last stats line
+served() {
+	sed -n "s/.*agent $2: info: agent: .* \([0-9]*\) served.*/\1/p" "$1" |
+		tail -n 1
+}
+wait_served() { # LOG NAME
+	for _ in $(seq 50); do
+		[ -n "$(served "$1" "$2")" ] && return 0
+		sleep 0.1
+	done
+}
+warns() { # LOG: the "trying again" lines
+	grep -c "cluster: etcd at .*trying again" "$1" || true
+}
+# want_warns N WHAT: each daemon's log has N "trying again" warnings
+want_warns() {
+	local n
+	for n in 1 2; do
+		[ "$(warns "$D/oci$n.log")" = "$1" ] &&
+			nb_pass "daemon $n: $2: warnings: $1" ||
+			nb_error "daemon $n: $2: $(warns "$D/oci$n.log") 'trying again' warnings, want $1"
+	done
+}
+
+# Both daemons before etcd: they start, warn once, retry.
+oci_start 1 1 $(cluster_args 1)
+oci_start 2 2 $(cluster_args 2)
+oci_start 3 1 # node 1, no --cluster
+sleep 2
+want_warns 1 "etcd down at start"
+pgrep -u "$NB_USER" -f "nsbypass-etcd|nsbypass oci" >/dev/null ||
+	nb_fail "the daemons ended without etcd"
+serve s "$HPS" "$CPS" 10.88.0.2 fd88::2
+etcd_start
+# wait_line N TEXT: daemon N's log gets a line with TEXT (10 s)
+wait_line() {
+	for _ in $(seq 100); do
+		grep -qF "$2" "$D/oci$1.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+for n in 1 2; do
+	wait_line $n "cluster: connected to etcd at $URL" &&
+		nb_pass "daemon $n reached etcd once it was up" ||
+		nb_fail "daemon $n: no 'connected to etcd' line"
+done
+
+# S's key: n2's addresses and the host port.
+for _ in $(seq 100); do
+	keys | grep -q "ns/n2/.*entry :: $CPS 1 fd77::2 $HPS" && break
+	sleep 0.1
+done
+k=$(keys)
+grep -q "^nsbypass/v1/ns/n2/u[0-9]*-[0-9a-f]\{8\}/[0-9a-f]\{16\} => nsbypass-services 1;.*addr 10.88.0.2;addr fd88::2;" <<<"$k" &&
+	grep -q ";entry 0.0.0.0 $CPS 0 10.77.0.2 $HPS 0 " <<<"$k" &&
+	grep -q ";entry :: $CPS 1 fd77::2 $HPS 1 " <<<"$k" &&
+	nb_pass "S's key in etcd: $k" || nb_fail "S's key: '$k'"
+
+# O on n1 reaches S by its container addresses.
+client 1 1 o 50 "http://10.88.0.2:$CPS/" "http://[fd88::2]:$CPS/"
+for u in "http://10.88.0.2:$CPS/" "http://[fd88::2]:$CPS/"; do
+	grep -qxF "GET $u: mn-page" <<<"$out" && nb_pass "O reached S at $u" ||
+		nb_error "O at $u: $(grep -F "GET $u" <<<"$out")"
+done
+wait_served "$D/oci1.log" o
+[ "$(served "$D/oci1.log" o)" = 2 ] && nb_pass "O's agent: 2 served" ||
+	nb_error "O's agent served '$(served "$D/oci1.log" o)', want 2"
+grep -q "10.77.0.1" "$D/server-s.log" && grep -q "fd77::1" "$D/server-s.log" &&
+	nb_pass "S saw node 1's addresses: $(tr '\n' ';' <"$D/server-s.log")" ||
+	nb_error "S's log: $(cat "$D/server-s.log")"
+
+# nerdctl's way: `nsbypass daemon` with bypass4netnsd's --multinode
+# options on node 1, a bypass POSTed as nerdctl does; its `nsbypass oci`
+# gets the cluster options, and its container reaches S too.
+NB_AS_USER_NETNS=nbmn-n1 start_bg b4d as_user env XDG_RUNTIME_DIR="$D/xdg4" \
+	"$NSBYPASS" daemon --socket "$D/b4ns.sock" --multinode=true \
+	--multinode-etcd-address="$URL" --multinode-host-address=10.77.0.1 \
+	--cluster-ttl 3
+for _ in $(seq 100); do [ -S "$D/b4ns.sock" ] && break; sleep 0.1; done
+printf '{"id":"mn1","socketPath":"%s","logFilePath":"%s"}' "$D/b4.sock" \
+	"$D/b4.log" >"$D/b4.json"
+chmod 644 "$D/b4.json"
+code=$(as_user curl -sS --max-time 10 --unix-socket "$D/b4ns.sock" \
+	-H 'Content-Type: application/json' --data-binary "@$D/b4.json" \
+	-o /dev/null -w '%{http_code}' http://b4ns/v1/bypass || true)
+[ "$code" = 201 ] && nb_pass "nsbypass daemon --multinode: bypass created" ||
+	nb_fail "nsbypass daemon --multinode: POST answered '$code'"
+cmd=
+for _ in $(seq 50); do
+	cpid=$(pgrep -u "$NB_USER" -f -- "oci --listen $D/b4.sock" | head -n 1)
+	[ -n "$cpid" ] && cmd=$(tr '\0' ' ' <"/proc/$cpid/cmdline") && break
+	sleep 0.1
+done
+grep -q -- "--cluster=$URL --node-address=10.77.0.1" <<<"$cmd" &&
+	grep -q -- "--cluster-ttl=3" <<<"$cmd" &&
+	nb_pass "its nsbypass oci: $cmd" || nb_error "its nsbypass oci: '$cmd'"
+client 1 b4 ob 50 "http://10.88.0.2:$CPS/"
+grep -qxF "GET http://10.88.0.2:$CPS/: mn-page" <<<"$out" &&
+	nb_pass "a container of nsbypass daemon --multinode reaches S" ||
+	nb_error "nsbypass daemon --multinode: $out; $(grep cluster "$D/b4.log")"
+
+# Without --cluster on node 1: not served.
+client 1 3 x 1 "http://10.88.0.2:$CPS/"
+grep -q "^GET .*: FAIL" <<<"$out" && nb_pass "no --cluster: not reached: $out" ||
+	nb_error "no --cluster: $out"
+
+# etcd killed: the map stays.
+etcd_kill
+client 1 1 o2 1 "http://10.88.0.2:$CPS/"
+grep -qxF "GET http://10.88.0.2:$CPS/: mn-page" <<<"$out" &&
+	nb_pass "etcd down: O2 still reaches S" || nb_error "etcd down: O2: $out"
+sleep 1
+want_warns 2 "etcd lost, one more"
+# S2 published while etcd is down, then etcd back on its data.
+serve s2 "$HPS2" "$CPS2" 10.88.0.3 fd88::3
+etcd_start
+for n in 1 2; do
+	wait_line $n "cluster: back with etcd at $URL" &&
+		nb_pass "daemon $n is back with etcd" ||
+		nb_error "daemon $n: no 'back with etcd' line"
+done
+client 1 1 o3 100 "http://10.88.0.3:$CPS2/" "http://10.88.0.2:$CPS/"
+grep -qxF "GET http://10.88.0.3:$CPS2/: mn-page" <<<"$out" &&
+	grep -qxF "GET http://10.88.0.2:$CPS/: mn-page" <<<"$out" &&
+	nb_pass "etcd back: O3 reaches S2 and S" || nb_error "etcd back: O3: $out"
+
+# Node 2's daemon killed, its servers stopped: refused at once, then,
+# after the TTL, not served.
+kill -9 "$(cat "$D/oci2.pid")"
+touch "$D/stop-s" "$D/stop-s2"
+t_kill=$SECONDS
+sleep 0.5
+t0=$SECONDS
+client 1 1 o4 1 "http://10.88.0.2:$CPS/"
+grep -q "FAIL.*Connection refused\|FAIL.*Couldn't connect" <<<"$out" &&
+	[ $((SECONDS - t0)) -lt 3 ] &&
+	nb_pass "n2 without its server: refused at once: $out" ||
+	nb_error "n2 without its server: $out ($((SECONDS - t0)) s)"
+# n2_keys: how many keys of n2 etcd holds (fails if etcd did not answer)
+n2_keys() {
+	local k
+	k=$(keys) || return 1
+	grep -c "ns/n2/" <<<"$k" || true
+}
+gone=
+for _ in $(seq 100); do
+	if [ "$(n2_keys)" = 0 ]; then
+		gone=$((SECONDS - t_kill))
+		break
+	fi
+	sleep 0.1
+done
+[ -n "$gone" ] &&
+	nb_pass "n2's keys expired with its lease, ${gone} s after its daemon's end (TTL 3 s)" ||
+	nb_error "n2's keys outlived the TTL by 7 s: $(keys)"
+sleep 0.5
+client 1 1 o5 1 "http://10.88.0.2:$CPS/"
+grep -q "FAIL.*[Uu]nreachable\|FAIL" <<<"$out" && nb_pass "after the TTL: $out" ||
+	nb_error "after the TTL: $out"
+wait_served "$D/oci1.log" o5
+[ "$(served "$D/oci1.log" o5)" = 0 ] && nb_pass "after the TTL: not served" ||
+	nb_error "after the TTL: O5 served '$(served "$D/oci1.log" o5)'"
+
+cat "$D/oci1.log" "$D/oci2.log" | grep -E "cluster|etcd" | tail -n 40
+if grep -E ": error:" "$D/oci1.log" "$D/oci2.log"; then
+	nb_error "errors in the daemons' logs"
+fi
+echo "TIME: test-multinode.sh took $SECONDS s"
+nb_done
