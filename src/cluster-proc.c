@@ -635,6 +635,11 @@ static void on_keep_done(struct etcd_call *call, int err, const char *body,
 	}
 	if (!c->lease) {
 		log_info("cluster: lease expired, writing every key again");
+		if (c->setup) {
+			/* The first read is still under way: start over. */
+			cluster_fail(c, -ENOENT, "lease lost");
+			return;
+		}
 		grant_start(c);
 		return;
 	}

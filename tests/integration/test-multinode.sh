@@ -21,25 +21,28 @@
 #   - n2's daemon killed -9 and S stopped: a connect to S fails at once
 #     (ECONNREFUSED: n2 is there, its listener is not) until the lease's
 #     TTL (3 s) ends, then is not served (ENETUNREACH: no route).
+#   - TLS: a member with --client-cert-auth; a daemon with the CA and a
+#     client certificate writes its keys there, one without a client
+#     certificate is refused and warns.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 setup_rootless_test
-require_cmd curl ip python3
+require_cmd curl ip python3 openssl
 command -v etcd >/dev/null 2>&1 ||
 	nb_skip "no etcd (Debian's etcd-server, tests/packages.txt)"
 _nb_tmp
 OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
 [ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
-nb_stage_vars OCI_SIM
+nb_stage_vars OCI_SIM SOCKPROBE
 SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
 CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
 ETCD=$(command -v etcd)
 D=$NB_TMP/mn
-mkdir -p "$D/www" "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/etcd"
+mkdir -p "$D/www" "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/xdg5" "$D/etcd"
 echo "mn-page" >"$D/www/index.html"
 chown -R "$NB_USER" "$D"
-chmod 0700 "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/etcd"
+chmod 0700 "$D/xdg1" "$D/xdg2" "$D/xdg3" "$D/xdg4" "$D/xdg5" "$D/etcd"
 E=10.77.0.10
 URL=http://$E:2379
 HPS=$(free_port) CPS=$(free_port) HPS2=$(free_port) CPS2=$(free_port)
@@ -277,12 +280,18 @@ kill -9 "$(cat "$D/oci2.pid")"
 touch "$D/stop-s" "$D/stop-s2"
 t_kill=$SECONDS
 sleep 0.5
-t0=$SECONDS
-client 1 1 o4 1 "http://10.88.0.2:$CPS/"
-grep -q "FAIL.*Connection refused\|FAIL.*Couldn't connect" <<<"$out" &&
-	[ $((SECONDS - t0)) -lt 3 ] &&
-	nb_pass "n2 without its server: refused at once: $out" ||
-	nb_error "n2 without its server: $out ($((SECONDS - t0)) s)"
+# errno_probe NAME ERRNO: a container of node 1 whose connect to S
+# fails with ERRNO, within 3 s
+errno_probe() {
+	local t0=$SECONDS
+	if sim 1 1 --id "$1" -- "$SOCKPROBE" connect-errno 10.88.0.2 "$CPS" \
+		"$2" >"$NB_TMP/$1.log" 2>&1 && [ $((SECONDS - t0)) -lt 3 ]; then
+		nb_pass "$3: $2 in $((SECONDS - t0)) s"
+	else
+		nb_error "$3: $(cat "$NB_TMP/$1.log") ($((SECONDS - t0)) s)"
+	fi
+}
+errno_probe o4 ECONNREFUSED "n2 without its server, before the TTL"
 # n2_keys: how many keys of n2 etcd holds (fails if etcd did not answer)
 n2_keys() {
 	local k
@@ -300,13 +309,73 @@ done
 [ -n "$gone" ] &&
 	nb_pass "n2's keys expired with its lease, ${gone} s after its daemon's end (TTL 3 s)" ||
 	nb_error "n2's keys outlived the TTL by 7 s: $(keys)"
-sleep 0.5
-client 1 1 o5 1 "http://10.88.0.2:$CPS/"
-grep -q "FAIL.*[Uu]nreachable\|FAIL" <<<"$out" && nb_pass "after the TTL: $out" ||
-	nb_error "after the TTL: $out"
-wait_served "$D/oci1.log" o5
-[ "$(served "$D/oci1.log" o5)" = 0 ] && nb_pass "after the TTL: not served" ||
-	nb_error "after the TTL: O5 served '$(served "$D/oci1.log" o5)'"
+sleep 0.5 # node 1's watch, its daemon, its agents
+errno_probe o5 ENETUNREACH "after the TTL: not served (no route to 10.88.0.2)"
+
+# TLS, as etcd's clients have it: a second member on https with
+# --client-cert-auth; daemon 4 (node 1) with the CA and a client
+# certificate writes its container's key there; daemon 5 without a
+# client certificate is refused by etcd and says so once.
+T=$D/tls
+install -d -m 0700 -o "$NB_USER" "$T"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-days 2 -subj /CN=nbmn-ca -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null
+# cert NAME CN EXT: a key and a certificate signed by the CA
+cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=$2" -keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null
+	printf '%b' "$3" >"$T/$1.ext"
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
+		-CAcreateserial -days 2 -out "$T/$1.crt" -extfile "$T/$1.ext" 2>/dev/null
+}
+# etcd's gateway dials the server with the server's certificate: both
+# usages, and the address as a SAN.
+cert srv etcd "subjectAltName=IP:$E\nextendedKeyUsage=serverAuth,clientAuth\n"
+cert cl nbmn-node "extendedKeyUsage=clientAuth\n"
+chown -R "$NB_USER" "$T"
+TURL=https://$E:2389
+NB_AS_USER_NETNS=nbmn-e1 start_bg etcd-tls as_user "$ETCD" --name e2 \
+	--data-dir "$D/etcd/e2" --listen-client-urls "$TURL" \
+	--advertise-client-urls "$TURL" --listen-peer-urls "http://$E:2390" \
+	--initial-advertise-peer-urls "http://$E:2390" \
+	--initial-cluster "e2=http://$E:2390" --initial-cluster-state new \
+	--unsafe-no-fsync --cert-file "$T/srv.crt" --key-file "$T/srv.key" \
+	--trusted-ca-file "$T/ca.crt" --client-cert-auth
+TLS=(--cacert "$T/ca.crt" --cert "$T/cl.crt" --key "$T/cl.key")
+for _ in $(seq 100); do
+	ip netns exec nbmn-n1 curl -sS --max-time 2 "${TLS[@]}" -X POST \
+		"$TURL/v3/kv/range" -d '{"key":"AA=="}' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+oci_start 4 1 --cluster "$TURL" --node-name n1t --node-address 10.77.0.1 \
+	--cluster-cacert "$T/ca.crt" --cluster-cert "$T/cl.crt" \
+	--cluster-key "$T/cl.key"
+oci_start 5 1 --cluster "$TURL" --node-name n1u --node-address 10.77.0.1 \
+	--cluster-cacert "$T/ca.crt"
+wait_line 4 "cluster: connected to etcd at $TURL" &&
+	nb_pass "TLS: daemon 4 reached etcd with its client certificate" ||
+	nb_error "TLS: daemon 4: $(grep cluster "$D/oci4.log" | tail -n 3)"
+NB_AS_USER_NETNS=nbmn-n1 start_bg t as_user timeout -k 5 60 unshare -r -n \
+	"$OCI_SIM" --listener "$D/oci4.sock" --id t \
+	--annotation "nsbypass.publish=$(free_port):$CPS" -- \
+	sh -c 'ip link set lo up && ip addr add 10.88.0.9/32 dev lo &&
+		exec sh "$0" "$1" t "$2"' "$SERVER" "$D" "$CPS"
+tk=
+for _ in $(seq 100); do
+	tk=$(ip netns exec nbmn-n1 curl -sS --max-time 2 "${TLS[@]}" -X POST \
+		"$TURL/v3/kv/range" -d '{"key":"bnNieXBhc3MvdjEv","range_end":"bnNieXBhc3MvdjEw"}' |
+		python3 -c 'import base64,json,sys
+for kv in json.load(sys.stdin).get("kvs", []): print(base64.b64decode(kv["key"]).decode())' || true)
+	grep -q "ns/n1t/" <<<"$tk" && break
+	sleep 0.1
+done
+grep -q "ns/n1t/" <<<"$tk" && nb_pass "TLS: T's key written over TLS: $tk" ||
+	nb_error "TLS: no key of n1t: '$tk'"
+grep -q "cluster: etcd at $TURL: .*trying again" "$D/oci5.log" &&
+	! grep -q "connected to etcd" "$D/oci5.log" &&
+	nb_pass "TLS: without a client certificate: $(grep -m1 "trying again" "$D/oci5.log")" ||
+	nb_error "TLS: daemon 5 without a client certificate: $(grep cluster "$D/oci5.log" | tail -n 3)"
+touch "$D/stop-t"
 
 cat "$D/oci1.log" "$D/oci2.log" | grep -E "cluster|etcd" | tail -n 40
 if grep -E ": error:" "$D/oci1.log" "$D/oci2.log"; then
