@@ -19,8 +19,9 @@
 # directory (default bench-out/).
 #
 # Modes: quick (default, under 3 minutes), --full (10 s x 5 reps, every
-# workload on every path, then benchmarks/soak.sh into OUT/soak unless
-# --only is given), --smoke (about 15 s: host, nsbypass and
+# workload on every path, then benchmarks/soak.sh into OUT/soak and
+# benchmarks/multinode.sh into OUT/multinode unless --only is given),
+# --smoke (about 15 s: host, nsbypass and
 # slirp4netns only, used by the test suite to keep the harness working).
 # --only takes workload and/or path names:
 #   workloads: bulk-tcp bulk-tcp-4 bulk-tcp-in bulk-tcp-in-4 udp crr rr
@@ -114,24 +115,11 @@ if [ "${#paths[@]}" -eq 0 ]; then
 fi
 
 ### Setup.
-NB_SETUP_WHO=benchmarks
-. tests/setup.sh
-if [ "$setup" -eq 1 ]; then
-	nb_install_packages tests/packages.txt benchmarks/packages.txt
-	nb_machine_fixups
-	nb_build build -Dwerror=true >/dev/null
-fi
-nb_user_preflight "${NB_USER:-nbtest}" || exit 1
-. tests/integration/common.sh
-BENCH_TCP=${BENCH_TCP:-$repo/build/benchmarks/bench-tcp}
-BENCH_SYSCALL=${BENCH_SYSCALL:-$repo/build/benchmarks/bench-syscall}
+. benchmarks/setup.sh
 setup_testhost
 setup_user
 # The user runs the benchmark programs and the slirp4netns wrapper too:
 # staged copies (nb_stage), whatever the checkout's folder.
-for b in "$BENCH_TCP" "$BENCH_SYSCALL"; do
-	[ -x "$b" ] || nb_fail "$b is not built"
-done
 IN_SLIRP4NETNS=$repo/benchmarks/in-slirp4netns.sh
 IN_PASTA_NSBYPASS=$repo/benchmarks/in-pasta-nsbypass.sh
 nb_stage_vars BENCH_TCP BENCH_SYSCALL IN_SLIRP4NETNS IN_PASTA_NSBYPASS
@@ -699,6 +687,10 @@ fi
 if [ "$mode" = full ] && [ -z "$only" ]; then
 	bash benchmarks/soak.sh --no-setup --out "$out/soak" ||
 		echo "benchmarks: soak.sh failed (its output is above)"
+	# Across two nodes: host to host, nsbypass's cluster map, an overlay.
+	bash benchmarks/multinode.sh --no-setup --time "$time_s" --reps "$reps" \
+		--out "$out/multinode" ||
+		echo "benchmarks: multinode.sh failed (its output is above)"
 fi
 [ -z "$json_to" ] || cp "$out/results.json" "$json_to"
 [ -z "$csv_to" ] || cp "$out/results.csv" "$csv_to"

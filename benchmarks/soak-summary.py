@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""soak-summary.py - the table of benchmarks/soak.sh.
+"""soak-summary.py - the table of benchmarks/soak.sh and multinode.sh.
 
 Usage: soak-summary.py RESULTS.tsv OUTDIR
 
@@ -16,13 +16,19 @@ import statistics
 import sys
 
 # metric -> the case every other case of it is compared with
-REFERENCE = {"connect-p50": "quiet", "connect-p99": "quiet"}
+REFERENCE = {"connect-p50": "quiet", "connect-p99": "quiet",
+             # benchmarks/multinode.sh: node to node is the limit; etcd
+             # up is what etcd away is compared with
+             "bulk": "node", "crr": "node",
+             "trapped-call": "etcd-up", "switched-connect-p50": "etcd-up"}
 
 TITLES = {
     "soak": "soak: start/stop cycles through one nsbypass oci",
     "density": "density: containers running at once",
     "noisy": "noisy neighbour: connect latency, flood of trapped calls next door",
     "restart": "agent restart: SIGKILL to the next switched connect",
+    "multinode": "node 1 -> node 2: host to host, nsbypass's cluster map, a VXLAN overlay",
+    "etcd-away": "a container of node 1 with etcd up, then killed",
 }
 
 

@@ -72,22 +72,8 @@ done
 	{ echo "benchmarks/soak.sh: run as root (it sets up a veth test host and a test user)" >&2; exit 1; }
 
 ### Setup, as run.sh does it.
-NB_SETUP_WHO=benchmarks
-. tests/setup.sh
-if [ "$setup" -eq 1 ]; then
-	nb_install_packages tests/packages.txt benchmarks/packages.txt
-	nb_machine_fixups
-	nb_build build -Dwerror=true >/dev/null
-fi
-nb_user_preflight "${NB_USER:-nbtest}" || exit 1
-. tests/integration/common.sh
+. benchmarks/setup.sh
 . tests/integration/oci-common.sh
-BENCH_TCP=${BENCH_TCP:-$repo/build/benchmarks/bench-tcp}
-BENCH_SYSCALL=${BENCH_SYSCALL:-$repo/build/benchmarks/bench-syscall}
-OCI_SIM=${OCI_SIM:-$repo/build/tests/oci-sim}
-for b in "$BENCH_TCP" "$BENCH_SYSCALL" "$OCI_SIM"; do
-	[ -x "$b" ] || nb_fail "$b is not built"
-done
 setup_testhost
 setup_user
 SOAK_CLIENT=$repo/benchmarks/soak-client.py
