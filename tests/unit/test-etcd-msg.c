@@ -123,6 +123,7 @@ NBTEST(bodies)
 	{
 		char *big = calloc(1, ETCD_VALUE_MAX + 1);
 
+		ASSERT_TRUE(big != NULL);
 		ASSERT_TRUE(etcd_body_put("k", 1, big, ETCD_VALUE_MAX + 1, 0) ==
 			    NULL);
 		ASSERT_TRUE(etcd_body_put(big, 0, "v", 1, 0) == NULL);
@@ -252,6 +253,7 @@ NBTEST(hostile_answers)
 		char *key = malloc(n), *enc = malloc(BASE64_LEN(n) + 1);
 		char *body = malloc(BASE64_LEN(n) + 64);
 
+		ASSERT_TRUE(key && enc && body);
 		memset(key, 'k', n);
 		base64_encode(key, n, enc, BASE64_LEN(n) + 1);
 		sprintf(body, "{\"kvs\":[{\"key\":\"%s\"}]}", enc);
