@@ -182,6 +182,8 @@ static const char range_answer[] =
 	"\"create_revision\":\"9\",\"mod_revision\":\"9\",\"version\":\"1\"}],"
 	"\"count\":\"2\"}";
 
+/* A string literal and its length. */
+#define S(lit) (lit), (sizeof(lit) - 1)
 #define REV3 "{\"header\":{\"revision\":\"3\"}}"
 #define REV12 "{\"header\":{\"revision\":\"12\"}}"
 
@@ -305,13 +307,13 @@ NBTEST(lease_answers)
 	ASSERT_OK(etcd_parse_grant(grant, strlen(grant), &id, &ttl));
 	ASSERT_EQ(id, INT64_C(7587877912377712911));
 	ASSERT_EQ(ttl, 15);
-	ASSERT_EQ(etcd_parse_grant("{\"TTL\":\"15\"}", 12, &id, &ttl), -EINVAL);
+	ASSERT_EQ(etcd_parse_grant(S("{\"TTL\":\"15\"}"), &id, &ttl), -EINVAL);
 	ASSERT_OK(etcd_parse_keepalive(kept, strlen(kept), &ttl));
 	ASSERT_EQ(ttl, 15);
 	/* etcd leaves the TTL out when the lease is gone. */
 	ASSERT_OK(etcd_parse_keepalive(gone, strlen(gone), &ttl));
 	ASSERT_EQ(ttl, 0);
-	ASSERT_EQ(etcd_parse_keepalive("{\"TTL\":\"15\"}", 12, &ttl), -EINVAL);
+	ASSERT_EQ(etcd_parse_keepalive(S("{\"TTL\":\"15\"}"), &ttl), -EINVAL);
 }
 
 NBTEST(watch_lines)
@@ -356,14 +358,14 @@ NBTEST(watch_lines)
 	ASSERT_EQ(m.compact_revision, 25);
 	/* An unknown event type, an event without kv, a result that is
 	 * not an object. */
-	ASSERT_EQ(etcd_parse_watch("{\"result\":{\"events\":[{\"type\":\"X\","
-				   "\"kv\":{\"key\":\"Zg==\"}}]}}",
-				   58, collect, &s, &m),
-		  -EINVAL);
-	ASSERT_EQ(etcd_parse_watch("{\"result\":{\"events\":[{}]}}", 26,
+	ASSERT_EQ(etcd_parse_watch(S("{\"result\":{\"events\":[{\"type\":"
+				     "\"X\",\"kv\":{\"key\":\"Zg==\"}}]}}"),
 				   collect, &s, &m),
 		  -EINVAL);
-	ASSERT_EQ(etcd_parse_watch("{\"result\":[]}", 13, collect, &s, &m),
+	ASSERT_EQ(etcd_parse_watch(S("{\"result\":{\"events\":[{}]}}"), collect,
+				   &s, &m),
+		  -EINVAL);
+	ASSERT_EQ(etcd_parse_watch(S("{\"result\":[]}"), collect, &s, &m),
 		  -EINVAL);
 }
 
