@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "cluster-cli.h"
-#include "inaddr.h"
 #include "util.h"
 
 #define DEFAULT_PREFIX "nsbypass/v1/"
@@ -37,11 +36,8 @@ static int node_address(struct cluster_opts *o, const char *arg,
 		return nb_usage_error("%s: --node-address=%s: not an IP "
 				      "address",
 				      cmd, arg);
-	if ((a.family == AF_INET &&
-	     (a.a[0] == 0 || a.a[0] == 127 || a.a[0] >= 224)) ||
-	    (a.family == AF_INET6 &&
-	     (a.a[0] == 0xff || (a.a[0] == 0xfe && (a.a[1] & 0xc0) == 0x80) ||
-	      (inaddr_is_zero(a.a, 15) && a.a[15] <= 1))))
+	/* 0.0.0.0/8 too: "this network", no host's address. */
+	if (!cluster_addr_routable(&a) || (a.family == AF_INET && a.a[0] == 0))
 		return nb_usage_error("%s: --node-address=%s: not an address "
 				      "other nodes can reach (loopback, "
 				      "unspecified, link-local, multicast)",

@@ -112,14 +112,10 @@ int cluster_key_parse(const char *prefix, const uint8_t *key, size_t len,
 /* @family/@a (sockdiag's form, v4-mapped allowed) as a plain address. */
 static struct service_addr plain(int family, const uint8_t *a)
 {
-	struct service_addr r = { .family = family };
+	struct service_addr raw = { .family = family }, r;
 
-	if (family == AF_INET6 && inaddr_is_v4mapped(a)) {
-		r.family = AF_INET;
-		memcpy(r.a, a + 12, 4);
-	} else {
-		memcpy(r.a, a, family == AF_INET ? 4 : 16);
-	}
+	memcpy(raw.a, a, sizeof(raw.a));
+	service_addr_normal(&raw, &r);
 	return r;
 }
 
@@ -128,29 +124,14 @@ static bool is_unspecified(const struct service_addr *a)
 	return inaddr_is_zero(a->a, a->family == AF_INET ? 4 : 16);
 }
 
-static bool is_loopback(const struct service_addr *a)
+bool cluster_addr_routable(const struct service_addr *a)
 {
+	if (service_addr_is_loopback(a) || is_unspecified(a))
+		return false;
 	if (a->family == AF_INET)
-		return a->a[0] == 127;
-	return inaddr_is_zero(a->a, 15) && a->a[15] == 1;
-}
-
-/* Not an address another node's container or socket can be reached at:
- * loopback, unspecified, multicast, broadcast, IPv6 link-local (whose
- * scope is one link of one host). */
-static bool not_routable(const struct service_addr *a)
-{
-	if (is_loopback(a) || is_unspecified(a))
-		return true;
-	if (a->family == AF_INET)
-		return a->a[0] >= 224;
-	return a->a[0] == 0xff || (a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80);
-}
-
-static bool addr_eq(const struct service_addr *a, const struct service_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
+		return a->a[0] < 224;
+	return a->a[0] != 0xff &&
+	       !(a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80);
 }
 
 /* Is @a inside the cluster subnets of @c (all, if none are given)? */
@@ -174,7 +155,7 @@ static void export_addrs(const struct cluster_config *c,
 		struct service_addr a = plain(r->addrs[i].family,
 					      r->addrs[i].a);
 
-		if (!not_routable(&a) && in_subnets(c, &a))
+		if (!!cluster_addr_routable(&a) && in_subnets(c, &a))
 			ret->addrs[ret->n_addrs++] = a;
 	}
 }
@@ -222,12 +203,12 @@ static void export_entry(const struct cluster_config *c,
 	bool dual = e->server.family == AF_INET6 && srv.family == AF_INET6 &&
 		    !e->server.v6only && is_unspecified(&srv);
 
-	if (is_loopback(&lis))
+	if (service_addr_is_loopback(&lis))
 		return; /* host loopback is no other node's */
 	if (!is_unspecified(&lis)) {
 		/* A listener on one host address: there, if the server
 		 * is of its family. */
-		if (not_routable(&lis) || lis.family != srv.family)
+		if (!cluster_addr_routable(&lis) || lis.family != srv.family)
 			return;
 		add_entry(ret, e, &srv, e->server.v6only, &lis);
 		return;
@@ -328,7 +309,7 @@ static int adopt(const struct cluster_config *c, struct service_record *r,
 		struct service_addr l = plain(e->listener.family,
 					      e->listener.addr);
 
-		if (not_routable(&l))
+		if (!cluster_addr_routable(&l))
 			return -EINVAL;
 		e->netns = id;
 		e->origin = SERVICE_CLUSTER;
@@ -339,7 +320,7 @@ static int adopt(const struct cluster_config *c, struct service_record *r,
 		struct service_addr a = plain(r->addrs[i].family,
 					      r->addrs[i].a);
 
-		if (!not_routable(&a) && in_subnets(c, &a))
+		if (!!cluster_addr_routable(&a) && in_subnets(c, &a))
 			r->addrs[n++] = a;
 	}
 	r->n_addrs = n;
@@ -456,7 +437,7 @@ static bool remote_has(const struct cluster_view *v,
 {
 	for (size_t i = 0; i < v->n_remote; i++)
 		for (size_t j = 0; j < v->remote[i]->rec.n_addrs; j++)
-			if (addr_eq(&v->remote[i]->rec.addrs[j], a))
+			if (service_addr_eq(&v->remote[i]->rec.addrs[j], a))
 				return true;
 	return false;
 }
@@ -501,7 +482,7 @@ static bool local_has(const struct cluster_view *v,
 {
 	for (size_t i = 0; i < v->n_local; i++)
 		for (size_t j = 0; j < v->local[i].n_addrs; j++)
-			if (addr_eq(&v->local[i].addrs[j], a))
+			if (service_addr_eq(&v->local[i].addrs[j], a))
 				return true;
 	return false;
 }
@@ -515,7 +496,7 @@ static const char *other_remote(const struct cluster_view *v,
 		if (v->remote[i] == rm)
 			continue;
 		for (size_t j = 0; j < v->remote[i]->rec.n_addrs; j++)
-			if (addr_eq(&v->remote[i]->rec.addrs[j], a))
+			if (service_addr_eq(&v->remote[i]->rec.addrs[j], a))
 				return v->remote[i]->k.node;
 	}
 	return NULL;

@@ -82,6 +82,13 @@ struct cluster_key {
 bool cluster_name_ok(const char *s);
 
 /**
+ * cluster_addr_routable() - can another node reach @a (normal form)?  Not
+ * loopback, unspecified, multicast, the IPv4 broadcast range or IPv6
+ * link-local (whose scope is one link of one host).
+ */
+bool cluster_addr_routable(const struct service_addr *a);
+
+/**
  * cluster_key_format() - the key of @netns's record written by @c
  * Return: its length, or -ENOSPC
  */

@@ -274,13 +274,13 @@ static int get_bytes(json_object *kv, const char *name, size_t max,
 	const char *s;
 	size_t len;
 	ssize_t n;
+	int r;
 
 	*ret = NULL;
 	*ret_len = 0;
-	if (!json_object_object_get_ex(kv, name, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -EINVAL;
+	r = get_typed(kv, name, json_type_string, &v);
+	if (r < 0 || !v)
+		return r;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len > BASE64_LEN(max))

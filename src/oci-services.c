@@ -175,12 +175,6 @@ static void broadcast(struct oci_services *s, const char *buf, size_t len,
 	}
 }
 
-static bool addr_eq(const struct service_addr *a, const struct service_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* Merge @from into @m: the union of addresses and entries, c2c off if
  * either is off.  Return: how many did not fit. */
 static size_t merge_one(struct service_record *m,
@@ -191,7 +185,7 @@ static size_t merge_one(struct service_record *m,
 	m->c2c = m->c2c && from->c2c;
 	for (size_t i = 0; i < from->n_addrs; i++) {
 		for (j = 0; j < m->n_addrs; j++)
-			if (addr_eq(&m->addrs[j], &from->addrs[i]))
+			if (service_addr_eq(&m->addrs[j], &from->addrs[i]))
 				break;
 		if (j < m->n_addrs)
 			continue;

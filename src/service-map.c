@@ -119,8 +119,7 @@ static struct service_netns *find_netns(const struct service_map *m,
 	return NULL;
 }
 
-/* @a with a v4-mapped address turned into the IPv4 one. */
-static int addr_normal(const struct service_addr *a, struct service_addr *ret)
+int service_addr_normal(const struct service_addr *a, struct service_addr *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (a->family == AF_INET) {
@@ -146,7 +145,7 @@ int service_map_set_netns(struct service_map *m, uint64_t netns,
 	if (n > SERVICE_ADDRS_MAX)
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++)
-		if (addr_normal(&addrs[i], &norm[i]) < 0)
+		if (service_addr_normal(&addrs[i], &norm[i]) < 0)
 			return -EINVAL;
 	ns = find_netns(m, netns);
 	if (!ns) {
@@ -224,7 +223,7 @@ static int dest_parse(const struct sockaddr *sa, socklen_t len,
 		return -ENOENT;
 	raw.family = s.family;
 	memcpy(raw.a, s.addr, sizeof(raw.a));
-	addr_normal(&raw, &ret->addr);
+	service_addr_normal(&raw, &ret->addr);
 	ret->port = s.port;
 	if (ret->addr.family == AF_INET && inaddr_is_zero(ret->addr.a, 4)) {
 		ret->addr.a[0] = 127;
@@ -237,21 +236,24 @@ static int dest_parse(const struct sockaddr *sa, socklen_t len,
 	return 0;
 }
 
-static bool is_loopback(const struct service_addr *a)
+bool service_addr_is_loopback(const struct service_addr *a)
 {
 	if (a->family == AF_INET)
 		return a->a[0] == 127;
 	return memcmp(a->a, in6_loopback, 16) == 0;
 }
 
+bool service_addr_eq(const struct service_addr *a, const struct service_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
+}
+
 static bool has_addr(const struct service_netns *ns,
 		     const struct service_addr *a)
 {
-	size_t alen = a->family == AF_INET ? 4 : 16;
-
 	for (size_t i = 0; i < ns->n_addrs; i++)
-		if (ns->addrs[i].family == a->family &&
-		    memcmp(ns->addrs[i].a, a->a, alen) == 0)
+		if (service_addr_eq(&ns->addrs[i], a))
 			return true;
 	return false;
 }
@@ -297,7 +299,8 @@ int service_map_lookup(const struct service_map *m, uint64_t netns,
 	if (m->n == 0 || dest_parse(dst, len, client_v6only, &d) < 0)
 		return -ENOENT;
 	own = find_netns(m, netns);
-	if (is_loopback(&d.addr) || (own && has_addr(own, &d.addr))) {
+	if (service_addr_is_loopback(&d.addr) ||
+	    (own && has_addr(own, &d.addr))) {
 		/* Local in the client's namespace: only its own servers
 		 * can take it, whatever else the map holds. */
 		e = best_server(m, netns, &d);
@@ -398,11 +401,11 @@ int service_map_target(const struct service_entry *e, int family,
 		struct service_addr raw = { .family = l->family }, a;
 
 		memcpy(raw.a, l->addr, sizeof(raw.a));
-		addr_normal(&raw, &a);
+		service_addr_normal(&raw, &a);
 		if (!target_fill(family, client_v6only, a.family, a.a, l->port,
 				 ret, ret_len))
 			return -EAFNOSUPPORT;
-		return is_loopback(&a) ? 1 : 0;
+		return service_addr_is_loopback(&a) ? 1 : 0;
 	}
 	/* The host's own address reaches a wildcard listener without
 	 * touching a service bound to loopback; loopback comes last. */

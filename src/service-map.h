@@ -109,6 +109,20 @@ struct service_map {
 	size_t n_netns;
 };
 
+/**
+ * service_addr_normal() - @a with a v4-mapped IPv6 address turned into
+ * the IPv4 one (the form the map stores)
+ * Return: 0, or -EINVAL for a family other than AF_INET/AF_INET6
+ */
+int service_addr_normal(const struct service_addr *a, struct service_addr *ret);
+
+/** service_addr_eq() - the same family and address? */
+bool service_addr_eq(const struct service_addr *a,
+		     const struct service_addr *b);
+
+/** service_addr_is_loopback() - 127.0.0.0/8 or ::1 (@a normal)? */
+bool service_addr_is_loopback(const struct service_addr *a);
+
 /** service_map_new() - an empty map; NULL without memory */
 struct service_map *service_map_new(void);
 

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Opcodes by number: Debian 12's headers predate BIND and LISTEN (6.11). */
@@ -34,6 +35,7 @@
 #define OP_LISTEN 57
 
 /* The i386 ABI's numbers (arch/x86/entry/syscalls/syscall_32.tbl). */
+#define NR32_GETPID 20
 #define NR32_SOCKETCALL 102
 #define NR32_BIND 361
 #define NR32_CONNECT 362
@@ -233,15 +235,33 @@ static int try_ia32_fresh(int tcp, const struct sockaddr_in *dst)
 	return 0;
 }
 
+/* Does this kernel run i386 calls at all?  One that does not (built or
+ * booted without ia32 emulation, or a hypervisor that does not pass the
+ * trap on) kills the caller with SIGSEGV: ask in a child. */
+static int have_ia32(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(int80(NR32_GETPID, 0, 0, 0) == getpid() ? 0 : 1);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	struct sockaddr_in wild = { .sin_family = AF_INET };
 	int s, tcp, r;
 
+	if (argc == 2 && strcmp(argv[1], "have-ia32") == 0)
+		return have_ia32();
 	if (argc != 7 || inet_pton(AF_INET, argv[3], &dst.sin_addr) != 1) {
 		fprintf(stderr, "usage: escape-probe uring|ia32|socketcall "
-				"tcp|udp HOST PORT BINDPORT HOLD\n");
+				"tcp|udp HOST PORT BINDPORT HOLD\n"
+				"       escape-probe have-ia32\n");
 		return 2;
 	}
 	tcp = strcmp(argv[2], "tcp") == 0;

@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "filtered-child.h"
+#include "int80.h"
 #include "nbtest.h"
 #include "notify.h"
 #include "util.h"
@@ -231,41 +232,6 @@ static int sockopt_int(int fd, int level, int name)
 	ASSERT_OK(getsockopt(fd, level, name, &v, &len));
 	return v;
 }
-
-#if defined(__x86_64__)
-/* A call through the i386 ABI, as a 32-bit program makes it. */
-static long int80(long nr, long a, long b)
-{
-	long r;
-
-	__asm__ volatile("int $0x80"
-			 : "=a"(r)
-			 : "a"(nr), "b"(a), "c"(b)
-			 : "r8", "r9", "r10", "r11", "memory", "cc");
-	return r;
-}
-
-#define I386_GETPID 20
-#define I386_LISTEN 363
-
-/* Does this kernel run i386 calls (ia32 emulation)?  In a child: a
- * kernel without it kills the caller. */
-static bool have_int80(void)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(int80(I386_GETPID, 0, 0) == getpid() ? 0 : 1);
-	return pid > 0 && waitpid(pid, &status, 0) == pid &&
-	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-#else
-static bool have_int80(void)
-{
-	return false;
-}
-#endif
 
 static bool foreign; /* have_int80(), for the child's script */
 
