@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent-report.h"
+#include "cluster-report.h"
 #include "util.h"
 
 /* One agent's counters, as read at one time. */
@@ -201,7 +202,10 @@ char *agent_report_json(const struct agent_report_daemon *d,
 	     put_pid(root, "pid", d->pid) &&
 	     put_u64(root, "uptime_s",
 		     seconds_since(d->started_ns, d->now_ns)) &&
-	     put(root, "containers", list);
+	     put(root, "containers", list) &&
+	     (!d->cluster ||
+	      put(root, "cluster",
+		  cluster_report_json(d->cluster, d->now_ns / 1000000000u)));
 	for (size_t i = 0; ok && i < n; i++) {
 		struct json_object *c = entry_json(&e[i], d->now_ns);
 
@@ -247,10 +251,19 @@ static void put_seconds(FILE *f, uint64_t ns)
 		(unsigned long long)(ns % 1000000000u));
 }
 
-static void put_family(FILE *f, const char *name, const char *type,
-		       const char *help)
+void agent_report_put_family(FILE *f, const char *name, const char *type,
+			     const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void agent_report_put_info(FILE *f, const char *name, const char *help,
+			   const char *label, const char *value)
+{
+	agent_report_put_family(f, name, "gauge", help);
+	fprintf(f, "%s{%s=\"", name, label);
+	put_label_value(f, value);
+	fputs("\"} 1\n", f);
 }
 
 /* One agent's labels, without the braces. */
@@ -320,7 +333,7 @@ static void put_metric(FILE *f, const struct metric *m,
 		       const struct snapshot *s, const struct labels *l,
 		       size_t n)
 {
-	put_family(f, m->name, m->type, m->help);
+	agent_report_put_family(f, m->name, m->type, m->help);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v;
 
@@ -335,7 +348,7 @@ static void put_start_times(FILE *f, const char *name, const char *help,
 			    size_t off, const struct snapshot *s,
 			    const struct labels *l, size_t n)
 {
-	put_family(f, name, "gauge", help);
+	agent_report_put_family(f, name, "gauge", help);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ns;
 
@@ -354,8 +367,9 @@ static void put_errors(FILE *f, const struct snapshot *s,
 	static const char name[] = "nsbypass_answer_errors_total";
 	char buf[16];
 
-	put_family(f, name, "counter",
-		   "Trapped calls answered with an error, by errno.");
+	agent_report_put_family(
+		f, name, "counter",
+		"Trapped calls answered with an error, by errno.");
 	for (size_t i = 0; i < n; i++)
 		for (unsigned int e = 1; e <= AGENT_ERRNO_MAX + 1; e++) {
 			unsigned int k = e % (AGENT_ERRNO_MAX + 1);
@@ -375,8 +389,9 @@ static void put_histogram(FILE *f, const struct snapshot *s,
 {
 	static const char name[] = "nsbypass_notification_latency_seconds";
 
-	put_family(f, name, "histogram",
-		   "Time from a notification's receipt to its answer.");
+	agent_report_put_family(
+		f, name, "histogram",
+		"Time from a notification's receipt to its answer.");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t sum = 0;
 
@@ -419,18 +434,17 @@ static unsigned int exec_number(const struct agent_report_entry *e,
 
 static void put_daemon(FILE *f, const struct agent_report_daemon *d, size_t n)
 {
-	put_family(f, "nsbypass_oci_info", "gauge",
-		   "The nsbypass oci daemon; its version in a label.");
-	fputs("nsbypass_oci_info{version=\"", f);
-	put_label_value(f, d->version);
-	fputs("\"} 1\n", f);
-	put_family(f, "nsbypass_oci_start_time_seconds", "gauge",
-		   "Start time of the daemon since the Unix epoch.");
+	agent_report_put_info(f, "nsbypass_oci_info",
+			      "The nsbypass oci daemon; its version in a label.",
+			      "version", d->version);
+	agent_report_put_family(f, "nsbypass_oci_start_time_seconds", "gauge",
+				"Start time of the daemon since the Unix epoch.");
 	fputs("nsbypass_oci_start_time_seconds ", f);
 	put_seconds(f, d->started_ns);
 	fputc('\n', f);
-	put_family(f, "nsbypass_oci_containers", "gauge",
-		   "Agents the daemon keeps: one per container and per exec.");
+	agent_report_put_family(
+		f, "nsbypass_oci_containers", "gauge",
+		"Agents the daemon keeps: one per container and per exec.");
 	fprintf(f, "nsbypass_oci_containers %zu\n", n);
 }
 
@@ -465,6 +479,8 @@ char *agent_report_metrics(const struct agent_report_daemon *d,
 		put_metric(f, &metrics[k], s, l, n);
 	put_errors(f, s, l, n);
 	put_histogram(f, s, l, n);
+	if (d->cluster)
+		cluster_report_metrics(f, d->cluster);
 	if (ferror(f) | fclose(f)) {
 		free(text);
 		text = NULL;

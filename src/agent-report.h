@@ -12,9 +12,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "agent-shm.h"
+
+struct cluster_report;
 
 /**
  * struct agent_report_entry - one agent the daemon keeps
@@ -36,12 +39,14 @@ struct agent_report_entry {
  * @pid:	its pid
  * @started_ns:	CLOCK_REALTIME of its start
  * @now_ns:	CLOCK_REALTIME now (uptimes are counted to it)
+ * @cluster:	its cluster (cluster-report.h); NULL without --cluster
  */
 struct agent_report_daemon {
 	const char *version;
 	pid_t pid;
 	uint64_t started_ns;
 	uint64_t now_ns;
+	const struct cluster_report *cluster;
 };
 
 /**
@@ -73,8 +78,9 @@ const char *agent_report_errno_name(unsigned int e, char buf[16]);
  * @e:		its agents
  * @n:		how many
  *
- * One object: the daemon's version, pid and uptime, and "containers",
- * an array with one object per entry, in the order given.
+ * One object: the daemon's version, pid and uptime, "containers", an
+ * array with one object per entry, in the order given, and with a
+ * cluster its "cluster" object (cluster_report_json()).
  *
  * Return: the text with a trailing newline (malloc'd), NULL out of memory
  */
@@ -96,5 +102,14 @@ char *agent_report_json(const struct agent_report_daemon *d,
  */
 char *agent_report_metrics(const struct agent_report_daemon *d,
 			   const struct agent_report_entry *e, size_t n);
+
+/** agent_report_put_family() - a metric family's HELP and TYPE lines */
+void agent_report_put_family(FILE *f, const char *name, const char *type,
+			     const char *help);
+
+/** agent_report_put_info() - an info family: one series NAME{LABEL="VALUE"}
+ * 1, its value escaped as the text format wants */
+void agent_report_put_info(FILE *f, const char *name, const char *help,
+			   const char *label, const char *value);
 
 #endif /* NB_AGENT_REPORT_H */

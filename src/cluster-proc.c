@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster-proc.h"
@@ -37,6 +38,8 @@
 /* How long a new daemon's agents have to report before the keys of
  * namespaces none reported are deleted (adoption asks every 5 s). */
 #define STALE_GRACE_MS 6000
+/* The state goes to the daemon at most this often (cluster-state.h). */
+#define STATE_INTERVAL_MS 1000
 /* Local namespaces not sent again this long after a reset are gone. */
 #define RESET_GRACE_MS 1000
 /* The socket buffer to the daemon: every remote record fits, mostly. */
@@ -85,6 +88,10 @@ struct cluster {
 	bool down_logged;
 	bool ever_up;
 	int status; /* the exit status */
+	/* What the daemon is told of all this (cluster-state.h). */
+	struct cluster_state state;
+	char *state_sent; /* the last message that went, or NULL */
+	uv_timer_t state_timer;
 };
 
 static void cluster_fail(struct cluster *c, int err, const char *what);
@@ -408,6 +415,15 @@ static void cluster_fail(struct cluster *c, int err, const char *what)
 		log_debug("cluster: etcd at %s: %s: %s",
 			  c->o->endpoints[c->endpoint], what, strerror(-err));
 	c->down_logged = true;
+	if (c->state.up) {
+		c->state.up = false;
+		c->state.since = (uint64_t)time(NULL);
+		c->state.outages++;
+	}
+	snprintf(c->state.endpoint, sizeof(c->state.endpoint), "%s",
+		 c->o->endpoints[c->endpoint]);
+	snprintf(c->state.error, sizeof(c->state.error), "%s: %s", what,
+		 err == -EIO ? "an error answer" : strerror(-err));
 	c->endpoint = (c->endpoint + 1) % c->o->n_endpoints;
 	/* Up to a quarter more, so that nodes do not retry in step. */
 	jitter = (unsigned int)random() % (delay / 4 + 1);
@@ -427,6 +443,12 @@ static void cluster_up(struct cluster *c)
 			 c->view.n_remote);
 	c->down_logged = false;
 	c->ever_up = true;
+	if (!c->state.up) {
+		c->state.up = true;
+		c->state.since = (uint64_t)time(NULL);
+	}
+	snprintf(c->state.endpoint, sizeof(c->state.endpoint), "%s",
+		 c->o->endpoints[c->endpoint]);
 }
 
 /* A key-value of the prefix, read whole or from the watch. */
@@ -804,6 +826,34 @@ static void on_retry(uv_timer_t *t)
 	connect_start(container_of(t, struct cluster, retry));
 }
 
+/* ---- what the daemon is told of it ---- */
+
+/* The state now, to the daemon if it changed since the last one that
+ * went (a send that would block is tried again at the next tick). */
+static void on_state_tick(uv_timer_t *t)
+{
+	struct cluster *c = container_of(t, struct cluster, state_timer);
+	struct cluster_state *st = &c->state;
+	char text[CLUSTER_STATE_TEXT_MAX + 1];
+	int n;
+
+	st->revision = c->last_rev;
+	st->lease = (uint64_t)c->lease;
+	st->ttl = (uint32_t)c->o->ttl;
+	st->keys = 0;
+	for (size_t i = 0; i < c->n_local; i++)
+		st->keys += c->local[i]->written;
+	st->remote = (uint32_t)c->view.n_remote;
+	cluster_view_counts(&c->view, &st->nodes, &st->collisions);
+	n = cluster_state_format(st, text, sizeof(text));
+	if (n < 0 || (c->state_sent && strcmp(c->state_sent, text) == 0))
+		return;
+	if (chan_send(c, text, (size_t)n) < 0)
+		return;
+	free(c->state_sent);
+	c->state_sent = strdup(text);
+}
+
 /* ---- the process ---- */
 
 int cluster_proc_run(const struct cluster_opts *o, int fd)
@@ -841,6 +891,9 @@ int cluster_proc_run(const struct cluster_opts *o, int fd)
 	uv_timer_init(&c->loop, &c->keep);
 	uv_timer_init(&c->loop, &c->reset_timer);
 	uv_timer_init(&c->loop, &c->grace);
+	uv_timer_init(&c->loop, &c->state_timer);
+	c->state.since = (uint64_t)time(NULL);
+	uv_timer_start(&c->state_timer, on_state_tick, 0, STATE_INTERVAL_MS);
 	uv_poll_init(&c->loop, &c->chan, fd);
 	c->chan.data = c;
 	chan_poll(c);
@@ -854,6 +907,7 @@ int cluster_proc_run(const struct cluster_opts *o, int fd)
 	uv_close((uv_handle_t *)&c->keep, NULL);
 	uv_close((uv_handle_t *)&c->reset_timer, NULL);
 	uv_close((uv_handle_t *)&c->grace, NULL);
+	uv_close((uv_handle_t *)&c->state_timer, NULL);
 	uv_close((uv_handle_t *)&c->chan, NULL);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	etcd_client_fini(&c->etcd);
@@ -871,6 +925,7 @@ out:
 	free(c->buf);
 	free(c->rec);
 	free(c->exp);
+	free(c->state_sent);
 	free(c);
 	return r;
 }

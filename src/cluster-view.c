@@ -27,6 +27,8 @@ struct cluster_remote {
 	bool mark;
 	/* Addresses whose collision was logged (bit i: rec.addrs[i]). */
 	uint32_t logged_local, logged_remote;
+	/* Those that collided at the last cluster_view_emit(). */
+	uint32_t colliding;
 	struct service_record rec;
 };
 
@@ -376,7 +378,7 @@ int cluster_view_put(struct cluster_view *v, const uint8_t *key, size_t key_len,
 		if (record_eq(&rm->rec, v->scratch))
 			return 0;
 		rm->rec = *v->scratch;
-		rm->logged_local = rm->logged_remote = 0;
+		rm->logged_local = rm->logged_remote = rm->colliding = 0;
 		*id = rm->id;
 		return 1;
 	}
@@ -513,6 +515,7 @@ int cluster_view_emit(struct cluster_view *v, uint64_t id, char *buf,
 		return -ENOENT;
 	*out = rm->rec;
 	out->n_addrs = 0;
+	rm->colliding = 0;
 	for (size_t i = 0; i < rm->rec.n_addrs; i++) {
 		const struct service_addr *a = &rm->rec.addrs[i];
 		const char *other;
@@ -525,6 +528,7 @@ int cluster_view_emit(struct cluster_view *v, uint64_t id, char *buf,
 					 "connect to it stays on this node",
 					 text, rm->k.node);
 			rm->logged_local |= 1U << i;
+			rm->colliding |= 1U << i;
 			continue;
 		}
 		other = other_remote(v, rm, a);
@@ -533,8 +537,10 @@ int cluster_view_emit(struct cluster_view *v, uint64_t id, char *buf,
 				 "and of node %s: a connect to it is not "
 				 "switched",
 				 text, rm->k.node, other);
-		if (other)
+		if (other) {
 			rm->logged_remote |= 1U << i;
+			rm->colliding |= 1U << i;
+		}
 		out->addrs[out->n_addrs++] = *a;
 	}
 	return service_record_format(out, buf, size);
@@ -543,4 +549,21 @@ int cluster_view_emit(struct cluster_view *v, uint64_t id, char *buf,
 uint64_t cluster_view_id(const struct cluster_view *v, size_t i)
 {
 	return i < v->n_remote ? v->remote[i]->id : 0;
+}
+
+void cluster_view_counts(const struct cluster_view *v, uint32_t *nodes,
+			 uint32_t *collisions)
+{
+	*nodes = 0;
+	*collisions = 0;
+	for (size_t i = 0; i < v->n_remote; i++) {
+		const struct cluster_remote *rm = v->remote[i];
+		size_t j = 0;
+
+		/* A node counts at its first namespace. */
+		while (j < i && strcmp(v->remote[j]->k.node, rm->k.node) != 0)
+			j++;
+		*nodes += j == i;
+		*collisions += (uint32_t)__builtin_popcount(rm->colliding);
+	}
 }

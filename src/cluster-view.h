@@ -196,4 +196,12 @@ int cluster_view_emit(struct cluster_view *v, uint64_t id, char *buf,
  * past the last one */
 uint64_t cluster_view_id(const struct cluster_view *v, size_t i);
 
+/**
+ * cluster_view_counts() - for the status: how many other nodes the remote
+ * namespaces are of, and how many of their addresses collide (with a
+ * local container's or another remote one's) as last sent
+ */
+void cluster_view_counts(const struct cluster_view *v, uint32_t *nodes,
+			 uint32_t *collisions);
+
 #endif /* NB_CLUSTER_VIEW_H */

@@ -404,8 +404,8 @@ static int start_endpoints(struct oci_daemon *d)
 		fd = http_listen_unix(path);
 		r = fd < 0 ? fd :
 			     oci_control_start(&d->loop, fd, path, true,
-					       &d->children, d->started_ns,
-					       &d->control);
+					       &d->children, &d->cluster,
+					       d->started_ns, &d->control);
 		if (r < 0 && d->control_path)
 			return log_errno(r, "cannot serve --control=%s", path),
 			       r;
@@ -420,7 +420,7 @@ static int start_endpoints(struct oci_daemon *d)
 	fd = oci_control_listen(d->metrics_spec, &mpath);
 	r = fd < 0 ? fd :
 		     oci_control_start(&d->loop, fd, mpath, false, &d->children,
-				       d->started_ns, &d->metrics);
+				       &d->cluster, d->started_ns, &d->metrics);
 	if (r < 0) {
 		if (r == -EINVAL)
 			log_error("--metrics=%s: want ADDR:PORT (a numeric "

@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "agent-report.h"
+#include "cluster-report.h"
 #include "config.h"
 #include "http-server.h"
 #include "log.h"
+#include "oci-cluster.h"
 #include "oci-control.h"
 #include "util.h"
 
@@ -34,6 +36,7 @@
 struct oci_control {
 	struct http_server *srv;
 	const struct oci_children *children;
+	const struct oci_cluster *cluster;
 	uint64_t started_ns;
 	char *unix_path; /* removed at the stop */
 	bool status;
@@ -104,11 +107,24 @@ static char *report(const struct oci_control *c, bool metrics)
 		.started_ns = c->started_ns,
 		.now_ns = realtime_ns(),
 	};
+	const struct oci_cluster *cl = c->cluster;
+	struct cluster_report cr;
 	size_t n = 0;
 	char *text;
 
 	if (!e)
 		return NULL;
+	if (cl && cl->on) {
+		cr = (struct cluster_report){
+			.node = cl->o->cfg.node,
+			.client_pid = cl->pid,
+			.client_restarts = cl->restarts,
+			.state = cl->services->has_cluster_state ?
+					 &cl->services->cluster_state :
+					 NULL,
+		};
+		d.cluster = &cr;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct oci_child *ch = s->c[i];
 
@@ -215,7 +231,8 @@ static void on_closed(void *cls)
 
 int oci_control_start(uv_loop_t *loop, int listen_fd, const char *unix_path,
 		      bool status, const struct oci_children *children,
-		      uint64_t started_ns, struct oci_control **ret)
+		      const struct oci_cluster *cluster, uint64_t started_ns,
+		      struct oci_control **ret)
 {
 	struct http_server_ops ops = {
 		.name = status ? "control" : "metrics",
@@ -232,6 +249,7 @@ int oci_control_start(uv_loop_t *loop, int listen_fd, const char *unix_path,
 		return -ENOMEM;
 	}
 	c->children = children;
+	c->cluster = cluster;
 	c->started_ns = started_ns;
 	c->status = status;
 	ops.cls = c;

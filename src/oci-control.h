@@ -19,6 +19,7 @@
 #define OCI_CONTROL_SUFFIX ".control"
 
 struct oci_control;
+struct oci_cluster;
 
 /**
  * oci_control_default_path() - the listener's path @listen +
@@ -45,6 +46,8 @@ int oci_control_listen(const char *spec, const char **unix_path);
  * @unix_path:	its socket file (removed at the stop), NULL: TCP
  * @status:	also `GET /status` (the control socket); else only metrics
  * @children:	the agents; must outlive the endpoint
+ * @cluster:	the daemon's cluster client (reported while its ->on);
+ *		NULL: none; must outlive the endpoint
  * @started_ns:	CLOCK_REALTIME of the daemon's start
  * @ret:	the endpoint
  *
@@ -52,7 +55,8 @@ int oci_control_listen(const char *spec, const char **unix_path);
  */
 int oci_control_start(uv_loop_t *loop, int listen_fd, const char *unix_path,
 		      bool status, const struct oci_children *children,
-		      uint64_t started_ns, struct oci_control **ret);
+		      const struct oci_cluster *cluster, uint64_t started_ns,
+		      struct oci_control **ret);
 
 /**
  * oci_control_stop() - close the endpoint and remove its socket file;

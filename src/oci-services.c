@@ -324,6 +324,7 @@ static void drop_peer(struct oci_services *s, size_t i, bool withdraw)
 
 	if (p->cluster) {
 		s->cluster = NULL;
+		s->has_cluster_state = false;
 		if (withdraw)
 			remote_clear(s);
 	}
@@ -394,6 +395,15 @@ static void cluster_message(struct oci_services_peer *p, size_t len)
 	if (len == sizeof(OCI_SERVICES_RESET) - 1 &&
 	    memcmp(s->buf, OCI_SERVICES_RESET, len) == 0) {
 		remote_clear(s);
+		return;
+	}
+	if (cluster_state_is(s->buf, len)) {
+		if (cluster_state_parse(s->buf, len, &s->cluster_state) < 0) {
+			s->has_cluster_state = false;
+			bad_message(p, len);
+			return;
+		}
+		s->has_cluster_state = true;
 		return;
 	}
 	if (oci_services_parse_withdraw(s->buf, len, &netns) == 0 &&

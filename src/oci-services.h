@@ -33,7 +33,8 @@
  * their withdraws, and a reset before it sends them all again.  The
  * daemon passes them to every agent as they are; an agent applies them
  * with SERVICE_CLUSTER.  When that process ends, its records are
- * withdrawn.
+ * withdrawn.  It also tells how it fares with etcd (cluster-state.h):
+ * kept for the status, not passed on.
  */
 #ifndef NB_OCI_SERVICES_H
 #define NB_OCI_SERVICES_H
@@ -44,6 +45,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "cluster-state.h"
 #include "cluster-view.h"
 #include "service-record.h"
 
@@ -72,6 +74,9 @@ struct oci_services {
 	struct oci_services_ns *ns[OCI_SERVICES_PEERS_MAX + CLUSTER_REMOTE_MAX];
 	size_t n_ns;
 	struct oci_services_peer *cluster; /* or NULL */
+	/* What the cluster peer last said of itself; has_: since it came. */
+	struct cluster_state cluster_state;
+	bool has_cluster_state;
 	char *buf;			/* a message, received or formatted */
 	struct service_record *scratch; /* parsed or merged */
 	struct oci_services_stats stats;

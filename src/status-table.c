@@ -115,6 +115,79 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static uint64_t get_u64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+/* How much of the map this node has, once its client said anything. */
+static void put_map(FILE *f, json_object *o)
+{
+	uint64_t outages = get_u64(o, "outages");
+
+	fprintf(f,
+		"%llu key(s) of ours, %llu namespace(s) of %llu other "
+		"node(s), %llu collision(s), %llu outage%s",
+		(unsigned long long)get_u64(o, "keys"),
+		(unsigned long long)get_u64(o, "remote_namespaces"),
+		(unsigned long long)get_u64(o, "remote_nodes"),
+		(unsigned long long)get_u64(o, "collisions"),
+		(unsigned long long)outages, outages == 1 ? "" : "s");
+}
+
+/* The line under the table of a daemon with --cluster (the status's
+ * "cluster" object, cluster-report.h), unsanitized. */
+static void put_cluster(FILE *f, json_object *o)
+{
+	const char *etcd = get_str(o, "etcd"), *node = get_str(o, "node");
+	const char *endpoint = get_str(o, "endpoint");
+	const char *error = get_str(o, "last_error"),
+		   *lease = get_str(o, "lease");
+	char d[32];
+
+	if (!etcd || !node)
+		return;
+	fprintf(f, "cluster: node %s, ", node);
+	fmt_duration(d, sizeof(d), get_u64(o, "for_s"));
+	if (strcmp(etcd, "up") == 0) {
+		fprintf(f,
+			"etcd up for %s at %s (revision %llu, lease %s, TTL %llus): ",
+			d, endpoint ? endpoint : "?",
+			(unsigned long long)get_u64(o, "revision"),
+			lease ? lease : "none",
+			(unsigned long long)get_u64(o, "ttl_s"));
+		put_map(f, o);
+	} else if (strcmp(etcd, "down") == 0) {
+		fprintf(f,
+			"etcd down for %s (%s: %s), the last map serves: ", d,
+			endpoint ? endpoint : "?", error ? error : "?");
+		put_map(f, o);
+	} else if (get_u64(o, "client_pid")) {
+		fprintf(f, "etcd client starting (pid %llu)",
+			(unsigned long long)get_u64(o, "client_pid"));
+	} else {
+		fprintf(f,
+			"no etcd client runs (%llu restart(s)): other nodes' "
+			"services are not served",
+			(unsigned long long)get_u64(o, "client_restarts"));
+	}
+}
+
 /* Print the row of @cells; the last column unpadded. */
 static void put_row(FILE *f, char (*cells)[CELL_MAX], const size_t *width)
 {
@@ -131,6 +204,9 @@ static void put_row(FILE *f, char (*cells)[CELL_MAX], const size_t *width)
 char *status_table(const char *json, size_t len, char *err, size_t errlen)
 {
 	json_object *root = jsontext_parse(json, len, 16), *list = NULL;
+	json_object *cluster = NULL;
+	char *line = NULL;
+	size_t line_len;
 	char(*cells)[N_COLS][CELL_MAX] = NULL;
 	size_t n = 0, width[N_COLS], tlen;
 	char *text = NULL;
@@ -168,6 +244,22 @@ char *status_table(const char *json, size_t len, char *err, size_t errlen)
 	}
 	for (size_t r = 0; r <= n; r++)
 		put_row(f, cells[r], width);
+	if (json_object_object_get_ex(root, "cluster", &cluster)) {
+		FILE *lf = open_memstream(&line, &line_len);
+
+		if (lf) {
+			put_cluster(lf, cluster);
+			if (ferror(lf) | fclose(lf)) {
+				free(line);
+				line = NULL;
+			}
+		}
+		if (line && line[0]) {
+			sanitize(line);
+			fprintf(f, "%s\n", line);
+		}
+		free(line);
+	}
 	if (ferror(f) | fclose(f)) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		free(text);

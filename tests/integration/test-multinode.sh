@@ -219,6 +219,32 @@ grep -q "10.77.0.1" "$D/server-s.log" && grep -q "fd77::1" "$D/server-s.log" &&
 	nb_pass "S saw node 1's addresses: $(tr '\n' ';' <"$D/server-s.log")" ||
 	nb_error "S's log: $(cat "$D/server-s.log")"
 
+# cluster_status N WANT: wait (5 s at most) for daemon N's `nsbypass
+# status` to have a line matching the regular expression WANT.
+cluster_status() {
+	local i st
+	for i in $(seq 50); do
+		st=$(as_user "$NSBYPASS" status --socket "$D/oci$1.sock.control" 2>&1 || true)
+		grep -qE -- "$2" <<<"$st" && break
+		sleep 0.1
+	done
+	echo "$st" | tail -n 1
+	grep -qE -- "$2" <<<"$st"
+}
+# nsbypass status: node 1 has node 2's namespace, node 2 its own key.
+st=$(cluster_status 1 "^cluster: node n1, etcd up for [0-9]+s at $URL \(revision [1-9][0-9]*, lease [0-9a-f]+, TTL 3s\): 0 key\(s\) of ours, 1 namespace\(s\) of 1 other node\(s\), 0 collision\(s\), 0 outages$") &&
+	nb_pass "status of daemon 1: $st" || nb_error "status of daemon 1: $st"
+st=$(cluster_status 2 "^cluster: node n2, etcd up .*: 1 key\(s\) of ours, 0 namespace\(s\) of 0 other node\(s\)") &&
+	nb_pass "status of daemon 2: $st" || nb_error "status of daemon 2: $st"
+js=$(as_user "$NSBYPASS" status --json --socket "$D/oci1.sock.control" || true)
+python3 -c 'import json,sys
+c = json.loads(sys.argv[1])["cluster"]
+assert c["node"] == "n1" and c["etcd"] == "up" and c["client_pid"] > 0, c
+assert c["remote_namespaces"] == 1 and c["remote_nodes"] == 1, c
+assert c["outages"] == 0 and c["ttl_s"] == 3, c' "$js" &&
+	nb_pass "status --json of daemon 1: its cluster object" ||
+	nb_error "status --json of daemon 1: $js"
+
 # nerdctl's way: `nsbypass daemon` with bypass4netnsd's --multinode
 # options on node 1, a bypass POSTed as nerdctl does; its `nsbypass oci`
 # gets the cluster options, and its container reaches S too.
@@ -261,6 +287,9 @@ grep -qxF "GET http://10.88.0.2:$CPS/: mn-page" <<<"$out" &&
 	nb_pass "etcd down: O2 still reaches S" || nb_error "etcd down: O2: $out"
 sleep 1
 want_warns 2 "etcd lost, one more"
+st=$(cluster_status 1 "^cluster: node n1, etcd down for [0-9]+s \\($URL: .+\\), the last map serves: 0 key\\(s\\) of ours, 1 namespace\\(s\\) of 1 other node\\(s\\), 0 collision\\(s\\), 1 outage$") &&
+	nb_pass "status of daemon 1, etcd down: $st" ||
+	nb_error "status of daemon 1, etcd down: $st"
 # S2 published while etcd is down, then etcd back on its data.
 serve s2 "$HPS2" "$CPS2" 10.88.0.3 fd88::3
 etcd_start
