@@ -224,10 +224,8 @@ grep -h "info: agent: .* served" "$D/oci1.log" | tail -n 2 | sed 's/^/  node 1 a
 # measure CASE REP: a trapped setsockopt and a switched connect's p50
 measure() {
 	local f=$D/etcd-$1-$2.out
-	# crr first: a crr client that starts later than right away in its
-	# container sometimes waits for good for the last FIN of bench-tcp's
-	# server under nsbypass oci (not understood yet; see issue 16's
-	# note), which ends the run after bench-tcp's 30 s alarm.
+	# Each crr is bounded (10 s): a hang is a failed measurement, not a
+	# hung benchmark (a lost FIN did that once: docs/design.md §4).
 	if sim 1 --id "m$1$2" -- sh -c 'timeout 10 "$1" crr "$2" "$3" 1 && "$0" setsockopt 20000' \
 		"$BENCH_SYSCALL" "$BENCH_TCP" 10.88.2.2 "$CP" >"$f" 2>&1; then
 		record etcd-away trapped-call "$1" "$2" \

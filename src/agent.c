@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "handlers.h"
@@ -89,8 +92,16 @@ int agent_fd_flags(struct agent *a, pid_t tid, int fd)
 			  target_fd_flags(tid, fd);
 }
 
+/* The inode of the socket @fd (sockets have unique ones while open). */
+static uint64_t socket_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
-			uint64_t cookie, struct sockstate **ret)
+			int sock, uint64_t cookie, struct sockstate **ret)
 {
 	int fd = (int)req->data.args[0];
 	struct sockstate *s;
@@ -107,6 +118,8 @@ int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
 		s->pid = tgid > 0 ? tgid : (pid_t)req->pid;
 		s->fd = fd;
 	}
+	if (!s->ino)
+		s->ino = socket_ino(sock);
 	*ret = s;
 	return 0;
 }
@@ -134,8 +147,12 @@ int agent_install_host_socket(struct agent *a, uint64_t id, int hs, int fd,
 	if (tracked) {
 		if (sockstate_rekey(a->socks, old_cookie, cookie) == 0) {
 			s = sockstate_lookup(a->socks, cookie);
-			if (s)
+			if (s) {
 				s->kind = SOCKSTATE_SWITCHED;
+				/* The host socket now sits at that fd. */
+				s->fd = fd;
+				s->ino = socket_ino(hs);
+			}
 		}
 	}
 	return 0;
@@ -192,16 +209,29 @@ int agent_init(struct agent *a, uv_loop_t *loop,
 	return 0;
 }
 
-/* Is the socket of record @s still open at its last known (pid, fd)? */
-static bool socket_alive(const struct sockstate *s, void *opaque)
+/*
+ * Is the socket of record @s still open at its last known (pid, fd)?  Its
+ * inode is looked for there, through /proc: no copy of the fd is taken.
+ * A copy held while the container runs can outlive the container's own
+ * close() for good on some kernels (the socket then never sends its FIN:
+ * docs/design.md §4, "No copy outlives the answer"), and the sweep runs
+ * while the container does.
+ */
+bool agent_socket_alive(const struct sockstate *s, void *opaque)
 {
-	_cleanup_close_ int pidfd = -1, fd = -1;
+	char path[64], link[64], want[40];
+	ssize_t n;
 
-	pidfd = target_pidfd_open(s->pid);
-	if (pidfd < 0)
+	if (!s->ino)
 		return false;
-	fd = target_getfd(pidfd, s->fd);
-	return fd >= 0 && sockinfo_cookie(fd) == s->cookie;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, s->fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "socket:[%llu]",
+		 (unsigned long long)s->ino);
+	return strcmp(link, want) == 0;
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -211,7 +241,7 @@ static void on_sweep(uv_timer_t *t)
 
 	if (sockstate_table_count(a->socks) == 0)
 		return;
-	n = sockstate_sweep(a->socks, socket_alive, a);
+	n = sockstate_sweep(a->socks, agent_socket_alive, a);
 	if (n)
 		log_debug("sweep dropped %zu closed socket records", n);
 }

@@ -285,13 +285,21 @@ int agent_recover(void *ctx, const struct agent_slot *slot);
  * if missing, with the (thread group, fd) the sweep checks updated
  * @a:		the agent
  * @req:	the notification; args[0] is the fd
+ * @sock:	the agent's copy of that fd (for its inode)
  * @cookie:	SO_COOKIE of that socket
  * @ret:	the entry
  *
  * Return: 0 or -ENOMEM
  */
 int agent_sockstate_get(struct agent *a, const struct seccomp_notif *req,
-			uint64_t cookie, struct sockstate **ret);
+			int sock, uint64_t cookie, struct sockstate **ret);
+
+/**
+ * agent_socket_alive() - the sweep's check (sockstate_alive_cb): is the
+ * socket of record @s still open at its (pid, fd), by its inode?  Takes
+ * no copy of the fd (docs/design.md §4).  @opaque is unused.
+ */
+bool agent_socket_alive(const struct sockstate *s, void *opaque);
 
 /** agent_is_host_socket() - does this SO_NETNS_COOKIE name the host's? */
 bool agent_is_host_socket(const struct agent *a, uint64_t netns_cookie);

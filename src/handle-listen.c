@@ -144,7 +144,7 @@ static void note_wildcard_bind(struct agent *a, const struct seccomp_notif *req,
 	}
 	if (sockinfo_query_kind(sock, &si) < 0 || !sockinfo_is_switchable(&si))
 		return;
-	if (agent_sockstate_get(a, req, si.cookie, &s) < 0) {
+	if (agent_sockstate_get(a, req, sock, si.cookie, &s) < 0) {
 		log_debug("no record of a wildcard bind: out of memory");
 		return;
 	}

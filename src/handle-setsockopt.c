@@ -5,12 +5,15 @@
  *
  * The filter traps setsockopt() only for the (level, name) pairs in
  * sockopt.c.  The agent copies the fd (which also vouches for the thread
- * id, see agent_copy_fd()) and answers CONTINUE at once: the kernel sets
- * the caller's own value, with the caller's credentials, and gives its
- * own errno.  Only after the answer went out does the agent read the
- * socket's cookie, check its kind (a TCP or UDP one over IPv4 or IPv6?)
- * unless it has a record already, and record the option's name for it.
- * The caller waits for pidfd_getfd() and nothing else.
+ * id, see agent_copy_fd()), reads the socket's cookie, checks its kind (a
+ * TCP or UDP one over IPv4 or IPv6?) unless it has a record already,
+ * records the option's name for it, closes its copy and answers
+ * CONTINUE: the kernel sets the caller's own value, with the caller's
+ * credentials, and gives its own errno.  The copy is closed before the
+ * answer, not after it: a copy of a socket still open when the caller
+ * runs again and closes its own fd can keep the socket open for good on
+ * this kernel (docs/design.md §4, "No copy outlives the answer";
+ * integration-publish-close).
  *
  * No value is read from the caller's memory: at the switch the agent
  * reads each named option from the socket itself (sockopt_copy()), as
@@ -48,7 +51,7 @@ static bool optlen_refused(int level, int optlen)
 	       (size_t)optlen < sizeof(int);
 }
 
-/* After the answer: note (@level, @name) on the record of @sock, the
+/* Before the answer: note (@level, @name) on the record of @sock, the
  * agent's copy of the caller's fd, if it is a socket that may switch.  A
  * socket with a record is one (only those get one, and cookies are never
  * reused): its next options cost one getsockopt(), not four calls. */
@@ -66,7 +69,7 @@ static void record_name(struct agent *a, const struct seccomp_notif *call,
 	    (sockinfo_query_kind(sock, &si) < 0 ||
 	     !sockinfo_is_switchable(&si)))
 		return;
-	r = agent_sockstate_get(a, call, cookie, &s);
+	r = agent_sockstate_get(a, call, sock, cookie, &s);
 	if (r == 0)
 		r = sockstate_record(s, level, name);
 	if (r < 0)
@@ -93,10 +96,12 @@ int handle_setsockopt(struct agent *a, const struct seccomp_notif *req)
 
 	/* @req lives in the journal slot the answer frees. */
 	call = *req;
+	record_name(a, &call, sock, level, name);
+	/* The copy goes before the caller runs again: one held past the
+	 * answer can keep the socket from ever closing (see the top). */
+	closep(&sock);
 	r = notify_continue(&a->notify, call.id);
-	if (r == 0)
-		record_name(a, &call, sock, level, name);
-	else if (r != -ENOENT) /* ENOENT: the caller is gone */
+	if (r < 0 && r != -ENOENT) /* ENOENT: the caller is gone */
 		log_warn_errno(r, "answering notification %llu, ignoring",
 			       (unsigned long long)call.id);
 	return HANDLER_DONE;

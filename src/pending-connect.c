@@ -41,6 +41,9 @@ struct pending_connect {
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int open_handles;
+	/* The answer, given once @hs is closed (pending_end()). */
+	bool reply;
+	int reply_r, reply_ok;
 	struct pending_connect *prev, *next;
 };
 
@@ -87,6 +90,12 @@ static void answer(struct agent *a, uint64_t id, int r, int ok_error)
 		log_warn_errno(r, "answering connect, ignoring");
 }
 
+/*
+ * Both handles are closed: close the host socket, then answer.  Never the
+ * other way round: the caller runs again at the answer, and a socket the
+ * agent still holds then can outlive the caller's own close() for good
+ * (docs/design.md §4, "No copy outlives the answer").
+ */
 static void pending_on_close(uv_handle_t *h)
 {
 	struct pending_connect *p = h->data;
@@ -94,16 +103,25 @@ static void pending_on_close(uv_handle_t *h)
 	if (--p->open_handles > 0)
 		return;
 	close(p->hs);
+	if (p->reply)
+		answer(p->agent, p->call.id, p->reply_r, p->reply_ok);
 	free(p);
 }
 
-static void pending_free(struct pending_connect *p)
+/* End @p: answer (@r, @ok_error) as answer() does if @reply, once its
+ * host socket is closed (pending_on_close()). */
+static void pending_end(struct pending_connect *p, bool reply, int r,
+			int ok_error)
 {
 	struct agent *a = p->agent;
 
-	/* Answered (the slot is free already), or never to be: its caller
-	 * is gone, or the agent stops with its container. */
-	notify_forget(&a->notify, p->call.id);
+	p->reply = reply && r != -ENOENT;
+	p->reply_r = r;
+	p->reply_ok = ok_error;
+	/* Never to be answered: its caller is gone, or the agent stops
+	 * with its container. */
+	if (!p->reply)
+		notify_forget(&a->notify, p->call.id);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -115,6 +133,12 @@ static void pending_free(struct pending_connect *p)
 	uv_timer_stop(&p->timer);
 	uv_close((uv_handle_t *)&p->poll, pending_on_close);
 	uv_close((uv_handle_t *)&p->timer, pending_on_close);
+}
+
+/* End @p without an answer. */
+static void pending_end_quiet(struct pending_connect *p)
+{
+	pending_end(p, false, 0, 0);
 }
 
 int pending_connect_settle(int hs, const struct sockaddr_storage *dst,
@@ -145,8 +169,7 @@ static void pending_finish(struct pending_connect *p, int ok_error)
 			a->stats->served += c->served;
 		}
 	}
-	answer(a, c->id, r, ok_error);
-	pending_free(p);
+	pending_end(p, true, r, ok_error);
 }
 
 /*
@@ -173,16 +196,14 @@ static void pending_settled(struct pending_connect *p)
 			a->stats->served += c->served;
 		}
 	}
-	answer(a, c->id, r, c->nonblock ? -EINPROGRESS : 0);
-	pending_free(p);
+	pending_end(p, true, r, c->nonblock ? -EINPROGRESS : 0);
 }
 
 /* The handshake is over: install on success, else answer the error. */
 static void pending_done(struct pending_connect *p, int err)
 {
 	if (err) {
-		answer(p->agent, p->call.id, -err, 0);
-		pending_free(p);
+		pending_end(p, true, -err, 0);
 		return;
 	}
 	if (p->call.verify) {
@@ -204,9 +225,7 @@ static void pending_done(struct pending_connect *p, int err)
 static void pending_cut_short(struct pending_connect *p, int err)
 {
 	if (p->call.verify) {
-		answer(p->agent, p->call.id,
-		       err == -EINPROGRESS ? -ETIMEDOUT : err, 0);
-		pending_free(p);
+		pending_end(p, true, err == -EINPROGRESS ? -ETIMEDOUT : err, 0);
 		return;
 	}
 	pending_finish(p, err);
@@ -241,7 +260,7 @@ static void pending_on_tick(uv_timer_t *t)
 
 	if (!notify_id_valid(&a->notify, p->call.id)) {
 		/* Killed: nobody waits any more. */
-		pending_free(p);
+		pending_end_quiet(p);
 		return;
 	}
 	/*
@@ -316,7 +335,7 @@ int pending_connect_start(struct agent *a, const struct pending_connect_call *c,
 				       tmo ? tmo : PENDING_TICK_MS),
 				   PENDING_TICK_MS);
 	if (r < 0) {
-		pending_free(p);
+		pending_end_quiet(p);
 		return -ENOBUFS;
 	}
 	return HANDLER_DONE;
@@ -325,5 +344,5 @@ int pending_connect_start(struct agent *a, const struct pending_connect_call *c,
 void pending_connect_cancel_all(struct agent *a)
 {
 	while (a->pending.list)
-		pending_free(a->pending.list);
+		pending_end_quiet(a->pending.list);
 }

@@ -35,7 +35,7 @@
  * trapped, on purpose: it would cost every close of every fd a round trip).
  * Entries are therefore bounded (SOCKSTATE_MAX, least recently used evicted)
  * and swept by the agent, which drops entries whose last known (pid, fd)
- * no longer holds a socket with that cookie.  An evicted entry only loses
+ * no longer holds that socket (by its inode, read from /proc: no copy).  An evicted entry only loses
  * recorded options; whether a socket lives on the host is never taken from
  * this table but from the socket's SO_NETNS_COOKIE.
  */
@@ -68,6 +68,7 @@ struct sockstate {
 	enum sockstate_kind kind;
 	pid_t pid; /* where it was last seen, for the sweep */
 	int fd;
+	uint64_t ino;	    /* the socket's inode there: the sweep's proof */
 	uint64_t last_used; /* table clock, for LRU eviction */
 	bool wildcard_bind; /* its last bind(), done by the agent, asked for
 				 * the wildcard address and port 0 */
