@@ -26,6 +26,7 @@
 #     certificate is refused and warns.
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/multinode-env.sh"
 
 setup_rootless_test
 require_cmd curl ip python3 openssl
@@ -50,14 +51,6 @@ HPS=$(free_port) CPS=$(free_port) HPS2=$(free_port) CPS2=$(free_port)
 nb_netns nbmn-lan nbmn-n1 nbmn-n2 nbmn-e1
 ip -n nbmn-lan link add br0 type bridge
 ip -n nbmn-lan link set br0 up
-# plug NS ADDR4 [ADDR6]: NS's eth0 on the bridge
-plug() {
-	ip -n nbmn-lan link add "p-$1" type veth peer name eth0 netns "nbmn-$1"
-	ip -n nbmn-lan link set "p-$1" master br0 up
-	ip -n "nbmn-$1" addr add "$2/24" dev eth0
-	[ -z "${3:-}" ] || ip -n "nbmn-$1" addr add "$3/64" dev eth0 nodad
-	ip -n "nbmn-$1" link set eth0 up
-}
 plug n1 10.77.0.1 fd77::1
 plug n2 10.77.0.2 fd77::2
 plug e1 $E
@@ -89,74 +82,13 @@ etcd_kill() {
 	done
 	nb_fail "etcd outlived SIGKILL"
 }
-# etcdq PATH JSON: a POST to etcd's gateway from node 1
-etcdq() {
-	ip netns exec nbmn-n1 curl -sS --max-time 3 -X POST "$URL/v3/$1" -d "$2"
-}
-# keys: every key under nsbypass/v1/, decoded, one per line, with its value
-keys() {
-	etcdq kv/range '{"key":"bnNieXBhc3MvdjEv","range_end":"bnNieXBhc3MvdjEw"}' |
-		python3 -c 'import base64,json,sys
-for kv in json.load(sys.stdin).get("kvs", []):
-    v = base64.b64decode(kv.get("value", "")).decode()
-    print(base64.b64decode(kv["key"]).decode() + " => " + v.replace("\n", ";"))'
-}
-
-# oci_start N NODE [ARGS...]: daemon N in node NODE (nbmn-nNODE)
-oci_start() {
-	local n=$1 node=$2
-	shift 2
-	NB_AS_USER_NETNS=nbmn-n$node start_bg "oci$n" as_user \
-		env XDG_RUNTIME_DIR="$D/xdg$n" "$NSBYPASS" oci \
-		--listen "$D/oci$n.sock" --log-level debug \
-		--log-file "$D/oci$n.log" --pid-file "$D/oci$n.pid" "$@"
-	for _ in $(seq 100); do [ -S "$D/oci$n.sock" ] && break; sleep 0.1; done
-	[ -S "$D/oci$n.sock" ] || nb_fail "daemon $n does not listen"
-}
 cluster_args() { # N
 	echo --cluster "$URL" --node-name "n$1" --node-address "10.77.0.$1" \
 		--node-address "fd77::$1" --cluster-ttl 3
 }
-# sim NODE DAEMON ARGS...: a container of daemon DAEMON (a number: the
-# listener ociDAEMON.sock; else DAEMON.sock) in node NODE
-sim() {
-	local n=$1 d=$2 sock
-	shift 2
-	sock=$D/oci$d.sock
-	[[ "$d" =~ ^[0-9]+$ ]] || sock=$D/$d.sock
-	NB_AS_USER_NETNS=nbmn-n$n as_user timeout -k 5 60 unshare -r -n \
-		"$OCI_SIM" --listener "$sock" "$@"
-}
 # serve NAME HP CP ADDR4 ADDR6: a server container on node 2
 serve() {
-	start_bg "$1" sim 2 2 --id "$1" --annotation "nsbypass.publish=$2:$3" -- \
-		sh -c 'ip link set lo up && ip addr add "$3"/32 dev lo &&
-			exec sh "$0" "$1" "$2" "$4" "$5"' "$SERVER" "$D" "$1" "$4" \
-		"$3" "$5"
-	SPID=$NB_LAST_PID
-	for _ in $(seq 300); do [ -e "$D/up-$1" ] && return 0; sleep 0.1; done
-	_nb_dump_logs
-	nb_fail "server $1 did not come up"
-}
-# client NODE DAEMON NAME TRIES URL...: a client container; its lines
-# in $out
-client() {
-	local n=$1 d=$2 name=$3
-	shift 3
-	sim "$n" "$d" --id "$name" -- sh "$CLIENT" "$D" "$name" "$@" \
-		>"$NB_TMP/$name.log" 2>&1 || nb_error "$name exited with status $?"
-	out=$(grep -E "^(GET|AFTER) " "$NB_TMP/$name.log" || true)
-}
-# served LOG NAME: the served counter of agent NAME's last stats line
-served() {
-	sed -n "s/.*agent $2: info: agent: .* \([0-9]*\) served.*/\1/p" "$1" |
-		tail -n 1
-}
-wait_served() { # LOG NAME
-	for _ in $(seq 50); do
-		[ -n "$(served "$1" "$2")" ] && return 0
-		sleep 0.1
-	done
+	serve_on 2 2 "$@"
 }
 warns() { # LOG: the "trying again" lines
 	grep -c "cluster: etcd at .*trying again" "$1" || true
@@ -181,14 +113,6 @@ pgrep -u "$NB_USER" -f "nsbypass-etcd|nsbypass oci" >/dev/null ||
 	nb_fail "the daemons ended without etcd"
 serve s "$HPS" "$CPS" 10.88.0.2 fd88::2
 etcd_start
-# wait_line N TEXT: daemon N's log gets a line with TEXT (10 s)
-wait_line() {
-	for _ in $(seq 100); do
-		grep -qF "$2" "$D/oci$1.log" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 for n in 1 2; do
 	wait_line $n "cluster: connected to etcd at $URL" &&
 		nb_pass "daemon $n reached etcd once it was up" ||
@@ -219,18 +143,6 @@ grep -q "10.77.0.1" "$D/server-s.log" && grep -q "fd77::1" "$D/server-s.log" &&
 	nb_pass "S saw node 1's addresses: $(tr '\n' ';' <"$D/server-s.log")" ||
 	nb_error "S's log: $(cat "$D/server-s.log")"
 
-# cluster_status N WANT: wait (5 s at most) for daemon N's `nsbypass
-# status` to have a line matching the regular expression WANT.
-cluster_status() {
-	local i st
-	for i in $(seq 50); do
-		st=$(as_user "$NSBYPASS" status --socket "$D/oci$1.sock.control" 2>&1 || true)
-		grep -qE -- "$2" <<<"$st" && break
-		sleep 0.1
-	done
-	echo "$st" | tail -n 1
-	grep -qE -- "$2" <<<"$st"
-}
 # nsbypass status: node 1 has node 2's namespace, node 2 its own key.
 st=$(cluster_status 1 "^cluster: node n1, etcd up for [0-9]+s at $URL \(revision [1-9][0-9]*, lease [0-9a-f]+, TTL 3s\): 0 key\(s\) of ours, 1 namespace\(s\) of 1 other node\(s\), 0 collision\(s\), 0 outages$") &&
 	nb_pass "status of daemon 1: $st" || nb_error "status of daemon 1: $st"

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: Apache-2.0
+# multinode-env.sh - what test-multinode.sh and test-multinode-partition.sh
+# share: sourced after common.sh, with D (the test's directory), URL (an
+# etcd URL for etcdq) and OCI_SIM, SERVER, CLIENT set.  Nodes are the
+# namespaces ${MN}-nN on the bridge br0 of ${MN}-lan.
+
+MN=${MN:-nbmn}
+
+# plug NS ADDR4 [ADDR6]: NS's eth0 on the bridge
+plug() {
+	ip -n ${MN}-lan link add "p-$1" type veth peer name eth0 netns "${MN}-$1"
+	ip -n ${MN}-lan link set "p-$1" master br0 up
+	ip -n "${MN}-$1" addr add "$2/24" dev eth0
+	[ -z "${3:-}" ] || ip -n "${MN}-$1" addr add "$3/64" dev eth0 nodad
+	ip -n "${MN}-$1" link set eth0 up
+}
+# etcdq PATH JSON: a POST to etcd's gateway from node 1
+etcdq() {
+	ip netns exec ${MN}-n1 curl -sS --max-time 3 -X POST "$URL/v3/$1" -d "$2"
+}
+# keys: every key under nsbypass/v1/, decoded, one per line, with its value
+keys() {
+	etcdq kv/range '{"key":"bnNieXBhc3MvdjEv","range_end":"bnNieXBhc3MvdjEw"}' |
+		python3 -c 'import base64,json,sys
+for kv in json.load(sys.stdin).get("kvs", []):
+    v = base64.b64decode(kv.get("value", "")).decode()
+    print(base64.b64decode(kv["key"]).decode() + " => " + v.replace("\n", ";"))'
+}
+
+# oci_start N NODE [ARGS...]: daemon N in node NODE (${MN}-nNODE)
+oci_start() {
+	local n=$1 node=$2
+	shift 2
+	NB_AS_USER_NETNS=${MN}-n$node start_bg "oci$n" as_user \
+		env XDG_RUNTIME_DIR="$D/xdg$n" "$NSBYPASS" oci \
+		--listen "$D/oci$n.sock" --log-level debug \
+		--log-file "$D/oci$n.log" --pid-file "$D/oci$n.pid" "$@"
+	for _ in $(seq 100); do [ -S "$D/oci$n.sock" ] && break; sleep 0.1; done
+	[ -S "$D/oci$n.sock" ] || nb_fail "daemon $n does not listen"
+}
+# sim NODE DAEMON ARGS...: a container of daemon DAEMON (a number: the
+# listener ociDAEMON.sock; else DAEMON.sock) in node NODE
+sim() {
+	local n=$1 d=$2 sock
+	shift 2
+	sock=$D/oci$d.sock
+	[[ "$d" =~ ^[0-9]+$ ]] || sock=$D/$d.sock
+	NB_AS_USER_NETNS=${MN}-n$n as_user timeout -k 5 60 unshare -r -n \
+		"$OCI_SIM" --listener "$sock" "$@"
+}
+# serve_on NODE DAEMON NAME HP CP ADDR4 ADDR6: a server container of
+# daemon DAEMON on node NODE, published at HP, its addresses on lo
+serve_on() {
+	local n=$1 d=$2
+	shift 2
+	start_bg "$1" sim "$n" "$d" --id "$1" --annotation "nsbypass.publish=$2:$3" -- \
+		sh -c 'ip link set lo up && ip addr add "$3"/32 dev lo &&
+			exec sh "$0" "$1" "$2" "$4" "$5"' "$SERVER" "$D" "$1" "$4" \
+		"$3" "$5"
+	SPID=$NB_LAST_PID
+	for _ in $(seq 300); do [ -e "$D/up-$1" ] && return 0; sleep 0.1; done
+	_nb_dump_logs
+	nb_fail "server $1 did not come up"
+}
+# client NODE DAEMON NAME TRIES URL...: a client container; its lines
+# in $out
+client() {
+	local n=$1 d=$2 name=$3
+	shift 3
+	sim "$n" "$d" --id "$name" -- sh "$CLIENT" "$D" "$name" "$@" \
+		>"$NB_TMP/$name.log" 2>&1 || nb_error "$name exited with status $?"
+	out=$(grep -E "^(GET|AFTER) " "$NB_TMP/$name.log" || true)
+}
+# served LOG NAME: the served counter of agent NAME's last stats line
+served() {
+	sed -n "s/.*agent $2: info: agent: .* \([0-9]*\) served.*/\1/p" "$1" |
+		tail -n 1
+}
+wait_served() { # LOG NAME
+	for _ in $(seq 50); do
+		[ -n "$(served "$1" "$2")" ] && return 0
+		sleep 0.1
+	done
+}
+# wait_line N TEXT: daemon N's log gets a line with TEXT (10 s)
+wait_line() {
+	for _ in $(seq 100); do
+		grep -qF "$2" "$D/oci$1.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# cluster_status N WANT: wait (WAIT tenths of a second, 5 s unless told)
+# for daemon N's `nsbypass status` to have a line matching the regular
+# expression WANT; prints the last line.
+cluster_status() {
+	local i st
+	for i in $(seq "${WAIT:-50}"); do
+		st=$(as_user "$NSBYPASS" status --socket "$D/oci$1.sock.control" 2>&1 || true)
+		grep -qE -- "$2" <<<"$st" && break
+		sleep 0.1
+	done
+	echo "$st" | tail -n 1
+	grep -qE -- "$2" <<<"$st"
+}
