@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# test-multinode-lease.sh - nsbypass's etcd client when its lease is lost
+# while its first read of the map is still under way (a regression test).
+#
+# fake-etcd.py stands in for etcd, to time it so: the first read answers
+# after 2.5 s and the first lease's keepalive (every TTL/3 = 1 s) says it
+# is gone.  The client must start over: one read, one watch, and its key
+# written under the second lease.  Before the fix it granted a new lease
+# over the read still in flight, lost track of one of the two calls, and
+# ended with two watches open at once ("watch open 2").
+set -xeuo pipefail
+. "$(dirname "$0")/common.sh"
+MN=nbml
+. "$(dirname "$0")/multinode-env.sh"
+
+setup_rootless_test
+require_cmd curl ip python3
+_nb_tmp
+OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+nb_stage_vars OCI_SIM
+SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
+CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
+D=$NB_TMP/ml
+mkdir -p "$D/www" "$D/xdg1"
+echo "ml-page" >"$D/www/index.html"
+chown -R "$NB_USER" "$D"
+chmod 0700 "$D/xdg1"
+URL=http://127.0.0.1:2379
+HPT=$(free_port) CPT=$(free_port)
+
+nb_netns nbml-lan nbml-n1
+ip -n nbml-lan link add br0 type bridge
+ip -n nbml-lan link set br0 up
+plug n1 10.77.0.1 fd77::1
+: >"$D/etcd.log"
+start_bg fake-etcd ip netns exec nbml-n1 "$NB_PYTHON" \
+	"$NB_ITEST_DIR/fake-etcd.py" 127.0.0.1 2379 "$D/etcd.log"
+for _ in $(seq 50); do
+	ip netns exec nbml-n1 curl -s -o /dev/null -X POST "$URL/v3/kv/deleterange" -d '{}' && break
+	sleep 0.1
+done
+
+oci_start 1 1 --cluster "$URL" --node-name n1 --node-address 10.77.0.1 \
+	--cluster-ttl 3
+serve_on 1 1 t "$HPT" "$CPT" 10.88.0.9 fd88::9
+for _ in $(seq 150); do
+	grep -q "^put nsbypass/v1/ns/n1/.* lease 101$" "$D/etcd.log" && break
+	sleep 0.1
+done
+# The slow read's answer, and a second for what it may set off.
+for _ in $(seq 50); do
+	grep -q "^slow range answered$" "$D/etcd.log" && break
+	sleep 0.1
+done
+sleep 1
+cat "$D/etcd.log"
+grep -q "^keepalive 100 gone$" "$D/etcd.log" &&
+	nb_pass "the first lease was lost during the first read" ||
+	nb_fail "the fake did not get its keepalive: $(tr '\n' ';' <"$D/etcd.log")"
+grep -q "^put nsbypass/v1/ns/n1/.* lease 101$" "$D/etcd.log" &&
+	nb_pass "T's key written under the second lease" ||
+	nb_error "no key under the second lease"
+! grep -q "^watch open [2-9]" "$D/etcd.log" &&
+	nb_pass "one watch open at a time" ||
+	nb_error "two watches open at once: a call was lost track of"
+! grep -q "lease 100$" "$D/etcd.log" &&
+	nb_pass "nothing written under the lost lease" ||
+	nb_error "a write under the lost lease"
+st=$(cluster_status 1 "^cluster: node n1, etcd up .*lease 65, TTL 3s\\): 1 key\\(s\\) of ours") &&
+	nb_pass "status: $st" || nb_error "status: $st"
+touch "$D/stop-t"
+nb_done
