@@ -38,14 +38,15 @@ oci_start() {
 	for _ in $(seq 100); do [ -S "$D/oci$n.sock" ] && break; sleep 0.1; done
 	[ -S "$D/oci$n.sock" ] || nb_fail "daemon $n does not listen"
 }
-# sim NODE DAEMON ARGS...: a container of daemon DAEMON (a number: the
+# sim NODE DAEMON ARGS...: a container (it lives SIM_SECONDS, 60 unless
+# set) of daemon DAEMON (a number: the
 # listener ociDAEMON.sock; else DAEMON.sock) in node NODE
 sim() {
 	local n=$1 d=$2 sock
 	shift 2
 	sock=$D/oci$d.sock
 	[[ "$d" =~ ^[0-9]+$ ]] || sock=$D/$d.sock
-	NB_AS_USER_NETNS=${MN}-n$n as_user timeout -k 5 60 unshare -r -n \
+	NB_AS_USER_NETNS=${MN}-n$n as_user timeout -k 5 "${SIM_SECONDS:-60}" unshare -r -n \
 		"$OCI_SIM" --listener "$sock" "$@"
 }
 # serve_on NODE DAEMON NAME HP CP ADDR4 ADDR6: a server container of

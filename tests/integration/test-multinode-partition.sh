@@ -5,6 +5,9 @@
 # partition that heals (issue 16, docs/design.md §6.8), rootless, as the
 # unprivileged NB_USER.
 #
+# Not in the meson suite yet (tests/integration/meson.build says why):
+# run it by hand, as root, with NSBYPASS, OCI_SIM set as meson sets them.
+#
 # Three etcd members (nbmp-e1..e3, 10.77.0.11-13) and two nodes (nbmp-n1,
 # nbmp-n2) on the bridge br0 of nbmp-lan; each node's `nsbypass oci` is
 # given all three members (--cluster URL,URL,URL) and a lease TTL of 3 s.
@@ -22,6 +25,8 @@
 set -xeuo pipefail
 . "$(dirname "$0")/common.sh"
 MN=nbmp
+# The containers outlive the whole test (meson's timeout is 180 s).
+SIM_SECONDS=170
 . "$(dirname "$0")/multinode-env.sh"
 
 setup_rootless_test
@@ -117,6 +122,11 @@ grep -q "ns/n2/.*addr 10.88.0.3;" <<<"$k" && ! grep -q "ns/n1/" <<<"$k" &&
 
 sleep 2
 side br0 n1 e1
+# As when a link comes back: what each side learnt of the other's
+# addresses while cut off (failed ARP and neighbour entries) is flushed.
+for ns in n1 n2 e1 e2 e3; do
+	ip -n "nbmp-$ns" neigh flush dev eth0 || true
+done
 t0=$SECONDS
 nb_pass "healed"
 st=$(WAIT=300 cluster_status 1 "^cluster: node n1, etcd up .*: 1 key\\(s\\) of ours, 2 namespace\\(s\\) of 1 other node\\(s\\)") &&
