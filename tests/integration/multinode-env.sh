@@ -1,11 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
-# multinode-env.sh - what test-multinode.sh and test-multinode-partition.sh
-# share: sourced after common.sh, with D (the test's directory), URL (an
-# etcd URL for etcdq) and OCI_SIM, SERVER, CLIENT set.  Nodes are the
+# multinode-env.sh - what the test-multinode*.sh scripts share: sourced
+# after common.sh; D (the test's directory), URL (an etcd URL for etcdq)
+# and mn_stage's OCI_SIM, SERVER, CLIENT set before use.  Nodes are the
 # namespaces ${MN}-nN on the bridge br0 of ${MN}-lan.
 
 MN=${MN:-nbmn}
 
+# mn_stage: oci-sim and the c2c server and client, staged for NB_USER
+# (OCI_SIM, SERVER, CLIENT)
+mn_stage() {
+	OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
+	[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
+	nb_stage_vars OCI_SIM
+	SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
+	CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
+}
 # plug NS ADDR4 [ADDR6]: NS's eth0 on the bridge
 plug() {
 	ip -n ${MN}-lan link add "p-$1" type veth peer name eth0 netns "${MN}-$1"

@@ -18,11 +18,7 @@ MN=nbml
 setup_rootless_test
 require_cmd curl ip python3
 _nb_tmp
-OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
-[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
-nb_stage_vars OCI_SIM
-SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
-CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
+mn_stage
 D=$NB_TMP/ml
 mkdir -p "$D/www" "$D/xdg1"
 echo "ml-page" >"$D/www/index.html"

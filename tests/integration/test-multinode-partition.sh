@@ -34,11 +34,7 @@ require_cmd curl ip python3
 command -v etcd >/dev/null 2>&1 ||
 	nb_skip "no etcd (Debian's etcd-server, tests/packages.txt)"
 _nb_tmp
-OCI_SIM=${OCI_SIM:-$NB_REPO/build/tests/oci-sim}
-[ -x "$OCI_SIM" ] || nb_fail "oci-sim not built: $OCI_SIM"
-nb_stage_vars OCI_SIM
-SERVER=$(nb_stage "$NB_ITEST_DIR/c2c-server.sh")
-CLIENT=$(nb_stage "$NB_ITEST_DIR/c2c-client.sh")
+mn_stage
 ETCD=$(command -v etcd)
 D=$NB_TMP/mp
 mkdir -p "$D/www" "$D/xdg1" "$D/xdg2" "$D/etcd"
