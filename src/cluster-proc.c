@@ -31,10 +31,18 @@
 #include "service-record.h"
 #include "util.h"
 
+/* A failure moves to the next endpoint after RETRY_NEXT_MS; once every
+ * endpoint failed in a row, the back-off: BACKOFF_FIRST_MS, doubling up to
+ * BACKOFF_MAX_MS (a healed partition is seen within that, plus jitter). */
+#define RETRY_NEXT_MS 100
 #define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS 10000
 /* Bounds of the calls that are not streams. */
 #define CALL_TIMEOUT_MS 5000
+/* A keepalive waits at most TTL/3 (and this much at least): the lease is
+ * renewed every TTL/3, so a member gone silent is left while the lease
+ * still has two thirds of its life for the next one to keep it. */
+#define KEEP_TIMEOUT_MIN_MS 1000
 /* How long a new daemon's agents have to report before the keys of
  * namespaces none reported are deleted (adoption asks every 5 s). */
 #define STALE_GRACE_MS 6000
@@ -84,6 +92,7 @@ struct cluster {
 	bool write_delete;
 	uv_timer_t retry, keep;
 	unsigned int backoff_ms;
+	size_t fails; /* in a row, since etcd last answered well */
 	bool watching;
 	bool down_logged;
 	bool ever_up;
@@ -385,11 +394,24 @@ hangup:
 
 /* ---- etcd ---- */
 
+/* The write under way will not be answered: its key is to be written
+ * again (after a failover the lease may still hold, and nothing else
+ * would mark it). */
+static void write_abandon(struct cluster *c)
+{
+	struct local_ns *l = local_find(c, c->write_netns, NULL);
+
+	if (l)
+		l->dirty = true;
+}
+
 static void calls_cancel(struct cluster *c)
 {
 	struct etcd_call **calls[] = { &c->setup, &c->watch, &c->keepalive,
 				       &c->write };
 
+	if (c->write)
+		write_abandon(c);
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
 		if (*calls[i]) {
 			etcd_call_cancel(*calls[i]);
@@ -425,6 +447,12 @@ static void cluster_fail(struct cluster *c, int err, const char *what)
 	snprintf(c->state.error, sizeof(c->state.error), "%s: %s", what,
 		 err == -EIO ? "an error answer" : strerror(-err));
 	c->endpoint = (c->endpoint + 1) % c->o->n_endpoints;
+	if (++c->fails % c->o->n_endpoints) {
+		/* Another member may answer: as an etcd client's balancer
+		 * does, try it at once rather than after the back-off. */
+		uv_timer_start(&c->retry, on_retry, RETRY_NEXT_MS, 0);
+		return;
+	}
 	/* Up to a quarter more, so that nodes do not retry in step. */
 	jitter = (unsigned int)random() % (delay / 4 + 1);
 	uv_timer_start(&c->retry, on_retry, delay + jitter, 0);
@@ -435,6 +463,7 @@ static void cluster_fail(struct cluster *c, int err, const char *what)
 static void cluster_up(struct cluster *c)
 {
 	c->backoff_ms = BACKOFF_FIRST_MS;
+	c->fails = 0;
 	if (c->down_logged || !c->ever_up)
 		log_info("cluster: %s etcd at %s (node %s, %zu remote "
 			 "namespace(s) known)",
@@ -535,6 +564,7 @@ static void on_write_done(struct etcd_call *call, int err, const char *body,
 		return;
 	}
 	if (r < 0) {
+		write_abandon(c);
 		cluster_fail(c, r, "write");
 		return;
 	}
@@ -672,9 +702,15 @@ static void on_keep_done(struct etcd_call *call, int err, const char *body,
 
 static void keep_send(struct cluster *c, struct etcd_call **slot)
 {
+	long ms = (long)c->o->ttl * 1000 / 3;
+
+	if (ms < KEEP_TIMEOUT_MIN_MS)
+		ms = KEEP_TIMEOUT_MIN_MS;
+	if (ms > CALL_TIMEOUT_MS)
+		ms = CALL_TIMEOUT_MS;
 	*slot = etcd_call_start(&c->etcd, url_of(c, "/v3/lease/keepalive"),
-				etcd_body_lease(c->lease), CALL_TIMEOUT_MS,
-				on_keep_line, on_keep_done, c);
+				etcd_body_lease(c->lease), ms, on_keep_line,
+				on_keep_done, c);
 	if (!*slot)
 		cluster_fail(c, -ENOMEM, "lease keepalive");
 }

@@ -1,24 +1,40 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""fake-etcd.py ADDR PORT LOG: just enough of etcd's v3 JSON gateway to
-put nsbypass's cluster client in one awkward spot on purpose: the first
-lease is lost while the first read of the map is still under way.
+"""fake-etcd.py ADDR PORT LOG [SCENARIO]: just enough of etcd's v3 JSON
+gateway to put nsbypass's cluster client in one awkward spot on purpose.
 
-The first /v3/kv/range answers after 2.5 s; every keepalive of the first
-lease says it is gone (no TTL); later leases live.  Watches are held open
-after their "created" line.  LOG gets one line per request ("grant 100",
-"range", "put KEY lease N", "watch open N" with the number of watches
-open at once, "watch closed N", ...), flushed at once."""
+SCENARIO lease-during-read (the default): the first lease is lost while
+the first read of the map is still under way.  The first /v3/kv/range
+answers after 2.5 s; every keepalive of the first lease says it is gone
+(no TTL); later leases live.
+
+SCENARIO write-lost: writes that do not get through while the lease
+lives.  The first /v3/kv/put is never answered, and neither is any
+keepalive for the 3 s after it came (a member gone silent: the client
+gives up on it by the keepalive's timeout, with the write still under
+way); the second put gets an error answer (HTTP 503); later ones go
+through.  Every lease lives.
+
+Watches are held open after their "created" line.  LOG gets one line per
+request ("grant 100", "range", "put KEY lease N", "watch open N" with
+the number of watches open at once, "watch closed N", ...), flushed at
+once."""
 import base64
 import json
+import select
+import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 addr, port, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+scenario = sys.argv[4] if len(sys.argv) > 4 else "lease-during-read"
+if scenario not in ("lease-during-read", "write-lost"):
+    sys.exit("fake-etcd.py: no scenario %r" % scenario)
 lock = threading.Lock()
-state = {"lease": 99, "ranges": 0, "watches": 0, "rev": 5}
+state = {"lease": 99, "ranges": 0, "watches": 0, "rev": 5, "puts": 0,
+         "silent_until": 0.0}
 log = open(log_path, "a", buffering=1)
 
 
@@ -54,6 +70,16 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def silent(self, what):
+        """write-lost: no answer while the member is silent (the client
+        hangs up meanwhile: then nothing more is sent)."""
+        if time.monotonic() >= state["silent_until"]:
+            return False
+        say("%s unanswered" % what)
+        time.sleep(max(0.0, state["silent_until"] - time.monotonic()) + 0.5)
+        self.close_connection = True
+        return True
+
     def header(self):
         return {"cluster_id": "1", "member_id": "1", "revision": str(state["rev"]),
                 "raft_term": "2"}
@@ -69,8 +95,10 @@ class Handler(BaseHTTPRequestHandler):
             self.answer({"header": self.header(), "ID": str(lease), "TTL": req.get("TTL", "3")})
         elif path == "/v3/lease/keepalive":
             lease = int(req.get("ID", "0"))
+            if self.silent("keepalive %d" % lease):
+                return
             res = {"header": self.header(), "ID": str(lease)}
-            if lease != 100:
+            if lease != 100 or scenario != "lease-during-read":
                 res["TTL"] = "3"
             say("keepalive %d%s" % (lease, "" if "TTL" in res else " gone"))
             self.answer({"result": res}, stream=True)
@@ -78,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v3/kv/range":
             with lock:
                 state["ranges"] += 1
-                first = state["ranges"] == 1
+                first = state["ranges"] == 1 and scenario == "lease-during-read"
             say("range%s" % (" (slow)" if first else ""))
             if first:
                 time.sleep(2.5)
@@ -89,11 +117,23 @@ class Handler(BaseHTTPRequestHandler):
             if first:
                 say("slow range answered")
         elif path == "/v3/kv/put":
-            with lock:
-                state["rev"] += 1
             key = base64.b64decode(req.get("key", "")).decode()
-            say("put %s lease %s" % (key, req.get("lease", "0")))
-            self.answer({"header": self.header()})
+            what = "put %s lease %s" % (key, req.get("lease", "0"))
+            with lock:
+                state["puts"] += 1
+                n = state["puts"] if scenario == "write-lost" else 0
+                if n == 1:
+                    state["silent_until"] = time.monotonic() + 3.0
+                elif n != 2:
+                    state["rev"] += 1
+            if n == 1:
+                self.silent(what)
+            elif n == 2:
+                say(what + " refused")
+                self.send_error(503)
+            else:
+                say(what)
+                self.answer({"header": self.header()})
         elif path == "/v3/kv/deleterange":
             say("delete")
             self.answer({"header": self.header()})
@@ -106,8 +146,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.answer({"result": {"header": self.header(), "created": True}},
                             stream=True)
                 while True:
-                    time.sleep(0.5)
-                    self.chunk(b"\n")  # a keep-alive byte: a gone client shows
+                    # A client that hangs up shows at once (its FIN), not
+                    # only at the next keep-alive byte.
+                    r, _, _ = select.select([self.connection], [], [], 0.5)
+                    if r and not self.connection.recv(1, socket.MSG_PEEK):
+                        break
+                    self.chunk(b"\n")
             except OSError:
                 pass
             with lock:

@@ -113,3 +113,38 @@ cluster_status() {
 	echo "$st" | tail -n 1
 	grep -qE -- "$2" <<<"$st"
 }
+# fake_etcd_node SCENARIO: for the tests of awkward etcd answers: D (for
+# NB_USER, with www/ and xdg1/), node 1 alone on the bridge, and in it
+# fake-etcd.py playing SCENARIO at URL (127.0.0.1:2379), its requests
+# logged to $D/etcd.log; HPT and CPT: two free ports
+fake_etcd_node() {
+	D=$NB_TMP/$MN
+	mkdir -p "$D/www" "$D/xdg1"
+	echo "$MN-page" >"$D/www/index.html"
+	chown -R "$NB_USER" "$D"
+	chmod 0700 "$D/xdg1"
+	URL=http://127.0.0.1:2379
+	HPT=$(free_port) CPT=$(free_port)
+	nb_netns ${MN}-lan ${MN}-n1
+	ip -n ${MN}-lan link add br0 type bridge
+	ip -n ${MN}-lan link set br0 up
+	plug n1 10.77.0.1 fd77::1
+	: >"$D/etcd.log"
+	start_bg fake-etcd ip netns exec ${MN}-n1 "$NB_PYTHON" \
+		"$NB_ITEST_DIR/fake-etcd.py" 127.0.0.1 2379 "$D/etcd.log" "$1"
+	for _ in $(seq 50); do
+		ip netns exec ${MN}-n1 curl -s -o /dev/null -X POST \
+			"$URL/v3/kv/deleterange" -d '{}' && return 0
+		sleep 0.1
+	done
+	nb_fail "fake-etcd.py does not answer"
+}
+# etcd_log_wait TENTHS REGEX: wait up to TENTHS tenths of a second for a
+# line of $D/etcd.log (fake-etcd.py's) to match REGEX
+etcd_log_wait() {
+	for _ in $(seq "$1"); do
+		grep -q -- "$2" "$D/etcd.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}

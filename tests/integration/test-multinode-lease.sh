@@ -19,38 +19,14 @@ setup_rootless_test
 require_cmd curl ip python3
 _nb_tmp
 mn_stage
-D=$NB_TMP/ml
-mkdir -p "$D/www" "$D/xdg1"
-echo "ml-page" >"$D/www/index.html"
-chown -R "$NB_USER" "$D"
-chmod 0700 "$D/xdg1"
-URL=http://127.0.0.1:2379
-HPT=$(free_port) CPT=$(free_port)
-
-nb_netns nbml-lan nbml-n1
-ip -n nbml-lan link add br0 type bridge
-ip -n nbml-lan link set br0 up
-plug n1 10.77.0.1 fd77::1
-: >"$D/etcd.log"
-start_bg fake-etcd ip netns exec nbml-n1 "$NB_PYTHON" \
-	"$NB_ITEST_DIR/fake-etcd.py" 127.0.0.1 2379 "$D/etcd.log"
-for _ in $(seq 50); do
-	ip netns exec nbml-n1 curl -s -o /dev/null -X POST "$URL/v3/kv/deleterange" -d '{}' && break
-	sleep 0.1
-done
+fake_etcd_node lease-during-read
 
 oci_start 1 1 --cluster "$URL" --node-name n1 --node-address 10.77.0.1 \
 	--cluster-ttl 3
 serve_on 1 1 t "$HPT" "$CPT" 10.88.0.9 fd88::9
-for _ in $(seq 150); do
-	grep -q "^put nsbypass/v1/ns/n1/.* lease 101$" "$D/etcd.log" && break
-	sleep 0.1
-done
+etcd_log_wait 150 "^put nsbypass/v1/ns/n1/.* lease 101$" || true
 # The slow read's answer, and a second for what it may set off.
-for _ in $(seq 50); do
-	grep -q "^slow range answered$" "$D/etcd.log" && break
-	sleep 0.1
-done
+etcd_log_wait 50 "^slow range answered$" || true
 sleep 1
 cat "$D/etcd.log"
 grep -q "^keepalive 100 gone$" "$D/etcd.log" &&

@@ -23,6 +23,8 @@
 #     a container on n1 reaches S2 and one on n2 reaches T, by container
 #     address.
 set -xeuo pipefail
+# Seconds in the trace: what took how long after the partition and the heal.
+PS4='+ ${EPOCHREALTIME%???} '
 . "$(dirname "$0")/common.sh"
 MN=nbmp
 # The containers outlive the whole test (meson's timeout is 180 s).
