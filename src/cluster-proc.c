@@ -9,8 +9,9 @@
  *  - etcd: a lease, the writes of local keys one at a time, a read of the
  *    prefix, a watch, a keepalive every TTL/3.
  * Any failure on the etcd side cancels every call under way and starts
- * again after a back-off, on the next endpoint; the remote records stay
- * as they were meanwhile.
+ * again on the next endpoint (after a back-off once every endpoint failed
+ * in a row); the remote records stay as they were meanwhile.  A write
+ * etcd refuses is only tried again, after a back-off of its own.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,9 +40,9 @@
 #define BACKOFF_MAX_MS 10000
 /* Bounds of the calls that are not streams. */
 #define CALL_TIMEOUT_MS 5000
-/* A keepalive waits at most TTL/3 (and this much at least): the lease is
- * renewed every TTL/3, so a member gone silent is left while the lease
- * still has two thirds of its life for the next one to keep it. */
+/* A keepalive waits at most TTL/3 (and this much at least): sent TTL/3
+ * after the last renewal, it gives up on a member gone silent with a
+ * third of the lease's life left for the next member to keep it. */
 #define KEEP_TIMEOUT_MIN_MS 1000
 /* How long a new daemon's agents have to report before the keys of
  * namespaces none reported are deleted (adoption asks every 5 s). */
@@ -93,6 +94,11 @@ struct cluster {
 	uv_timer_t retry, keep;
 	unsigned int backoff_ms;
 	size_t fails; /* in a row, since etcd last answered well */
+	/* A write etcd refused (an error answer, the connection fine) is
+	 * tried again after its own back-off, without a failover. */
+	uv_timer_t write_retry;
+	unsigned int write_backoff_ms;
+	bool write_refused_logged;
 	bool watching;
 	bool down_logged;
 	bool ever_up;
@@ -266,6 +272,23 @@ static struct local_ns *local_find(struct cluster *c, uint64_t netns,
 	return NULL;
 }
 
+/* Forget @l if nothing of it is left to do: no text for the cluster, no
+ * key in etcd, no container behind it (else the table fills up with the
+ * namespaces of containers long gone). */
+static bool local_drop_idle(struct cluster *c, struct local_ns *l)
+{
+	size_t idx = 0;
+
+	if (l->len || l->written || l->seen ||
+	    (c->write && c->write_netns == l->netns) ||
+	    !local_find(c, l->netns, &idx))
+		return false;
+	free(l->text);
+	free(l);
+	c->local[idx] = c->local[--c->n_local];
+	return true;
+}
+
 /* Local namespace @l's text for the cluster is now @text (NULL: none). */
 static void local_set_text(struct local_ns *l, const char *text, size_t len)
 {
@@ -325,6 +348,7 @@ static void local_gone(struct cluster *c, uint64_t netns)
 	l->seen = false;
 	if (cluster_view_set_local(&c->view, netns, NULL, 0))
 		send_all_remote(c);
+	local_drop_idle(c, l);
 	writes_pump(c);
 }
 
@@ -427,6 +451,8 @@ static void cluster_fail(struct cluster *c, int err, const char *what)
 
 	calls_cancel(c);
 	uv_timer_stop(&c->keep);
+	/* A refused write waits for the reconnection instead. */
+	uv_timer_stop(&c->write_retry);
 	c->watching = false;
 	if (!c->down_logged)
 		log_warn("cluster: etcd at %s: %s: %s; containers keep the "
@@ -512,6 +538,7 @@ static int on_kv(const struct etcd_kv *kv, bool deleted, void *opaque)
 		} else if (l && deleted) {
 			l->written = false;
 			l->dirty = l->len > 0;
+			local_drop_idle(c, l);
 		} else if (l && !deleted && !l->len) {
 			l->written = true;
 			l->dirty = true;
@@ -548,19 +575,52 @@ static void on_gone(uint64_t id, void *opaque)
 
 /* ---- writes: one key at a time ---- */
 
+static void on_write_retry(uv_timer_t *t)
+{
+	writes_pump(container_of(t, struct cluster, write_retry));
+}
+
+static void write_refused(struct cluster *c)
+{
+	unsigned int jitter, delay = c->write_backoff_ms;
+
+	if (!c->write_refused_logged)
+		log_warn("cluster: etcd at %s refused a write (an error "
+			 "answer); trying again, backing off",
+			 c->o->endpoints[c->endpoint]);
+	c->write_refused_logged = true;
+	jitter = (unsigned int)random() % (delay / 4 + 1);
+	uv_timer_start(&c->write_retry, on_write_retry, delay + jitter, 0);
+	c->write_backoff_ms = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+							   delay * 2;
+}
+
 static void on_write_done(struct etcd_call *call, int err, const char *body,
 			  size_t len, void *opaque)
 {
 	struct cluster *c = opaque;
 	struct local_ns *l = local_find(c, c->write_netns, NULL);
 	int64_t rev = 0;
-	int r = err ? err : etcd_parse_answer(body, len, &rev);
+	int r = err;
 
 	c->write = NULL;
+	/* An error answer says why in its body: a lease etcd does not know
+	 * is a 404 with gRPC's NOT_FOUND. */
+	if (!err || (err == -EIO && len))
+		r = etcd_parse_answer(body, len, &rev);
+	if (err == -EIO && r != -ENOENT)
+		r = -EIO;
 	if (r == -ENOENT) {
 		/* The lease is gone: a new one, every key again. */
 		c->lease = 0;
 		cluster_fail(c, r, "lease lost");
+		return;
+	}
+	if (r == -EIO) {
+		/* etcd is there and said no (its space quota, a key too
+		 * large...): only this write is tried again. */
+		write_abandon(c);
+		write_refused(c);
 		return;
 	}
 	if (r < 0) {
@@ -568,16 +628,14 @@ static void on_write_done(struct etcd_call *call, int err, const char *body,
 		cluster_fail(c, r, "write");
 		return;
 	}
+	c->write_backoff_ms = BACKOFF_FIRST_MS;
+	if (c->write_refused_logged)
+		log_info("cluster: etcd at %s takes writes again",
+			 c->o->endpoints[c->endpoint]);
+	c->write_refused_logged = false;
 	if (l) {
 		l->written = !c->write_delete;
-		if (c->write_delete && !l->len && !l->seen) {
-			size_t idx = 0;
-
-			local_find(c, l->netns, &idx);
-			free(l->text);
-			free(l);
-			c->local[idx] = c->local[--c->n_local];
-		}
+		local_drop_idle(c, l);
 	}
 	writes_pump(c);
 }
@@ -597,18 +655,24 @@ static void writes_pump(struct cluster *c)
 	char *body;
 	int n;
 
-	if (c->write || !c->lease || !c->watching)
+	if (c->write || !c->lease || !c->watching ||
+	    uv_is_active((uv_handle_t *)&c->write_retry))
 		return;
-	for (size_t i = 0; i < c->n_local && !l; i++) {
+	for (size_t i = 0; i < c->n_local;) {
 		struct local_ns *x = c->local[i];
 
 		if (x->dirty && !x->len && x->written && !x->seen &&
-		    !c->grace_over)
+		    !c->grace_over) {
+			i++;
 			continue; /* an earlier daemon's, maybe not stale */
-		if (x->dirty && (x->len || x->written))
+		}
+		if (x->dirty && (x->len || x->written)) {
 			l = x;
-		else
-			x->dirty = false;
+			break;
+		}
+		x->dirty = false;
+		if (!local_drop_idle(c, x))
+			i++;
 	}
 	if (!l)
 		return;
@@ -672,18 +736,19 @@ static void on_keep_done(struct etcd_call *call, int err, const char *body,
 {
 	struct cluster *c = opaque;
 	bool checking = call == c->setup;
+	int64_t rev = 0;
 
 	if (checking)
 		c->setup = NULL;
 	else
 		c->keepalive = NULL;
-	if (err && err != -EIO) {
+	if (err == -EIO && etcd_parse_answer(body, len, &rev) == -ENOENT)
+		c->lease = 0; /* etcd does not know it */
+	else if (err) {
+		/* No answer, or another error (no leader, too many
+		 * requests): the lease may well live; another member. */
 		cluster_fail(c, err, "lease keepalive");
 		return;
-	}
-	if (err == -EIO && c->lease) {
-		/* An error answer: the lease is not known. */
-		c->lease = 0;
 	}
 	if (!c->lease) {
 		log_info("cluster: lease expired, writing every key again");
@@ -738,7 +803,7 @@ static void on_grant_done(struct etcd_call *call, int err, const char *body,
 	c->lease = id;
 	mark_all_dirty(c);
 	keep_arm(c);
-	if (c->watching)
+	if (c->watch)
 		writes_pump(c); /* a lease lost while watching */
 	else
 		watch_start(c);
@@ -903,6 +968,7 @@ int cluster_proc_run(const struct cluster_opts *o, int fd)
 	c->o = o;
 	c->fd = fd;
 	c->backoff_ms = BACKOFF_FIRST_MS;
+	c->write_backoff_ms = BACKOFF_FIRST_MS;
 	srandom((unsigned int)getpid());
 	c->buf = malloc(SERVICE_RECORD_TEXT_MAX + 1);
 	c->rec = malloc(sizeof(*c->rec));
@@ -925,6 +991,7 @@ int cluster_proc_run(const struct cluster_opts *o, int fd)
 	}
 	uv_timer_init(&c->loop, &c->retry);
 	uv_timer_init(&c->loop, &c->keep);
+	uv_timer_init(&c->loop, &c->write_retry);
 	uv_timer_init(&c->loop, &c->reset_timer);
 	uv_timer_init(&c->loop, &c->grace);
 	uv_timer_init(&c->loop, &c->state_timer);
@@ -941,6 +1008,7 @@ int cluster_proc_run(const struct cluster_opts *o, int fd)
 	etcd_client_close(&c->etcd);
 	uv_close((uv_handle_t *)&c->retry, NULL);
 	uv_close((uv_handle_t *)&c->keep, NULL);
+	uv_close((uv_handle_t *)&c->write_retry, NULL);
 	uv_close((uv_handle_t *)&c->reset_timer, NULL);
 	uv_close((uv_handle_t *)&c->grace, NULL);
 	uv_close((uv_handle_t *)&c->state_timer, NULL);

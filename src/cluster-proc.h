@@ -18,8 +18,10 @@
  * local namespace under it (cluster-view.h's schema), and keeps the
  * other nodes' keys from a read of the prefix and a watch from the
  * revision after it.  When etcd cannot be reached it keeps what it has,
- * says so once, and tries again after 0.5 s, doubling up to 30 s,
- * cycling through the endpoints; a watch broken off resumes from the
+ * says so once, and tries the next endpoint after 0.1 s; once every
+ * endpoint failed in a row, after 0.5 s, doubling up to 10 s.  A write
+ * etcd refuses is tried again after a back-off of its own, on the same
+ * connection.  A watch broken off resumes from the
  * revision after the last one seen (a full read again only when etcd has
  * compacted that revision away).  Nothing of this is on an agent's path.
  */

@@ -8,12 +8,17 @@ the first read of the map is still under way.  The first /v3/kv/range
 answers after 2.5 s; every keepalive of the first lease says it is gone
 (no TTL); later leases live.
 
+SCENARIO plain: every request answered as etcd would; every lease
+lives.
+
 SCENARIO write-lost: writes that do not get through while the lease
 lives.  The first /v3/kv/put is never answered, and neither is any
 keepalive for the 3 s after it came (a member gone silent: the client
 gives up on it by the keepalive's timeout, with the write still under
-way); the second put gets an error answer (HTTP 503); later ones go
-through.  Every lease lives.
+way); the next three puts get an error answer (HTTP 503, as etcd's
+space quota would), logged with the seconds since the fake started
+("put KEY lease N refused at 4.21"); later ones go through.  Every
+lease lives.
 
 Watches are held open after their "created" line.  LOG gets one line per
 request ("grant 100", "range", "put KEY lease N", "watch open N" with
@@ -30,9 +35,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 addr, port, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 scenario = sys.argv[4] if len(sys.argv) > 4 else "lease-during-read"
-if scenario not in ("lease-during-read", "write-lost"):
+if scenario not in ("lease-during-read", "write-lost", "plain"):
     sys.exit("fake-etcd.py: no scenario %r" % scenario)
 lock = threading.Lock()
+start = time.monotonic()
 state = {"lease": 99, "ranges": 0, "watches": 0, "rev": 5, "puts": 0,
          "silent_until": 0.0}
 log = open(log_path, "a", buffering=1)
@@ -124,12 +130,12 @@ class Handler(BaseHTTPRequestHandler):
                 n = state["puts"] if scenario == "write-lost" else 0
                 if n == 1:
                     state["silent_until"] = time.monotonic() + 3.0
-                elif n != 2:
+                elif not 2 <= n <= 4:
                     state["rev"] += 1
             if n == 1:
                 self.silent(what)
-            elif n == 2:
-                say(what + " refused")
+            elif 2 <= n <= 4:
+                say("%s refused at %.2f" % (what, time.monotonic() - start))
                 self.send_error(503)
             else:
                 say(what)
