@@ -225,6 +225,15 @@ static void learn_container(pid_t pid, uint64_t *ret_cookie, bool *ret_ours,
 	if (*ret_ours)
 		return;
 	r = nsjoin_open(&j, net, user);
+	if (r == -ENOENT || r == -ESRCH) {
+		/* A container that ends at once (a short command, a health
+		 * check) may be gone before its agent looks: nothing to
+		 * switch, and no reason for a warning. */
+		log_info("the container's process %d ended before its agent "
+			 "looked at it",
+			 (int)pid);
+		return;
+	}
 	if (r < 0) {
 		log_warn_errno(r,
 			       "cannot open the namespaces of pid %d, "
@@ -362,6 +371,7 @@ int oci_agent_run(const struct oci_config *cfg, int notify_fd, pid_t pid,
 	oa.nsagent.on_addrs = on_addrs;
 	oa.link.fd = -1;
 	service_registry_init(&oa.registry);
+	test_hook_pause("NSBYPASS_TEST_AGENT_LEARN_PAUSE_MS");
 	learn_container(pid, &cookie, &ours, &report, &oa.nsagent_pid, nl);
 	r = agent_init(&oa.agent, &oa.loop, &set);
 	/* Subnets read at each decision (§5); else nsagent's reports. */

@@ -7,6 +7,8 @@
  *
  *   NSBYPASS_TEST_AGENT_WATCH_PAUSE_MS  an agent pauses before it starts
  *                                       to watch its daemon
+ *   NSBYPASS_TEST_AGENT_LEARN_PAUSE_MS  an agent pauses before it opens
+ *                                       its container's namespaces
  *   NSBYPASS_TEST_ATTACH_PAUSE_MS       an agent that asked a daemon to
  *                                       adopt it pauses before it takes
  *                                       the new service channel

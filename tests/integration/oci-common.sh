@@ -105,6 +105,19 @@ oci_daemon_cleanup() {
 	[ ! -s "$LOG" ] || { echo "----- daemon log"; cat "$LOG"; }
 }
 
+# oci_cleanup_on_exit: at the test's end, the daemon stopped and its log
+# shown, then common.sh's cleanup
+oci_cleanup_on_exit() {
+	trap '_oci_exit_cleanup' EXIT
+}
+_oci_exit_cleanup() {
+	local rc=$?
+	set +e
+	oci_daemon_cleanup
+	(exit "$rc")
+	cleanup
+}
+
 oci_expect_log() {
 	local tries=$((${OCI_LOG_WAIT_S:-10} * 10)) _i
 	for _i in $(seq "$tries"); do

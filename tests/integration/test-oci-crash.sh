@@ -34,14 +34,7 @@ oci_sim_setup
 H4=$NB_HOST4
 LOG=$D/oci.log
 
-crash_cleanup() {
-	local rc=$?
-	set +e
-	oci_daemon_cleanup
-	(exit "$rc")
-	cleanup
-}
-trap crash_cleanup EXIT
+oci_cleanup_on_exit
 
 BP=$(free_port)	  # sink: SHA-256 of what arrives
 start_bg sink "$NB_PYTHON" -u "$NB_ITEST_DIR/sink-server.py" "$H4" "$BP"
