@@ -3,10 +3,10 @@
 """crash-client.py - what a container does while its agent is killed.
 
 Usage:
-  crash-client.py loop ADDR PORT SECONDS THREADS UNIX_PATH
+  crash-client.py loop ADDR PORT SECONDS THREADS UNIX_PATH [STOP_FILE]
       THREADS threads connect to ADDR:PORT and close, in a loop, for
-      SECONDS; one more connects to the AF_UNIX socket UNIX_PATH in a
-      loop.  Every connect() must succeed; an EINTR is retried as a
+      SECONDS (or until STOP_FILE exists); one more connects to the
+      AF_UNIX socket UNIX_PATH in a loop.  Every connect() must succeed; an EINTR is retried as a
       program does (EALREADY: wait; EISCONN: done).  Prints "connects N
       unix N errors {...}" and exits 1 on any error.
   crash-client.py once ADDR PORT
@@ -42,8 +42,13 @@ def connect(addr, port):
     return s, err
 
 
-def loop(addr, port, seconds, threads, unix_path):
+def loop(addr, port, seconds, threads, unix_path, stop_file=None):
     end = time.time() + seconds
+
+    def going():
+        return time.time() < end and not (stop_file and
+                                           os.path.exists(stop_file))
+
     lock = threading.Lock()
     counts = {"connects": 0, "unix": 0}
     errors = {}
@@ -57,13 +62,13 @@ def loop(addr, port, seconds, threads, unix_path):
                 counts[key] += 1
 
     def tcp():
-        while time.time() < end:
+        while going():
             s, err = connect(addr, port)
             s.close()
             note("connects", err)
 
     def unix():
-        while time.time() < end:
+        while going():
             s = socket.socket(socket.AF_UNIX)
             note("unix", s.connect_ex(unix_path))
             s.close()
@@ -144,7 +149,8 @@ def main():
     mode = sys.argv[1]
     if mode == "loop":
         return loop(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
-                    int(sys.argv[5]), sys.argv[6])
+                    int(sys.argv[5]), sys.argv[6],
+                    sys.argv[7] if len(sys.argv) > 7 else None)
     if mode == "once":
         return once(sys.argv[2], int(sys.argv[3]))
     if mode == "bulk":

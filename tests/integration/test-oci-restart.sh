@@ -56,7 +56,7 @@ expect_log() { oci_expect_log "$@" || true; }
 daemon 1
 for c in r1 r2; do
 	as_user timeout -k 5 120 unshare -r -n "$OCI_SIM" --listener "$SOCK" \
-		--id "$c" -- "$NB_PYTHON" "$CLIENT" loop "$H4" "$SP" 9 4 "$USOCK" \
+		--id "$c" -- "$NB_PYTHON" "$CLIENT" loop "$H4" "$SP" 90 4 "$USOCK" "$D/stop" \
 		>"$D/$c.out" 2>&1 &
 	eval "C_$c=\$!"
 done
@@ -105,6 +105,10 @@ nb_exec as_user timeout -k 5 30 unshare -r -n "$OCI_SIM" --listener "$SOCK" \
 	--id forged --adopt-pid "$A2" -- true
 expect_log "(e) a forged adoption is refused" "container forged: refused an adoption for agent pid $A2 from pid [0-9]+ with 3 fds"
 
+# The containers connect until now (under load (a)-(e) took longer than
+# the 9 s they once had: they ended before (c), and no agent was left to
+# adopt).
+touch "$D/stop"
 for c in r1 r2; do
 	rc=0
 	eval "wait \$C_$c" || rc=$?
