@@ -445,10 +445,18 @@ static void calls_cancel(struct cluster *c)
 
 static void on_retry(uv_timer_t *t);
 
+/* The next wait of back-off @ms: it, with up to a quarter more so that
+ * nodes do not retry in step; @ms doubles up to BACKOFF_MAX_MS. */
+static unsigned int backoff_next(unsigned int *ms)
+{
+	unsigned int delay = *ms;
+
+	*ms = MIN(delay * 2, (unsigned int)BACKOFF_MAX_MS);
+	return delay + (unsigned int)random() % (delay / 4 + 1);
+}
+
 static void cluster_fail(struct cluster *c, int err, const char *what)
 {
-	unsigned int jitter, delay = c->backoff_ms;
-
 	calls_cancel(c);
 	uv_timer_stop(&c->keep);
 	/* A refused write waits for the reconnection instead. */
@@ -479,10 +487,7 @@ static void cluster_fail(struct cluster *c, int err, const char *what)
 		uv_timer_start(&c->retry, on_retry, RETRY_NEXT_MS, 0);
 		return;
 	}
-	/* Up to a quarter more, so that nodes do not retry in step. */
-	jitter = (unsigned int)random() % (delay / 4 + 1);
-	uv_timer_start(&c->retry, on_retry, delay + jitter, 0);
-	c->backoff_ms = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
+	uv_timer_start(&c->retry, on_retry, backoff_next(&c->backoff_ms), 0);
 }
 
 /* etcd answered well: the next failure starts the back-off afresh. */
@@ -582,17 +587,13 @@ static void on_write_retry(uv_timer_t *t)
 
 static void write_refused(struct cluster *c)
 {
-	unsigned int jitter, delay = c->write_backoff_ms;
-
 	if (!c->write_refused_logged)
 		log_warn("cluster: etcd at %s refused a write (an error "
 			 "answer); trying again, backing off",
 			 c->o->endpoints[c->endpoint]);
 	c->write_refused_logged = true;
-	jitter = (unsigned int)random() % (delay / 4 + 1);
-	uv_timer_start(&c->write_retry, on_write_retry, delay + jitter, 0);
-	c->write_backoff_ms = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-							   delay * 2;
+	uv_timer_start(&c->write_retry, on_write_retry,
+		       backoff_next(&c->write_backoff_ms), 0);
 }
 
 static void on_write_done(struct etcd_call *call, int err, const char *body,
@@ -601,15 +602,9 @@ static void on_write_done(struct etcd_call *call, int err, const char *body,
 	struct cluster *c = opaque;
 	struct local_ns *l = local_find(c, c->write_netns, NULL);
 	int64_t rev = 0;
-	int r = err;
+	int r = err ? err : etcd_parse_answer(body, len, &rev);
 
 	c->write = NULL;
-	/* An error answer says why in its body: a lease etcd does not know
-	 * is a 404 with gRPC's NOT_FOUND. */
-	if (!err || (err == -EIO && len))
-		r = etcd_parse_answer(body, len, &rev);
-	if (err == -EIO && r != -ENOENT)
-		r = -EIO;
 	if (r == -ENOENT) {
 		/* The lease is gone: a new one, every key again. */
 		c->lease = 0;
@@ -736,13 +731,12 @@ static void on_keep_done(struct etcd_call *call, int err, const char *body,
 {
 	struct cluster *c = opaque;
 	bool checking = call == c->setup;
-	int64_t rev = 0;
 
 	if (checking)
 		c->setup = NULL;
 	else
 		c->keepalive = NULL;
-	if (err == -EIO && etcd_parse_answer(body, len, &rev) == -ENOENT)
+	if (err == -ENOENT)
 		c->lease = 0; /* etcd does not know it */
 	else if (err) {
 		/* No answer, or another error (no leader, too many
@@ -767,12 +761,9 @@ static void on_keep_done(struct etcd_call *call, int err, const char *body,
 
 static void keep_send(struct cluster *c, struct etcd_call **slot)
 {
-	long ms = (long)c->o->ttl * 1000 / 3;
+	long ms = MIN(MAX((long)c->o->ttl * 1000 / 3, KEEP_TIMEOUT_MIN_MS),
+		      CALL_TIMEOUT_MS);
 
-	if (ms < KEEP_TIMEOUT_MIN_MS)
-		ms = KEEP_TIMEOUT_MIN_MS;
-	if (ms > CALL_TIMEOUT_MS)
-		ms = CALL_TIMEOUT_MS;
 	*slot = etcd_call_start(&c->etcd, url_of(c, "/v3/lease/keepalive"),
 				etcd_body_lease(c->lease), ms, on_keep_line,
 				on_keep_done, c);

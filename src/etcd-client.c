@@ -120,6 +120,18 @@ static void call_unlink(struct etcd_call *call)
 		c->api->multi_remove_handle(c->multi, call->easy);
 }
 
+/* A status other than 200: its answer says why.  NOT_FOUND is a lease
+ * etcd does not know, -ENOENT as in a 200's "error"; the rest -EIO. */
+static int error_status(const struct etcd_call *call)
+{
+	int64_t rev;
+
+	if (call->len &&
+	    etcd_parse_answer(call->buf, call->len, &rev) == -ENOENT)
+		return -ENOENT;
+	return -EIO;
+}
+
 static void call_finish(struct etcd_call *call, CURLcode res)
 {
 	const struct curl_dl *api = call->c->api;
@@ -133,7 +145,7 @@ static void call_finish(struct etcd_call *call, CURLcode res)
 	else if (api->easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE,
 				   &status) != CURLE_OK ||
 		 status != 200)
-		err = -EIO;
+		err = error_status(call);
 	else
 		err = 0;
 	call_unlink(call);

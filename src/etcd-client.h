@@ -31,8 +31,10 @@ struct etcd_sock;
 /**
  * typedef etcd_done_cb - a call ended
  * @call:	the call; freed when this returns
- * @err:	0 for an answer with HTTP status 200; -EIO for another status
- *		(@body is the answer, etcd's {"error":...}); else the
+ * @err:	0 for an answer with HTTP status 200; -ENOENT for another
+ *		status whose answer says gRPC's NOT_FOUND (a lease etcd does
+ *		not know: a 404); -EIO for any other status (@body is the
+ *		answer, etcd's {"error":...}); else the
  *		transport's failure: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH,
  *		-EPROTO (TLS, HTTP), -EMSGSIZE (an answer over
  *		ETCD_ANSWER_MAX), -ECONNABORTED (a line callback ended it)

@@ -139,6 +139,17 @@ fake_etcd_node() {
 	done
 	nb_fail "fake-etcd.py does not answer"
 }
+# fake_etcd_end LEASE: the closing checks of a fake_etcd_node test: one
+# watch open at a time, daemon 1's status up with lease LEASE (hex) and
+# its one key; T (the container serve_on started as "t") told to stop
+fake_etcd_end() {
+	! grep -q "^watch open [2-9]" "$D/etcd.log" &&
+		nb_pass "one watch open at a time" ||
+		nb_error "two watches open at once: a call was lost track of"
+	st=$(cluster_status 1 "^cluster: node n1, etcd up .*lease $1, TTL 3s\\): 1 key\\(s\\) of ours") &&
+		nb_pass "status: $st" || nb_error "status: $st"
+	touch "$D/stop-t"
+}
 # etcd_log_wait TENTHS REGEX: wait up to TENTHS tenths of a second for a
 # line of $D/etcd.log (fake-etcd.py's) to match REGEX
 etcd_log_wait() {
